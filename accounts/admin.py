@@ -1,0 +1,50 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from treebeard.admin import TreeAdmin
+from treebeard.forms import movenodeform_factory
+
+from .models import Membership, Organisation, RoleGrant, User
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(TreeAdmin):
+    form = movenodeform_factory(Organisation, exclude=["path", "depth", "numchild"])
+    list_display = ["name", "uscc", "kind", "nature", "bureau", "region", "is_active"]
+    list_filter = ["kind", "nature", "is_active"]
+    search_fields = ["name", "uscc"]
+    autocomplete_fields = ["bureau"]
+
+
+class RoleGrantInline(admin.TabularInline):
+    model = RoleGrant
+    fk_name = "user"
+    extra = 0
+    fields = ["role", "organisation", "granted_at"]
+    readonly_fields = ["granted_at"]
+    autocomplete_fields = ["organisation"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "name", "organisation", "is_active", "is_staff"]
+    search_fields = ["username", "name", "id_number"]
+    list_select_related = ["organisation"]
+    autocomplete_fields = ["organisation"]
+    inlines = [RoleGrantInline]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("实名信息", {"fields": ["name", "id_number", "gender", "ethnicity", "phone", "email", "education", "organisation"]}),
+        ("权限", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        ("时间", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["username", "name", "password1", "password2"]})]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["person", "organisation", "status", "requested_at", "decided_at", "decided_by"]
+    list_filter = ["status"]
+    search_fields = ["person__name", "person__id_number", "organisation__name"]
+    list_select_related = ["person", "organisation", "decided_by"]
+    autocomplete_fields = ["person", "organisation"]
+    readonly_fields = ["requested_at"]

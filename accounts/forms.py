@@ -1,0 +1,92 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import ETHNIC_GROUPS, Education, User
+from .selectors import organisation_find
+from .validators import normalize_id_number, normalize_phone, validate_id_number, validate_phone
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(label="证件号码或用户名", max_length=150, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
+    password = forms.CharField(label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    error_messages = {
+        "invalid_login": "证件号码（用户名）或密码不正确，请重新输入。",
+        "inactive": "该账号已停用，请联系系统管理员。",
+    }
+
+
+class UnitPickerField(forms.CharField):
+    """Takes a unit's exact name or credit code (the page offers suggestions as you type)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        organisation = organisation_find(text=value)
+        if organisation is None:
+            raise forms.ValidationError("未找到该单位，请输入完整的单位名称或统一社会信用代码，或从提示中选择。")
+        return organisation
+
+
+class RegistrationForm(forms.Form):
+    id_number = forms.CharField(label="证件号码", max_length=18, validators=[validate_id_number])
+    name = forms.CharField(label="姓名", max_length=50)
+    phone = forms.CharField(label="联系电话", max_length=20, validators=[validate_phone])
+    ethnicity = forms.ChoiceField(label="民族", choices=[(e, e) for e in ETHNIC_GROUPS], initial="汉族")
+    education = forms.ChoiceField(label="最高学历", choices=[("", "请选择")] + Education.choices)
+    organisation = UnitPickerField(label="单位名称", max_length=100, widget=forms.TextInput(attrs={"list": "unit-suggestions", "data-unit-picker": "1", "autocomplete": "off"}))
+    password1 = forms.CharField(label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), help_text="至少8位，不能全为数字，不能与证件号码或姓名过于相似。")
+    password2 = forms.CharField(label="确认密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean_id_number(self):
+        id_number = normalize_id_number(self.cleaned_data["id_number"])
+        if User.objects.filter(id_number=id_number).exists():
+            raise forms.ValidationError("该证件号码已注册，请直接登录；如忘记密码请联系单位管理员。")
+        return id_number
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()
+
+    def clean_phone(self):
+        return normalize_phone(self.cleaned_data["phone"])
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "两次输入的密码不一致。")
+        elif p1:
+            candidate = User(username=cleaned.get("id_number") or "", id_number=cleaned.get("id_number"), name=cleaned.get("name") or "")
+            try:
+                password_validation.validate_password(p1, candidate)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class MoveRequestForm(forms.Form):
+    organisation = UnitPickerField(label="新单位名称", max_length=100, widget=forms.TextInput(attrs={"list": "unit-suggestions", "data-unit-picker": "1", "autocomplete": "off"}))
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label="不通过原因", max_length=200, widget=forms.TextInput(attrs={"placeholder": "请说明原因"}))
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("请填写不通过的原因。")
+        return reason
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["phone", "email", "ethnicity", "education"]
+        labels = {"email": "电子邮箱"}
+
+    def clean_phone(self):
+        return normalize_phone(self.cleaned_data["phone"])
+
+

@@ -1,0 +1,82 @@
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts import services
+from accounts.models import Membership, MembershipStatus, Organisation, Role, User
+
+DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
+
+
+class Command(BaseCommand):
+    help = "载入演示省份：人社部门、主管部门、单位、专业技术人员和每个角色的演示账号（已载入则跳过）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--file", default=str(DEFAULT_FILE))
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"无法读取演示数据 {path}：{exc}")
+        first = data["organisations"][0]["uscc"]
+        if Organisation.objects.filter(uscc=first).exists():
+            self.stdout.write("演示数据已存在，跳过。")
+            return
+        with transaction.atomic():
+            load(data)
+        self.stdout.write(self.style.SUCCESS(
+            f"已载入演示数据：{len(data['organisations'])} 个机构，{len(data['people'])} 名专业技术人员，"
+            f"{len({s['username'] for s in data['staff_accounts']})} 个管理账号。"
+        ))
+
+
+def load(data):
+    password = data["password"]
+    orgs = {}
+    for spec in data["organisations"]:
+        spec = dict(spec)
+        key = spec.pop("key")
+        parent = orgs.get(spec.pop("parent", None))
+        bureau = orgs.get(spec.pop("bureau", None))
+        orgs[key] = services.organisation_create(parent=parent, bureau=bureau, **spec)
+
+    staff = {}
+    for spec in data["staff_accounts"]:
+        organisation = orgs.get(spec.get("organisation"))
+        if spec["username"] in staff:
+            services.role_grant(user=staff[spec["username"]], role=spec["role"], organisation=organisation)
+            continue
+        staff[spec["username"]] = services.staff_account_create(
+            username=spec["username"], name=spec["name"], password=password, role=spec["role"], organisation=organisation
+        )
+
+    people = []
+    for spec in data["people"]:
+        person = services.person_register(
+            id_number=spec["id_number"],
+            name=spec["name"],
+            phone=spec["phone"],
+            password=password,
+            organisation=orgs[spec["unit"]],
+            ethnicity=spec["ethnicity"],
+            education=spec["education"],
+        )
+        for grant in spec.get("roles", []):
+            services.role_grant(user=person, role=grant["role"], organisation=orgs[grant["organisation"]])
+        people.append((person, spec))
+
+    admins = {}
+    for user in User.objects.filter(role_grants__role=Role.UNIT_ADMIN).prefetch_related("role_grants"):
+        for grant in user.role_grants.all():
+            if grant.role == Role.UNIT_ADMIN:
+                admins.setdefault(grant.organisation_id, user)
+    for person, spec in people:
+        if spec["membership"] != "active":
+            continue
+        membership = Membership.objects.get(person=person, status=MembershipStatus.PENDING)
+        services.membership_confirm(membership=membership, actor=admins[membership.organisation_id])

@@ -1,0 +1,65 @@
+"""Queries about organisations and people that the views read."""
+from django.db.models import Count, Q
+
+from .models import Membership, MembershipStatus, Organisation, OrganisationKind, User
+
+
+def organisation_search(*, query, limit=20, exclude_bureaus=True):
+    """Units whose name or credit code contains the query, for the unit picker."""
+    query = (query or "").strip()
+    qs = Organisation.objects.filter(is_active=True)
+    if exclude_bureaus:
+        qs = qs.exclude(kind=OrganisationKind.BUREAU)
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(uscc__iexact=query))
+    return list(qs.order_by("path")[:limit])
+
+
+def organisation_find(*, text):
+    """The unit a picker input names: its exact name or its credit code."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    qs = Organisation.objects.filter(is_active=True).exclude(kind=OrganisationKind.BUREAU)
+    return qs.filter(uscc__iexact=text).first() or qs.filter(name=text).first()
+
+
+def pending_memberships(*, organisations):
+    return (
+        Membership.objects.filter(organisation__in=organisations, status=MembershipStatus.PENDING)
+        .select_related("person", "organisation")
+        .order_by("requested_at", "id")
+    )
+
+
+def membership_current_request(*, person):
+    return Membership.objects.filter(person=person).select_related("organisation", "decided_by").first()
+
+
+def membership_history(*, person):
+    return list(Membership.objects.filter(person=person).select_related("organisation"))
+
+
+def staff_of(*, organisations):
+    return User.objects.filter(organisation__in=organisations).select_related("organisation").order_by("name", "id")
+
+
+def subordinate_organisations(*, organisation):
+    """Every organisation below this one in the tree, with how many confirmed staff each has."""
+    return (
+        Organisation.objects.filter(path__startswith=organisation.path, depth__gt=organisation.depth)
+        .annotate(staff_count=Count("staff"))
+        .select_related("bureau")
+        .order_by("path")
+    )
+
+
+def jurisdiction_organisations(*, bureau):
+    """Units a bureau finally approves for, including those of the city bureaus below it."""
+    bureaus = Organisation.objects.filter(path__startswith=bureau.path, kind=OrganisationKind.BUREAU)
+    return (
+        Organisation.objects.filter(bureau__in=bureaus)
+        .annotate(staff_count=Count("staff"))
+        .select_related("bureau")
+        .order_by("bureau__path", "path")
+    )

@@ -1,0 +1,122 @@
+"""Every change to organisations, people, roles and memberships goes through these functions."""
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from . import roles
+from .models import Membership, MembershipStatus, Organisation, OrganisationKind, Role, RoleGrant, User
+from .validators import gender_from_id_number, normalize_id_number
+
+
+def organisation_create(*, name, uscc, kind=OrganisationKind.UNIT, nature, parent=None, bureau=None, **fields):
+    """Create a unit below `parent` (its superior unit or supervising department), or a root."""
+    node = Organisation(name=name, uscc=uscc.strip().upper(), kind=kind, nature=nature, bureau=bureau, **fields)
+    if kind != OrganisationKind.BUREAU and bureau is None and parent is not None:
+        node.bureau = parent.approving_bureau()
+    node.full_clean(exclude=["path", "depth", "numchild"])
+    with transaction.atomic():
+        if parent is None:
+            return Organisation.add_root(instance=node)
+        return Organisation.objects.get(pk=parent.pk).add_child(instance=node)
+
+
+def role_grant(*, user, role, organisation=None, granted_by=None):
+    grant = RoleGrant(user=user, role=role, organisation=organisation, granted_by=granted_by)
+    grant.full_clean(exclude=["user"], validate_unique=False)
+    grant, _ = RoleGrant.objects.get_or_create(
+        user=user, role=role, organisation=organisation, defaults={"granted_by": granted_by}
+    )
+    if role == Role.SYSADMIN and not (user.is_staff and user.is_superuser):
+        user.is_staff = user.is_superuser = True
+        user.save(update_fields=["is_staff", "is_superuser"])
+    roles.forget(user)
+    return grant
+
+
+def staff_account_create(*, username, name, password, phone="", role, organisation=None, id_number=None):
+    """An account for a unit administrator, department administrator, bureau clerk or system administrator."""
+    with transaction.atomic():
+        user = User(username=username, name=name, phone=phone, id_number=normalize_id_number(id_number) or None)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save()
+        role_grant(user=user, role=role, organisation=organisation)
+    return user
+
+
+def person_register(*, id_number, name, phone, password, organisation, **profile):
+    """Self-registration of a professional: the account exists at once, but may declare only
+    after the chosen unit's administrator confirms the membership."""
+    id_number = normalize_id_number(id_number)
+    if organisation.kind == OrganisationKind.BUREAU:
+        raise ValidationError({"organisation": "请选择您所在的用人单位，人社部门不能作为工作单位。"})
+    with transaction.atomic():
+        user = User(username=id_number, id_number=id_number, name=name.strip(), phone=phone, **profile)
+        if not user.gender:
+            user.gender = gender_from_id_number(id_number)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save()
+        RoleGrant.objects.create(user=user, role=Role.APPLICANT)
+        Membership.objects.create(person=user, organisation=organisation)
+    return user
+
+
+def membership_request(*, person, organisation):
+    """Ask to join (or move to) a unit; the unit's administrator confirms."""
+    if organisation.kind == OrganisationKind.BUREAU:
+        raise ValidationError("请选择用人单位，人社部门不能作为工作单位。")
+    if person.organisation_id == organisation.pk:
+        raise ValidationError("您已是该单位的人员，无需重复申请。")
+    with transaction.atomic():
+        if Membership.objects.select_for_update().filter(person=person, status=MembershipStatus.PENDING).exists():
+            raise ValidationError("您已有一个待单位确认的申请，请等待确认或撤回后再申请。")
+        return Membership.objects.create(person=person, organisation=organisation)
+
+
+def membership_withdraw(*, membership, actor):
+    if membership.person_id != actor.pk:
+        raise PermissionDenied
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if locked.status != MembershipStatus.PENDING:
+            raise ValidationError("该申请已被处理，无法撤回。")
+        locked.delete()
+
+
+def _lock_pending_for_admin(membership, actor):
+    locked = Membership.objects.select_for_update().select_related("organisation", "person").get(pk=membership.pk)
+    if locked.organisation not in roles.organisations_for(actor, Role.UNIT_ADMIN):
+        raise PermissionDenied("只有该单位的管理员可以确认人员。")
+    if locked.status != MembershipStatus.PENDING:
+        raise ValidationError(f"该申请已是“{locked.get_status_display()}”状态，无需再次处理。")
+    return locked
+
+
+def membership_confirm(*, membership, actor):
+    with transaction.atomic():
+        locked = _lock_pending_for_admin(membership, actor)
+        now = timezone.now()
+        Membership.objects.filter(person=locked.person, status=MembershipStatus.ACTIVE).update(
+            status=MembershipStatus.ENDED, ended_at=now
+        )
+        locked.status = MembershipStatus.ACTIVE
+        locked.decided_at = now
+        locked.decided_by = actor
+        locked.save(update_fields=["status", "decided_at", "decided_by"])
+        User.objects.filter(pk=locked.person_id).update(organisation=locked.organisation)
+    return locked
+
+
+def membership_reject(*, membership, actor, reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请填写不通过的原因。")
+    with transaction.atomic():
+        locked = _lock_pending_for_admin(membership, actor)
+        locked.status = MembershipStatus.REJECTED
+        locked.decided_at = timezone.now()
+        locked.decided_by = actor
+        locked.reason = reason
+        locked.save(update_fields=["status", "decided_at", "decided_by", "reason"])
+    return locked

@@ -1,0 +1,21 @@
+from django.contrib.auth.views import LogoutView
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.PortalLoginView.as_view(), name="login"),
+    path("logout/", LogoutView.as_view(), name="logout"),
+    path("register/", views.register, name="register"),
+    path("organisations/suggest/", views.organisation_suggest, name="organisation_suggest"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/move/", views.membership_move, name="membership_move"),
+    path("profile/memberships/<int:pk>/withdraw/", views.membership_withdraw, name="membership_withdraw"),
+    path("unit/memberships/", views.membership_queue, name="membership_queue"),
+    path("unit/memberships/<int:pk>/confirm/", views.membership_confirm, name="membership_confirm"),
+    path("unit/memberships/<int:pk>/reject/", views.membership_reject, name="membership_reject"),
+    path("department/subordinates/", views.subordinates, name="subordinates"),
+    path("bureau/jurisdiction/", views.jurisdiction, name="jurisdiction"),
+]

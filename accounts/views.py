@@ -1,0 +1,169 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.access import role_required
+
+from . import selectors, services
+from .forms import LoginForm, MoveRequestForm, ProfileForm, RegistrationForm, RejectForm
+from .models import Membership, Role
+from .roles import organisations_for
+
+PAGE_SIZE = 15
+
+
+class PortalLoginView(LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+def register(request):
+    if request.user.is_authenticated:
+        return redirect("portal:home")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.person_register(
+                id_number=data["id_number"],
+                name=data["name"],
+                phone=data["phone"],
+                password=data["password1"],
+                organisation=data["organisation"],
+                ethnicity=data["ethnicity"],
+                education=data["education"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except IntegrityError:
+            form.add_error("id_number", "该证件号码已注册，请直接登录。")
+        else:
+            login(request, user, backend="accounts.backends.IdNumberOrUsernameBackend")
+            messages.success(request, f"注册成功，已提交给“{data['organisation']}”的管理员确认。确认后即可申报学时。")
+            return redirect("portal:home")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+@require_GET
+def organisation_suggest(request):
+    """Suggestions for the unit picker (no login: the registration page needs it)."""
+    units = selectors.organisation_search(query=request.GET.get("q", ""), limit=20)
+    return JsonResponse({"results": [{"name": u.name, "uscc": u.uscc} for u in units]})
+
+
+@login_required
+def profile(request):
+    user = request.user
+    form = ProfileForm(request.POST or None, instance=user, prefix="profile")
+    move_form = MoveRequestForm(prefix="move")
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "个人信息已保存。")
+        return redirect("accounts:profile")
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "move_form": move_form, "history": selectors.membership_history(person=user)},
+    )
+
+
+@login_required
+@require_POST
+def membership_move(request):
+    form = MoveRequestForm(request.POST, prefix="move")
+    if form.is_valid():
+        try:
+            services.membership_request(person=request.user, organisation=form.cleaned_data["organisation"])
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, f"已向“{form.cleaned_data['organisation']}”提交调入申请，请等待单位管理员确认。")
+            return redirect("accounts:profile")
+    else:
+        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_POST
+def membership_withdraw(request, pk):
+    membership = get_object_or_404(Membership, pk=pk, person=request.user)
+    try:
+        services.membership_withdraw(membership=membership, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "申请已撤回。")
+    return redirect("accounts:profile")
+
+
+@role_required(Role.UNIT_ADMIN)
+def membership_queue(request):
+    units = organisations_for(request.user, Role.UNIT_ADMIN)
+    page = Paginator(selectors.pending_memberships(organisations=units), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/membership_queue.html", {"page": page, "reject_form": RejectForm(), "units": units})
+
+
+def _membership_for_admin(request, pk):
+    """A pending membership of one of the admin's units, or 404 (another unit's requests are not revealed)."""
+    units = organisations_for(request.user, Role.UNIT_ADMIN)
+    return get_object_or_404(Membership, pk=pk, organisation__in=units)
+
+
+@role_required(Role.UNIT_ADMIN)
+@require_POST
+def membership_confirm(request, pk):
+    membership = _membership_for_admin(request, pk)
+    try:
+        services.membership_confirm(membership=membership, actor=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, f"已确认 {membership.person.name} 为本单位人员。")
+    return redirect("accounts:membership_queue")
+
+
+@role_required(Role.UNIT_ADMIN)
+@require_POST
+def membership_reject(request, pk):
+    membership = _membership_for_admin(request, pk)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写不通过的原因。")
+        return redirect("accounts:membership_queue")
+    try:
+        services.membership_reject(membership=membership, actor=request.user, reason=form.cleaned_data["reason"])
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, f"已退回 {membership.person.name} 的申请。")
+    return redirect("accounts:membership_queue")
+
+
+@role_required(Role.DEPT_ADMIN)
+def subordinates(request):
+    blocks = []
+    for dept in organisations_for(request.user, Role.DEPT_ADMIN):
+        page = Paginator(selectors.subordinate_organisations(organisation=dept), PAGE_SIZE).get_page(request.GET.get("page"))
+        blocks.append((dept, page))
+    return render(request, "accounts/subordinates.html", {"blocks": blocks})
+
+
+@role_required(Role.BUREAU_CLERK)
+def jurisdiction(request):
+    bureaus = organisations_for(request.user, Role.BUREAU_CLERK)
+    blocks = []
+    for bureau in bureaus:
+        page = Paginator(selectors.jurisdiction_organisations(bureau=bureau), PAGE_SIZE).get_page(request.GET.get("page"))
+        blocks.append((bureau, page))
+    return render(request, "accounts/jurisdiction.html", {"blocks": blocks})
+
+

@@ -1,0 +1,75 @@
+"""The left menu, as the provincial platforms lay it out; each entry names who may use it."""
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.roles import is_sysadmin, roles_of
+
+# Entries with roles=None are for every signed-in person.
+ANY_SIGNED_IN = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    label: str
+    url_name: str
+    roles: frozenset | None
+
+
+@dataclass(frozen=True)
+class Section:
+    label: str
+    children: list = field(default_factory=list)
+
+
+MENU = [
+    Section(
+        "人才人事",
+        [
+            Section(
+                "专业技术人员管理",
+                [
+                    Section(
+                        "继续教育",
+                        [
+                            # Entries for declarations, reviews and certificates join here as those pages land.
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    ),
+    Section(
+        "单位管理",
+        [
+            Entry("单位人员确认", "accounts:membership_queue", frozenset({Role.UNIT_ADMIN})),
+            Entry("下级单位", "accounts:subordinates", frozenset({Role.DEPT_ADMIN})),
+        ],
+    ),
+    Section("综合柜员", [Entry("辖区单位", "accounts:jurisdiction", frozenset({Role.BUREAU_CLERK}))]),
+    Section("个人中心", [Entry("我的信息", "accounts:profile", ANY_SIGNED_IN)]),
+    Section("系统管理", [Entry("后台管理", "admin:index", frozenset({Role.SYSADMIN}))]),
+]
+
+
+def _visible(node, held, current_path):
+    if isinstance(node, Entry):
+        if node.roles is not None and not (node.roles & held):
+            return None
+        url = reverse(node.url_name)
+        return {"label": node.label, "url": url, "active": current_path.startswith(url)}
+    children = [c for c in (_visible(child, held, current_path) for child in node.children) if c]
+    if not children:
+        return None
+    return {"label": node.label, "children": children, "active": any(c["active"] for c in children)}
+
+
+def menu_for(user, current_path=""):
+    """The sections and entries this user may use; sections with nothing visible are left out."""
+    if not user.is_authenticated:
+        return []
+    held = set(roles_of(user))
+    if is_sysadmin(user):
+        held.add(Role.SYSADMIN)
+    return [s for s in (_visible(section, held, current_path) for section in MENU) if s]

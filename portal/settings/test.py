@@ -1,0 +1,14 @@
+"""Test settings: SQLite unless DATABASE_URL names another server; fast hashing, in-memory mail."""
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F401,F403
+from .base import BASE_DIR, database_from_env
+
+DEBUG = False
+SECRET_KEY = "tests-only-not-a-secret"
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+DATABASES = {"default": database_from_env(BASE_DIR / "var" / "test.sqlite3")}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="xueshi-test-media-"))

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+admin.site.site_header = "学时核认 · 系统管理"
+admin.site.site_title = "学时核认 · 系统管理"
+admin.site.index_title = "后台管理"
+
+portal_patterns = ([path("", views.home, name="home")], "portal")
+
+urlpatterns = [
+    path("", include(portal_patterns)),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]
