@@ -1,0 +1,55 @@
+# 学时核认 — `make run` serves the demo, `make test` runs the whole suite. Both start from a bare Debian machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Debian packages: Pango/HarfBuzz for WeasyPrint, a CJK font for Chinese PDFs and pages,
+# poppler-utils (pdftotext) for PDF tests, Chromium for browser tests.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei poppler-utils chromium
+
+.PHONY: run test install sysdeps venv migrate demo clean-venv
+
+run: install migrate demo
+	@echo "学时核认 演示站点: http://$(HOST):$(PORT)/  (演示账号见 README.md)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+install: sysdeps venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || $(MAKE) --no-print-directory apt PACKAGES="python3-venv"
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@rm -f $(VENV)/.installed-*; touch $@
+
+sysdeps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory apt PACKAGES="$$missing"; fi
+
+# Installs Debian packages as root, or through sudo; says loudly what to do where neither works.
+apt:
+	@echo "安装系统软件包 (installing Debian packages):$(PACKAGES)"
+	@if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else \
+	  echo "!! 需要 root 权限安装: $(PACKAGES) — run: apt-get install$(PACKAGES)"; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends $(PACKAGES) >/dev/null
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+clean-venv:
+	rm -rf $(VENV)
