@@ -1,0 +1,220 @@
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from review.models import Reviewable
+
+HOURS = {"max_digits": 7, "decimal_places": 1, "default": Decimal("0")}
+
+
+class RuleSet(models.Model):
+    """A region's conversion table for a year (e.g. hunan-2024), stored as the JSON the pure
+    engine in hours/rules reads. Editable in the admin; every change is kept in RuleSetChange."""
+
+    code = models.SlugField("规则编码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=100)
+    region = models.CharField("地区", max_length=20)
+    year = models.PositiveIntegerField("年度")
+    data = models.JSONField("规则数据")
+    is_active = models.BooleanField("启用", default=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "学时折算规则"
+        verbose_name_plural = "学时折算规则"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name}（{self.code}）"
+
+
+class RuleSetChange(models.Model):
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="changes")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField("修改时间", auto_now_add=True)
+    before = models.JSONField("修改前", null=True, blank=True)
+    after = models.JSONField("修改后")
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "规则修改记录"
+        verbose_name_plural = "规则修改记录"
+        ordering = ["-changed_at", "-id"]
+
+
+class Declaration(Reviewable):
+    """学时核认申报: one applicant's hours for a span of years, reviewed level by level."""
+
+    business_no = models.CharField("业务编号", max_length=20, unique=True, null=True, blank=True)
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申报人", on_delete=models.PROTECT, related_name="declarations")
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="代为申报人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey("accounts.Organisation", verbose_name="单位名称", on_delete=models.PROTECT, related_name="declarations")
+    rule_set = models.ForeignKey(RuleSet, verbose_name="适用规则", on_delete=models.PROTECT, related_name="+")
+    # The applicant's data as declared (step 6): kept with the declaration, so later profile edits do not rewrite it.
+    name = models.CharField("姓名", max_length=50)
+    id_number = models.CharField("证件号码", max_length=18, db_index=True)
+    gender = models.CharField("性别", max_length=2)
+    ethnicity = models.CharField("民族", max_length=10)
+    phone = models.CharField("联系电话", max_length=20)
+    education = models.CharField("最高学历", max_length=10)
+    title_sought = models.CharField("拟申报职称", max_length=20)
+    category = models.CharField("申报大类", max_length=30)
+    specialty = models.CharField("子专业名称", max_length=50)
+    remark = models.CharField("备注", max_length=500, blank=True)
+    start_year = models.PositiveSmallIntegerField("起始年度")
+    end_year = models.PositiveSmallIntegerField("终止年度")
+    total_public = models.DecimalField("公需科目学时", **HOURS)
+    total_professional = models.DecimalField("专业科目学时", **HOURS)
+    pledged_at = models.DateTimeField("承诺时间", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "学时核认申报"
+        verbose_name_plural = "学时核认申报"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "current_org", "waiting_since"], name="decl_queue"),
+            models.Index(fields=["applicant", "state"], name="decl_applicant"),
+            models.Index(fields=["organisation", "state"], name="decl_org"),
+        ]
+        constraints = [
+            models.CheckConstraint(name="declaration_span_ordered", condition=Q(start_year__lte=models.F("end_year"))),
+        ]
+
+    def __str__(self):
+        return f"{self.business_no or '未编号'} {self.name} {self.start_year}–{self.end_year}"
+
+    @property
+    def total_hours(self):
+        return self.total_public + self.total_professional
+
+    @property
+    def years(self):
+        return range(self.start_year, self.end_year + 1)
+
+
+class YearRecord(models.Model):
+    """年度明细: one year of a declaration; its totals are the sum of its items, computed by the rules engine."""
+
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="year_records")
+    year = models.PositiveSmallIntegerField("年度")
+    public_hours = models.DecimalField("公需科目折算学时", **HOURS)
+    professional_hours = models.DecimalField("专业科目折算学时", **HOURS)
+    months_away = models.PositiveSmallIntegerField(
+        "不在岗月数", default=0, validators=[MaxValueValidator(12)], help_text="境外工作、病假、生育等按规定折减当年学时要求"
+    )
+
+    class Meta:
+        verbose_name = "年度明细"
+        verbose_name_plural = "年度明细"
+        ordering = ["year"]
+        constraints = [models.UniqueConstraint(fields=["declaration", "year"], name="yearrecord_unique_year")]
+
+    def __str__(self):
+        return f"{self.year}年度"
+
+    @property
+    def total_hours(self):
+        return self.public_hours + self.professional_hours
+
+
+class ItemSource(models.TextChoices):
+    APPLICANT = "applicant", "本人申报"
+    PLATFORM = "platform", "事业单位工作人员培训平台"
+    TRAINING_BASE = "training_base", "继续教育基地"
+    UNIT_FILING = "unit_filing", "单位培训备案"
+
+
+class Item(models.Model):
+    """One learning activity (学习形式) with its facts; hours are what the rules engine gives, never typed in."""
+
+    year_record = models.ForeignKey(YearRecord, on_delete=models.CASCADE, related_name="items")
+    activity = models.CharField("学习形式", max_length=40)
+    facts = models.JSONField("填报内容", default=dict)
+    title = models.CharField("名称", max_length=200, blank=True, db_index=True)
+    reference_no = models.CharField("编号", max_length=100, blank=True, db_index=True)
+    public_hours = models.DecimalField("公需科目学时", **HOURS)
+    professional_hours = models.DecimalField("专业科目学时", **HOURS)
+    counted_year = models.PositiveSmallIntegerField("计入年度", null=True, blank=True)
+    source = models.CharField("来源", max_length=20, choices=ItemSource.choices, default=ItemSource.APPLICANT)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "学习项目"
+        verbose_name_plural = "学习项目"
+        ordering = ["created_at", "id"]
+
+    @property
+    def total_hours(self):
+        return self.public_hours + self.professional_hours
+
+
+class EvidenceCategory(models.TextChoices):
+    EDUCATION = "education", "学历信息"
+    ENTRUSTMENT = "entrustment", "委托审批函"
+    DECLARATION = "declaration", "学时申报材料"
+    HOURS = "hours", "学时上传"
+    ITEM = "item", "学习项目佐证材料"
+
+
+def evidence_upload_to(instance, filename):
+    """Server-made names only: the uploaded name is kept in the database, never on disk."""
+    return f"evidence/{instance.declaration_id}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class Evidence(models.Model):
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="evidence")
+    item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence")
+    year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
+    category = models.CharField("材料类别", max_length=20, choices=EvidenceCategory.choices)
+    material = models.CharField("材料名称", max_length=40, blank=True, help_text="规则中的材料编码，如培训通知、结业证书")
+    file = models.FileField("文件", upload_to=evidence_upload_to, max_length=200)
+    original_name = models.CharField("原文件名", max_length=200)
+    extension = models.CharField("扩展名", max_length=8)
+    content_type = models.CharField("文件类型", max_length=100)
+    size = models.PositiveIntegerField("大小")
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "佐证材料"
+        verbose_name_plural = "佐证材料"
+        ordering = ["category", "uploaded_at", "id"]
+
+
+class TrainingRecord(models.Model):
+    """Hours recorded by the public-institution training platform, a training base or an approved
+    unit filing's roster; the attendee ticks them into a declaration (确认选择) once."""
+
+    source = models.CharField("来源", max_length=20, choices=ItemSource.choices)
+    source_org = models.ForeignKey(
+        "accounts.Organisation", verbose_name="举办单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    id_number = models.CharField("证件号码", max_length=18, db_index=True)
+    name = models.CharField("姓名", max_length=50)
+    year = models.PositiveSmallIntegerField("年度")
+    title = models.CharField("培训名称", max_length=200)
+    subject = models.CharField("科目", max_length=20, choices=[("public", "公需科目"), ("professional", "专业科目")])
+    hours = models.DecimalField("学时", max_digits=6, decimal_places=1, validators=[MinValueValidator(Decimal("0"))])
+    certificate_no = models.CharField("证书编号", max_length=60, blank=True)
+    item = models.OneToOneField(Item, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_record")
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "培训学时记录"
+        verbose_name_plural = "培训学时记录"
+        indexes = [models.Index(fields=["id_number", "year"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "id_number", "year", "title"], name="trainingrecord_unique_per_person"
+            ),
+        ]

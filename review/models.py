@@ -1,0 +1,98 @@
+"""The review workflow shared by everything that climbs the levels (declarations now, unit
+training filings later): states, the organisation holding an item, and the append-only steps."""
+from django.conf import settings
+from django.db import models
+from django_fsm import ConcurrentTransitionMixin, FSMField
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", "待提交"
+    UNIT_REVIEW = "unit_review", "待单位审核"
+    SUPERIOR_REVIEW = "superior_review", "待上级单位审核"
+    BUREAU_REVIEW = "bureau_review", "待人社部门审核"
+    APPROVED = "approved", "审核通过"
+    REJECTED = "rejected", "审核不通过"
+
+
+PENDING_STATES = (State.UNIT_REVIEW, State.SUPERIOR_REVIEW, State.BUREAU_REVIEW)
+EDITABLE_STATES = (State.DRAFT, State.REJECTED)
+
+
+class Action(models.TextChoices):
+    CREATE = "create", "暂存"
+    SUBMIT = "submit", "提交"
+    WITHDRAW = "withdraw", "撤销"
+    APPROVE = "approve", "审核通过"
+    REJECT = "reject", "审核不通过"
+
+
+class Reviewable(ConcurrentTransitionMixin, models.Model):
+    """State lives in a protected FSM field: only the transition services in review/workflow.py
+    change it. ConcurrentTransitionMixin adds `state = <as read>` to every UPDATE, so of two
+    concurrent transitions exactly one writes (on SQLite too, where row locks do nothing)."""
+
+    state = FSMField("审核状态", default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
+    current_org = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name="当前审核单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    waiting_since = models.DateTimeField("进入当前环节时间", null=True, blank=True)
+    decided_at = models.DateTimeField("办结时间", null=True, blank=True)
+    rejection_reason = models.CharField("审核不通过意见", max_length=500, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_editable(self):
+        return self.state in EDITABLE_STATES
+
+    @property
+    def is_pending(self):
+        return self.state in PENDING_STATES
+
+
+class AbstractReviewStep(models.Model):
+    """One recorded step: who, in which role and organisation, when, from which state to which, and why."""
+
+    action = models.CharField("操作", max_length=10, choices=Action.choices)
+    from_state = models.CharField("原状态", max_length=20, choices=State.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=20, choices=State.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="经办人", on_delete=models.PROTECT, related_name="+")
+    actor_role = models.CharField("角色", max_length=20)
+    organisation = models.ForeignKey(
+        "accounts.Organisation", verbose_name="经办单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    next_org = models.ForeignKey(
+        "accounts.Organisation", verbose_name="送往单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opinion = models.CharField("审核意见", max_length=500, blank=True)
+    details = models.JSONField("补充信息", default=dict, blank=True)
+    ip_address = models.GenericIPAddressField("IP地址", null=True, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("审核记录只能新增，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("审核记录不能删除。")
+
+
+class ReviewStep(AbstractReviewStep):
+    declaration = models.ForeignKey("hours.Declaration", on_delete=models.PROTECT, related_name="steps")
+
+    class Meta(AbstractReviewStep.Meta):
+        verbose_name = "审核记录"
+        verbose_name_plural = "审核记录"
+        indexes = [models.Index(fields=["declaration", "created_at"])]
