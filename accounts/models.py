@@ -162,7 +162,7 @@ class Role(models.TextChoices):
     SYSADMIN = "sysadmin", "系统管理员"
 
 
-ROLES_WITH_ORGANISATION = {Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK}
+ROLES_WITH_ORGANISATION = (Role.BUREAU_CLERK, Role.DEPT_ADMIN, Role.UNIT_ADMIN)
 
 
 class RoleGrant(models.Model):
