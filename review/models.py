@@ -2,7 +2,7 @@
 training filings later): states, the organisation holding an item, and the append-only steps."""
 from django.conf import settings
 from django.db import models
-from django_fsm import ConcurrentTransitionMixin, FSMField
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 
 class State(models.TextChoices):
@@ -19,7 +19,6 @@ EDITABLE_STATES = (State.DRAFT, State.REJECTED)
 
 
 class Action(models.TextChoices):
-    CREATE = "create", "暂存"
     SUBMIT = "submit", "提交"
     WITHDRAW = "withdraw", "撤销"
     APPROVE = "approve", "审核通过"
@@ -47,6 +46,41 @@ class Reviewable(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         abstract = True
+
+    # Transition bodies only change fields; review/workflow.py locks, checks permission, saves and audits.
+    @transition(field=state, source=list(EDITABLE_STATES), target=RETURN_VALUE(*PENDING_STATES))
+    def submit(self, *, target, org, now):
+        self.current_org = org
+        self.submitted_at = now
+        self.waiting_since = now
+        self.rejection_reason = ""
+        return target
+
+    @transition(field=state, source=list(PENDING_STATES), target=State.DRAFT)
+    def withdraw(self):
+        self.current_org = None
+        self.waiting_since = None
+
+    @transition(
+        field=state, source=[State.UNIT_REVIEW, State.SUPERIOR_REVIEW], target=RETURN_VALUE(State.SUPERIOR_REVIEW, State.BUREAU_REVIEW)
+    )
+    def forward(self, *, target, org, now):
+        self.current_org = org
+        self.waiting_since = now
+        return target
+
+    @transition(field=state, source=State.BUREAU_REVIEW, target=State.APPROVED)
+    def approve(self, *, now):
+        self.current_org = None
+        self.waiting_since = None
+        self.decided_at = now
+
+    @transition(field=state, source=list(PENDING_STATES), target=State.REJECTED)
+    def reject(self, *, reason, now):
+        self.current_org = None
+        self.waiting_since = None
+        self.decided_at = now
+        self.rejection_reason = reason
 
     @property
     def is_editable(self):

@@ -1,0 +1,269 @@
+"""Changes to a declaration while the applicant (or the administrator declaring for them) edits
+it: drafts, year records, items, evidence, imported training records. State changes are in
+review/workflow.py."""
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import MembershipStatus, Role
+from accounts.roles import organisations_for, roles_of
+
+from . import rules
+from .models import Declaration, Evidence, Item, TrainingRecord, YearRecord
+from .policies import default_rule_set, policy_for
+from .uploads import check_upload
+
+APPLICANT_FIELDS = ("name", "id_number", "gender", "ethnicity", "phone", "education", "title_sought", "category", "specialty", "remark")
+FIRST_YEAR = 2000
+
+
+def allowed_years():
+    return range(FIRST_YEAR, timezone.localdate().year + 1)
+
+
+def _declaring_role(user, applicant):
+    """The role in which `user` may declare for `applicant`: themselves, or as administrator of the
+    applicant's unit or of a department above it (Henan's 单位/主管部门代为申报)."""
+    if user.pk == applicant.pk:
+        return (Role.APPLICANT, None) if Role.APPLICANT in roles_of(user) else None
+    unit = applicant.organisation
+    if unit is None:
+        return None
+    for role in (Role.UNIT_ADMIN, Role.DEPT_ADMIN):
+        for org in organisations_for(user, role):
+            if unit.path.startswith(org.path):
+                return role, org
+    return None
+
+
+def _check_span(start_year, end_year):
+    years = allowed_years()
+    if start_year not in years or end_year not in years:
+        raise ValidationError(f"申报年度应在{years.start}年至{years.stop - 1}年之间。")
+    if end_year < start_year:
+        raise ValidationError("终止年度不能早于起始年度。")
+
+
+def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=None):
+    who = _declaring_role(user, applicant)
+    if who is None:
+        raise PermissionDenied("您无权为该人员申报。")
+    unit = applicant.organisation
+    if unit is None or not applicant.memberships.filter(status=MembershipStatus.ACTIVE, organisation=unit).exists():
+        raise ValidationError("您的工作单位尚未确认，请等待单位管理员确认后再申报。")
+    _check_span(start_year, end_year)
+    with transaction.atomic():
+        declaration = Declaration(
+            applicant=applicant,
+            declared_by=None if who[0] == Role.APPLICANT else user,
+            organisation=unit,
+            rule_set=rule_set or default_rule_set(),
+            start_year=start_year,
+            end_year=end_year,
+            **{f: data.get(f, "") for f in APPLICANT_FIELDS},
+        )
+        declaration.id_number = applicant.id_number
+        declaration.save()
+        # 业务编号: the day it was opened and its number, e.g. 202406130000021.
+        declaration.business_no = f"{timezone.localdate():%Y%m%d}{declaration.pk:07d}"
+        Declaration.objects.filter(pk=declaration.pk).update(business_no=declaration.business_no)
+    return declaration
+
+
+def _lock_editable(declaration, user):
+    """Re-read the declaration with a row lock and make sure `user` may still change it."""
+    locked = Declaration.objects.select_for_update().select_related("rule_set", "organisation").get(pk=declaration.pk)
+    owner = locked.declared_by_id or locked.applicant_id
+    if owner != user.pk:
+        raise PermissionDenied("您无权修改该申报。")
+    if not locked.is_editable:
+        raise ValidationError(f"该申报当前为“{locked.get_state_display()}”，提交后不能修改；如需修改请先撤销。")
+    return locked
+
+
+def declaration_update(*, declaration, user, data, start_year, end_year):
+    _check_span(start_year, end_year)
+    with transaction.atomic():
+        locked = _lock_editable(declaration, user)
+        outside = locked.year_records.exclude(year__range=(start_year, end_year)).values_list("year", flat=True)
+        if outside:
+            raise ValidationError(f"已填写{'、'.join(map(str, outside))}年度明细，不在新的申报年度范围内，请先删除。")
+        for f in APPLICANT_FIELDS:
+            if f != "id_number":
+                setattr(locked, f, data.get(f, getattr(locked, f)))
+        locked.start_year, locked.end_year = start_year, end_year
+        locked.save()
+    return locked
+
+
+def declaration_delete(*, declaration, user):
+    with transaction.atomic():
+        locked = _lock_editable(declaration, user)
+        if locked.submitted_at is not None:
+            raise ValidationError("该申报已提交过，审核记录须保留，不能删除。")
+        for evidence in Evidence.objects.filter(declaration=locked):
+            _delete_file_on_commit(evidence.file)
+        TrainingRecord.objects.filter(item__year_record__declaration=locked).update(item=None)
+        locked.delete()
+
+
+def _delete_file_on_commit(field_file):
+    storage, name = field_file.storage, field_file.name
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+def year_record_add(*, declaration, user, year, months_away=0):
+    with transaction.atomic():
+        locked = _lock_editable(declaration, user)
+        if not locked.start_year <= year <= locked.end_year:
+            raise ValidationError(f"年度应在申报年度{locked.start_year}–{locked.end_year}年之内。")
+        if locked.year_records.filter(year=year).exists():
+            raise ValidationError(f"{year}年度明细已存在，请直接在该年度下添加学习项目。")
+        return YearRecord.objects.create(declaration=locked, year=year, months_away=months_away)
+
+
+def year_record_delete(*, year_record, user):
+    with transaction.atomic():
+        locked = _lock_editable(year_record.declaration, user)
+        for evidence in Evidence.objects.filter(declaration=locked, item__year_record=year_record):
+            _delete_file_on_commit(evidence.file)
+        TrainingRecord.objects.filter(item__year_record=year_record).update(item=None)
+        year_record.delete()
+        _recompute(locked)
+
+
+def item_add(*, year_record, user, activity, facts):
+    """Hours come from the rules engine; the counted year (计入年度) must be the record's year."""
+    with transaction.atomic():
+        locked = _lock_editable(year_record.declaration, user)
+        policy = policy_for(locked.rule_set)
+        try:
+            result = rules.credit(policy, activity, facts)
+        except rules.RuleError as exc:
+            raise ValidationError({exc.fact or "__all__": str(exc)} if getattr(exc, "fact", None) else str(exc))
+        if result.year is not None and result.year != year_record.year:
+            raise ValidationError(f"该项目计入{result.year}年度，请在{result.year}年度明细中填写。")
+        item = Item.objects.create(
+            year_record=year_record,
+            activity=activity,
+            facts=_jsonable(result.facts),
+            title=str(result.facts.get("title", ""))[:200],
+            reference_no=str(result.facts.get("number", ""))[:100],
+            public_hours=result.public,
+            professional_hours=result.professional,
+            counted_year=result.year or year_record.year,
+        )
+        _recompute(locked)
+    return item
+
+
+def item_delete(*, item, user):
+    with transaction.atomic():
+        locked = _lock_editable(item.year_record.declaration, user)
+        for evidence in item.evidence.all():
+            _delete_file_on_commit(evidence.file)
+        TrainingRecord.objects.filter(item=item).update(item=None)
+        item.delete()
+        _recompute(locked)
+
+
+def _jsonable(facts):
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else (str(v) if isinstance(v, Decimal) else v)) for k, v in facts.items()}
+
+
+def _recompute(declaration):
+    """Year and declaration totals are sums of item hours; recomputed after every item change."""
+    sums = {
+        row["year_record"]: row
+        for row in Item.objects.filter(year_record__declaration=declaration)
+        .values("year_record")
+        .annotate(p=Sum("public_hours"), q=Sum("professional_hours"))
+    }
+    total_p = total_q = Decimal("0")
+    for record in declaration.year_records.all():
+        row = sums.get(record.pk, {})
+        record.public_hours = row.get("p") or Decimal("0")
+        record.professional_hours = row.get("q") or Decimal("0")
+        record.save(update_fields=["public_hours", "professional_hours"])
+        total_p += record.public_hours
+        total_q += record.professional_hours
+    Declaration.objects.filter(pk=declaration.pk).update(total_public=total_p, total_professional=total_q)
+    declaration.total_public, declaration.total_professional = total_p, total_q
+
+
+def evidence_add(*, declaration, user, category, upload, item=None, year=None, material=""):
+    checked = check_upload(upload)
+    evidence = Evidence(
+        declaration_id=declaration.pk,
+        item=item,
+        year=year or (item.year_record.year if item else None),
+        category=category,
+        material=material,
+        original_name=checked.original_name,
+        extension=checked.extension,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=user,
+    )
+    # The file is written first; if the database work then fails, the file goes too, so no row
+    # ever points at a missing file (a crash in between leaves an orphan for the sweep).
+    field = evidence.file
+    field.name = field.field.generate_filename(evidence, checked.original_name)
+    field.name = field.storage.save(field.name, upload, max_length=field.field.max_length)
+    try:
+        with transaction.atomic():
+            locked = _lock_editable(declaration, user)
+            if item is not None and item.year_record.declaration_id != locked.pk:
+                raise PermissionDenied
+            evidence.save()
+    except BaseException:
+        field.storage.delete(field.name)
+        raise
+    return evidence
+
+
+def evidence_delete(*, evidence, user):
+    with transaction.atomic():
+        _lock_editable(evidence.declaration, user)
+        _delete_file_on_commit(evidence.file)
+        evidence.delete()
+
+
+def training_records_claim(*, year_record, user, record_ids):
+    """确认选择: imported or filed training hours become items that need no further evidence. A record
+    can be claimed once: the OneToOne link to its item is taken under a row lock."""
+    with transaction.atomic():
+        locked = _lock_editable(year_record.declaration, user)
+        records = list(
+            TrainingRecord.objects.select_for_update()
+            .filter(pk__in=record_ids, id_number=locked.id_number, year=year_record.year)
+            .order_by("pk")
+        )
+        if len(records) != len(set(record_ids)):
+            raise ValidationError("所选培训记录不存在或不属于本人该年度。")
+        taken = [r.title for r in records if r.item_id is not None]
+        if taken:
+            raise ValidationError(f"以下培训记录已被申报，不能重复选择：{'、'.join(taken)}")
+        items = []
+        for record in records:
+            item = Item.objects.create(
+                year_record=year_record,
+                activity="training",
+                facts={"subject": record.subject, "hours": str(record.hours), "title": record.title},
+                title=record.title[:200],
+                reference_no=record.certificate_no,
+                public_hours=record.hours if record.subject == "public" else Decimal("0"),
+                professional_hours=record.hours if record.subject == "professional" else Decimal("0"),
+                counted_year=record.year,
+                source=record.source,
+            )
+            record.item = item
+            record.save(update_fields=["item"])
+            items.append(item)
+        _recompute(locked)
+    return items
+

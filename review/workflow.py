@@ -1,0 +1,211 @@
+"""Every state change of a declaration goes through this module. Each service has one shape:
+in one transaction, re-read the row with a lock, check who may act, transition, save, record
+the step. The state field is protected, and ConcurrentTransitionMixin makes a stale save fail,
+so two clerks (or a double click) produce exactly one winner."""
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from accounts.models import Organisation, OrganisationKind, Role
+from accounts.roles import organisations_for, roles_of
+
+from .models import Action, State
+
+REVIEWER_ROLE = {
+    State.UNIT_REVIEW: Role.UNIT_ADMIN,
+    State.SUPERIOR_REVIEW: Role.DEPT_ADMIN,
+    State.BUREAU_REVIEW: Role.BUREAU_CLERK,
+}
+
+
+class WorkflowError(Exception):
+    """A refused transition, with the Chinese message the user sees."""
+
+    def __init__(self, message, code="invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: object
+    role: str
+    organisation: Organisation | None
+    ip: str | None = None
+
+
+def next_level_choices(obj, holder):
+    """Where a reviewer at `holder` may send the item: a superior unit above it in the tree, or the
+    bureau (经办机构). A first-level unit (nothing above it) can only choose the bureau."""
+    superiors = [org for org in holder.get_ancestors() if org.kind != OrganisationKind.BUREAU]
+    return superiors, obj.organisation.bureau
+
+
+def _target_for(obj, holder, next_org):
+    superiors, bureau = next_level_choices(obj, holder)
+    if next_org is None:
+        raise WorkflowError("请选择上级审核单位或经办机构。", "next_level_required")
+    if next_org.pk == bureau.pk:
+        return State.BUREAU_REVIEW
+    if any(org.pk == next_org.pk for org in superiors):
+        return State.SUPERIOR_REVIEW
+    if not superiors:
+        raise WorkflowError("本单位为一级单位，只能选择经办机构（人社部门）。", "first_level")
+    raise WorkflowError("所选单位不是本单位的上级单位，请重新选择。", "bad_next_level")
+
+
+def _lock(obj):
+    try:
+        return type(obj).objects.select_for_update().select_related("organisation", "current_org").get(pk=obj.pk)
+    except type(obj).DoesNotExist:
+        raise WorkflowError("该记录不存在或已被删除。", "missing")
+
+
+def _save(locked, actor, *, action, from_state, next_org=None, opinion="", details=None):
+    try:
+        locked.save()
+    except ConcurrentTransition:
+        raise WorkflowError("该申报已被他人处理，请刷新后查看最新状态。", "stale")
+    # `steps` is the audit relation every Reviewable model provides.
+    locked.steps.create(
+        action=action,
+        from_state=from_state,
+        to_state=locked.state,
+        actor=actor.user,
+        actor_role=actor.role,
+        organisation=actor.organisation,
+        next_org=next_org,
+        opinion=opinion,
+        details=details or {},
+        ip_address=actor.ip,
+    )
+    return locked
+
+
+def _not_allowed(locked, verb):
+    return WorkflowError(f"该申报当前为“{locked.get_state_display()}”，不能{verb}。", "wrong_state")
+
+
+def _submitter(locked, user):
+    """Who may submit or withdraw: the applicant, or the unit or department administrator who declared it."""
+    if locked.declared_by_id is None:
+        if locked.applicant_id == user.pk and Role.APPLICANT in roles_of(user):
+            return Role.APPLICANT, locked.organisation
+        return None
+    if locked.declared_by_id != user.pk:
+        return None
+    for role in (Role.UNIT_ADMIN, Role.DEPT_ADMIN):
+        for org in organisations_for(user, role):
+            if locked.organisation.path.startswith(org.path):
+                return role, org
+    return None
+
+
+def _reviewer(locked, user):
+    role = REVIEWER_ROLE.get(locked.state)
+    if role is None or locked.current_org_id is None:
+        return None
+    if any(org.pk == locked.current_org_id for org in organisations_for(user, role)):
+        return role
+    return None
+
+
+def declaration_submit(*, declaration, user, pledge, next_org=None, ip=None, problems=()):
+    """Applicants send it to their unit; a declaration made on a person's behalf starts one level up,
+    at the superior unit or bureau the declaring administrator chooses."""
+    if not pledge:
+        raise WorkflowError("请勾选“本人承诺以上信息真实有效”后再提交。", "pledge_required")
+    with transaction.atomic():
+        locked = _lock(declaration)
+        who = _submitter(locked, user)
+        if who is None:
+            raise WorkflowError("您无权提交该申报。", "forbidden")
+        if locked.state not in (State.DRAFT, State.REJECTED):
+            raise _not_allowed(locked, "提交")
+        problems = list(problems(locked) if callable(problems) else problems)
+        if problems:
+            raise WorkflowError("申报尚不完整：" + "；".join(problems), "incomplete")
+        role, org = who
+        now = timezone.now()
+        if role == Role.APPLICANT:
+            target, holder = State.UNIT_REVIEW, locked.organisation
+        else:
+            target = _target_for(locked, org, next_org)
+            holder = next_org
+        from_state = locked.state
+        try:
+            locked.submit(target=target, org=holder, now=now)
+        except TransitionNotAllowed:
+            raise _not_allowed(locked, "提交")
+        locked.pledged_at = now
+        return _save(
+            locked, Actor(user, role, org, ip), action=Action.SUBMIT, from_state=from_state, next_org=holder,
+            details={"pledge": "本人承诺以上信息真实有效"},
+        )
+
+
+def declaration_withdraw(*, declaration, user, ip=None):
+    with transaction.atomic():
+        locked = _lock(declaration)
+        who = _submitter(locked, user)
+        if who is None:
+            raise WorkflowError("您无权撤销该申报。", "forbidden")
+        from_state = locked.state
+        try:
+            locked.withdraw()
+        except TransitionNotAllowed:
+            raise _not_allowed(locked, "撤销")
+        role, org = who
+        return _save(locked, Actor(user, role, org, ip), action=Action.WITHDRAW, from_state=from_state)
+
+
+def declaration_approve(*, declaration, user, next_org=None, opinion="", details=None, ip=None, expected_state=None):
+    """审核通过: a unit or superior passes it to the level it chooses; the bureau's approval is final."""
+    with transaction.atomic():
+        locked = _lock(declaration)
+        if expected_state and locked.state != expected_state:
+            raise WorkflowError("该申报已被他人处理，请刷新后查看最新状态。", "stale")
+        role = _reviewer(locked, user)
+        if role is None:
+            if locked.state not in REVIEWER_ROLE:
+                raise _not_allowed(locked, "审核")
+            raise WorkflowError("该申报不在您的审核范围内。", "forbidden")
+        holder = locked.current_org
+        from_state = locked.state
+        now = timezone.now()
+        actor = Actor(user, role, holder, ip)
+        if from_state == State.BUREAU_REVIEW:
+            locked.approve(now=now)
+            return _save(locked, actor, action=Action.APPROVE, from_state=from_state, opinion=opinion, details=details)
+        target = _target_for(locked, holder, next_org)
+        locked.forward(target=target, org=next_org, now=now)
+        return _save(
+            locked, actor, action=Action.APPROVE, from_state=from_state, next_org=next_org, opinion=opinion,
+            details=details,
+        )
+
+
+def declaration_reject(*, declaration, user, reason, details=None, ip=None, expected_state=None):
+    """审核不通过 at any level: back to the applicant with the reason, editable and resubmittable."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError("审核不通过时必须填写原因。", "reason_required")
+    with transaction.atomic():
+        locked = _lock(declaration)
+        if expected_state and locked.state != expected_state:
+            raise WorkflowError("该申报已被他人处理，请刷新后查看最新状态。", "stale")
+        role = _reviewer(locked, user)
+        if role is None:
+            if locked.state not in REVIEWER_ROLE:
+                raise _not_allowed(locked, "审核")
+            raise WorkflowError("该申报不在您的审核范围内。", "forbidden")
+        holder = locked.current_org
+        from_state = locked.state
+        locked.reject(reason=reason, now=timezone.now())
+        return _save(
+            locked, Actor(user, role, holder, ip), action=Action.REJECT, from_state=from_state, opinion=reason,
+            details=details,
+        )
