@@ -161,10 +161,20 @@ def _keys(obj: Any, where: str, required: Iterable[str], optional: Iterable[str]
     return obj
 
 
+def _mapping(obj: Any, where: str) -> Mapping:
+    if not isinstance(obj, Mapping):
+        raise PolicyDataError(f"{where} 须为 JSON 对象")
+    return obj
+
+
 def _text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise PolicyDataError(f"{where} 须为非空字符串")
     return value
+
+
+def _optional_text(raw: Mapping, key: str, where: str) -> str:
+    return _text(raw[key], f"{where}.{key}") if raw.get(key) is not None else ""
 
 
 def _is_int(value: Any) -> bool:
@@ -204,7 +214,7 @@ def _same(a: Any, b: Any) -> bool:
 def _parse_fact(raw: Any, where: str) -> FactSpec:
     _keys(raw, where, ("name", "label", "type", "required"), ("min", "max", "choices", "help"))
     name = _text(raw["name"], f"{where}.name")
-    if not name.isidentifier():
+    if not (name.isascii() and name.isidentifier()):
         raise PolicyDataError(f"{where}.name 须为英文标识符，收到 {name!r}")
     kind = raw["type"]
     if kind not in FACT_TYPES:
@@ -240,11 +250,12 @@ def _parse_fact(raw: Any, where: str) -> FactSpec:
     if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
         raise PolicyDataError(f"{where}.min 大于 max")
     return FactSpec(name, _text(raw["label"], f"{where}.label"), kind, raw["required"],
-                    bounds[0], bounds[1], choices, raw.get("help") or "")
+                    bounds[0], bounds[1], choices, _optional_text(raw, "help", where))
 
 
 def _fact_ref(name: Any, facts: Mapping[str, FactSpec], types: tuple[str, ...], where: str,
-              *, required: bool = True) -> str:
+              *, required: bool = True, least: int | None = None) -> str:
+    """A fact the formula reads; ``least`` demands a lower bound, so hours cannot go negative."""
     spec = facts.get(name) if isinstance(name, str) else None
     if spec is None:
         raise PolicyDataError(f"{where} 须指向本形式的一个填报项，收到 {name!r}")
@@ -252,6 +263,8 @@ def _fact_ref(name: Any, facts: Mapping[str, FactSpec], types: tuple[str, ...], 
         raise PolicyDataError(f"{where}：填报项 {name} 须为 {'/'.join(types)} 类型")
     if required and not spec.required:
         raise PolicyDataError(f"{where}：填报项 {name} 须为必填项")
+    if least is not None and (spec.min is None or spec.min < least):
+        raise PolicyDataError(f"{where}：填报项 {name} 须设 min ≥ {least}")
     return name
 
 
@@ -261,15 +274,15 @@ def _parse_formula(raw: Any, facts: Mapping[str, FactSpec], where: str) -> dict[
         raise PolicyDataError(f"{where}.kind 未知：{kind!r}（可用：{'、'.join(FORMULA_KINDS)}）")
     if kind == "per_unit":  # hours = Σ fact × rate, e.g. days × 8 + half days × 4
         _keys(raw, where, ("kind", "units"))
-        units = _keys(raw["units"], f"{where}.units", ())
+        units = _mapping(raw["units"], f"{where}.units")
         if not units:
             raise PolicyDataError(f"{where}.units 不能为空")
         return {"kind": kind, "units": {
-            _fact_ref(n, facts, ("int", "decimal"), f"{where}.units"): _hours_value(r, f"{where}.units.{n}")
+            _fact_ref(n, facts, ("int", "decimal"), f"{where}.units", least=0): _hours_value(r, f"{where}.units.{n}")
             for n, r in units.items()}}
     if kind == "stated":  # hours as the certificate states them
         _keys(raw, where, ("kind", "fact"))
-        return {"kind": kind, "fact": _fact_ref(raw["fact"], facts, ("int", "decimal"), f"{where}.fact")}
+        return {"kind": kind, "fact": _fact_ref(raw["fact"], facts, ("int", "decimal"), f"{where}.fact", least=0)}
     if kind == "table":  # hours looked up by "value|value" of the key facts
         _keys(raw, where, ("kind", "keys", "table", "default"))
         keys = raw["keys"]
@@ -277,7 +290,7 @@ def _parse_formula(raw: Any, facts: Mapping[str, FactSpec], where: str) -> dict[
             raise PolicyDataError(f"{where}.keys 须为非空列表")
         specs = [facts[_fact_ref(k, facts, ("choice", "int"), f"{where}.keys")] for k in keys]
         table = {}
-        for key, hours in _keys(raw["table"], f"{where}.table", ()).items():
+        for key, hours in _mapping(raw["table"], f"{where}.table").items():
             parts = key.split("|")
             valid = len(parts) == len(specs) and all(
                 any(str(v) == part for v, _ in spec.choices) if spec.type == "choice" else part.isdigit()
@@ -289,9 +302,7 @@ def _parse_formula(raw: Any, facts: Mapping[str, FactSpec], where: str) -> dict[
                 "default": _hours_value(raw["default"], f"{where}.default")}
     if kind == "rank":  # steps [[up to rank, hours], ...] ascending, "beyond" for later ranks
         _keys(raw, where, ("kind", "fact", "steps", "beyond"))
-        name = _fact_ref(raw["fact"], facts, ("int",), f"{where}.fact")
-        if facts[name].min is None or facts[name].min < 1:
-            raise PolicyDataError(f"{where}：名次 {name} 须设 min ≥ 1")
+        name = _fact_ref(raw["fact"], facts, ("int",), f"{where}.fact", least=1)
         steps, last = [], 0
         for step in raw["steps"] if isinstance(raw["steps"], list) and raw["steps"] else [None]:
             if not (isinstance(step, list) and len(step) == 2 and _is_int(step[0]) and step[0] > last):
@@ -327,7 +338,7 @@ def _parse_subject(raw: Mapping, kind: str, facts: Mapping[str, FactSpec], where
         if subject is not None:
             raise PolicyDataError(f"{where}.subject：不计学时的形式不能有 subject")
         return None, None
-    if subject in SUBJECTS:
+    if isinstance(subject, str) and subject in SUBJECTS:
         return subject, None
     if isinstance(subject, Mapping) and set(subject) == {"fact"}:
         name = _fact_ref(subject["fact"], facts, ("choice",), f"{where}.subject.fact")
@@ -373,8 +384,10 @@ def _parse_activity(code: str, raw: Any, materials: Mapping[str, str], where: st
     if not isinstance(raw["materials"], list):
         raise PolicyDataError(f"{where}.materials 须为备选材料组的列表")
     alternatives = tuple(_parse_needs(alt, materials, f"{where}.materials[{i}]") for i, alt in enumerate(raw["materials"]))
+    if not isinstance(raw.get("extra_materials", []), list):
+        raise PolicyDataError(f"{where}.extra_materials 须为列表")
     extras = []
-    for i, item in enumerate(raw.get("extra_materials") or []):
+    for i, item in enumerate(raw.get("extra_materials", [])):
         at = f"{where}.extra_materials[{i}]"
         _keys(item, at, ("when", "require"), ("note",))
         when = _keys(item["when"], f"{at}.when", ("fact", "equals"))
@@ -382,11 +395,12 @@ def _parse_activity(code: str, raw: Any, materials: Mapping[str, str], where: st
         if not (isinstance(when["equals"], bool) if spec.type == "bool" else any(_same(v, when["equals"]) for v, _ in spec.choices)):
             raise PolicyDataError(f"{at}.when.equals 不是 {spec.name} 的有效取值：{when['equals']!r}")
         extras.append(ExtraMaterials(spec.name, when["equals"], _parse_needs(item["require"], materials, f"{at}.require"),
-                                     item.get("note") or ""))
+                                     _optional_text(item, "note", at)))
     if not isinstance(raw.get("needs_review", False), bool):
         raise PolicyDataError(f"{where}.needs_review 须为 true 或 false")
     return Activity(code, _text(raw["label"], f"{where}.label"), specs, formula, subject, subject_fact,
-                    counted_year, alternatives, tuple(extras), raw.get("needs_review", False), raw.get("note") or "")
+                    counted_year, alternatives, tuple(extras), raw.get("needs_review", False),
+                    _optional_text(raw, "note", where))
 
 
 def load_policy(data: Mapping[str, Any]) -> Policy:
@@ -400,10 +414,10 @@ def load_policy(data: Mapping[str, Any]) -> Policy:
     requirement = Totals(*(_hours_value(req[k], f"{where}.requirement.{k}") for k in ("public", "professional", "total")))
     if requirement.total < requirement.public + requirement.professional:
         raise PolicyDataError(f"{where}.requirement.total 小于公需与专业之和")
-    materials = _keys(data["materials"], f"{where}.materials", ())
+    materials = _mapping(data["materials"], f"{where}.materials")
     for code, label in materials.items():
         _text(label, f"{where}.materials.{code}")
-    raw_activities = _keys(data["activities"], f"{where}.activities", ())
+    raw_activities = _mapping(data["activities"], f"{where}.activities")
     if not raw_activities:
         raise PolicyDataError(f"{where}.activities 不能为空")
     activities = {code: _parse_activity(code, raw, materials, f"{where}.activities.{code}")
@@ -512,7 +526,8 @@ def _clean_value(spec: FactSpec, value: Any) -> Any:
 
 
 def _clean_facts(act: Activity, facts: Any, only: Iterable[str] | None = None) -> dict[str, Any]:
-    """Check facts against the activity's specs; ``only`` limits the check to some facts."""
+    """Check facts against the activity's specs; ``only`` limits the check to some facts.
+    The result holds the normalised values of the facts given; absent optional facts are left out."""
     if not isinstance(facts, Mapping):
         raise RuleError(f"填报项（facts）须为键值对象，收到 {type(facts).__name__}")
     names = {s.name for s in act.facts}
@@ -528,7 +543,6 @@ def _clean_facts(act: Activity, facts: Any, only: Iterable[str] | None = None) -
         if value is None or (isinstance(value, str) and not value.strip()):
             if spec.required and only is None:
                 raise RuleError(f"缺少必填项{_named(spec)}", spec.name)
-            cleaned[spec.name] = None
         else:
             cleaned[spec.name] = _clean_value(spec, value)
     return cleaned
@@ -606,7 +620,7 @@ def counted_year(policy: Policy, activity: str, facts: Mapping[str, Any]) -> int
     act = _activity(policy, activity)
     if act.counted_year is None:
         return None
-    value = _clean_facts(act, facts, only=(act.counted_year,))[act.counted_year]
+    value = _clean_facts(act, facts, only=(act.counted_year,)).get(act.counted_year)
     return value.year if isinstance(value, dt.date) else value
 
 
@@ -692,17 +706,17 @@ def form_spec(policy: Policy, activity: str) -> tuple[FactSpec, ...]:
     return _activity(policy, activity).facts
 
 
-def _alternatives(act: Activity, facts: Mapping[str, Any] | None) -> list[tuple[OneOf, ...]]:
-    extras = tuple(need for extra in act.extra_materials if facts is not None
-                   and _same(facts.get(extra.fact), extra.equals) for need in extra.require)
-    return [alt + extras for alt in act.materials] or ([extras] if extras else [])
+def _extra_needs(act: Activity, facts: Mapping[str, Any]) -> tuple[OneOf, ...]:
+    return tuple(need for extra in act.extra_materials if _same(facts.get(extra.fact), extra.equals)
+                 for need in extra.require)
 
 
 def material_choices(policy: Policy, activity: str, facts: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
-    """Every material code the activity may ask for, in order, for an upload form."""
+    """The material codes the activity may ask for, in order, for an upload form: with
+    ``facts`` only the conditional materials they call for, without them all of them."""
     act = _activity(policy, activity)
-    everything = [act.materials, *([extra.require] for extra in act.extra_materials)]
-    codes = dict.fromkeys(code for alts in everything for alt in alts for need in alt for code in need)
+    extras = [need for x in act.extra_materials for need in x.require] if facts is None else _extra_needs(act, facts)
+    codes = dict.fromkeys(code for need in [*(n for alt in act.materials for n in alt), *extras] for code in need)
     return [(code, policy.materials[code]) for code in codes]
 
 
@@ -721,14 +735,15 @@ def missing_materials(policy: Policy, activity: str, provided: Iterable[str],
     def label(need: OneOf) -> str:
         return "或".join(policy.materials[code] for code in need)
 
-    alternatives = _alternatives(act, facts)
+    extras = _extra_needs(act, facts or {})
+    alternatives = [alt + extras for alt in act.materials] or ([extras] if extras else [])
     gaps = [[need for need in alt if not given.intersection(need)] for alt in alternatives]
     if not alternatives or not all(gaps):
         return []
     if len(alternatives) == 1:
         return [f"缺少：{label(need)}" for need in gaps[0]]
     options = "；".join(
-        f"({i}) {'、'.join(map(label, alt))}（尚缺：{'、'.join(map(label, gap))}）"
+        f"({i}) {'、'.join(map(label, alt))}" + (f"（尚缺：{'、'.join(map(label, gap))}）" if len(gap) < len(alt) else "")
         for i, (alt, gap) in enumerate(zip(alternatives, gaps), 1))
     return [f"需提供以下材料之一：{options}"]
 
@@ -797,10 +812,13 @@ def _run_case(case: Any, policies: Mapping[str, Policy]) -> tuple[dict[str, Any]
     raise _CaseError(f"未知的用例类型：{case['kind']!r}（可用：credit、year_check）")
 
 
+def _has_id(case: Any) -> bool:
+    return isinstance(case, Mapping) and isinstance(case.get("id"), str) and bool(case["id"])
+
+
 def evaluate_case(case: Any, policies: Mapping[str, Policy]) -> CaseResult:
     """Check one worked case; never raises, a case it cannot run is a failure with a reason."""
-    has_id = isinstance(case, Mapping) and isinstance(case.get("id"), str) and case["id"]
-    case_id = case["id"] if has_id else "（无 id）"
+    case_id = case["id"] if _has_id(case) else "（无 id）"
     expected = case.get("expect") if isinstance(case, Mapping) else None
     try:
         got, diffs = _run_case(case, policies)
@@ -829,7 +847,7 @@ def evaluate_file(path: str | Path, policies: Mapping[str, Policy] | None = None
     results = []
     for number, case in enumerate(cases, 1):
         result = evaluate_case(case, policies)
-        if not (isinstance(case, Mapping) and isinstance(case.get("id"), str) and case["id"]):
+        if not _has_id(case):
             result = replace(result, id=f"第 {number} 条")
         results.append(result)
     return results

@@ -1,0 +1,645 @@
+"""Edge cases of the rules engine, per activity, plus rule-set validation and case checks."""
+
+import ast
+import datetime as dt
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from hours.rules import (
+    CasesFileError,
+    PolicyDataError,
+    RuleError,
+    absence_months,
+    activity_choices,
+    builtin_codes,
+    counted_year,
+    covered_years,
+    credit,
+    evaluate_case,
+    evaluate_file,
+    form_spec,
+    load_builtin,
+    load_policy,
+    material_choices,
+    missing_materials,
+    requirement,
+    year_check,
+)
+from hours.rules import engine
+
+HUNAN_ACTIVITIES = [
+    "training", "practice", "conference", "online_course", "research_project", "book", "paper",
+    "invention_patent", "utility_patent", "award", "digital_exam", "aid_assignment", "degree_course",
+    "qualification_exam",
+]
+
+
+def hours(result):
+    return (result.public, result.professional)
+
+
+def training(**facts):
+    return {"subject": "professional", "days": 1, "half_days": 0} | facts
+
+
+# --- the engine stays pure ---------------------------------------------------------------
+
+
+def test_engine_imports_only_the_standard_library():
+    tree = ast.parse(Path(engine.__file__).read_text(encoding="utf-8"))
+    modules = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    modules |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert modules - {"__future__"} <= set(sys.stdlib_module_names)
+
+
+# --- day-based activities --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("activity", ["training", "practice", "conference", "overseas_exchange"])
+@pytest.mark.parametrize(("days", "half_days", "expected"), [(0, 0, 0), (0, 1, 4), (0, 3, 12), (2, 0, 16), (1, 1, 12)])
+def test_day_based_hours(hunan, activity, days, half_days, expected):
+    result = credit(hunan, activity, {"subject": "professional", "days": days, "half_days": half_days})
+    assert hours(result) == (0, expected)
+    assert result.subject == "professional"
+
+
+def test_training_subject_picks_the_column(hunan):
+    result = credit(hunan, "training", training(subject="public", days=2))
+    assert hours(result) == (16, 0)
+    assert result.total == 16
+    assert isinstance(result.public, Decimal)
+
+
+@pytest.mark.parametrize("bad", ["abc", "2", 1.5, 2.0, True, False, [1], {"n": 1}])
+def test_whole_number_fact_rejects_other_types(hunan, bad):
+    with pytest.raises(RuleError, match="整数") as error:
+        credit(hunan, "training", training(days=bad))
+    assert error.value.fact == "days"
+    assert "整天数" in str(error.value)
+
+
+@pytest.mark.parametrize(("facts", "fact", "message"), [
+    (training(days=-1), "days", "不能小于 0"),
+    (training(half_days=-2), "half_days", "不能小于 0"),
+    (training(days=367), "days", "不能大于 366"),
+    ({"subject": "professional", "half_days": 0}, "days", "缺少必填项“整天数”"),
+    ({"subject": "professional", "days": None, "half_days": 0}, "days", "缺少必填项"),
+    ({"days": 1, "half_days": 0}, "subject", "缺少必填项“科目类别”"),
+    (training(subject="公需"), "subject", "可选：public（公需科目）、professional（专业科目）"),
+    (training(subject=1), "subject", "无效"),
+    (training(dayz=1), "dayz", "没有这些填报项：dayz"),
+])
+def test_training_rejects_bad_facts_naming_the_fact(hunan, facts, fact, message):
+    with pytest.raises(RuleError, match=message) as error:
+        credit(hunan, "training", facts)
+    assert error.value.fact == fact
+
+
+def test_rule_error_is_a_value_error(hunan):
+    with pytest.raises(ValueError):
+        credit(hunan, "training", "days=2")
+
+
+def test_unknown_activity_is_a_chinese_rule_error(hunan):
+    with pytest.raises(RuleError, match="未知的继续教育形式：'trainig'"):
+        credit(hunan, "trainig", {})
+    with pytest.raises(RuleError, match="未知的继续教育形式"):
+        credit(hunan, None, {})
+
+
+# --- stated hours ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "expected"), [(30, 30), (1.5, Decimal("1.5")), ("2.5", Decimal("2.5")),
+                                                 (Decimal("0.1"), Decimal("0.1")), (0, 0)])
+def test_online_course_takes_the_stated_hours(hunan, value, expected):
+    assert hours(credit(hunan, "online_course", {"subject": "public", "hours": value})) == (expected, 0)
+
+
+@pytest.mark.parametrize(("value", "message"), [("abc", "须为数字"), (True, "须为数字"), (float("nan"), "须为数字"),
+                                                ("Infinity", "须为数字"), (-1, "不能小于 0"), (1001, "不能大于 1000")])
+def test_online_course_rejects_bad_hours(hunan, value, message):
+    with pytest.raises(RuleError, match=message):
+        credit(hunan, "online_course", {"subject": "public", "hours": value})
+
+
+# --- tables and ranks -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("level", "role", "expected"), [
+    ("provincial", "host", 60), ("provincial", "main", 30), ("provincial", "other", 10),
+    ("municipal", "host", 30), ("municipal", "main", 10), ("municipal", "other", 10),
+    ("other", "host", 0),
+])
+def test_research_project_table(hunan, level, role, expected):
+    assert hours(credit(hunan, "research_project", {"level": level, "role": role})) == (0, expected)
+
+
+def test_research_project_unknown_role_is_an_error(hunan):
+    with pytest.raises(RuleError, match="“本人角色”（role）的取值 'leader' 无效"):
+        credit(hunan, "research_project", {"level": "provincial", "role": "leader"})
+
+
+@pytest.mark.parametrize(("activity", "fact", "rank", "expected"), [
+    ("book", "author_rank", 1, 60), ("book", "author_rank", 2, 30), ("book", "author_rank", 99, 30),
+    ("paper", "author_rank", 1, 30), ("paper", "author_rank", 5, 10),
+    ("invention_patent", "rank", 2, 30), ("invention_patent", "rank", 3, 30), ("invention_patent", "rank", 4, 10),
+    ("utility_patent", "rank", 3, 10), ("utility_patent", "rank", 4, 0), ("utility_patent", "rank", 100, 0),
+])
+def test_rank_beyond_the_table_earns_the_rest_or_nothing(hunan, activity, fact, rank, expected):
+    assert hours(credit(hunan, activity, {fact: rank})) == (0, expected)
+
+
+@pytest.mark.parametrize("activity", ["book", "paper", "invention_patent", "utility_patent"])
+@pytest.mark.parametrize("rank", [0, -1])
+def test_ranks_start_at_one(hunan, activity, rank):
+    fact = form_spec(hunan, activity)[0].name
+    with pytest.raises(RuleError, match="不能小于 1") as error:
+        credit(hunan, activity, {fact: rank})
+    assert error.value.fact == fact
+
+
+@pytest.mark.parametrize(("level", "grade", "expected"), [
+    ("provincial", 2, 30), ("municipal", 1, 30), ("provincial", 4, 0), ("other", 1, 0),
+])
+def test_award_grade_or_level_without_hours_earns_nothing(hunan, level, grade, expected):
+    assert hours(credit(hunan, "award", {"level": level, "grade": grade})) == (0, expected)
+
+
+@pytest.mark.parametrize("grade", [0, "1", 1.0])
+def test_award_grade_must_be_a_positive_whole_number(hunan, grade):
+    with pytest.raises(RuleError) as error:
+        credit(hunan, "award", {"level": "provincial", "grade": grade})
+    assert error.value.fact == "grade"
+
+
+# --- counts -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("activity", "fact", "count", "expected"), [
+    ("digital_exam", "modules", 0, 0), ("digital_exam", "modules", 3, 60),
+    ("degree_course", "courses", 2, 60), ("qualification_exam", "subjects", 1, 30),
+])
+def test_count_based_hours(hunan, activity, fact, count, expected):
+    assert hours(credit(hunan, activity, {fact: count})) == (0, expected)
+
+
+def test_count_has_a_sane_maximum(hunan):
+    with pytest.raises(RuleError, match="不能大于 20"):
+        credit(hunan, "digital_exam", {"modules": 21})
+
+
+# --- aid assignments -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("months", "passed", "expected"), [
+    (6, True, (30, 60)), (12, True, (30, 60)), (5, True, (0, 0)), (12, False, (0, 0)), (0, True, (0, 0)),
+])
+def test_aid_assignment_counts_as_the_whole_requirement(hunan, months, passed, expected):
+    result = credit(hunan, "aid_assignment", {"months": months, "passed": passed})
+    assert hours(result) == expected
+    assert result.subject == "both"
+
+
+def test_aid_assignment_over_a_year_counts_even_in_a_short_first_year(hunan):
+    facts = {"months": 3, "passed": True, "start_date": "2023-10-01", "end_date": "2025-03-31"}
+    assert hours(credit(hunan, "aid_assignment", facts)) == (30, 60)
+    assert hours(credit(hunan, "aid_assignment", facts | {"end_date": "2024-03-31"})) == (0, 0)
+
+
+@pytest.mark.parametrize(("facts", "fact"), [
+    ({"months": 13, "passed": True}, "months"),
+    ({"months": 6, "passed": "yes"}, "passed"),
+    ({"months": 6, "passed": 1}, "passed"),
+    ({"months": 6}, "passed"),
+    ({"months": 6, "passed": True, "start_date": "2024-06-30", "end_date": "2024-01-01"}, "end_date"),
+    ({"months": 6, "passed": True, "start_date": "2024-01-01"}, "end_date"),
+    ({"months": 6, "passed": True, "start_date": "2024-02-30", "end_date": "2024-06-01"}, "start_date"),
+])
+def test_aid_assignment_rejects_bad_facts(hunan, facts, fact):
+    with pytest.raises(RuleError) as error:
+        credit(hunan, "aid_assignment", facts)
+    assert error.value.fact == fact
+
+
+@pytest.mark.parametrize(("start", "end", "years"), [
+    ("2024-01-01", "2024-06-30", [2024]),
+    ("2024-01-01", "2024-06-29", []),
+    ("2023-10-01", "2024-06-30", [2024]),
+    ("2023-07-01", "2024-06-30", [2023, 2024]),
+    ("2023-10-01", "2025-03-31", [2023, 2024, 2025]),
+])
+def test_covered_years(hunan, start, end, years):
+    assert covered_years(hunan, "aid_assignment", {"start_date": start, "end_date": end}) == years
+
+
+def test_covered_years_needs_dates_of_an_assignment(hunan):
+    with pytest.raises(RuleError, match="须填写开始日期与结束日期"):
+        covered_years(hunan, "aid_assignment", {"months": 6})
+    with pytest.raises(RuleError, match="不按外派起止日期"):
+        covered_years(hunan, "training", {})
+
+
+# --- counted year --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("activity", HUNAN_ACTIVITIES)
+def test_every_hunan_activity_can_name_its_year(hunan, activity):
+    assert counted_year(hunan, activity, {"year": 2023}) == 2023
+    assert counted_year(hunan, activity, {}) is None
+
+
+def test_credit_keeps_the_normalised_facts_given(hunan):
+    result = credit(hunan, "aid_assignment", {"months": 6, "passed": True, "start_date": "2024-01-01",
+                                              "end_date": "2024-06-30", "title": "  援疆  "})
+    assert result.facts == {"months": 6, "passed": True, "start_date": dt.date(2024, 1, 1),
+                            "end_date": dt.date(2024, 6, 30), "title": "援疆"}
+    assert credit(hunan, "invention_patent", {"rank": 1, "number": "ZL2024"}).facts == {"rank": 1, "number": "ZL2024"}
+
+
+def test_counted_year_is_optional_for_hours_and_kept_on_the_credit(hunan):
+    assert credit(hunan, "research_project", {"level": "provincial", "role": "host"}).year is None
+    assert credit(hunan, "research_project", {"level": "provincial", "role": "host", "year": 2022}).year == 2022
+
+
+@pytest.mark.parametrize("year", [1800, "2023", 2023.0])
+def test_counted_year_must_be_a_plausible_whole_year(hunan, year):
+    with pytest.raises(RuleError) as error:
+        counted_year(hunan, "paper", {"year": year})
+    assert error.value.fact == "year"
+
+
+# --- yearly requirement -------------------------------------------------------------------
+
+
+def test_year_check_exactly_enough(hunan):
+    check = year_check(hunan, 30, 60)
+    assert check.compliant
+    assert (check.shortfall.public, check.shortfall.professional, check.shortfall.total) == (0, 0, 0)
+    assert (check.required.public, check.required.professional, check.required.total) == (30, 60, 90)
+
+
+def test_public_surplus_never_makes_up_for_professional(hunan):
+    check = year_check(hunan, 40, 55)
+    assert not check.compliant
+    assert (check.shortfall.public, check.shortfall.professional, check.shortfall.total) == (0, 5, 0)
+
+
+def test_total_shortfall_counts_both_columns(hunan):
+    check = year_check(hunan, Decimal("10.5"), 20)
+    assert (check.shortfall.public, check.shortfall.professional, check.shortfall.total) == (
+        Decimal("19.5"), 40, Decimal("59.5"))
+    assert check.declared.total == Decimal("30.5")
+
+
+@pytest.mark.parametrize(("months_away", "expected"), [
+    (0, (30, 60, 90)), (6, (15, 30, 45)), (1, (Decimal("27.5"), 55, Decimal("82.5"))), (12, (0, 0, 0)),
+])
+def test_henan_prorates_the_requirement_to_months_at_post(henan, months_away, expected):
+    required = requirement(henan, months_away=months_away)
+    assert (required.public, required.professional, required.total) == expected
+
+
+def test_half_a_year_of_maternity_leave_halves_the_requirement(henan):
+    assert year_check(henan, 15, 30, months_away=6).compliant
+    assert year_check(henan, 15, 29, months_away=6).shortfall.professional == 1
+
+
+def test_proration_rounds_to_half_hours(minimal_data):
+    minimal_data["requirement"] = {"public": 10, "professional": 20, "total": 31}
+    minimal_data["activities"]["course"]["facts"].append(
+        {"name": "months_away", "label": "离岗月数", "type": "int", "required": True, "min": 0, "max": 12})
+    minimal_data["proration"] = {"activity": "course", "fact": "months_away"}
+    required = requirement(load_policy(minimal_data), months_away=5)
+    # 10 × 7/12 = 5.83 → 6; 20 × 7/12 = 11.67 → 11.5; 31 × 7/12 = 18.08 → 18
+    assert (required.public, required.professional, required.total) == (6, Decimal("11.5"), 18)
+
+
+@pytest.mark.parametrize("months_away", [-1, 13, True, 1.5, "6"])
+def test_months_away_must_be_whole_months_of_a_year(henan, months_away):
+    with pytest.raises(RuleError, match="离岗月数"):
+        year_check(henan, 30, 60, months_away=months_away)
+
+
+def test_hunan_has_no_proration(hunan):
+    with pytest.raises(RuleError, match="没有按在岗时间折算"):
+        year_check(hunan, 15, 30, months_away=6)
+
+
+@pytest.mark.parametrize(("public", "professional"), [(-1, 60), (30, "abc"), (True, 60), (None, 60)])
+def test_year_check_rejects_bad_hours(hunan, public, professional):
+    with pytest.raises(RuleError, match="须为非负数"):
+        year_check(hunan, public, professional)
+
+
+def test_absence_months_sums_the_proration_activity_and_caps_at_a_year(henan, hunan):
+    items = [("absence", {"reason": "maternity", "months_away": 6}), ("training", {"hours": 10}),
+             ("absence", {"reason": "sick_leave", "months_away": 4})]
+    assert absence_months(henan, items) == 10
+    assert absence_months(henan, items + [("absence", {"reason": "abroad", "months_away": 7})]) == 12
+    assert absence_months(hunan, items) == 0
+    with pytest.raises(RuleError):
+        absence_months(henan, [("absence", {"reason": "holiday", "months_away": 3})])
+
+
+# --- materials -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provided", [
+    ["training_notice", "course_schedule", "sign_in_sheet"],
+    ["training_notice", "training_agenda", "other_sign_in"],
+    ["sign_in_sheet", "completion_certificate"],
+    ["training_agenda", "completion_certificate", "expense_claim"],
+])
+def test_training_materials_either_alternative_suffices(hunan, provided):
+    assert missing_materials(hunan, "training", provided) == []
+
+
+def test_training_materials_partly_given_spell_out_both_alternatives(hunan):
+    missing = missing_materials(hunan, "training", ["training_notice", "course_schedule"])
+    assert missing == [
+        "需提供以下材料之一：(1) 培训通知、培训课程表或培训日程安排、培训签到表或其他签到形式（尚缺：培训签到表或其他签到形式）；"
+        "(2) 培训通知或培训签到表或培训课程表或培训日程安排、结业证书（尚缺：结业证书）"]
+
+
+def test_training_materials_none_given(hunan):
+    (message,) = missing_materials(hunan, "training", [])
+    assert message.startswith("需提供以下材料之一：(1) 培训通知、")
+    assert "尚缺" not in message
+
+
+def test_single_alternative_lists_each_missing_material(hunan):
+    assert missing_materials(hunan, "online_course", ["completion_certificate"]) == ["缺少：课程时长或课程内容"]
+    assert missing_materials(hunan, "aid_assignment", []) == ["缺少：派遣通知", "缺少：考核表"]
+
+
+def test_paper_published_abroad_needs_retrieval_proof(hunan):
+    paper = ["journal_cover", "journal_number", "paper_contents"]
+    assert missing_materials(hunan, "paper", paper) == []
+    assert missing_materials(hunan, "paper", paper, {"author_rank": 1, "abroad": False}) == []
+    assert missing_materials(hunan, "paper", paper, {"author_rank": 1, "abroad": True}) == ["缺少：检索材料"]
+    assert missing_materials(hunan, "paper", paper + ["retrieval_proof"], {"abroad": True}) == []
+
+
+def test_unknown_material_code_is_an_error(hunan):
+    with pytest.raises(RuleError, match="未知的材料类型：photo"):
+        missing_materials(hunan, "training", ["photo"])
+
+
+def test_material_choices_include_conditional_materials_the_facts_call_for(hunan):
+    paper = ["journal_cover", "journal_number", "paper_contents"]
+    assert [code for code, _ in material_choices(hunan, "paper")] == paper + ["retrieval_proof"]
+    assert [code for code, _ in material_choices(hunan, "paper", {"abroad": False})] == paper
+    assert [code for code, _ in material_choices(hunan, "paper", {"abroad": True})] == paper + ["retrieval_proof"]
+
+
+def test_every_material_is_used_by_some_activity(hunan, henan):
+    for policy in (hunan, henan):
+        used = {code for activity in policy.activities for code, _ in material_choices(policy, activity)}
+        assert used == set(policy.materials)
+
+
+# --- forms -----------------------------------------------------------------------------------
+
+
+def test_hunan_offers_the_readme_activities_with_their_facts(hunan):
+    assert [code for code, _ in activity_choices(hunan)] == HUNAN_ACTIVITIES + ["overseas_exchange"]
+    required = {a: [s.name for s in form_spec(hunan, a) if s.required] for a in HUNAN_ACTIVITIES}
+    assert required == {
+        "training": ["subject", "days", "half_days"], "practice": ["subject", "days", "half_days"],
+        "conference": ["subject", "days", "half_days"], "online_course": ["subject", "hours"],
+        "research_project": ["level", "role"], "book": ["author_rank"], "paper": ["author_rank"],
+        "invention_patent": ["rank"], "utility_patent": ["rank"], "award": ["level", "grade"],
+        "digital_exam": ["modules"], "aid_assignment": ["months", "passed"], "degree_course": ["courses"],
+        "qualification_exam": ["subjects"],
+    }
+
+
+def test_form_spec_is_ordered_and_labelled_in_chinese(hunan):
+    specs = form_spec(hunan, "training")
+    assert [s.name for s in specs][:3] == ["subject", "days", "half_days"]
+    assert specs[0].choices == (("public", "公需科目"), ("professional", "专业科目"))
+    assert (specs[1].label, specs[1].type, specs[1].min, specs[1].max) == ("整天数", "int", 0, 366)
+
+
+# --- henan ---------------------------------------------------------------------------------
+
+
+def test_henan_declares_16_types_with_a_90_hour_year(henan):
+    assert len(activity_choices(henan)) == 16
+    assert (henan.requirement.public, henan.requirement.professional, henan.requirement.total) == (30, 60, 90)
+
+
+def test_henan_hours_are_stated_and_flagged_for_review(henan):
+    for code, _ in activity_choices(henan):
+        if code == "absence":
+            continue
+        facts = {s.name: s.choices[0][0] for s in form_spec(henan, code) if s.type == "choice"}
+        result = credit(henan, code, facts | {"hours": 12})
+        assert (hours(result), result.needs_review) == ((0, 12), True)
+
+
+def test_henan_absence_credits_nothing(henan):
+    result = credit(henan, "absence", {"reason": "maternity", "months_away": 6, "year": 2024})
+    assert (hours(result), result.subject, result.year) == ((0, 0), None, 2024)
+
+
+def test_henan_materials_follow_the_facts(henan):
+    assert missing_materials(henan, "publication", [], {"work": "book"}) == ["缺少：著作封面", "缺少：著作扉页", "缺少：著作目录"]
+    assert missing_materials(henan, "absence", ["unit_proof"], {"reason": "maternity"}) == []
+    assert missing_materials(henan, "absence", ["unit_proof"], {"reason": "sick_leave"}) == ["缺少：医院证明"]
+    assert missing_materials(henan, "degree_education", ["year_transcript"], {"advanced_study": True}) == [
+        "缺少：单位派出证明", "缺少：进修单位考核证明"]
+    assert missing_materials(henan, "training", ["training_notice", "completion_certificate", "unit_proof"]) == []
+
+
+def test_henan_unknown_choice_is_an_error(henan):
+    with pytest.raises(RuleError, match="“成果类别”（work）的取值 'poem' 无效"):
+        credit(henan, "publication", {"work": "poem", "hours": 10})
+
+
+# --- rule-set data ---------------------------------------------------------------------------
+
+
+def test_builtin_rule_sets(hunan):
+    assert builtin_codes() == ["henan-2024", "hunan-2024"]
+    source = json.loads((Path(engine.__file__).parent / "data" / "hunan-2024.json").read_text(encoding="utf-8"))
+    assert hunan.data == source
+    assert (hunan.region, hunan.title, hunan.year) == ("湖南省", "湖南省专业技术人员继续教育学时认定单", 2024)
+
+
+def test_load_builtin_rejects_unknown_codes():
+    with pytest.raises(PolicyDataError, match="没有名为 '../secrets' 的内置规则集"):
+        load_builtin("../secrets")
+
+
+def test_minimal_data_loads(minimal_data):
+    assert hours(credit(load_policy(minimal_data), "course", {"days": 2})) == (0, 16)
+
+
+def _set(data, path, value):
+    *parents, last = path
+    for key in parents:
+        data = data[key]
+    if value is DELETE:
+        del data[last]
+    else:
+        data[last] = value
+
+
+DELETE = object()
+COURSE = ("activities", "course")
+
+
+@pytest.mark.parametrize(("path", "value", "message"), [
+    (("requirement",), DELETE, "缺少：requirement"),
+    (("requirment",), {}, "未知的键：requirment"),
+    (("year",), "2024", "year 须为年份整数"),
+    (("requirement", "total"), 80, "total 小于公需与专业之和"),
+    (("requirement", "public"), -1, "须为非负数"),
+    (("activities",), {}, "activities 不能为空"),
+    (("activities",), [], "activities 须为 JSON 对象"),
+    ((*COURSE, "formula"), {"kind": "per_day"}, "kind 未知：'per_day'"),
+    ((*COURSE, "formula"), "per_unit", "kind 未知"),
+    ((*COURSE, "formula", "units"), {"hours": 8}, "须指向本形式的一个填报项，收到 'hours'"),
+    ((*COURSE, "formula", "units", "days"), -8, "须为非负数"),
+    ((*COURSE, "formula", "extra"), 1, "未知的键：extra"),
+    ((*COURSE, "facts", 0, "min"), None, "须设 min ≥ 0"),
+    ((*COURSE, "facts", 0, "type"), "integer", "type 未知：'integer'"),
+    ((*COURSE, "facts", 0, "required"), "yes", "required 须为 true 或 false"),
+    ((*COURSE, "facts", 0, "name"), "天数", "须为英文标识符"),
+    ((*COURSE, "facts", 0, "max"), -1, "min 大于 max"),
+    ((*COURSE, "fomula"), {}, "未知的键：fomula"),
+    ((*COURSE, "subject"), "both", "subject 须为 public、professional、both"),
+    ((*COURSE, "subject"), {"fact": "days"}, "须为 choice 类型"),
+    ((*COURSE, "materials"), [["photo"]], "未定义的材料代码：photo"),
+    ((*COURSE, "materials"), [[{"one_of": ["certificate"]}]], "两个以上代码"),
+    ((*COURSE, "materials"), [[]], "须为非空的材料列表"),
+    ((*COURSE, "counted_year"), "days", "须为 year/date 类型"),
+    (("proration",), {"activity": "absence", "fact": "months"}, "proration.activity 不是本规则集的形式"),
+])
+def test_load_policy_rejects_malformed_data(minimal_data, path, value, message):
+    _set(minimal_data, path, value)
+    with pytest.raises(PolicyDataError, match=message):
+        load_policy(minimal_data)
+
+
+@pytest.mark.parametrize(("formula", "message"), [
+    ({"kind": "table", "keys": ["days"], "table": {"one": 8}, "default": 0}, "键 'one' 与 keys"),
+    ({"kind": "rank", "fact": "days", "steps": [[1, 60]], "beyond": 10}, "须设 min ≥ 1"),
+    ({"kind": "full_year", "min_months": 6, "months_fact": "days", "passed_fact": "days"}, "须为 bool 类型"),
+    ({"kind": "stated"}, "缺少：fact"),
+])
+def test_load_policy_checks_formula_parameters(minimal_data, formula, message):
+    minimal_data["activities"]["course"]["formula"] = formula
+    with pytest.raises(PolicyDataError, match=message):
+        load_policy(minimal_data)
+
+
+def test_rank_steps_must_ascend(minimal_data):
+    minimal_data["activities"]["course"]["facts"][0]["min"] = 1
+    minimal_data["activities"]["course"]["formula"] = {"kind": "rank", "fact": "days", "steps": [[3, 30], [1, 60]], "beyond": 0}
+    with pytest.raises(PolicyDataError, match="名次递增"):
+        load_policy(minimal_data)
+
+
+def test_load_policy_rejects_non_objects():
+    with pytest.raises(PolicyDataError, match="须为 JSON 对象"):
+        load_policy([])
+
+
+# --- evaluate_case never raises -------------------------------------------------------------
+
+
+GOOD_CASE = {"id": "paper-first", "policy": "hunan-2024", "kind": "credit", "activity": "paper",
+             "facts": {"author_rank": 1}, "expect": {"public": 0, "professional": 30}}
+
+
+def test_evaluate_case_compares_numerically(policies):
+    result = evaluate_case(GOOD_CASE | {"expect": {"public": 0.0, "professional": 30.0}}, policies)
+    assert (result.ok, result.id, result.got, result.reason) == (True, "paper-first", {"public": 0, "professional": 30}, "")
+
+
+def test_evaluate_case_reports_a_wrong_expectation(policies):
+    result = evaluate_case(GOOD_CASE | {"expect": {"public": 0, "professional": 60}}, policies)
+    assert not result.ok
+    assert result.expected == {"public": 0, "professional": 60}
+    assert result.got == {"public": 0, "professional": 30}
+    assert result.reason == "与预期不符：expect.professional"
+
+
+def test_evaluate_case_year_check_with_proration(policies):
+    case = {"id": "maternity", "policy": "henan-2024", "kind": "year_check",
+            "facts": {"public": 15, "professional": 30, "months_away": 6},
+            "expect": {"compliant": True, "shortfall": {"public": 0, "professional": 0, "total": 0},
+                       "required": {"public": 15, "professional": 30, "total": 45}}}
+    assert evaluate_case(case, policies).ok
+    wrong = evaluate_case(case | {"expect": {"compliant": False, "shortfall": {"total": 1}}}, policies)
+    assert (wrong.ok, wrong.reason) == (False, "与预期不符：expect.compliant、expect.shortfall.total")
+    assert wrong.got == {"compliant": True, "shortfall": {"public": 0, "professional": 0, "total": 0}}
+
+
+@pytest.mark.parametrize(("case", "reason"), [
+    (GOOD_CASE | {"policy": "hunan-2099"}, "未知的规则集：'hunan-2099'"),
+    (GOOD_CASE | {"activity": "poem"}, "未知的继续教育形式：'poem'"),
+    (GOOD_CASE | {"facts": {"author_rank": "first"}}, "须为整数"),
+    (GOOD_CASE | {"facts": {}}, "缺少必填项"),
+    (GOOD_CASE | {"facts": [1]}, "须为键值对象"),
+    (GOOD_CASE | {"kind": "audit"}, "未知的用例类型：'audit'"),
+    (GOOD_CASE | {"expect": {"public": "0", "professional": 30}}, "expect.public 须为数字"),
+    (GOOD_CASE | {"expect": {"professional": 30}}, "expect 缺少：public"),
+    (GOOD_CASE | {"expect": None}, "expect 须为 JSON 对象"),
+    (GOOD_CASE | {"id": 7}, "用例 id 须为非空字符串"),
+    ({k: v for k, v in GOOD_CASE.items() if k != "activity"}, "缺少“activity”"),
+    ({k: v for k, v in GOOD_CASE.items() if k != "facts"}, "用例 缺少：facts"),
+    ({"id": "y", "policy": "hunan-2024", "kind": "year_check", "facts": {"public": 1}, "expect": {"compliant": True}},
+     "facts 缺少：professional"),
+    ({"id": "y", "policy": "hunan-2024", "kind": "year_check", "facts": {"public": 1, "professional": 2},
+      "expect": {"compliant": "no"}}, "compliant 须为 true 或 false"),
+    ({"id": "y", "policy": "hunan-2024", "kind": "year_check", "facts": {"public": 1, "professional": 2, "months_away": 6},
+      "expect": {"compliant": False}}, "没有按在岗时间折算"),
+    (["not", "a", "case"], "用例 须为 JSON 对象"),
+    (None, "用例 须为 JSON 对象"),
+])
+def test_evaluate_case_turns_every_problem_into_a_failed_result(policies, case, reason):
+    result = evaluate_case(case, policies)
+    assert not result.ok
+    assert reason in result.reason
+    assert result.got is None
+
+
+def test_evaluate_case_survives_a_broken_policies_mapping():
+    result = evaluate_case(GOOD_CASE, {"hunan-2024": "not a policy"})
+    assert not result.ok
+    assert result.reason.startswith("内部错误：")
+
+
+# --- evaluate_file ---------------------------------------------------------------------------
+
+
+def test_evaluate_file_reports_each_case_in_order(tmp_path):
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps([GOOD_CASE, {"policy": "hunan-2024"}, GOOD_CASE | {"id": "wrong", "expect": {
+        "public": 1, "professional": 30}}]), encoding="utf-8")
+    results = evaluate_file(path)
+    assert [(r.id, r.ok) for r in results] == [("paper-first", True), ("第 2 条", False), ("wrong", False)]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('[{"id": "x",}]', "不是有效的 JSON：第 1 行第 13 列"),
+    ('{"id": "x"}', "顶层须为用例列表"),
+])
+def test_evaluate_file_rejects_malformed_files(tmp_path, content, message):
+    path = tmp_path / "cases.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(CasesFileError, match=message):
+        evaluate_file(path)
+
+
+def test_evaluate_file_reports_a_missing_file(tmp_path):
+    with pytest.raises(CasesFileError, match="无法读取用例文件"):
+        evaluate_file(tmp_path / "absent.json")
