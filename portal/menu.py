@@ -33,7 +33,7 @@ MENU = [
                     Section(
                         "继续教育",
                         [
-                            # Entries for declarations, reviews and certificates join here as those pages land.
+                            Entry("学时核认申报", "hours:declaration_list", frozenset({Role.APPLICANT})),
                         ],
                     ),
                 ],

@@ -12,5 +12,6 @@ portal_patterns = ([path("", views.home, name="home")], "portal")
 urlpatterns = [
     path("", include(portal_patterns)),
     path("accounts/", include("accounts.urls")),
+    path("hours/", include("hours.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,166 @@
+from django import forms
+
+from accounts.models import ETHNIC_GROUPS, Education, Gender
+from accounts.validators import normalize_phone, validate_phone
+
+from . import rules
+from .models import EvidenceCategory
+from .services import allowed_years
+from .uploads import ALLOWED_HINT
+
+TITLES = ["正高级", "副高级", "中级", "助理级", "员级"]
+CATEGORIES = [
+    "高校教师", "中小学教师", "中等职业学校教师", "工程技术", "卫生技术", "农业技术", "经济", "会计", "审计", "统计",
+    "新闻", "出版", "翻译", "图书资料", "文物博物", "群众文化", "艺术", "体育", "档案", "律师", "公证", "科学研究", "其他",
+]
+
+
+def _choices(values, blank="请选择"):
+    return [("", blank)] + [(v, v) for v in values]
+
+
+class ApplicantForm(forms.Form):
+    """Step 6: the applicant's data; every field marked * is required."""
+
+    id_number = forms.CharField(label="证件号码", disabled=True, required=False)
+    name = forms.CharField(label="姓名", max_length=50)
+    gender = forms.ChoiceField(label="性别", choices=Gender.choices)
+    ethnicity = forms.ChoiceField(label="民族", choices=_choices(ETHNIC_GROUPS))
+    unit = forms.CharField(label="单位名称", disabled=True, required=False, help_text="经单位确认的工作单位；如需变更请在“我的信息”中申请")
+    title_sought = forms.ChoiceField(label="拟申报职称", choices=_choices(TITLES))
+    phone = forms.CharField(label="联系电话", max_length=20, validators=[validate_phone])
+    education = forms.ChoiceField(label="最高学历", choices=_choices(Education.values))
+    category = forms.ChoiceField(label="申报大类", choices=_choices(CATEGORIES))
+    specialty = forms.CharField(label="子专业名称", max_length=50)
+    start_year = forms.TypedChoiceField(label="申报起始年度", coerce=int)
+    end_year = forms.TypedChoiceField(label="申报终止年度", coerce=int)
+    remark = forms.CharField(label="备注", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        years = [("", "请选择年度")] + [(y, f"{y}年") for y in reversed(allowed_years())]
+        self.fields["start_year"].choices = years
+        self.fields["end_year"].choices = years
+
+    def clean_phone(self):
+        return normalize_phone(self.cleaned_data["phone"])
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_year"), cleaned.get("end_year")
+        if start and end and end < start:
+            self.add_error("end_year", "终止年度不能早于起始年度。")
+        return cleaned
+
+
+class YearForm(forms.Form):
+    year = forms.TypedChoiceField(label="年度", coerce=int)
+    months_away = forms.IntegerField(
+        label="不在岗月数", min_value=0, max_value=12, initial=0, required=False,
+        help_text="境外工作、病假、生育等情形按在岗时间折算当年学时要求（无则填0）",
+    )
+
+    def __init__(self, *args, declaration, **kwargs):
+        super().__init__(*args, **kwargs)
+        taken = set(declaration.year_records.values_list("year", flat=True))
+        self.fields["year"].choices = [("", "请选择年度")] + [
+            (y, f"{y}年") for y in range(declaration.start_year, declaration.end_year + 1) if y not in taken
+        ]
+
+    def clean_months_away(self):
+        return self.cleaned_data.get("months_away") or 0
+
+
+class ActivityChoiceForm(forms.Form):
+    activity = forms.ChoiceField(label="学习形式")
+
+    def __init__(self, *args, policy, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["activity"].choices = [("", "请选择学习形式")] + rules.activity_choices(policy)
+
+
+BOOL_CHOICES = [("", "请选择"), ("true", "是"), ("false", "否")]
+
+
+def _field_for(spec, year):
+    """A form field for one fact of the rule set; the engine does the real validation."""
+    common = {"label": spec.label, "required": spec.required, "help_text": spec.help}
+    if spec.type == "int":
+        return forms.IntegerField(min_value=spec.min, max_value=spec.max, **common)
+    if spec.type == "decimal":
+        return forms.DecimalField(min_value=spec.min, max_value=spec.max, decimal_places=1, **common)
+    if spec.type == "year":
+        return forms.IntegerField(min_value=spec.min or 1990, max_value=spec.max or 2100, initial=year, **common)
+    if spec.type == "bool":
+        return forms.TypedChoiceField(choices=BOOL_CHOICES, coerce=lambda v: v == "true", empty_value=None, **common)
+    if spec.type == "choice":
+        return forms.ChoiceField(choices=[("", "请选择")] + [(str(v), label) for v, label in spec.choices], **common)
+    if spec.type == "date":
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    return forms.CharField(min_length=spec.min, max_length=spec.max or 200, **common)
+
+
+class FactsForm(forms.Form):
+    """The chosen learning form's own fields, built from the rule set."""
+
+    def __init__(self, *args, policy, activity, year, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.specs = rules.form_spec(policy, activity)
+        for spec in self.specs:
+            self.fields[spec.name] = _field_for(spec, year)
+
+    def facts(self):
+        """Cleaned values in the engine's terms (choices back to their typed values)."""
+        facts = {}
+        for spec in self.specs:
+            value = self.cleaned_data.get(spec.name)
+            if value in (None, ""):
+                continue
+            if spec.type == "choice":
+                value = next((v for v, _ in spec.choices if str(v) == value), value)
+            elif spec.type == "date":
+                value = value.isoformat()
+            elif hasattr(value, "as_tuple"):
+                value = str(value)
+            facts[spec.name] = value
+        return facts
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one go, as the upload dialog allows (Django's documented pattern)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".jpg,.jpeg,.png,.doc,.docx,.pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)]
+
+
+class EvidenceForm(forms.Form):
+    category = forms.ChoiceField(label="材料类别", choices=[c for c in EvidenceCategory.choices if c[0] != EvidenceCategory.ITEM])
+    files = MultipleFileField(label="选取文件", help_text=ALLOWED_HINT)
+
+
+class ItemEvidenceForm(forms.Form):
+    material = forms.ChoiceField(label="材料名称")
+    files = MultipleFileField(label="选取文件", help_text=ALLOWED_HINT)
+
+    def __init__(self, *args, policy, item, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["material"].choices = rules.material_choices(policy, item.activity, item.facts)
+
+
+class SubmitForm(forms.Form):
+    pledge = forms.BooleanField(label="本人承诺以上信息真实有效", error_messages={"required": "请勾选“本人承诺以上信息真实有效”后再提交。"})
+
+
+class RejectReasonForm(forms.Form):
+    reason = forms.CharField(label="审核不通过原因", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,139 @@
+"""Reads for the declaration pages. Access is one query-level rule per role, never a per-row check."""
+from django.db.models import Prefetch, Q
+from django.http import Http404
+
+from accounts.models import OrganisationKind, Role
+from accounts.roles import grants
+from review.models import PENDING_STATES, State
+
+from . import rules
+from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingRecord
+from .policies import policy_for
+
+STATUS_FILTERS = {
+    "all": ("全部", None),
+    "draft": ("待提交", [State.DRAFT]),
+    "pending": ("待审核", list(PENDING_STATES)),
+    "approved": ("审核通过", [State.APPROVED]),
+    "rejected": ("审核不通过", [State.REJECTED]),
+}
+# Declaration-level materials of the upload dialog (seed step 7); * marks the required ones there.
+REQUIRED_CATEGORIES = (EvidenceCategory.EDUCATION, EvidenceCategory.HOURS)
+
+
+def visible_declarations_q(user):
+    """Which declarations a user may open: their own, what they declared for others, and — for
+    reviewers — submitted ones of the units in their organisation's subtree or bureau jurisdiction."""
+    q = Q(applicant=user) | Q(declared_by=user)
+    for role, org in grants(user):
+        if role == Role.UNIT_ADMIN:
+            q |= Q(organisation=org, submitted_at__isnull=False)
+        elif role == Role.DEPT_ADMIN:
+            q |= Q(organisation__path__startswith=org.path, submitted_at__isnull=False)
+        elif role == Role.BUREAU_CLERK:
+            q |= Q(
+                organisation__bureau__path__startswith=org.path,
+                organisation__bureau__kind=OrganisationKind.BUREAU,
+                submitted_at__isnull=False,
+            )
+    return q
+
+
+def declaration_get_for_user(*, user, pk):
+    """The declaration if the user may see it, else 404 (whether it exists is not revealed)."""
+    declaration = (
+        Declaration.objects.filter(visible_declarations_q(user), pk=pk)
+        .select_related("organisation", "organisation__bureau", "rule_set", "current_org", "applicant", "declared_by")
+        .first()
+    )
+    if declaration is None:
+        raise Http404("申报不存在")
+    return declaration
+
+
+def evidence_get_for_user(*, user, pk):
+    evidence = Evidence.objects.filter(pk=pk).select_related("declaration").first()
+    if evidence is None or not Declaration.objects.filter(visible_declarations_q(user), pk=evidence.declaration_id).exists():
+        raise Http404("材料不存在")
+    return evidence
+
+
+def my_declarations(*, user, status="all"):
+    label, states = STATUS_FILTERS.get(status, STATUS_FILTERS["all"])
+    qs = Declaration.objects.filter(Q(applicant=user) | Q(declared_by=user)).select_related("organisation", "applicant")
+    if states:
+        qs = qs.filter(state__in=states)
+    return qs.order_by("-created_at", "-id")
+
+
+def declaration_workspace(declaration):
+    """Everything the edit and detail pages show, in a fixed number of queries."""
+    policy = policy_for(declaration.rule_set)
+    evidence = list(declaration.evidence.all())
+    records = list(
+        declaration.year_records.prefetch_related(
+            Prefetch("items", queryset=Item.objects.select_related("training_record").order_by("created_at", "id"))
+        )
+    )
+    by_item = {}
+    general = {c.value: [] for c in EvidenceCategory if c != EvidenceCategory.ITEM}
+    for e in evidence:
+        if e.item_id:
+            by_item.setdefault(e.item_id, []).append(e)
+        else:
+            general.setdefault(e.category, []).append(e)
+    open_records = {}
+    for tr in (
+        TrainingRecord.objects.filter(
+            id_number=declaration.id_number, year__in=[r.year for r in records], item__isnull=True
+        ).select_related("source_org").order_by("title")
+    ):
+        open_records.setdefault(tr.year, []).append(tr)
+    years = []
+    for record in records:
+        check = rules.year_check(policy, record.public_hours, record.professional_hours, months_away=record.months_away)
+        items = []
+        for item in record.items.all():
+            files = by_item.get(item.pk, [])
+            missing, choices = [], []
+            if item.source == "applicant" and item.activity in policy.activities:
+                missing = rules.missing_materials(policy, item.activity, {f.material for f in files if f.material}, item.facts)
+                choices = rules.material_choices(policy, item.activity, item.facts)
+            items.append(
+                {"item": item, "label": _activity_label(policy, item.activity), "files": files, "missing": missing,
+                 "material_choices": choices}
+            )
+        years.append({"record": record, "check": check, "items": items, "training_records": open_records.get(record.year, [])})
+    return {
+        "policy": policy,
+        "years": years,
+        "general_evidence": [(EvidenceCategory(c).label, c, files) for c, files in general.items()],
+        "problems": submission_problems(declaration, years=years, general=general),
+    }
+
+
+def _activity_label(policy, code):
+    activity = policy.activities.get(code)
+    return activity.label if activity else code
+
+
+def submission_problems(declaration, *, years=None, general=None):
+    """What still stops the declaration from being submitted, in the applicant's words."""
+    if years is None:
+        workspace = declaration_workspace(declaration)
+        return workspace["problems"]
+    problems = []
+    if not years:
+        problems.append("尚未填写任何年度明细")
+    for y in years:
+        if not y["items"]:
+            problems.append(f"{y['record'].year}年度尚未填写学习项目")
+        for entry in y["items"]:
+            for gap in entry["missing"]:
+                problems.append(f"{y['record'].year}年度“{entry['item'].title or entry['label']}”{gap}")
+    for category in REQUIRED_CATEGORIES:
+        if not general.get(category):
+            problems.append(f"请上传{EvidenceCategory(category).label}")
+    return problems
+
+

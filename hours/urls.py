@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+app_name = "hours"
+
+urlpatterns = [
+    path("", views.declaration_list, name="declaration_list"),
+    path("new/", views.declaration_new, name="declaration_new"),
+    path("<int:pk>/", views.declaration_detail, name="declaration_detail"),
+    path("<int:pk>/edit/", views.declaration_edit, name="declaration_edit"),
+    path("<int:pk>/applicant/", views.declaration_applicant_edit, name="declaration_applicant_edit"),
+    path("<int:pk>/years/add/", views.year_add, name="year_add"),
+    path("<int:pk>/years/<int:year_pk>/delete/", views.year_delete, name="year_delete"),
+    path("<int:pk>/years/<int:year_pk>/items/add/", views.item_add, name="item_add"),
+    path("<int:pk>/years/<int:year_pk>/items/preview/", views.item_preview, name="item_preview"),
+    path("<int:pk>/years/<int:year_pk>/claim/", views.training_claim, name="training_claim"),
+    path("<int:pk>/items/<int:item_pk>/delete/", views.item_delete, name="item_delete"),
+    path("<int:pk>/items/<int:item_pk>/evidence/", views.item_evidence_upload, name="item_evidence_upload"),
+    path("<int:pk>/evidence/", views.evidence_upload, name="evidence_upload"),
+    path("<int:pk>/evidence/<int:evidence_pk>/delete/", views.evidence_delete, name="evidence_delete"),
+    path("<int:pk>/submit/", views.declaration_submit, name="declaration_submit"),
+    path("<int:pk>/withdraw/", views.declaration_withdraw, name="declaration_withdraw"),
+    path("<int:pk>/delete/", views.declaration_delete, name="declaration_delete"),
+    path("evidence/<int:evidence_pk>/", views.evidence_file, name="evidence_file"),
+]

@@ -1,0 +1,393 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from portal.access import role_required
+from review import workflow
+
+from . import rules, selectors, services
+from .forms import (
+    ActivityChoiceForm,
+    ApplicantForm,
+    EvidenceForm,
+    FactsForm,
+    ItemEvidenceForm,
+    SubmitForm,
+    YearForm,
+)
+from .models import Item, YearRecord
+from .policies import policy_for
+from .uploads import ALLOWED_HINT
+
+PAGE_SIZE = 10
+
+
+def _errors(exc):
+    if hasattr(exc, "message_dict"):
+        return "；".join(m for msgs in exc.message_dict.values() for m in msgs)
+    return "；".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+def _client_ip(request):
+    return request.META.get("REMOTE_ADDR")
+
+
+@role_required(Role.APPLICANT)
+def declaration_list(request):
+    status = request.GET.get("status", "all")
+    if status not in selectors.STATUS_FILTERS:
+        status = "all"
+    page = Paginator(selectors.my_declarations(user=request.user, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "hours/declaration_list.html",
+        {"page": page, "status": status, "filters": [(k, v[0]) for k, v in selectors.STATUS_FILTERS.items()]},
+    )
+
+
+def _applicant_initial(user):
+    return {
+        "id_number": user.id_number,
+        "name": user.name,
+        "gender": user.gender,
+        "ethnicity": user.ethnicity or "汉族",
+        "unit": str(user.organisation or "尚未确认"),
+        "phone": user.phone,
+        "education": user.education,
+    }
+
+
+@role_required(Role.APPLICANT)
+def declaration_new(request):
+    form = ApplicantForm(request.POST or None, initial=_applicant_initial(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            declaration = services.declaration_create(
+                user=request.user, applicant=request.user, data=data, start_year=data["start_year"], end_year=data["end_year"]
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, f"已暂存，业务编号 {declaration.business_no}。请填写各年度明细并上传佐证材料。")
+            return redirect("hours:declaration_edit", pk=declaration.pk)
+    return render(request, "hours/declaration_applicant.html", {"form": form, "declaration": None})
+
+
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def declaration_applicant_edit(request, pk):
+    declaration = selectors.declaration_get_for_user(user=request.user, pk=pk)
+    initial = {f: getattr(declaration, f) for f in services.APPLICANT_FIELDS}
+    initial.update(unit=str(declaration.organisation), start_year=declaration.start_year, end_year=declaration.end_year)
+    form = ApplicantForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.declaration_update(
+                declaration=declaration, user=request.user, data=data, start_year=data["start_year"], end_year=data["end_year"]
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, "申报信息已保存。")
+            return redirect("hours:declaration_edit", pk=declaration.pk)
+    return render(request, "hours/declaration_applicant.html", {"form": form, "declaration": declaration})
+
+
+def _workspace_context(request, declaration, **bound):
+    workspace = selectors.declaration_workspace(declaration)
+    policy = workspace["policy"]
+    year_pk = bound.pop("year_pk", None) or request.GET.get("year")
+    activity = bound.pop("activity", None) or request.GET.get("activity") or ""
+    records = {str(y["record"].pk): y["record"] for y in workspace["years"]}
+    target = records.get(str(year_pk)) if year_pk else None
+    facts_form = bound.pop("facts_form", None)
+    if facts_form is None and target and activity in policy.activities:
+        facts_form = FactsForm(policy=policy, activity=activity, year=target.year)
+    return {
+        "declaration": declaration,
+        **workspace,
+        "year_form": bound.pop("year_form", None) or YearForm(declaration=declaration),
+        "activity_form": ActivityChoiceForm(policy=policy, initial={"activity": activity}),
+        "target_year": target,
+        "activity": activity,
+        "activity_label": policy.activities[activity].label if activity in policy.activities else "",
+        "facts_form": facts_form,
+        "evidence_form": bound.pop("evidence_form", None) or EvidenceForm(),
+        "submit_form": bound.pop("submit_form", None) or SubmitForm(),
+        **bound,
+    }
+
+
+def _editable_or_detail(request, declaration):
+    owner = declaration.declared_by_id or declaration.applicant_id
+    return declaration.is_editable and owner == request.user.pk
+
+
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def declaration_edit(request, pk):
+    declaration = selectors.declaration_get_for_user(user=request.user, pk=pk)
+    if not _editable_or_detail(request, declaration):
+        return redirect("hours:declaration_detail", pk=pk)
+    template = "hours/_item_form.html" if request.headers.get("HX-Request") else "hours/declaration_edit.html"
+    return render(request, template, _workspace_context(request, declaration))
+
+
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def declaration_detail(request, pk):
+    declaration = selectors.declaration_get_for_user(user=request.user, pk=pk)
+    context = {
+        "declaration": declaration,
+        **selectors.declaration_workspace(declaration),
+        "steps": declaration.steps.select_related("actor", "organisation", "next_org"),
+        "can_edit": _editable_or_detail(request, declaration),
+    }
+    return render(request, "hours/declaration_detail.html", context)
+
+
+def _back(declaration, **params):
+    url = reverse("hours:declaration_edit", kwargs={"pk": declaration.pk})
+    query = "&".join(f"{k}={v}" for k, v in params.items() if v)
+    return redirect(f"{url}?{query}" if query else url)
+
+
+def _owned(request, pk):
+    """A declaration the signed-in user edits: 404 for anyone else's."""
+    declaration = selectors.declaration_get_for_user(user=request.user, pk=pk)
+    if (declaration.declared_by_id or declaration.applicant_id) != request.user.pk:
+        raise Http404
+    return declaration
+
+
+@require_POST
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def year_add(request, pk):
+    declaration = _owned(request, pk)
+    form = YearForm(request.POST, declaration=declaration)
+    if form.is_valid():
+        try:
+            record = services.year_record_add(
+                declaration=declaration, user=request.user, year=form.cleaned_data["year"], months_away=form.cleaned_data["months_away"]
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, f"已新增{record.year}年度明细，请添加学习项目。")
+            return _back(declaration, year=record.pk)
+    return render(request, "hours/declaration_edit.html", _workspace_context(request, declaration, year_form=form), status=400)
+
+
+@require_POST
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def year_delete(request, pk, year_pk):
+    declaration = _owned(request, pk)
+    record = get_object_or_404(YearRecord, pk=year_pk, declaration=declaration)
+    try:
+        services.year_record_delete(year_record=record, user=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, f"已删除{record.year}年度明细。")
+    return _back(declaration)
+
+
+@require_POST
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def item_add(request, pk, year_pk):
+    declaration = _owned(request, pk)
+    record = get_object_or_404(YearRecord, pk=year_pk, declaration=declaration)
+    policy = policy_for(declaration.rule_set)
+    activity = request.POST.get("activity", "")
+    if activity not in policy.activities:
+        messages.error(request, "请选择学习形式。")
+        return _back(declaration, year=record.pk)
+    form = FactsForm(request.POST, policy=policy, activity=activity, year=record.year)
+    if form.is_valid():
+        try:
+            item = services.item_add(year_record=record, user=request.user, activity=activity, facts=form.facts())
+        except (ValidationError, PermissionDenied) as exc:
+            _attach(form, exc)
+        else:
+            messages.success(
+                request,
+                f"已添加“{policy.activities[activity].label}”：公需科目{item.public_hours}学时，专业科目{item.professional_hours}学时，计入{item.counted_year}年度。",
+            )
+            return _back(declaration, year=record.pk)
+    context = _workspace_context(request, declaration, facts_form=form, year_pk=record.pk, activity=activity)
+    return render(request, "hours/declaration_edit.html", context, status=400)
+
+
+def _attach(form, exc):
+    if hasattr(exc, "message_dict"):
+        for field, msgs in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, msgs)
+    else:
+        form.add_error(None, _errors(exc))
+
+
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def item_preview(request, pk, year_pk):
+    """The hours an item would earn, computed by the same engine as the save (htmx live preview)."""
+    declaration = _owned(request, pk)
+    record = get_object_or_404(YearRecord, pk=year_pk, declaration=declaration)
+    policy = policy_for(declaration.rule_set)
+    activity = request.GET.get("activity", "")
+    context = {"activity": activity}
+    if activity in policy.activities:
+        form = FactsForm(request.GET, policy=policy, activity=activity, year=record.year)
+        if form.is_valid():
+            try:
+                context["credit"] = rules.credit(policy, activity, form.facts())
+            except rules.RuleError as exc:
+                context["error"] = str(exc)
+        else:
+            context["error"] = "请完整填写带“*”的内容。"
+    return render(request, "hours/_item_preview.html", context)
+
+
+@require_POST
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def item_delete(request, pk, item_pk):
+    declaration = _owned(request, pk)
+    item = get_object_or_404(Item, pk=item_pk, year_record__declaration=declaration)
+    try:
+        services.item_delete(item=item, user=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "已删除该学习项目。")
+    return _back(declaration, year=item.year_record_id)
+
+
+def _store_files(request, declaration, files, **kwargs):
+    stored, refused = 0, []
+    for upload in files:
+        try:
+            services.evidence_add(declaration=declaration, user=request.user, upload=upload, **kwargs)
+            stored += 1
+        except (ValidationError, PermissionDenied) as exc:
+            refused.append(_errors(exc))
+    if stored:
+        messages.success(request, f"已上传{stored}个文件。")
+    for reason in refused:
+        messages.error(request, reason)
+
+
+@require_POST
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def evidence_upload(request, pk):
+    declaration = _owned(request, pk)
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        _store_files(request, declaration, form.cleaned_data["files"], category=form.cleaned_data["category"])
+        return _back(declaration)
+    return render(request, "hours/declaration_edit.html", _workspace_context(request, declaration, evidence_form=form), status=400)
+
+
+@require_POST
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def item_evidence_upload(request, pk, item_pk):
+    declaration = _owned(request, pk)
+    item = get_object_or_404(Item, pk=item_pk, year_record__declaration=declaration)
+    form = ItemEvidenceForm(request.POST, request.FILES, policy=policy_for(declaration.rule_set), item=item)
+    if form.is_valid():
+        _store_files(request, declaration, form.cleaned_data["files"], category="item", item=item, material=form.cleaned_data["material"])
+    else:
+        messages.error(request, "请选择材料名称和文件。" + ALLOWED_HINT)
+    return _back(declaration, year=item.year_record_id)
+
+
+@require_POST
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def evidence_delete(request, pk, evidence_pk):
+    declaration = _owned(request, pk)
+    evidence = get_object_or_404(declaration.evidence, pk=evidence_pk)
+    try:
+        services.evidence_delete(evidence=evidence, user=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, f"已删除“{evidence.original_name}”。")
+    return _back(declaration)
+
+
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
+def evidence_file(request, evidence_pk):
+    """Files are served only here, after the same access rule as the declaration itself."""
+    evidence = selectors.evidence_get_for_user(user=request.user, pk=evidence_pk)
+    inline = request.GET.get("preview") == "1" and evidence.extension in (".jpg", ".png", ".pdf")
+    response = FileResponse(
+        evidence.file.open("rb"), as_attachment=not inline, filename=evidence.original_name, content_type=evidence.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def training_claim(request, pk, year_pk):
+    declaration = _owned(request, pk)
+    record = get_object_or_404(YearRecord, pk=year_pk, declaration=declaration)
+    ids = [int(v) for v in request.POST.getlist("records") if v.isdigit()]
+    if not ids:
+        messages.error(request, "请勾选要确认的培训记录。")
+        return _back(declaration, year=record.pk)
+    try:
+        items = services.training_records_claim(year_record=record, user=request.user, record_ids=ids)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, f"已确认选择{len(items)}条培训记录。")
+    return _back(declaration, year=record.pk)
+
+
+@require_POST
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def declaration_submit(request, pk):
+    declaration = _owned(request, pk)
+    form = SubmitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请勾选“本人承诺以上信息真实有效”后再提交。")
+        return redirect(request.POST.get("back") or reverse("hours:declaration_edit", kwargs={"pk": pk}))
+    try:
+        workflow.declaration_submit(
+            declaration=declaration, user=request.user, pledge=True, ip=_client_ip(request), problems=selectors.submission_problems
+        )
+    except workflow.WorkflowError as exc:
+        messages.error(request, exc.message)
+        return redirect("hours:declaration_edit", pk=pk) if declaration.is_editable else redirect("hours:declaration_list")
+    messages.success(request, f"申报 {declaration.business_no} 已提交，等待单位审核。提交后不能修改，如需修改可撤销。")
+    return redirect("hours:declaration_list")
+
+
+@require_POST
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def declaration_withdraw(request, pk):
+    declaration = _owned(request, pk)
+    try:
+        workflow.declaration_withdraw(declaration=declaration, user=request.user, ip=_client_ip(request))
+    except workflow.WorkflowError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"申报 {declaration.business_no} 已撤销，可修改后重新提交。")
+    return redirect("hours:declaration_list")
+
+
+@require_POST
+@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def declaration_delete(request, pk):
+    declaration = _owned(request, pk)
+    try:
+        services.declaration_delete(declaration=declaration, user=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, f"申报 {declaration.business_no} 已删除。")
+    return redirect("hours:declaration_list")
+
