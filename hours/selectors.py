@@ -101,7 +101,7 @@ def declaration_workspace(declaration):
                 choices = rules.material_choices(policy, item.activity, item.facts)
             items.append(
                 {"item": item, "label": _activity_label(policy, item.activity), "files": files, "missing": missing,
-                 "material_choices": choices}
+                 "material_choices": choices, "facts": facts_display(policy, item.activity, item.facts)}
             )
         years.append({"record": record, "check": check, "items": items, "training_records": open_records.get(record.year, [])})
     return {
@@ -110,6 +110,24 @@ def declaration_workspace(declaration):
         "general_evidence": [(EvidenceCategory(c).label, c, files) for c, files in general.items()],
         "problems": submission_problems(declaration, years=years, general=general),
     }
+
+
+def facts_display(policy, activity, facts):
+    """An item's facts as (中文 label, shown value) pairs, in the rule set's order."""
+    act = policy.activities.get(activity)
+    if act is None:
+        return [(k, v) for k, v in facts.items()]
+    shown = []
+    for spec in act.facts:
+        if spec.name not in facts:
+            continue
+        value = facts[spec.name]
+        if spec.choices:
+            value = dict((str(v), label) for v, label in spec.choices).get(str(value), value)
+        elif spec.type == "bool":
+            value = "是" if value else "否"
+        shown.append((spec.label, value))
+    return shown
 
 
 def _activity_label(policy, code):

@@ -34,6 +34,8 @@ MENU = [
                         "继续教育",
                         [
                             Entry("学时核认申报", "hours:declaration_list", frozenset({Role.APPLICANT})),
+                            Entry("学时核认申报单位审核", "review:unit_queue", frozenset({Role.UNIT_ADMIN})),
+                            Entry("学时核认上级单位审核", "review:superior_queue", frozenset({Role.DEPT_ADMIN})),
                         ],
                     ),
                 ],
@@ -47,7 +49,13 @@ MENU = [
             Entry("下级单位", "accounts:subordinates", frozenset({Role.DEPT_ADMIN})),
         ],
     ),
-    Section("综合柜员", [Entry("辖区单位", "accounts:jurisdiction", frozenset({Role.BUREAU_CLERK}))]),
+    Section(
+        "综合柜员",
+        [
+            Entry("待办列表", "review:bureau_todo", frozenset({Role.BUREAU_CLERK})),
+            Entry("辖区单位", "accounts:jurisdiction", frozenset({Role.BUREAU_CLERK})),
+        ],
+    ),
     Section("个人中心", [Entry("我的信息", "accounts:profile", ANY_SIGNED_IN)]),
     Section("系统管理", [Entry("后台管理", "admin:index", frozenset({Role.SYSADMIN}))]),
 ]

@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include(portal_patterns)),
     path("accounts/", include("accounts.urls")),
     path("hours/", include("hours.urls")),
+    path("review/", include("review.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -40,7 +40,7 @@ class Actor:
 def next_level_choices(obj, holder):
     """Where a reviewer at `holder` may send the item: a superior unit above it in the tree, or the
     bureau (经办机构). A first-level unit (nothing above it) can only choose the bureau."""
-    superiors = [org for org in holder.get_ancestors() if org.kind != OrganisationKind.BUREAU]
+    superiors = [org for org in Organisation.objects.get_ancestors(holder) if org.kind != OrganisationKind.BUREAU]
     return superiors, obj.organisation.bureau
 
 
@@ -58,8 +58,12 @@ def _target_for(obj, holder, next_org):
 
 
 def _lock(obj):
+    """Lock the item's row only (`of=("self",)`): PostgreSQL refuses FOR UPDATE on the nullable
+    side of the outer join to current_org, and the organisation rows must stay free for others."""
     try:
-        return type(obj).objects.select_for_update().select_related("organisation", "current_org").get(pk=obj.pk)
+        return (
+            type(obj).objects.select_for_update(of=("self",)).select_related("organisation", "current_org").get(pk=obj.pk)
+        )
     except type(obj).DoesNotExist:
         raise WorkflowError("该记录不存在或已被删除。", "missing")
 
@@ -83,6 +87,18 @@ def _save(locked, actor, *, action, from_state, next_org=None, opinion="", detai
         ip_address=actor.ip,
     )
     return locked
+
+
+OPINION_MAX_LENGTH = 500  # ReviewStep.opinion and Reviewable.rejection_reason
+
+
+def _check_opinion(text):
+    """Refuse an over-long opinion before anything is locked or written (PostgreSQL would fail the
+    INSERT, SQLite would silently keep it)."""
+    text = (text or "").strip()
+    if len(text) > OPINION_MAX_LENGTH:
+        raise WorkflowError(f"审核意见不能超过{OPINION_MAX_LENGTH}字（现为{len(text)}字）。", "too_long")
+    return text
 
 
 def _not_allowed(locked, verb):
@@ -164,6 +180,7 @@ def declaration_withdraw(*, declaration, user, ip=None):
 
 def declaration_approve(*, declaration, user, next_org=None, opinion="", details=None, ip=None, expected_state=None):
     """审核通过: a unit or superior passes it to the level it chooses; the bureau's approval is final."""
+    opinion = _check_opinion(opinion)
     with transaction.atomic():
         locked = _lock(declaration)
         if expected_state and locked.state != expected_state:
@@ -190,7 +207,7 @@ def declaration_approve(*, declaration, user, next_org=None, opinion="", details
 
 def declaration_reject(*, declaration, user, reason, details=None, ip=None, expected_state=None):
     """审核不通过 at any level: back to the applicant with the reason, editable and resubmittable."""
-    reason = (reason or "").strip()
+    reason = _check_opinion(reason)
     if not reason:
         raise WorkflowError("审核不通过时必须填写原因。", "reason_required")
     with transaction.atomic():

@@ -1,0 +1,107 @@
+from django import forms
+
+from accounts.models import Nature
+from accounts.validators import normalize_id_number
+
+from .selectors import QUEUE_STATES
+
+PRINCIPLES = ["按折算细则核定", "按单位备案培训认定", "按培训平台记录认定", "按以前年度学时认定单认定", "其他"]
+
+
+class QueueFilterForm(forms.Form):
+    year = forms.IntegerField(label="年度", required=False, min_value=1990, max_value=2100)
+    name = forms.CharField(label="姓名", required=False, max_length=50)
+    id_number = forms.CharField(label="证件号码", required=False, max_length=18)
+    status = forms.ChoiceField(label="审核状态", choices=QUEUE_STATES, required=False, initial="pending")
+
+    def clean_id_number(self):
+        return normalize_id_number(self.cleaned_data["id_number"])
+
+
+class TodoFilterForm(forms.Form):
+    applicant = forms.CharField(label="申请人/单位", required=False, max_length=100)
+    id_number = forms.CharField(label="证件号", required=False, max_length=18)
+    business_no = forms.CharField(label="受理编号", required=False, max_length=20)
+    service = forms.ChoiceField(label="服务事项", required=False, choices=[("", "全部"), ("declaration", "学时核认申报")])
+    stage = forms.ChoiceField(label="经办环节", required=False, choices=[("", "全部"), ("bureau_review", "人社部门审核")])
+    received_from = forms.DateField(label="受理时间（开始日期）", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    received_to = forms.DateField(label="受理时间（结束日期）", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    supervision = forms.ChoiceField(label="督办状态", required=False, choices=[("", "全部"), ("normal", "正常"), ("overdue", "督办")])
+    channel = forms.ChoiceField(label="受理渠道", required=False, choices=[("", "全部"), ("self", "个人网上申报"), ("proxy", "单位代为申报")])
+
+    def clean_id_number(self):
+        return normalize_id_number(self.cleaned_data["id_number"])
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("received_from"), cleaned.get("received_to")
+        if start and end and end < start:
+            self.add_error("received_to", "结束日期不能早于开始日期。")
+        return cleaned
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(label="审核结果", choices=[("approve", "审核通过"), ("reject", "审核不通过")], widget=forms.RadioSelect)
+    next_type = forms.ChoiceField(
+        label="审核上级单位类型", required=False, choices=[("superior", "上级审核单位"), ("bureau", "经办机构")], widget=forms.RadioSelect
+    )
+    next_org = forms.TypedChoiceField(label="上级审核单位名称", required=False, coerce=int, empty_value=None)
+    opinion = forms.CharField(label="审核意见", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    nature = forms.ChoiceField(label="单位性质", required=False, choices=[("", "请选择")] + Nature.choices)
+    on_staff = forms.ChoiceField(label="是否在编", required=False, choices=[("", "请选择"), ("是", "是"), ("否", "否")])
+    principle = forms.ChoiceField(label="审核原则", required=False, choices=[("", "请选择审核原则")] + [(p, p) for p in PRINCIPLES])
+    expected_state = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, superiors=(), bureau=None, final=False, unit_level=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.superiors = {org.pk: org for org in superiors}
+        self.bureau = bureau
+        self.final = final
+        self.fields["next_org"].choices = [("", "请选择上级审核单位")] + [(o.pk, o.name) for o in superiors]
+        if final:
+            for name in ("next_type", "next_org"):
+                del self.fields[name]
+        elif not superiors:
+            self.fields["next_type"].choices = [("bureau", "经办机构")]
+            self.fields["next_type"].help_text = "本单位为一级单位，直接选择经办机构（人社部门）。"
+        if not unit_level:
+            for name in ("nature", "on_staff", "principle"):
+                del self.fields[name]
+
+    def clean(self):
+        cleaned = super().clean()
+        decision = cleaned.get("decision")
+        if decision == "reject" and not (cleaned.get("opinion") or "").strip():
+            self.add_error("opinion", "审核不通过时必须填写原因。")
+        if decision == "approve" and not self.final:
+            kind = cleaned.get("next_type")
+            if kind == "superior":
+                org = self.superiors.get(cleaned.get("next_org"))
+                if org is None:
+                    self.add_error("next_org", "请选择上级审核单位。")
+                cleaned["target"] = org
+            elif kind == "bureau":
+                cleaned["target"] = self.bureau
+            else:
+                self.add_error("next_type", "请选择审核上级单位类型。")
+        return cleaned
+
+    def unit_details(self):
+        return {k: self.cleaned_data.get(k) for k in ("nature", "on_staff", "principle") if self.cleaned_data.get(k)}
+
+
+class BatchForm(forms.Form):
+    ids = forms.TypedMultipleChoiceField(coerce=int)
+    decision = forms.ChoiceField(choices=[("approve", "审核通过"), ("reject", "审核不通过")])
+    reason = forms.CharField(required=False, max_length=500)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ids"].choices = [(v, v) for v in self.data.getlist("ids") if str(v).isdigit()] if hasattr(self.data, "getlist") else []
+        self.fields["ids"].error_messages["required"] = "请先勾选要批量审核的申报。"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "reject" and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", "批量审核不通过时必须填写原因。")
+        return cleaned

@@ -1,0 +1,216 @@
+"""Review queues: plain foreign-key filters on the organisations a reviewer holds (jurisdiction
+is a query, never a per-row check), a fixed number of queries per page."""
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.roles import organisations_for
+from hours.models import Declaration, Evidence, Item
+from hours import rules
+
+from .models import State
+
+QUEUE_STATES = [
+    ("pending", "待审核"),
+    ("passed", "已审核通过"),
+    ("rejected", "审核不通过"),
+    ("all", "全部"),
+]
+# Days a declaration may wait at one level before it is flagged 督办.
+SUPERVISION_DAYS = 5
+
+
+def _base():
+    return Declaration.objects.select_related("organisation", "current_org").order_by("waiting_since", "id")
+
+
+def _apply_common(qs, filters):
+    if filters.get("year"):
+        qs = qs.filter(start_year__lte=filters["year"], end_year__gte=filters["year"])
+    if filters.get("name"):
+        qs = qs.filter(name__icontains=filters["name"])
+    if filters.get("id_number"):
+        qs = qs.filter(id_number=filters["id_number"].strip().upper())
+    if filters.get("business_no"):
+        qs = qs.filter(business_no=filters["business_no"].strip())
+    return qs
+
+
+def _by_status(qs, status, orgs, level_state):
+    """待审核: waiting at one of my organisations; 已审核通过/审核不通过: decided here before."""
+    if status == "pending":
+        return qs.filter(state=level_state, current_org__in=orgs)
+    if status == "passed":
+        return qs.filter(steps__organisation__in=orgs, steps__from_state=level_state, steps__action="approve").distinct()
+    if status == "rejected":
+        return qs.filter(steps__organisation__in=orgs, steps__from_state=level_state, steps__action="reject").distinct()
+    return qs.filter(Q(current_org__in=orgs) | Q(steps__organisation__in=orgs, steps__from_state=level_state)).distinct()
+
+
+def unit_queue(*, user, filters):
+    units = organisations_for(user, Role.UNIT_ADMIN)
+    qs = _apply_common(_base().filter(organisation__in=units), filters)
+    return _by_status(qs, filters.get("status") or "pending", units, State.UNIT_REVIEW)
+
+
+def superior_queue(*, user, filters):
+    departments = organisations_for(user, Role.DEPT_ADMIN)
+    qs = _apply_common(_base(), filters)
+    return _by_status(qs, filters.get("status") or "pending", departments, State.SUPERIOR_REVIEW)
+
+
+def bureau_todo(*, user, filters):
+    bureaus = organisations_for(user, Role.BUREAU_CLERK)
+    qs = _base().filter(state=State.BUREAU_REVIEW, current_org__in=bureaus)
+    qs = _apply_common(qs, filters)
+    if filters.get("applicant"):
+        text = filters["applicant"].strip()
+        qs = qs.filter(Q(name__icontains=text) | Q(organisation__name__icontains=text))
+    if filters.get("received_from"):
+        qs = qs.filter(submitted_at__gte=_day_start(filters["received_from"]))
+    if filters.get("received_to"):
+        qs = qs.filter(submitted_at__lt=_day_start(filters["received_to"] + timedelta(days=1)))
+    if filters.get("supervision") == "overdue":
+        qs = qs.filter(waiting_since__lt=overdue_before())
+    elif filters.get("supervision") == "normal":
+        qs = qs.filter(waiting_since__gte=overdue_before())
+    if filters.get("channel") == "self":
+        qs = qs.filter(declared_by__isnull=True)
+    elif filters.get("channel") == "proxy":
+        qs = qs.filter(declared_by__isnull=False)
+    return qs
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def overdue_before():
+    return timezone.now() - timedelta(days=SUPERVISION_DAYS)
+
+
+def is_overdue(declaration):
+    return declaration.is_pending and declaration.waiting_since and declaration.waiting_since < overdue_before()
+
+
+def pending_counts(*, user):
+    """Waiting counts for the home page and the service tree: one query per role held."""
+    counts = {}
+    for role, state in ((Role.UNIT_ADMIN, State.UNIT_REVIEW), (Role.DEPT_ADMIN, State.SUPERIOR_REVIEW), (Role.BUREAU_CLERK, State.BUREAU_REVIEW)):
+        orgs = organisations_for(user, role)
+        if orgs:
+            qs = Declaration.objects.filter(state=state, current_org__in=orgs)
+            counts[role] = {"waiting": qs.count(), "overdue": qs.filter(waiting_since__lt=overdue_before()).count()}
+    return counts
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    label: str
+    detail: str = ""
+
+
+def automatic_checks(declaration, workspace):
+    """校验规则: what the rules engine and the database say before a reviewer decides."""
+    policy = workspace["policy"]
+    checks = []
+    for year in workspace["years"]:
+        record = year["record"]
+        for entry in year["items"]:
+            item = entry["item"]
+            if item.source != "applicant":
+                continue
+            try:
+                credit = rules.credit(policy, item.activity, item.facts)
+                same = (credit.public, credit.professional) == (item.public_hours, item.professional_hours)
+                detail = "" if same else f"申报 {item.public_hours}/{item.professional_hours}，按折算细则应为 {credit.public}/{credit.professional}"
+                checks.append(Check(same, f"{record.year}年度“{entry['label']}”学时折算", detail))
+            except rules.RuleError as exc:
+                checks.append(Check(False, f"{record.year}年度“{entry['label']}”学时折算", str(exc)))
+            if entry["missing"]:
+                checks.append(Check(False, f"{record.year}年度“{entry['label']}”佐证材料", "；".join(entry["missing"])))
+        check = year["check"]
+        detail = "" if check.compliant else (
+            f"公需{check.declared.public}/{check.required.public}，专业{check.declared.professional}/{check.required.professional}，"
+            f"合计{check.declared.total}/{check.required.total}"
+        )
+        checks.append(Check(check.compliant, f"{record.year}年度学时达标（公需{check.required.public}+专业{check.required.professional}）", detail))
+    checks.extend(_duplicate_evidence(declaration))
+    checks.extend(_conflicting_claims(declaration))
+    return checks
+
+
+def _duplicate_evidence(declaration):
+    """The same file (by content hash) already used by another applicant, or for another year."""
+    mine = list(declaration.evidence.all())
+    if not mine:
+        return [Check(True, "佐证材料未与他人或其他年度重复")]
+    by_hash = {}
+    for e in mine:
+        by_hash.setdefault(e.sha256, []).append(e)
+    problems = []
+    for group in by_hash.values():
+        years = {e.year for e in group if e.year}
+        if len(years) > 1:
+            problems.append(f"“{group[0].original_name}”在本申报中同时用于{'、'.join(map(str, sorted(years)))}年度")
+    others = (
+        Evidence.objects.filter(sha256__in=by_hash)
+        .exclude(declaration=declaration)
+        .select_related("declaration")
+        .order_by("id")[:50]
+    )
+    seen = set()
+    for other in others:
+        mine_e = by_hash[other.sha256][0]
+        foreign = other.declaration.applicant_id != declaration.applicant_id
+        other_year = other.year and mine_e.year and other.year != mine_e.year
+        key = (other.sha256, other.declaration_id)
+        if (foreign or other_year) and key not in seen:
+            seen.add(key)
+            who = f"{other.declaration.name}（{other.declaration.business_no}）"
+            problems.append(f"“{mine_e.original_name}”与{who}{f'{other.year}年度' if other_year and not foreign else ''}的材料相同")
+    if not problems:
+        return [Check(True, "佐证材料未与他人或其他年度重复")]
+    return [Check(False, "佐证材料重复使用", "；".join(problems))]
+
+
+RANK_FACTS = ("author_rank", "rank")
+
+
+def _conflicting_claims(declaration):
+    """The same paper, book, patent or project (by number or title) claimed by another applicant
+    with a conflicting rank, e.g. two first authors."""
+    mine = [i for i in Item.objects.filter(year_record__declaration=declaration).exclude(title="", reference_no="")]
+    if not mine:
+        return []
+    keys = Q()
+    for item in mine:
+        if item.reference_no:
+            keys |= Q(activity=item.activity, reference_no=item.reference_no)
+        if item.title:
+            keys |= Q(activity=item.activity, title=item.title)
+    others = (
+        Item.objects.filter(keys)
+        .exclude(year_record__declaration__applicant=declaration.applicant)
+        .select_related("year_record__declaration")[:50]
+    )
+    problems = []
+    for item in mine:
+        rank = next((item.facts.get(f) for f in RANK_FACTS if f in item.facts), None)
+        for other in others:
+            same = other.activity == item.activity and (
+                (item.reference_no and other.reference_no == item.reference_no) or (item.title and other.title == item.title)
+            )
+            if not same:
+                continue
+            other_rank = next((other.facts.get(f) for f in RANK_FACTS if f in other.facts), None)
+            if rank is not None and rank == other_rank:
+                who = other.year_record.declaration
+                problems.append(f"“{item.title or item.reference_no}”：{who.name}（{who.business_no}）也申报为第{rank}位")
+    if not problems:
+        return [Check(True, "成果未与他人冲突")]
+    return [Check(False, "成果署名冲突", "；".join(problems))]

@@ -1,0 +1,38 @@
+"""Decisions that span many declarations. Each item is decided in its own transaction through
+review/workflow.py, so a batch never leaves an item half-done and reports every item's fate."""
+from dataclasses import dataclass
+
+from hours.models import Declaration
+
+from . import workflow
+from .models import State
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    pk: int
+    business_no: str
+    name: str
+    ok: bool
+    message: str
+
+
+def declaration_batch_decide(*, user, ids, decision, reason="", ip=None):
+    found = {d.pk: d for d in Declaration.objects.filter(pk__in=ids).only("pk", "business_no", "name", "state")}
+    results = []
+    for pk in dict.fromkeys(ids):
+        declaration = found.get(pk)
+        if declaration is None:
+            results.append(BatchResult(pk, "", "", False, "申报不存在"))
+            continue
+        try:
+            if decision == "approve":
+                workflow.declaration_approve(declaration=declaration, user=user, ip=ip, expected_state=State.BUREAU_REVIEW, opinion="批量审核通过")
+                message = "审核通过"
+            else:
+                workflow.declaration_reject(declaration=declaration, user=user, reason=reason, ip=ip, expected_state=State.BUREAU_REVIEW)
+                message = "审核不通过，已退回申请人"
+            results.append(BatchResult(pk, declaration.business_no, declaration.name, True, message))
+        except workflow.WorkflowError as exc:
+            results.append(BatchResult(pk, declaration.business_no, declaration.name, False, exc.message))
+    return results

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "review"
+
+urlpatterns = [
+    path("unit/", views.unit_queue, name="unit_queue"),
+    path("superior/", views.superior_queue, name="superior_queue"),
+    path("todo/", views.bureau_todo, name="bureau_todo"),
+    path("todo/batch/", views.bureau_batch, name="bureau_batch"),
+    path("case/<int:pk>/", views.case, name="case"),
+    path("case/<int:pk>/materials.zip", views.case_zip, name="case_zip"),
+]

@@ -1,0 +1,167 @@
+import io
+import zipfile
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from accounts.roles import organisations_for
+from hours import selectors as hours_selectors
+from hours.models import EvidenceCategory
+from portal.access import role_required
+
+from . import selectors, services, workflow
+from .forms import BatchForm, DecisionForm, QueueFilterForm, TodoFilterForm
+from .models import State
+
+QUEUE_PAGE_SIZE = 10
+TODO_PAGE_SIZE = 15
+
+
+def _queue(request, *, title, selector, template="review/queue.html"):
+    form = QueueFilterForm(request.GET or None, initial={"status": "pending"})
+    filters = form.cleaned_data if form.is_valid() else {"status": "pending"}
+    page = Paginator(selector(user=request.user, filters=filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, template, {"title": title, "form": form, "page": page})
+
+
+@role_required(Role.UNIT_ADMIN)
+def unit_queue(request):
+    return _queue(request, title="学时核认申报单位审核", selector=selectors.unit_queue)
+
+
+@role_required(Role.DEPT_ADMIN)
+def superior_queue(request):
+    return _queue(request, title="学时核认上级单位审核", selector=selectors.superior_queue)
+
+
+@role_required(Role.BUREAU_CLERK)
+def bureau_todo(request):
+    form = TodoFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.bureau_todo(user=request.user, filters=filters)
+    page = Paginator(qs, TODO_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.pending_counts(user=request.user).get(Role.BUREAU_CLERK, {"waiting": 0, "overdue": 0})
+    overdue_before = selectors.overdue_before()
+    return render(
+        request,
+        "review/todo.html",
+        {"form": form, "page": page, "counts": counts, "overdue_before": overdue_before, "batch_results": None},
+    )
+
+
+@require_POST
+@role_required(Role.BUREAU_CLERK)
+def bureau_batch(request):
+    form = BatchForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("review:bureau_todo")
+    results = services.declaration_batch_decide(
+        user=request.user,
+        ids=form.cleaned_data["ids"],
+        decision=form.cleaned_data["decision"],
+        reason=form.cleaned_data.get("reason", ""),
+        ip=request.META.get("REMOTE_ADDR"),
+    )
+    done = sum(r.ok for r in results)
+    return render(request, "review/batch_result.html", {"results": results, "done": done, "failed": len(results) - done})
+
+
+def _decision_form(declaration, user, data=None):
+    """The decision form if `user` holds the declaration at its current level, else None."""
+    role = workflow.REVIEWER_ROLE.get(declaration.state)
+    if role is None or declaration.current_org is None:
+        return None
+    if declaration.current_org not in organisations_for(user, role):
+        return None
+    final = declaration.state == State.BUREAU_REVIEW
+    superiors, bureau = workflow.next_level_choices(declaration, declaration.current_org)
+    return DecisionForm(
+        data,
+        superiors=superiors,
+        bureau=bureau,
+        final=final,
+        unit_level=declaration.state == State.UNIT_REVIEW,
+        initial={"expected_state": declaration.state, "next_type": "bureau" if not superiors else "", "nature": declaration.organisation.nature},
+    )
+
+
+@role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
+def case(request, pk):
+    declaration = hours_selectors.declaration_get_for_user(user=request.user, pk=pk)
+    form = _decision_form(declaration, request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied("该申报不在您的审核环节。")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["decision"] == "approve":
+                    workflow.declaration_approve(
+                        declaration=declaration, user=request.user, next_org=data.get("target"), opinion=data.get("opinion", ""),
+                        details=form.unit_details(), ip=request.META.get("REMOTE_ADDR"), expected_state=data.get("expected_state") or None,
+                    )
+                    messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）已审核通过。")
+                else:
+                    workflow.declaration_reject(
+                        declaration=declaration, user=request.user, reason=data["opinion"], details=form.unit_details(),
+                        ip=request.META.get("REMOTE_ADDR"), expected_state=data.get("expected_state") or None,
+                    )
+                    messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）审核不通过，已退回申请人。")
+            except workflow.WorkflowError as exc:
+                messages.error(request, exc.message)
+            return redirect(_queue_url_for(declaration))
+    workspace = hours_selectors.declaration_workspace(declaration)
+    context = {
+        "declaration": declaration,
+        **workspace,
+        "checks": selectors.automatic_checks(declaration, workspace),
+        "form": form,
+        "steps": declaration.steps.select_related("actor", "organisation", "next_org"),
+        "overdue": selectors.is_overdue(declaration),
+    }
+    return render(request, "review/case.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _queue_url_for(declaration):
+    return {
+        State.UNIT_REVIEW: "review:unit_queue",
+        State.SUPERIOR_REVIEW: "review:superior_queue",
+        State.BUREAU_REVIEW: "review:bureau_todo",
+    }.get(declaration.state, "review:bureau_todo")
+
+
+@role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
+def case_zip(request, pk):
+    """打包下载: every material of the declaration in one zip, under readable Chinese names."""
+    declaration = hours_selectors.declaration_get_for_user(user=request.user, pk=pk)
+    policy = hours_selectors.declaration_workspace(declaration)["policy"]
+    buffer = io.BytesIO()
+    used = set()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for evidence in declaration.evidence.select_related("item__year_record"):
+            if evidence.item_id:
+                activity = policy.activities.get(evidence.item.activity)
+                folder = f"{evidence.item.year_record.year}年度/{activity.label if activity else evidence.item.activity}"
+                prefix = policy.materials.get(evidence.material, "") + "-" if evidence.material else ""
+            else:
+                folder, prefix = EvidenceCategory(evidence.category).label, ""
+            name = f"{folder}/{prefix}{evidence.original_name}"
+            stem, dot, ext = name.rpartition(".")
+            n = 1
+            while name in used:
+                n += 1
+                name = f"{stem}({n}){dot}{ext}"
+            used.add(name)
+            with evidence.file.open("rb") as fh:
+                archive.writestr(name, fh.read())
+    buffer.seek(0)
+    filename = f"{declaration.business_no}-{declaration.name}-材料.zip"
+    return FileResponse(buffer, as_attachment=True, filename=filename, content_type="application/zip")
