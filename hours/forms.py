@@ -164,3 +164,24 @@ class SubmitForm(forms.Form):
 
 class RejectReasonForm(forms.Form):
     reason = forms.CharField(label="审核不通过原因", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TrainingImportForm(forms.Form):
+    source = forms.ChoiceField(
+        label="数据来源",
+        choices=[("platform", "事业单位工作人员培训平台"), ("training_base", "继续教育基地")],
+    )
+    source_org = forms.ModelChoiceField(label="继续教育基地", queryset=None, required=False, empty_label="（来源为继续教育基地时选择）")
+    file = forms.FileField(label="导入文件", help_text="Excel（.xlsx）或CSV文件，第1行为表头：证件号码、姓名、年度、培训名称、科目、学时、证书编号")
+
+    def __init__(self, *args, bases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source_org"].queryset = bases
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("source") == "training_base" and not cleaned.get("source_org"):
+            self.add_error("source_org", "请选择继续教育基地。")
+        if cleaned.get("source") == "platform":
+            cleaned["source_org"] = None
+        return cleaned

@@ -1,16 +1,18 @@
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts.models import Organisation, OrganisationKind, Role
 from portal.access import role_required
 from review import workflow
 
-from . import rules, selectors, services
+from . import imports, rules, selectors, services
 from .forms import (
     ActivityChoiceForm,
     ApplicantForm,
@@ -18,6 +20,7 @@ from .forms import (
     FactsForm,
     ItemEvidenceForm,
     SubmitForm,
+    TrainingImportForm,
     YearForm,
 )
 from .models import Item, YearRecord
@@ -391,3 +394,28 @@ def declaration_delete(request, pk):
         messages.success(request, f"申报 {declaration.business_no} 已删除。")
     return redirect("hours:declaration_list")
 
+
+
+@role_required(Role.BUREAU_CLERK)
+def training_import(request):
+    bases = Organisation.objects.filter(kind=OrganisationKind.TRAINING_BASE).order_by("name")
+    form = TrainingImportForm(request.POST or None, request.FILES or None, bases=bases)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = imports.training_records_import(
+                upload=form.cleaned_data["file"], source=form.cleaned_data["source"],
+                source_org=form.cleaned_data["source_org"], user=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc)
+    return render(request, "hours/training_import.html", {"form": form, "report": report}, status=400 if form.errors else 200)
+
+
+@role_required(Role.BUREAU_CLERK)
+def training_import_template(request):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote("培训记录导入模板.csv")
+    response.write("\ufeff" + ",".join(imports.COLUMNS) + "\r\n")
+    response.write("430121198805041015,宋庆涛,2023,2023年度公需科目培训,公需科目,30,PX2023001\r\n")
+    return response
