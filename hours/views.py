@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation, OrganisationKind, Role
 from portal.access import role_required
-from review import workflow
+from review import periods, workflow
 
 from . import imports, rules, selectors, services
 from .forms import (
@@ -46,10 +46,17 @@ def declaration_list(request):
     if status not in selectors.STATUS_FILTERS:
         status = "all"
     page = Paginator(selectors.my_declarations(user=request.user, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    unit = request.user.organisation
     return render(
         request,
         "hours/declaration_list.html",
-        {"page": page, "status": status, "filters": [(k, v[0]) for k, v in selectors.STATUS_FILTERS.items()]},
+        {
+            "page": page,
+            "status": status,
+            "filters": [(k, v[0]) for k, v in selectors.STATUS_FILTERS.items()],
+            "window_closed": periods.submission_refusal(unit) if unit else None,
+            "days_left": periods.days_left(unit) if unit else None,
+        },
     )
 
 

@@ -54,6 +54,7 @@ MENU = [
         [
             Entry("待办列表", "review:bureau_todo", frozenset({Role.BUREAU_CLERK})),
             Entry("培训记录导入", "hours:training_import", frozenset({Role.BUREAU_CLERK})),
+            Entry("集中办理时间", "review:filing_periods", frozenset({Role.BUREAU_CLERK})),
             Entry("辖区单位", "accounts:jurisdiction", frozenset({Role.BUREAU_CLERK})),
         ],
     ),

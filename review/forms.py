@@ -105,3 +105,16 @@ class BatchForm(forms.Form):
         if cleaned.get("decision") == "reject" and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", "批量审核不通过时必须填写原因。")
         return cleaned
+
+
+class FilingPeriodForm(forms.Form):
+    year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
+    opens_on = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}))
+    closes_on = forms.DateField(label="截止日期", widget=forms.DateInput(attrs={"type": "date"}))
+    supervision_days = forms.IntegerField(label="督办时限（工作日）", min_value=1, max_value=60, initial=5)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("opens_on") and cleaned.get("closes_on") and cleaned["closes_on"] < cleaned["opens_on"]:
+            self.add_error("closes_on", "截止日期不能早于开始日期。")
+        return cleaned

@@ -130,3 +130,47 @@ class ReviewStep(AbstractReviewStep):
         verbose_name = "审核记录"
         verbose_name_plural = "审核记录"
         indexes = [models.Index(fields=["declaration", "created_at"])]
+
+
+class FilingPeriod(models.Model):
+    """The window in which declarations may be submitted in a bureau's jurisdiction (the 2024 notice:
+    June–July), and how many working days a declaration may wait at one level before 督办."""
+
+    bureau = models.ForeignKey(
+        "accounts.Organisation", verbose_name="人社部门", on_delete=models.CASCADE, related_name="filing_periods",
+        limit_choices_to={"kind": "bureau"},
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    opens_on = models.DateField("开始日期")
+    closes_on = models.DateField("截止日期")
+    supervision_days = models.PositiveSmallIntegerField("督办时限（工作日）", default=5)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "集中办理时间"
+        verbose_name_plural = "集中办理时间"
+        constraints = [
+            models.UniqueConstraint(fields=["bureau", "year"], name="filingperiod_one_per_year"),
+            models.CheckConstraint(name="filingperiod_ordered", condition=models.Q(opens_on__lte=models.F("closes_on"))),
+        ]
+
+    def __str__(self):
+        return f"{self.bureau} {self.year}年：{self.opens_on:%Y-%m-%d} 至 {self.closes_on:%Y-%m-%d}"
+
+
+class Notification(models.Model):
+    """A message in the portal for one person (the e-mail copy, if any, is sent after commit)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    declaration = models.ForeignKey("hours.Declaration", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField("标题", max_length=100)
+    body = models.TextField("内容")
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "消息"
+        verbose_name_plural = "消息"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]

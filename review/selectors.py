@@ -1,16 +1,16 @@
 """Review queues: plain foreign-key filters on the organisations a reviewer holds (jurisdiction
 is a query, never a per-row check), a fixed number of queries per page."""
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.db.models import Q
-from django.utils import timezone
 
 from accounts.models import Role
 from accounts.roles import organisations_for
-from hours.models import Declaration, Evidence, Item
 from hours import rules
+from hours.models import Declaration, Evidence, Item
 
+from . import periods
 from .models import State
 
 QUEUE_STATES = [
@@ -19,8 +19,6 @@ QUEUE_STATES = [
     ("rejected", "审核不通过"),
     ("all", "全部"),
 ]
-# Days a declaration may wait at one level before it is flagged 督办.
-SUPERVISION_DAYS = 5
 
 
 def _base():
@@ -64,6 +62,7 @@ def superior_queue(*, user, filters):
 
 def bureau_todo(*, user, filters):
     bureaus = organisations_for(user, Role.BUREAU_CLERK)
+    cutoff = overdue_before(user)
     qs = _base().filter(state=State.BUREAU_REVIEW, current_org__in=bureaus)
     qs = _apply_common(qs, filters)
     if filters.get("applicant"):
@@ -74,9 +73,9 @@ def bureau_todo(*, user, filters):
     if filters.get("received_to"):
         qs = qs.filter(submitted_at__lt=_day_start(filters["received_to"] + timedelta(days=1)))
     if filters.get("supervision") == "overdue":
-        qs = qs.filter(waiting_since__lt=overdue_before())
+        qs = qs.filter(waiting_since__lt=cutoff)
     elif filters.get("supervision") == "normal":
-        qs = qs.filter(waiting_since__gte=overdue_before())
+        qs = qs.filter(waiting_since__gte=cutoff)
     if filters.get("channel") == "self":
         qs = qs.filter(declared_by__isnull=True)
     elif filters.get("channel") == "proxy":
@@ -85,25 +84,33 @@ def bureau_todo(*, user, filters):
 
 
 def _day_start(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
+    return periods.start_of(day)
 
 
-def overdue_before():
-    return timezone.now() - timedelta(days=SUPERVISION_DAYS)
+def overdue_before(user):
+    """The supervision cutoff for what this reviewer holds: the limit their bureau set."""
+    for role in (Role.BUREAU_CLERK, Role.DEPT_ADMIN, Role.UNIT_ADMIN):
+        orgs = organisations_for(user, role)
+        if orgs:
+            return periods.overdue_before(orgs[0])
+    return periods.working_days_before(periods.DEFAULT_SUPERVISION_DAYS)
 
 
 def is_overdue(declaration):
-    return declaration.is_pending and declaration.waiting_since and declaration.waiting_since < overdue_before()
+    if not (declaration.is_pending and declaration.waiting_since and declaration.current_org):
+        return False
+    return declaration.waiting_since < periods.overdue_before(declaration.current_org)
 
 
 def pending_counts(*, user):
-    """Waiting counts for the home page and the service tree: one query per role held."""
+    """Waiting counts for the home page and the service tree: two queries per role held."""
     counts = {}
+    cutoff = overdue_before(user)
     for role, state in ((Role.UNIT_ADMIN, State.UNIT_REVIEW), (Role.DEPT_ADMIN, State.SUPERIOR_REVIEW), (Role.BUREAU_CLERK, State.BUREAU_REVIEW)):
         orgs = organisations_for(user, role)
         if orgs:
             qs = Declaration.objects.filter(state=state, current_org__in=orgs)
-            counts[role] = {"waiting": qs.count(), "overdue": qs.filter(waiting_since__lt=overdue_before()).count()}
+            counts[role] = {"waiting": qs.count(), "overdue": qs.filter(waiting_since__lt=cutoff).count()}
     return counts
 
 

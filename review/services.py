@@ -2,10 +2,14 @@
 review/workflow.py, so a batch never leaves an item half-done and reports every item's fate."""
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from accounts.models import Role
+from accounts.roles import organisations_for
 from hours.models import Declaration
 
 from . import workflow
-from .models import State
+from .models import FilingPeriod, State
 
 
 @dataclass(frozen=True)
@@ -36,3 +40,18 @@ def declaration_batch_decide(*, user, ids, decision, reason="", ip=None):
         except workflow.WorkflowError as exc:
             results.append(BatchResult(pk, declaration.business_no, declaration.name, False, exc.message))
     return results
+
+
+def filing_period_set(*, bureau, year, opens_on, closes_on, supervision_days, user):
+    """Set (or change) a bureau's filing window for a year; only that bureau's clerks may."""
+    if bureau not in organisations_for(user, Role.BUREAU_CLERK):
+        raise PermissionDenied("只有该人社部门的经办人可以设置集中办理时间。")
+    if closes_on < opens_on:
+        raise ValidationError("截止日期不能早于开始日期。")
+    if not (opens_on.year == year or closes_on.year == year):
+        raise ValidationError(f"办理时间应在{year}年内。")
+    period, _ = FilingPeriod.objects.update_or_create(
+        bureau=bureau, year=year,
+        defaults={"opens_on": opens_on, "closes_on": closes_on, "supervision_days": supervision_days, "updated_by": user},
+    )
+    return period

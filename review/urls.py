@@ -9,6 +9,7 @@ urlpatterns = [
     path("superior/", views.superior_queue, name="superior_queue"),
     path("todo/", views.bureau_todo, name="bureau_todo"),
     path("todo/batch/", views.bureau_batch, name="bureau_batch"),
+    path("periods/", views.filing_periods, name="filing_periods"),
     path("case/<int:pk>/", views.case, name="case"),
     path("case/<int:pk>/materials.zip", views.case_zip, name="case_zip"),
 ]

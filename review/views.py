@@ -2,10 +2,11 @@ import io
 import zipfile
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
@@ -14,8 +15,9 @@ from hours import selectors as hours_selectors
 from hours.models import EvidenceCategory
 from portal.access import role_required
 
-from . import selectors, services, workflow
-from .forms import BatchForm, DecisionForm, QueueFilterForm, TodoFilterForm
+from . import periods, selectors, services, workflow
+from .models import FilingPeriod
+from .forms import BatchForm, DecisionForm, FilingPeriodForm, QueueFilterForm, TodoFilterForm
 from .models import State
 
 QUEUE_PAGE_SIZE = 10
@@ -46,7 +48,7 @@ def bureau_todo(request):
     qs = selectors.bureau_todo(user=request.user, filters=filters)
     page = Paginator(qs, TODO_PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.pending_counts(user=request.user).get(Role.BUREAU_CLERK, {"waiting": 0, "overdue": 0})
-    overdue_before = selectors.overdue_before()
+    overdue_before = selectors.overdue_before(request.user)
     return render(
         request,
         "review/todo.html",
@@ -165,3 +167,35 @@ def case_zip(request, pk):
     buffer.seek(0)
     filename = f"{declaration.business_no}-{declaration.name}-材料.zip"
     return FileResponse(buffer, as_attachment=True, filename=filename, content_type="application/zip")
+
+
+@role_required(Role.BUREAU_CLERK)
+def filing_periods(request):
+    """集中办理时间: when declarations may be submitted in this bureau's jurisdiction, and the 督办 limit."""
+    bureau = organisations_for(request.user, Role.BUREAU_CLERK)[0]
+    today = timezone.localdate()
+    current = periods.period_for(bureau, today.year)
+    initial = {"year": today.year, "supervision_days": periods.DEFAULT_SUPERVISION_DAYS}
+    if current and current.bureau_id == bureau.pk:
+        initial.update(opens_on=current.opens_on, closes_on=current.closes_on, supervision_days=current.supervision_days)
+    form = FilingPeriodForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.filing_period_set(bureau=bureau, user=request.user, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, "；".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, "集中办理时间已保存。")
+            return redirect("review:filing_periods")
+    return render(
+        request,
+        "review/filing_periods.html",
+        {
+            "form": form,
+            "bureau": bureau,
+            "current": current,
+            "days_left": periods.days_left(bureau, today),
+            "history": FilingPeriod.objects.filter(bureau=bureau).order_by("-year"),
+        },
+        status=400 if form.errors else 200,
+    )

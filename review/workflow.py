@@ -4,6 +4,7 @@ the step. The state field is protected, and ConcurrentTransitionMixin makes a st
 so two clerks (or a double click) produce exactly one winner."""
 from dataclasses import dataclass
 
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
@@ -11,7 +12,8 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from accounts.models import Organisation, OrganisationKind, Role
 from accounts.roles import organisations_for, roles_of
 
-from .models import Action, State
+from . import periods
+from .models import Action, Notification, State
 
 REVIEWER_ROLE = {
     State.UNIT_REVIEW: Role.UNIT_ADMIN,
@@ -27,6 +29,9 @@ class WorkflowError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
+
+
+STALE_MESSAGE = "该申报已被他人处理，请刷新后查看最新状态。"
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def _save(locked, actor, *, action, from_state, next_org=None, opinion="", detai
     try:
         locked.save()
     except ConcurrentTransition:
-        raise WorkflowError("该申报已被他人处理，请刷新后查看最新状态。", "stale")
+        raise WorkflowError(STALE_MESSAGE, "stale")
     # `steps` is the audit relation every Reviewable model provides.
     locked.steps.create(
         action=action,
@@ -101,6 +106,14 @@ def _check_opinion(text):
     return text
 
 
+def _notify(locked, title, body):
+    """Tell the applicant in the portal, and by e-mail after commit when an address is on file."""
+    Notification.objects.create(user=locked.applicant, declaration=locked, title=title, body=body)
+    email = locked.applicant.email
+    if email:
+        transaction.on_commit(lambda: send_mail(title, body, None, [email], fail_silently=True))
+
+
 def _not_allowed(locked, verb):
     return WorkflowError(f"该申报当前为“{locked.get_state_display()}”，不能{verb}。", "wrong_state")
 
@@ -121,12 +134,28 @@ def _submitter(locked, user):
 
 
 def _reviewer(locked, user):
-    role = REVIEWER_ROLE.get(locked.state)
-    if role is None or locked.current_org_id is None:
+    return _reviewer_at(locked.state, locked.current_org_id, user)
+
+
+def _reviewer_at(state, org_id, user):
+    role = REVIEWER_ROLE.get(state)
+    if role is None or org_id is None:
         return None
-    if any(org.pk == locked.current_org_id for org in organisations_for(user, role)):
+    if any(org.pk == org_id for org in organisations_for(user, role)):
         return role
     return None
+
+
+def _review_refused(declaration, locked, user):
+    """Why `user` may not review the locked row. If the copy the caller read (before waiting for the
+    lock) was theirs to review and the row has moved on since, someone else acted first — a second
+    click on 审核通过 at the unit says so, rather than “not in your scope” or “wrong state”."""
+    seen = (declaration.__dict__.get("state"), declaration.__dict__.get("current_org_id"))
+    if seen != (locked.state, locked.current_org_id) and _reviewer_at(*seen, user):
+        return WorkflowError(STALE_MESSAGE, "stale")
+    if locked.state not in REVIEWER_ROLE:
+        return _not_allowed(locked, "审核")
+    return WorkflowError("该申报不在您的审核范围内。", "forbidden")
 
 
 def declaration_submit(*, declaration, user, pledge, next_org=None, ip=None, problems=()):
@@ -141,6 +170,9 @@ def declaration_submit(*, declaration, user, pledge, next_org=None, ip=None, pro
             raise WorkflowError("您无权提交该申报。", "forbidden")
         if locked.state not in (State.DRAFT, State.REJECTED):
             raise _not_allowed(locked, "提交")
+        refusal = periods.submission_refusal(locked.organisation)
+        if refusal:
+            raise WorkflowError(refusal, "closed")
         problems = list(problems(locked) if callable(problems) else problems)
         if problems:
             raise WorkflowError("申报尚不完整：" + "；".join(problems), "incomplete")
@@ -184,19 +216,23 @@ def declaration_approve(*, declaration, user, next_org=None, opinion="", details
     with transaction.atomic():
         locked = _lock(declaration)
         if expected_state and locked.state != expected_state:
-            raise WorkflowError("该申报已被他人处理，请刷新后查看最新状态。", "stale")
+            raise WorkflowError(STALE_MESSAGE, "stale")
         role = _reviewer(locked, user)
         if role is None:
-            if locked.state not in REVIEWER_ROLE:
-                raise _not_allowed(locked, "审核")
-            raise WorkflowError("该申报不在您的审核范围内。", "forbidden")
+            raise _review_refused(declaration, locked, user)
         holder = locked.current_org
         from_state = locked.state
         now = timezone.now()
         actor = Actor(user, role, holder, ip)
         if from_state == State.BUREAU_REVIEW:
             locked.approve(now=now)
-            return _save(locked, actor, action=Action.APPROVE, from_state=from_state, opinion=opinion, details=details)
+            _save(locked, actor, action=Action.APPROVE, from_state=from_state, opinion=opinion, details=details)
+            _notify(
+                locked,
+                f"学时核认申报{locked.business_no}审核通过",
+                f"您的{locked.start_year}–{locked.end_year}年度学时核认申报已由{holder}审核通过，可在“学时证书打印”中下载学时认定单。",
+            )
+            return locked
         target = _target_for(locked, holder, next_org)
         locked.forward(target=target, org=next_org, now=now)
         return _save(
@@ -213,16 +249,20 @@ def declaration_reject(*, declaration, user, reason, details=None, ip=None, expe
     with transaction.atomic():
         locked = _lock(declaration)
         if expected_state and locked.state != expected_state:
-            raise WorkflowError("该申报已被他人处理，请刷新后查看最新状态。", "stale")
+            raise WorkflowError(STALE_MESSAGE, "stale")
         role = _reviewer(locked, user)
         if role is None:
-            if locked.state not in REVIEWER_ROLE:
-                raise _not_allowed(locked, "审核")
-            raise WorkflowError("该申报不在您的审核范围内。", "forbidden")
+            raise _review_refused(declaration, locked, user)
         holder = locked.current_org
         from_state = locked.state
         locked.reject(reason=reason, now=timezone.now())
-        return _save(
+        _save(
             locked, Actor(user, role, holder, ip), action=Action.REJECT, from_state=from_state, opinion=reason,
             details=details,
         )
+        _notify(
+            locked,
+            f"学时核认申报{locked.business_no}审核不通过",
+            f"您的{locked.start_year}–{locked.end_year}年度学时核认申报经{holder}审核不通过，原因：{reason}。请修改后重新提交。",
+        )
+        return locked

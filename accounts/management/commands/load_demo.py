@@ -1,12 +1,15 @@
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import services
 from accounts.models import Membership, MembershipStatus, Organisation, Role, User
+from review.services import filing_period_set
 
 DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 
@@ -80,3 +83,16 @@ def load(data):
             continue
         membership = Membership.objects.get(person=person, status=MembershipStatus.PENDING)
         services.membership_confirm(membership=membership, actor=admins[membership.organisation_id])
+
+    today = timezone.localdate()
+    for spec in data.get("filing_periods", []):
+        bureau = orgs[spec["bureau"]]
+        clerk = User.objects.filter(role_grants__role=Role.BUREAU_CLERK, role_grants__organisation=bureau).first()
+        filing_period_set(
+            bureau=bureau,
+            year=today.year,
+            opens_on=today - timedelta(days=spec["opens_days_ago"]),
+            closes_on=today + timedelta(days=spec["closes_in_days"]),
+            supervision_days=spec["supervision_days"],
+            user=clerk,
+        )
