@@ -15,7 +15,7 @@ from hours import selectors as hours_selectors
 from hours.models import EvidenceCategory
 from portal.access import role_required
 
-from . import periods, selectors, services, workflow
+from . import exports, periods, selectors, services, workflow
 from .models import FilingPeriod
 from .forms import BatchForm, DecisionForm, FilingPeriodForm, QueueFilterForm, TodoFilterForm
 from .models import State
@@ -27,6 +27,8 @@ TODO_PAGE_SIZE = 15
 def _queue(request, *, title, selector, template="review/queue.html"):
     form = QueueFilterForm(request.GET or None, initial={"status": "pending"})
     filters = form.cleaned_data if form.is_valid() else {"status": "pending"}
+    if request.GET.get("export") == "xlsx":
+        return exports.queue_xlsx(selector(user=request.user, filters=filters), title)
     page = Paginator(selector(user=request.user, filters=filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, template, {"title": title, "form": form, "page": page})
 
@@ -46,6 +48,8 @@ def bureau_todo(request):
     form = TodoFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.bureau_todo(user=request.user, filters=filters)
+    if request.GET.get("export") == "xlsx":
+        return exports.queue_xlsx(qs, "待办列表")
     page = Paginator(qs, TODO_PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.pending_counts(user=request.user).get(Role.BUREAU_CLERK, {"waiting": 0, "overdue": 0})
     overdue_before = selectors.overdue_before(request.user)
