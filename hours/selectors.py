@@ -155,3 +155,29 @@ def submission_problems(declaration, *, years=None, general=None):
     return problems
 
 
+
+
+def proxy_staff(*, user, query=""):
+    """Staff a unit or department administrator may declare for: confirmed members of their units
+    (for a department, of every unit below it)."""
+    from accounts.models import User
+
+    q = Q(pk__in=[])
+    for role, org in grants(user):
+        if role == Role.UNIT_ADMIN:
+            q |= Q(organisation=org)
+        elif role == Role.DEPT_ADMIN:
+            q |= Q(organisation__path__startswith=org.path)
+    qs = User.objects.filter(q, id_number__isnull=False).select_related("organisation").order_by("organisation__path", "name")
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(id_number=query.upper()))
+    return qs
+
+
+def proxy_declarations(*, user, status="all"):
+    label, states = STATUS_FILTERS.get(status, STATUS_FILTERS["all"])
+    qs = Declaration.objects.filter(declared_by=user).select_related("organisation", "current_org")
+    if states:
+        qs = qs.filter(state__in=states)
+    return qs.order_by("-created_at", "-id")

@@ -23,6 +23,8 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.declaration_withdraw, name="declaration_withdraw"),
     path("<int:pk>/delete/", views.declaration_delete, name="declaration_delete"),
     path("evidence/<int:evidence_pk>/", views.evidence_file, name="evidence_file"),
+    path("proxy/", views.proxy_list, name="proxy_list"),
+    path("proxy/<int:person_pk>/new/", views.proxy_new, name="proxy_new"),
     path("training-records/import/", views.training_import, name="training_import"),
     path("training-records/import/template.csv", views.training_import_template, name="training_import_template"),
 ]

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation, OrganisationKind, Role
+from accounts.roles import organisations_for
 from portal.access import role_required
 from review import periods, workflow
 
@@ -130,8 +131,22 @@ def _workspace_context(request, declaration, **bound):
         "facts_form": facts_form,
         "evidence_form": bound.pop("evidence_form", None) or EvidenceForm(),
         "submit_form": bound.pop("submit_form", None) or SubmitForm(),
+        "proxy_levels": _proxy_levels(request.user, declaration),
         **bound,
     }
+
+
+def _proxy_levels(user, declaration):
+    """For a declaration made on someone's behalf: the superiors above the declaring administrator's
+    organisation and the bureau, one of which the submission goes to."""
+    if not declaration.declared_by_id:
+        return None
+    for role in (Role.UNIT_ADMIN, Role.DEPT_ADMIN):
+        for org in organisations_for(user, role):
+            if declaration.organisation.path.startswith(org.path):
+                superiors, bureau = workflow.next_level_choices(declaration, org)
+                return {"superiors": superiors, "bureau": bureau}
+    return None
 
 
 def _editable_or_detail(request, declaration):
@@ -365,15 +380,19 @@ def declaration_submit(request, pk):
     if not form.is_valid():
         messages.error(request, "请勾选“本人承诺以上信息真实有效”后再提交。")
         return redirect(request.POST.get("back") or reverse("hours:declaration_edit", kwargs={"pk": pk}))
+    next_org = None
+    if declaration.declared_by_id:
+        next_org = Organisation.objects.filter(pk=request.POST.get("next_org") or None).first()
     try:
         workflow.declaration_submit(
-            declaration=declaration, user=request.user, pledge=True, ip=_client_ip(request), problems=selectors.submission_problems
+            declaration=declaration, user=request.user, pledge=True, next_org=next_org, ip=_client_ip(request),
+            problems=selectors.submission_problems,
         )
     except workflow.WorkflowError as exc:
         messages.error(request, exc.message)
         return redirect("hours:declaration_edit", pk=pk) if declaration.is_editable else redirect("hours:declaration_list")
-    messages.success(request, f"申报 {declaration.business_no} 已提交，等待单位审核。提交后不能修改，如需修改可撤销。")
-    return redirect("hours:declaration_list")
+    messages.success(request, f"申报 {declaration.business_no} 已提交，等待审核。提交后不能修改，如需修改可撤销。")
+    return redirect("hours:proxy_list" if declaration.declared_by_id else "hours:declaration_list")
 
 
 @require_POST
@@ -386,7 +405,7 @@ def declaration_withdraw(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"申报 {declaration.business_no} 已撤销，可修改后重新提交。")
-    return redirect("hours:declaration_list")
+    return redirect("hours:proxy_list" if declaration.declared_by_id else "hours:declaration_list")
 
 
 @require_POST
@@ -426,3 +445,42 @@ def training_import_template(request):
     response.write("\ufeff" + ",".join(imports.COLUMNS) + "\r\n")
     response.write("430121198805041015,宋庆涛,2023,2023年度公需科目培训,公需科目,30,PX2023001\r\n")
     return response
+
+
+@role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def proxy_list(request):
+    """单位代为申报 (Henan guide): pick a staff member to declare for; 单位申报记录 below."""
+    status = request.GET.get("status", "all")
+    if status not in selectors.STATUS_FILTERS:
+        status = "all"
+    staff = Paginator(selectors.proxy_staff(user=request.user, query=request.GET.get("q", "")), PAGE_SIZE)
+    records = Paginator(selectors.proxy_declarations(user=request.user, status=status), PAGE_SIZE)
+    return render(
+        request,
+        "hours/proxy_list.html",
+        {
+            "staff": staff.get_page(request.GET.get("staff_page")),
+            "page": records.get_page(request.GET.get("page")),
+            "status": status,
+            "filters": [(k, v[0]) for k, v in selectors.STATUS_FILTERS.items()],
+            "q": request.GET.get("q", ""),
+        },
+    )
+
+
+@role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+def proxy_new(request, person_pk):
+    person = get_object_or_404(selectors.proxy_staff(user=request.user), pk=person_pk)
+    form = ApplicantForm(request.POST or None, initial=_applicant_initial(person))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            declaration = services.declaration_create(
+                user=request.user, applicant=person, data=data, start_year=data["start_year"], end_year=data["end_year"]
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, f"已为{person.name}暂存申报，业务编号 {declaration.business_no}。")
+            return redirect("hours:declaration_edit", pk=declaration.pk)
+    return render(request, "hours/declaration_applicant.html", {"form": form, "declaration": None, "proxy_for": person})
