@@ -16,8 +16,8 @@ def organisation_create(*, name, uscc, kind=OrganisationKind.UNIT, nature, paren
     node.full_clean(exclude=["path", "depth", "numchild"])
     with transaction.atomic():
         if parent is None:
-            return Organisation.add_root(instance=node)
-        return Organisation.objects.get(pk=parent.pk).add_child(instance=node)
+            return Organisation.objects.add_root(instance=node)
+        return Organisation.objects.add_child(parent, instance=node)
 
 
 def role_grant(*, user, role, organisation=None, granted_by=None):

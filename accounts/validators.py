@@ -1,6 +1,7 @@
 """Validators for the identity numbers the portal takes: checks delegated to python-stdnum
 (GB 11643-1999 for ID numbers, GB 32100-2015 for credit codes) and phonenumbers, messages in Chinese."""
 import phonenumbers
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
@@ -62,3 +63,11 @@ def validate_phone(value):
         parsed = None
     if parsed is None or parsed.country_code != 86 or not phonenumbers.is_valid_number(parsed):
         raise ValidationError("联系电话格式不正确，请输入11位手机号码或带区号的固定电话。", code="invalid_phone")
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's length check with a Chinese message: Django 5.2 changed this message's msgid and
+    its zh-hans catalogue has not caught up, so the stock validator speaks English."""
+
+    def get_error_message(self):
+        return f"密码长度太短。密码必须包含至少 {self.min_length} 个字符。"

@@ -21,7 +21,7 @@ def home_blocks(user):
         )
     if Role.DEPT_ADMIN in held:
         departments = organisations_for(user, Role.DEPT_ADMIN)
-        subordinate_count = sum(max(Organisation.get_tree(d).count() - 1, 0) for d in departments)
+        subordinate_count = sum(max(Organisation.objects.get_tree(d).count() - 1, 0) for d in departments)
         blocks.append({"role": Role.DEPT_ADMIN, "departments": departments, "subordinates": subordinate_count})
     if Role.BUREAU_CLERK in held:
         bureaus = organisations_for(user, Role.BUREAU_CLERK)

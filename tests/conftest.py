@@ -1,0 +1,86 @@
+"""Fixtures shared by the whole suite: the demo province and its accounts by kind."""
+import copy
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+
+from accounts.management.commands.load_demo import load
+from accounts.models import Organisation, User
+
+DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
+
+# One signed-in person per kind of account the demo province has (and what each is there to show).
+DEMO_ACCOUNTS = {
+    "applicant": "430121198805041015",  # 宋庆涛, confirmed member of 湖南省地质研究所
+    "applicant_pending": "430121198810111372",  # 何磊, waiting for 湖南省地质研究所 to confirm
+    "applicant_unit_admin": "430121197503121031",  # 陈立新, applicant and 湖南省地质研究所's administrator
+    "unit_admin": "dzcl_admin",  # 湖南省地质测绘院
+    "unit_and_dept_admin": "dzy_admin",  # 湖南省地质院, a unit with units below it
+    "dept_admin": "zrzy_admin",  # 湖南省自然资源厅
+    "bureau_clerk": "hn_clerk",  # 湖南省人力资源和社会保障厅
+    "city_bureau_clerk": "cs_clerk",  # 长沙市人力资源和社会保障局
+    "sysadmin": "sysadmin",
+}
+
+
+@pytest.fixture(scope="session")
+def demo_data():
+    """The demo province as the JSON file describes it (read once)."""
+    return json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+
+
+class Demo:
+    """The loaded demo province, with lookups by the names people use."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def org(self, name):
+        return Organisation.objects.get(name=name)
+
+    def user(self, login):
+        return User.objects.filter(username=login).first() or User.objects.get(id_number=login)
+
+    def account(self, kind):
+        return self.user(DEMO_ACCOUNTS[kind])
+
+
+@pytest.fixture(scope="module")
+def demo_province(django_db_setup, django_db_blocker, demo_data):
+    """The demo province, loaded through the services as `manage.py load_demo` does, once per
+    test module inside a transaction that is rolled back when the module is done. Each test runs
+    in a savepoint inside it (as Django's TestCase.setUpTestData does), so what a test changes is
+    undone after it. Once loaded, the province stays for the rest of the module.
+
+    Not for transactional tests (`django_db(transaction=True)`): they need committed data and
+    would empty the tables under the other tests; let them call `load()` themselves."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            load(copy.deepcopy(demo_data))
+        except BaseException:
+            outer.__exit__(*sys.exc_info())
+            raise
+    yield Demo(demo_data)
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+def _is_transactional(request):
+    marker = request.node.get_closest_marker("django_db")
+    in_marker = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    return bool(in_marker) or "transactional_db" in request.fixturenames
+
+
+@pytest.fixture
+def demo(request, demo_province, db):
+    """The demo province (see demo_province), for one test."""
+    if _is_transactional(request):
+        pytest.fail("the demo fixture cannot be used by transactional tests; call load() in the test instead")
+    return demo_province
