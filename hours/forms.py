@@ -66,6 +66,11 @@ class YearForm(forms.Form):
         self.fields["year"].choices = [("", "请选择年度")] + [
             (y, f"{y}年") for y in range(declaration.start_year, declaration.end_year + 1) if y not in taken
         ]
+        # Django's “选择一个有效的选项” would not say why: a year outside the span, or one already filled in.
+        self.fields["year"].error_messages["invalid_choice"] = (
+            f"年度应在申报年度{declaration.start_year}–{declaration.end_year}年之内，且每个年度只能填写一次明细"
+            f"{'（已填写：' + '、'.join(f'{y}年' for y in sorted(taken)) + '）' if taken else ''}。"
+        )
 
     def clean_months_away(self):
         return self.cleaned_data.get("months_away") or 0
@@ -140,6 +145,9 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):
         single = super().clean
         if isinstance(data, (list, tuple)):
+            # No file chosen arrives as an empty list, which the per-file clean never sees.
+            if not data and self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
             return [single(d, initial) for d in data]
         return [single(data, initial)]
 

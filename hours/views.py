@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation, OrganisationKind, Role
@@ -92,7 +93,9 @@ def declaration_new(request):
 
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def declaration_applicant_edit(request, pk):
-    declaration = selectors.declaration_get_for_user(user=request.user, pk=pk)
+    declaration = _owned(request, pk)
+    if not declaration.is_editable:
+        return _locked(request, declaration)
     initial = {f: getattr(declaration, f) for f in services.APPLICANT_FIELDS}
     initial.update(unit=str(declaration.organisation), start_year=declaration.start_year, end_year=declaration.end_year)
     form = ApplicantForm(request.POST or None, initial=initial)
@@ -189,10 +192,18 @@ def _owned(request, pk):
     return declaration
 
 
+def _locked(request, declaration):
+    """A submitted declaration is not re-rendered as an editable workspace: say why, show the detail."""
+    messages.error(request, f"该申报当前为“{declaration.get_state_display()}”，提交后不能修改；如需修改请先撤销。")
+    return redirect("hours:declaration_detail", pk=declaration.pk)
+
+
 @require_POST
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def year_add(request, pk):
     declaration = _owned(request, pk)
+    if not declaration.is_editable:
+        return _locked(request, declaration)
     form = YearForm(request.POST, declaration=declaration)
     if form.is_valid():
         try:
@@ -225,6 +236,8 @@ def year_delete(request, pk, year_pk):
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def item_add(request, pk, year_pk):
     declaration = _owned(request, pk)
+    if not declaration.is_editable:
+        return _locked(request, declaration)
     record = get_object_or_404(YearRecord, pk=year_pk, declaration=declaration)
     policy = policy_for(declaration.rule_set)
     activity = request.POST.get("activity", "")
@@ -307,6 +320,8 @@ def _store_files(request, declaration, files, **kwargs):
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def evidence_upload(request, pk):
     declaration = _owned(request, pk)
+    if not declaration.is_editable:
+        return _locked(request, declaration)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
         _store_files(request, declaration, form.cleaned_data["files"], category=form.cleaned_data["category"])
@@ -379,7 +394,10 @@ def declaration_submit(request, pk):
     form = SubmitForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请勾选“本人承诺以上信息真实有效”后再提交。")
-        return redirect(request.POST.get("back") or reverse("hours:declaration_edit", kwargs={"pk": pk}))
+        back = request.POST.get("back")
+        if not (back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())):
+            back = reverse("hours:declaration_edit", kwargs={"pk": pk})
+        return redirect(back)
     next_org = None
     if declaration.declared_by_id:
         next_org = Organisation.objects.filter(pk=request.POST.get("next_org") or None).first()

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from accounts.models import Role
 from accounts.roles import organisations_for
 from hours.models import Declaration
+from hours.selectors import visible_declarations_q
 
 from . import workflow
 from .models import FilingPeriod, State
@@ -22,7 +23,10 @@ class BatchResult:
 
 
 def declaration_batch_decide(*, user, ids, decision, reason="", ip=None):
-    found = {d.pk: d for d in Declaration.objects.filter(pk__in=ids).only("pk", "business_no", "name", "state")}
+    # Only what the clerk may see: an id from outside their jurisdiction reads as missing, so the
+    # report never shows another bureau's applicant names or case numbers.
+    visible = Declaration.objects.filter(visible_declarations_q(user), pk__in=ids)
+    found = {d.pk: d for d in visible.only("pk", "business_no", "name", "state")}
     results = []
     for pk in dict.fromkeys(ids):
         declaration = found.get(pk)

@@ -105,6 +105,12 @@ def case(request, pk):
     form = _decision_form(declaration, request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form is None:
+            # A second click on the decision form (or a page left open while a colleague decided)
+            # finds the declaration moved on: say so, as the workflow does, rather than 403.
+            seen = request.POST.get("expected_state")
+            if seen in workflow.REVIEWER_ROLE and seen != declaration.state:
+                messages.error(request, workflow.STALE_MESSAGE)
+                return redirect(QUEUE_FOR_STATE[seen])
             raise PermissionDenied("该申报不在您的审核环节。")
         if form.is_valid():
             data = form.cleaned_data
@@ -136,12 +142,15 @@ def case(request, pk):
     return render(request, "review/case.html", context, status=400 if request.method == "POST" else 200)
 
 
+QUEUE_FOR_STATE = {
+    State.UNIT_REVIEW: "review:unit_queue",
+    State.SUPERIOR_REVIEW: "review:superior_queue",
+    State.BUREAU_REVIEW: "review:bureau_todo",
+}
+
+
 def _queue_url_for(declaration):
-    return {
-        State.UNIT_REVIEW: "review:unit_queue",
-        State.SUPERIOR_REVIEW: "review:superior_queue",
-        State.BUREAU_REVIEW: "review:bureau_todo",
-    }.get(declaration.state, "review:bureau_todo")
+    return QUEUE_FOR_STATE.get(declaration.state, "review:bureau_todo")
 
 
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
