@@ -75,7 +75,13 @@ def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=
 
 def _lock_editable(declaration, user):
     """Re-read the declaration with a row lock and make sure `user` may still change it."""
-    locked = Declaration.objects.select_for_update().select_related("rule_set", "organisation").get(pk=declaration.pk)
+    # of=("self",): lock the declaration only, not its unit and rule set, which every other
+    # declaration of the unit (or the province) shares.
+    locked = (
+        Declaration.objects.select_for_update(of=("self",))
+        .select_related("rule_set", "organisation")
+        .get(pk=declaration.pk)
+    )
     owner = locked.declared_by_id or locked.applicant_id
     if owner != user.pk:
         raise PermissionDenied("您无权修改该申报。")
@@ -116,6 +122,9 @@ def _delete_file_on_commit(field_file):
 
 
 def year_record_add(*, declaration, user, year, months_away=0):
+    # The model's MaxValueValidator(12) is not run by create(): check here, before anything is written.
+    if type(months_away) is not int or not 0 <= months_away <= 12:
+        raise ValidationError("不在岗月数应为0至12之间的整数。")
     with transaction.atomic():
         locked = _lock_editable(declaration, user)
         if not locked.start_year <= year <= locked.end_year:

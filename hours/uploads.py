@@ -19,6 +19,8 @@ ALLOWED = {
 }
 DOCX_MAX_ENTRIES = 2000
 DOCX_MAX_UNPACKED = 200 * 1024 * 1024
+# What zipfile raises on a damaged archive (a bad central directory, a corrupt extra field, a short read).
+UNREADABLE_ZIP = (zipfile.BadZipFile, ValueError, EOFError)
 
 
 @dataclass(frozen=True)
@@ -73,17 +75,23 @@ def _is_docx(upload):
         with zipfile.ZipFile(upload) as archive:
             names = set(archive.namelist()[:DOCX_MAX_ENTRIES + 1])
             return "[Content_Types].xml" in names and any(n.startswith("word/") for n in names)
-    except zipfile.BadZipFile:
+    except UNREADABLE_ZIP:
         return False
     finally:
         upload.seek(0)
 
 
 def _refuse_bomb(upload, name):
+    # filetype recognises a .docx from its first local headers alone; the central directory read
+    # here may still be missing or broken (a truncated upload), which is the user's error, not ours.
     upload.seek(0)
-    with zipfile.ZipFile(upload) as archive:
-        entries = archive.infolist()
-        unpacked = sum(info.file_size for info in entries)
-    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            entries = archive.infolist()
+            unpacked = sum(info.file_size for info in entries)
+    except UNREADABLE_ZIP:
+        raise ValidationError(f"文件“{name}”已损坏，无法打开，请重新保存后再上传。", code="corrupt")
+    finally:
+        upload.seek(0)
     if len(entries) > DOCX_MAX_ENTRIES or unpacked > DOCX_MAX_UNPACKED:
         raise ValidationError(f"文件“{name}”解压后过大或结构异常，已拒绝。", code="zip_bomb")

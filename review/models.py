@@ -91,6 +91,16 @@ class Reviewable(ConcurrentTransitionMixin, models.Model):
         return self.state in PENDING_STATES
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """The instance methods below refuse changes; so do the bulk ones, which would bypass them."""
+
+    def update(self, **kwargs):
+        raise ValueError("审核记录只能新增，不能修改。")
+
+    def delete(self):
+        raise ValueError("审核记录不能删除。")
+
+
 class AbstractReviewStep(models.Model):
     """One recorded step: who, in which role and organisation, when, from which state to which, and why."""
 
@@ -109,6 +119,8 @@ class AbstractReviewStep(models.Model):
     details = models.JSONField("补充信息", default=dict, blank=True)
     ip_address = models.GenericIPAddressField("IP地址", null=True, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -1,0 +1,500 @@
+"""The review workflow (review/workflow.py) on the demo province: every allowed transition, the
+forbidden ones, who may act at each level, and the append-only steps each transition writes.
+
+The chain in the demo province: 湖南省地质研究所 (unit, admin 陈立新) → 湖南省地质院 (superior unit,
+dzy_admin) → 湖南省自然资源厅 (first-level department, zrzy_admin) → 湖南省人力资源和社会保障厅
+(bureau, hn_clerk). Objects reach a state only through the services."""
+from types import SimpleNamespace
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from accounts.models import User
+from hours import services
+from hours.models import Declaration
+from review.models import Action, ReviewStep, State
+from review.workflow import WorkflowError, declaration_approve, declaration_reject, declaration_submit, declaration_withdraw
+from tests.helpers import assert_database_query_count
+
+PROFILE = {
+    "name": "宋庆涛",
+    "gender": "男",
+    "ethnicity": "土家族",
+    "phone": "18899098765",
+    "education": "硕士研究生",
+    "title_sought": "高级工程师",
+    "category": "工程技术",
+    "specialty": "地质勘查",
+}
+TRAINING = {"subject": "public", "days": 2, "half_days": 0}
+
+
+@pytest.fixture
+def p(demo):
+    """The people and organisations of the demo province these tests talk about."""
+    return SimpleNamespace(
+        song=demo.account("applicant"),
+        chen=demo.account("applicant_unit_admin"),
+        zhao=demo.user("430121198511291051"),  # 赵金强, another applicant of 湖南省地质研究所
+        li=demo.user("430121199002171064"),  # 李雪梅, same unit
+        wang=demo.user("43012119720808109X"),  # 王建国, 湖南省地质测绘院
+        sun=demo.user(next(x["id_number"] for x in demo.data["people"] if x["name"] == "孙浩")),  # 长沙智造科技有限公司
+        dzcl_admin=demo.account("unit_admin"),
+        dzy_admin=demo.account("unit_and_dept_admin"),
+        zrzy_admin=demo.account("dept_admin"),
+        jyt_admin=demo.user("jyt_admin"),
+        cszz_admin=demo.user("cszz_admin"),
+        hn_clerk=demo.account("bureau_clerk"),
+        cs_clerk=demo.account("city_bureau_clerk"),
+        sysadmin=demo.account("sysadmin"),
+        dzyjs=demo.org("湖南省地质研究所"),
+        dzy=demo.org("湖南省地质院"),
+        zrzy=demo.org("湖南省自然资源厅"),
+        dzcl=demo.org("湖南省地质测绘院"),
+        jyt=demo.org("湖南省教育厅"),
+        cszz=demo.org("长沙智造科技有限公司"),
+        hn=demo.org("湖南省人力资源和社会保障厅"),
+        cs=demo.org("长沙市人力资源和社会保障局"),
+    )
+
+
+def new_declaration(user, applicant=None, *, profile=PROFILE):
+    """A draft for 2019–2023 with one year record and one training item, made through the services."""
+    applicant = applicant or user
+    declaration = services.declaration_create(
+        user=user, applicant=applicant, data={**profile, "name": applicant.name}, start_year=2019, end_year=2023
+    )
+    record = services.year_record_add(declaration=declaration, user=user, year=2019)
+    services.item_add(year_record=record, user=user, activity="training", facts=TRAINING)
+    return declaration
+
+
+def fresh(declaration):
+    return Declaration.objects.select_related("current_org").get(pk=declaration.pk)
+
+
+def snapshot(declaration):
+    """Everything a refused transition must leave as it was."""
+    row = Declaration.objects.filter(pk=declaration.pk).values(
+        "state", "current_org", "submitted_at", "waiting_since", "decided_at", "rejection_reason", "pledged_at",
+        "updated_at",
+    ).get()
+    return row, list(ReviewStep.objects.filter(declaration_id=declaration.pk).values_list("pk", flat=True))
+
+
+def steps_of(declaration):
+    return list(ReviewStep.objects.filter(declaration_id=declaration.pk).select_related("actor", "organisation", "next_org"))
+
+
+def advance(declaration, p, state):
+    """Bring a fresh draft of 宋庆涛's to `state` the way people would, through the services."""
+    if state == State.DRAFT:
+        return declaration
+    declaration = declaration_submit(declaration=declaration, user=p.song, pledge=True)
+    if state == State.UNIT_REVIEW:
+        return declaration
+    if state == State.REJECTED:
+        return declaration_reject(declaration=declaration, user=p.chen, reason="缺少培训通知")
+    declaration = declaration_approve(declaration=declaration, user=p.chen, next_org=p.dzy)
+    if state == State.SUPERIOR_REVIEW:
+        return declaration
+    declaration = declaration_approve(declaration=declaration, user=p.dzy_admin, next_org=p.hn)
+    if state == State.BUREAU_REVIEW:
+        return declaration
+    return declaration_approve(declaration=declaration, user=p.hn_clerk, opinion="同意")
+
+
+def refused(code, call, **kwargs):
+    with pytest.raises(WorkflowError) as caught:
+        call(**kwargs)
+    assert caught.value.code == code, caught.value.message
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in caught.value.message), "the user sees a Chinese message"
+    return caught.value
+
+
+# --- allowed transitions, each with its one step ---------------------------------------------------
+
+
+def test_full_path_through_every_level_writes_one_step_per_transition(p):
+    d = new_declaration(p.song)
+    assert d.state == State.DRAFT and d.current_org is None and d.submitted_at is None
+
+    d = declaration_submit(declaration=d, user=p.song, pledge=True, ip="10.0.0.1")
+    assert (fresh(d).state, fresh(d).current_org) == (State.UNIT_REVIEW, p.dzyjs)
+    assert fresh(d).submitted_at and fresh(d).pledged_at and fresh(d).waiting_since
+
+    d = declaration_approve(declaration=d, user=p.chen, next_org=p.dzy, opinion="情况属实，同意")
+    assert (fresh(d).state, fresh(d).current_org) == (State.SUPERIOR_REVIEW, p.dzy)
+
+    d = declaration_approve(declaration=d, user=p.dzy_admin, next_org=p.zrzy, opinion="同意报主管部门")
+    assert (fresh(d).state, fresh(d).current_org) == (State.SUPERIOR_REVIEW, p.zrzy)
+
+    d = declaration_approve(declaration=d, user=p.zrzy_admin, next_org=p.hn)
+    assert (fresh(d).state, fresh(d).current_org) == (State.BUREAU_REVIEW, p.hn)
+
+    d = declaration_approve(declaration=d, user=p.hn_clerk, opinion="核认通过")
+    final = fresh(d)
+    assert final.state == State.APPROVED and final.current_org is None and final.decided_at is not None
+    assert not final.is_editable and not final.is_pending
+
+    rows = [
+        (s.action, s.actor, s.actor_role, s.organisation, s.from_state, s.to_state, s.next_org, s.opinion)
+        for s in steps_of(d)
+    ]
+    assert rows == [
+        (Action.SUBMIT, p.song, "applicant", p.dzyjs, State.DRAFT, State.UNIT_REVIEW, p.dzyjs, ""),
+        (Action.APPROVE, p.chen, "unit_admin", p.dzyjs, State.UNIT_REVIEW, State.SUPERIOR_REVIEW, p.dzy, "情况属实，同意"),
+        (Action.APPROVE, p.dzy_admin, "dept_admin", p.dzy, State.SUPERIOR_REVIEW, State.SUPERIOR_REVIEW, p.zrzy, "同意报主管部门"),
+        (Action.APPROVE, p.zrzy_admin, "dept_admin", p.zrzy, State.SUPERIOR_REVIEW, State.BUREAU_REVIEW, p.hn, ""),
+        (Action.APPROVE, p.hn_clerk, "bureau_clerk", p.hn, State.BUREAU_REVIEW, State.APPROVED, None, "核认通过"),
+    ]
+    first = steps_of(d)[0]
+    assert first.details == {"pledge": "本人承诺以上信息真实有效"}
+    assert first.ip_address == "10.0.0.1"
+
+
+def test_unit_sends_straight_to_the_bureau(p):
+    d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
+    d = declaration_approve(declaration=d, user=p.chen, next_org=p.hn, opinion="同意")
+    assert (fresh(d).state, fresh(d).current_org) == (State.BUREAU_REVIEW, p.hn)
+    step = steps_of(d)[-1]
+    assert (step.from_state, step.to_state, step.next_org, step.actor) == (State.UNIT_REVIEW, State.BUREAU_REVIEW, p.hn, p.chen)
+    d = declaration_approve(declaration=d, user=p.hn_clerk)
+    assert fresh(d).state == State.APPROVED
+
+
+def test_superior_sends_to_the_bureau(p):
+    d = advance(new_declaration(p.song), p, State.SUPERIOR_REVIEW)
+    d = declaration_approve(declaration=d, user=p.dzy_admin, next_org=p.hn)
+    assert (fresh(d).state, fresh(d).current_org) == (State.BUREAU_REVIEW, p.hn)
+
+
+def test_a_first_level_unit_goes_to_its_own_city_bureau(p):
+    """长沙智造科技有限公司 has nothing above it: its admin sends to 长沙市人社局, whose clerk approves;
+    the provincial clerk, although his bureau is above the city's, does not act for it."""
+    d = new_declaration(p.sun)
+    d = declaration_submit(declaration=d, user=p.sun, pledge=True)
+    assert fresh(d).current_org == p.cszz
+    refused("first_level", declaration_approve, declaration=d, user=p.cszz_admin, next_org=p.hn)
+    d = declaration_approve(declaration=d, user=p.cszz_admin, next_org=p.cs)
+    assert (fresh(d).state, fresh(d).current_org) == (State.BUREAU_REVIEW, p.cs)
+    refused("forbidden", declaration_approve, declaration=d, user=p.hn_clerk)
+    d = declaration_approve(declaration=d, user=p.cs_clerk)
+    assert fresh(d).state == State.APPROVED
+
+
+@pytest.mark.parametrize(
+    "state, reviewer, organisation",
+    [
+        (State.UNIT_REVIEW, "chen", "dzyjs"),
+        (State.SUPERIOR_REVIEW, "dzy_admin", "dzy"),
+        (State.BUREAU_REVIEW, "hn_clerk", "hn"),
+    ],
+)
+def test_reject_at_each_level_then_edit_and_resubmit(p, state, reviewer, organisation):
+    d = advance(new_declaration(p.song), p, state)
+    before = len(steps_of(d))
+    d = declaration_reject(declaration=d, user=getattr(p, reviewer), reason="  结业证书不清晰，请重新上传  ")
+    row = fresh(d)
+    assert row.state == State.REJECTED and row.current_org is None and row.decided_at is not None
+    assert row.rejection_reason == "结业证书不清晰，请重新上传"
+    assert row.is_editable
+    steps = steps_of(d)
+    assert len(steps) == before + 1
+    step = steps[-1]
+    assert (step.action, step.actor, step.organisation, step.from_state, step.to_state, step.opinion) == (
+        Action.REJECT, getattr(p, reviewer), getattr(p, organisation), state, State.REJECTED, "结业证书不清晰，请重新上传",
+    )
+
+    # Editable again: the applicant corrects it and sends it back to the unit.
+    record = row.year_records.get()
+    services.item_add(year_record=record, user=p.song, activity="paper", facts={"author_rank": 1})
+    d = declaration_submit(declaration=row, user=p.song, pledge=True)
+    again = fresh(d)
+    assert (again.state, again.current_org, again.rejection_reason) == (State.UNIT_REVIEW, p.dzyjs, "")
+    assert steps_of(d)[-1].from_state == State.REJECTED
+
+
+@pytest.mark.parametrize("state", [State.UNIT_REVIEW, State.SUPERIOR_REVIEW, State.BUREAU_REVIEW])
+def test_withdraw_from_each_pending_state(p, state):
+    d = advance(new_declaration(p.song), p, state)
+    before = len(steps_of(d))
+    d = declaration_withdraw(declaration=d, user=p.song, ip="10.0.0.2")
+    row = fresh(d)
+    assert row.state == State.DRAFT and row.current_org is None and row.waiting_since is None and row.is_editable
+    steps = steps_of(d)
+    assert len(steps) == before + 1
+    step = steps[-1]
+    assert (step.action, step.actor, step.actor_role, step.organisation, step.from_state, step.to_state) == (
+        Action.WITHDRAW, p.song, "applicant", p.dzyjs, state, State.DRAFT,
+    )
+    # Withdrawn, it can be edited and sent again.
+    services.year_record_add(declaration=row, user=p.song, year=2020)
+    declaration_submit(declaration=row, user=p.song, pledge=True)
+    assert fresh(d).state == State.UNIT_REVIEW
+
+
+# --- forbidden transitions -------------------------------------------------------------------------
+
+
+def test_submit_twice(p):
+    d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
+    before = snapshot(d)
+    refused("wrong_state", declaration_submit, declaration=d, user=p.song, pledge=True)
+    assert snapshot(d) == before
+
+
+@pytest.mark.parametrize("pledge", [False, None, ""])
+def test_submit_without_the_pledge(p, pledge):
+    d = new_declaration(p.song)
+    before = snapshot(d)
+    error = refused("pledge_required", declaration_submit, declaration=d, user=p.song, pledge=pledge)
+    assert "承诺" in error.message
+    assert snapshot(d) == before
+
+
+def test_submit_refused_while_incomplete(p):
+    d = new_declaration(p.song)
+    before = snapshot(d)
+    error = refused("incomplete", declaration_submit, declaration=d, user=p.song, pledge=True, problems=lambda locked: ["缺少2020年度明细"])
+    assert "缺少2020年度明细" in error.message
+    assert snapshot(d) == before
+
+
+@pytest.mark.parametrize("reviewer", ["chen", "hn_clerk", "dzy_admin"])
+def test_approve_or_reject_a_draft(p, reviewer):
+    d = new_declaration(p.song)
+    before = snapshot(d)
+    refused("wrong_state", declaration_approve, declaration=d, user=getattr(p, reviewer), next_org=p.hn)
+    refused("wrong_state", declaration_reject, declaration=d, user=getattr(p, reviewer), reason="不符合")
+    assert snapshot(d) == before
+
+
+def test_approve_or_reject_an_approved_one(p):
+    d = advance(new_declaration(p.song), p, State.APPROVED)
+    before = snapshot(d)
+    refused("wrong_state", declaration_approve, declaration=d, user=p.hn_clerk)
+    refused("wrong_state", declaration_reject, declaration=d, user=p.hn_clerk, reason="重新核对")
+    assert snapshot(d) == before
+
+
+@pytest.mark.parametrize("reason", ["", "   ", None])
+def test_reject_without_a_reason(p, reason):
+    d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
+    before = snapshot(d)
+    refused("reason_required", declaration_reject, declaration=d, user=p.chen, reason=reason)
+    assert snapshot(d) == before
+
+
+def test_overlong_opinion_is_refused_before_anything_is_written(p):
+    d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
+    before = snapshot(d)
+    refused("too_long", declaration_reject, declaration=d, user=p.chen, reason="原因" * 251)
+    refused("too_long", declaration_approve, declaration=d, user=p.chen, next_org=p.dzy, opinion="同意" * 251)
+    assert snapshot(d) == before
+    declaration_reject(declaration=d, user=p.chen, reason="因" * 500)
+    assert len(fresh(d).rejection_reason) == 500
+
+
+@pytest.mark.parametrize("state", [State.DRAFT, State.APPROVED, State.REJECTED])
+def test_withdraw_only_while_pending(p, state):
+    d = advance(new_declaration(p.song), p, state)
+    before = snapshot(d)
+    refused("wrong_state", declaration_withdraw, declaration=d, user=p.song)
+    assert snapshot(d) == before
+
+
+@pytest.mark.parametrize("target", ["dzcl", "jyt", "dzyjs", "cs"])
+def test_unit_cannot_send_to_a_non_ancestor(p, target):
+    """A sibling unit, another department, itself, or another bureau are not the next level."""
+    d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
+    before = snapshot(d)
+    refused("bad_next_level", declaration_approve, declaration=d, user=p.chen, next_org=getattr(p, target))
+    assert snapshot(d) == before
+
+
+def test_superior_cannot_send_down_to_a_descendant(p):
+    d = advance(new_declaration(p.song), p, State.SUPERIOR_REVIEW)
+    before = snapshot(d)
+    for target in (p.dzyjs, p.dzcl, p.dzy):
+        refused("bad_next_level", declaration_approve, declaration=d, user=p.dzy_admin, next_org=target)
+    assert snapshot(d) == before
+
+
+def test_next_level_must_be_chosen(p):
+    d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
+    before = snapshot(d)
+    refused("next_level_required", declaration_approve, declaration=d, user=p.chen)
+    assert snapshot(d) == before
+
+
+@pytest.mark.parametrize("target", ["dzy", "dzyjs", "jyt", None])
+def test_first_level_department_can_only_choose_the_bureau(p, target):
+    d = advance(new_declaration(p.song), p, State.SUPERIOR_REVIEW)
+    d = declaration_approve(declaration=d, user=p.dzy_admin, next_org=p.zrzy)
+    before = snapshot(d)
+    code = "next_level_required" if target is None else "first_level"
+    error = refused(code, declaration_approve, declaration=d, user=p.zrzy_admin, next_org=getattr(p, target) if target else None)
+    if target:
+        assert "只能选择经办机构" in error.message
+    assert snapshot(d) == before
+
+
+# --- who may act ------------------------------------------------------------------------------------
+
+
+def test_another_applicant_cannot_submit_withdraw_or_edit(p):
+    d = new_declaration(p.song)
+    before = snapshot(d)
+    refused("forbidden", declaration_submit, declaration=d, user=p.zhao, pledge=True)
+    with pytest.raises(PermissionDenied):
+        services.year_record_add(declaration=d, user=p.zhao, year=2020)
+    with pytest.raises(PermissionDenied):
+        services.declaration_update(declaration=d, user=p.zhao, data={"phone": "13800000000"}, start_year=2019, end_year=2023)
+    with pytest.raises(PermissionDenied):
+        services.declaration_delete(declaration=d, user=p.zhao)
+    assert snapshot(d) == before
+
+    d = advance(d, p, State.UNIT_REVIEW)
+    before = snapshot(d)
+    refused("forbidden", declaration_withdraw, declaration=d, user=p.zhao)
+    # The unit's administrator reviews it but did not submit it, so cannot withdraw it either.
+    refused("forbidden", declaration_withdraw, declaration=d, user=p.chen)
+    assert snapshot(d) == before
+
+
+@pytest.mark.parametrize(
+    "state, wrong",
+    [
+        (State.UNIT_REVIEW, "dzcl_admin"),  # another unit's admin
+        (State.UNIT_REVIEW, "dzy_admin"),  # the superior's admin cannot skip the unit
+        (State.UNIT_REVIEW, "zrzy_admin"),  # a department admin on a unit-level item
+        (State.UNIT_REVIEW, "hn_clerk"),  # the bureau before the item reaches it
+        (State.UNIT_REVIEW, "song"),  # the applicant himself
+        (State.SUPERIOR_REVIEW, "chen"),  # the unit, once it has passed it on
+        (State.SUPERIOR_REVIEW, "zrzy_admin"),  # a higher department before it is sent there
+        (State.SUPERIOR_REVIEW, "jyt_admin"),  # an unrelated department
+        (State.SUPERIOR_REVIEW, "hn_clerk"),
+        (State.BUREAU_REVIEW, "cs_clerk"),  # the city bureau on a province-level item
+        (State.BUREAU_REVIEW, "dzy_admin"),
+        (State.BUREAU_REVIEW, "sysadmin"),
+    ],
+)
+def test_reviewer_of_the_wrong_level_is_refused(p, state, wrong):
+    d = advance(new_declaration(p.song), p, state)
+    before = snapshot(d)
+    user = getattr(p, wrong)
+    refused("forbidden", declaration_approve, declaration=d, user=user, next_org=p.hn)
+    refused("forbidden", declaration_reject, declaration=d, user=user, reason="不同意")
+    assert snapshot(d) == before
+
+
+# --- acting on what one saw: the second click -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "state, reviewer, next_org, expected_state",
+    [
+        (State.UNIT_REVIEW, "chen", "dzy", None),
+        (State.UNIT_REVIEW, "chen", "dzy", State.UNIT_REVIEW),
+        (State.SUPERIOR_REVIEW, "dzy_admin", "zrzy", State.SUPERIOR_REVIEW),  # the state alone does not change
+        (State.BUREAU_REVIEW, "hn_clerk", None, State.BUREAU_REVIEW),
+        (State.BUREAU_REVIEW, "hn_clerk", None, None),
+    ],
+)
+def test_second_click_on_what_was_already_decided_is_stale(p, state, reviewer, next_org, expected_state):
+    """Two requests read the declaration; the first one's decision is saved; the second, acting on
+    its copy, is told someone else handled it — not that it is out of scope — and changes nothing."""
+    d = advance(new_declaration(p.song), p, state)
+    first, second = fresh(d), fresh(d)
+    user, target = getattr(p, reviewer), getattr(p, next_org) if next_org else None
+    declaration_approve(declaration=first, user=user, next_org=target, expected_state=expected_state)
+    before = snapshot(d)
+    for call, kwargs in (
+        (declaration_approve, {"next_org": target}),
+        (declaration_reject, {"reason": "材料不全"}),
+    ):
+        error = refused("stale", call, declaration=second, user=user, expected_state=expected_state, **kwargs)
+        assert error.message == "该申报已被他人处理，请刷新后查看最新状态。"
+    assert snapshot(d) == before
+    assert ReviewStep.objects.filter(declaration_id=d.pk, actor=user).count() == 1
+
+
+def test_someone_elses_stale_copy_is_still_forbidden(p):
+    """The stale answer is only for those who could act on what they saw."""
+    d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
+    seen = fresh(d)
+    declaration_approve(declaration=d, user=p.chen, next_org=p.hn)
+    refused("forbidden", declaration_approve, declaration=seen, user=p.cs_clerk)
+    refused("forbidden", declaration_approve, declaration=seen, user=p.dzcl_admin, next_org=p.hn)
+
+
+# --- query counts (STYLE 11) --------------------------------------------------------------------------------
+
+
+def test_each_transition_runs_a_fixed_number_of_queries(p):
+    """Each count includes the savepoint pair of the service's atomic block, the locked read and
+    the acting user's role grants (read once per request: each call gets a user as a new request would)."""
+    def new_request(user):
+        return User.objects.get(pk=user.pk)
+
+    d = new_declaration(p.song)
+    song = new_request(p.song)
+    # + the unit's bureau, the bureau chain's filing period, the update, the step
+    with assert_database_query_count(9):
+        d = declaration_submit(declaration=d, user=song, pledge=True)
+    song = new_request(p.song)
+    with assert_database_query_count(6):
+        d = declaration_withdraw(declaration=d, user=song)
+    d = declaration_submit(declaration=d, user=p.song, pledge=True)
+    # + the holder's ancestors and the bureau, the update, the step
+    chen, dzy_admin, hn_clerk = new_request(p.chen), new_request(p.dzy_admin), new_request(p.hn_clerk)
+    with assert_database_query_count(8):
+        d = declaration_approve(declaration=d, user=chen, next_org=p.dzy)
+    with assert_database_query_count(8):
+        d = declaration_approve(declaration=d, user=dzy_admin, next_org=p.hn)
+    # + the update, the step, the applicant (for the e-mail address) and the portal notification
+    with assert_database_query_count(8):
+        d = declaration_approve(declaration=d, user=hn_clerk)
+    other = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
+    chen = new_request(p.chen)
+    with assert_database_query_count(8):
+        declaration_reject(declaration=other, user=chen, reason="缺少结业证书")
+
+
+# --- the audit steps and the state field ---------------------------------------------------------------
+
+
+def test_review_steps_cannot_be_changed_or_deleted(p):
+    d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
+    step = steps_of(d)[0]
+    step.opinion = "改过的意见"
+    with pytest.raises(ValueError):
+        step.save()
+    with pytest.raises(ValueError):
+        step.delete()
+    # Nor in bulk, which would go round the instance methods.
+    with pytest.raises(ValueError):
+        ReviewStep.objects.filter(pk=step.pk).update(opinion="改过的意见")
+    with pytest.raises(ValueError):
+        ReviewStep.objects.filter(declaration_id=d.pk).delete()
+    with pytest.raises(ValueError):
+        fresh(d).steps.all().delete()
+    stored = ReviewStep.objects.get(pk=step.pk)
+    assert stored.opinion == "" and stored.to_state == State.UNIT_REVIEW
+    # A declaration with steps is kept: the steps protect it.
+    with pytest.raises(ValidationError):
+        services.declaration_delete(declaration=declaration_withdraw(declaration=d, user=p.song), user=p.song)
+    assert Declaration.objects.filter(pk=d.pk).exists()
+
+
+def test_state_field_cannot_be_assigned(p):
+    d = new_declaration(p.song)
+    with pytest.raises(AttributeError):
+        d.state = State.APPROVED
+    loaded = Declaration.objects.get(pk=d.pk)
+    with pytest.raises(AttributeError):
+        loaded.state = State.BUREAU_REVIEW
+    assert Declaration.objects.get(pk=d.pk).state == State.DRAFT
+    loaded.refresh_from_db()  # reloading a protected field still works
+    assert loaded.state == State.DRAFT
