@@ -11,7 +11,7 @@ PORT ?= 8000
 # poppler-utils (pdftotext) for PDF tests, Chromium for browser tests.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei poppler-utils chromium
 
-.PHONY: run test install sysdeps venv migrate demo clean-venv
+.PHONY: run test bench install sysdeps venv migrate demo clean-venv
 
 run: install migrate demo
 	@echo "学时核认 演示站点: http://$(HOST):$(PORT)/  (演示账号见 README.md)"
@@ -20,6 +20,16 @@ run: install migrate demo
 test: install
 	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+# Speed figures on PostgreSQL (a scratch database xueshi_bench on 127.0.0.1:5432, kept between runs).
+BENCH_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/xueshi_bench
+BENCH_DECLARATIONS ?= 100000
+
+bench: install
+	@psql "$(dir $(BENCH_DATABASE_URL))postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='xueshi_bench'" | grep -q 1 \
+	  || psql "$(dir $(BENCH_DATABASE_URL))postgres" -qc "CREATE DATABASE xueshi_bench"
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_DEBUG=0 $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_DEBUG=0 $(PY) manage.py bench_queues --ensure $(BENCH_DECLARATIONS)
 
 install: sysdeps venv
 

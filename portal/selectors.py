@@ -1,6 +1,12 @@
 """What each role's home page counts; a fixed number of queries whatever the data size."""
+from django.db.models import Count, Q
+
 from accounts.models import Membership, MembershipStatus, Organisation, OrganisationKind, Role, User
 from accounts.roles import is_sysadmin, organisations_for, roles_of
+
+from hours.models import Declaration
+from review.models import PENDING_STATES, Notification, State
+from review.selectors import pending_counts
 
 
 def home_blocks(user):
@@ -8,7 +14,14 @@ def home_blocks(user):
     blocks = []
     if Role.APPLICANT in held:
         latest = Membership.objects.filter(person=user).select_related("organisation").first()
-        blocks.append({"role": Role.APPLICANT, "membership": latest})
+        mine = Declaration.objects.filter(applicant=user).aggregate(
+            draft=Count("id", filter=Q(state=State.DRAFT)),
+            pending=Count("id", filter=Q(state__in=PENDING_STATES)),
+            approved=Count("id", filter=Q(state=State.APPROVED)),
+            rejected=Count("id", filter=Q(state=State.REJECTED)),
+        )
+        notices = list(Notification.objects.filter(user=user).order_by("-created_at", "-id")[:5])
+        blocks.append({"role": Role.APPLICANT, "membership": latest, "declarations": mine, "notifications": notices})
     if Role.UNIT_ADMIN in held:
         units = organisations_for(user, Role.UNIT_ADMIN)
         blocks.append(
@@ -32,6 +45,9 @@ def home_blocks(user):
             for b in bureaus
         ]
         blocks.append({"role": Role.BUREAU_CLERK, "bureaus": bureaus, "jurisdiction_units": sum(counts)})
+    waiting = pending_counts(user=user)
+    for block in blocks:
+        block["review"] = waiting.get(block["role"])
     if is_sysadmin(user):
         blocks.append({"role": Role.SYSADMIN})
     return blocks
