@@ -26,6 +26,9 @@ def _stdnum_message(module, value, messages, fallback):
         return module.validate(value), None
     except stdnum_errors.ValidationError as exc:
         return None, messages.get(type(exc), fallback)
+    except KeyError:
+        # python-stdnum 2.2 raises KeyError for some region codes in its birthplace table.
+        return None, messages.get(stdnum_errors.InvalidComponent, fallback)
 
 
 def normalize_id_number(value):

@@ -177,3 +177,10 @@ def test_phone_numbers_are_masked(value, masked):
 )
 def test_names_are_masked_as_the_provincial_portal_does(value, masked):
     assert mask_name(value) == masked
+
+
+def test_region_code_that_trips_stdnum_is_a_message_not_a_crash():
+    # 430106 makes python-stdnum 2.2 raise KeyError inside its birthplace lookup.
+    with pytest.raises(ValidationError) as caught:
+        validate_id_number("430106198001010017")
+    assert caught.value.messages == ["证件号码中的地区码或出生日期无效。"]
