@@ -154,7 +154,21 @@ class MultipleFileField(forms.FileField):
 
 class EvidenceForm(forms.Form):
     category = forms.ChoiceField(label="材料类别", choices=[c for c in EvidenceCategory.choices if c[0] != EvidenceCategory.ITEM])
+    cover_from = forms.IntegerField(label="认定单起始年度", required=False, min_value=1990, max_value=2100, help_text="仅上传以前年度学时认定单时填写")
+    cover_to = forms.IntegerField(label="认定单终止年度", required=False, min_value=1990, max_value=2100)
     files = MultipleFileField(label="选取文件", help_text=ALLOWED_HINT)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("category") == EvidenceCategory.PREVIOUS_CERTIFICATE:
+            start, stop = cleaned.get("cover_from"), cleaned.get("cover_to")
+            if not start:
+                self.add_error("cover_from", "请填写该学时认定单的起始年度。")
+            if not stop:
+                self.add_error("cover_to", "请填写该学时认定单的终止年度。")
+            if start and stop and stop < start:
+                self.add_error("cover_to", "终止年度不能早于起始年度。")
+        return cleaned
 
 
 class ItemEvidenceForm(forms.Form):

@@ -166,6 +166,7 @@ class EvidenceCategory(models.TextChoices):
     ENTRUSTMENT = "entrustment", "委托审批函"
     DECLARATION = "declaration", "学时申报材料"
     HOURS = "hours", "学时上传"
+    PREVIOUS_CERTIFICATE = "previous_certificate", "以前年度学时认定单"
     ITEM = "item", "学习项目佐证材料"
 
 
@@ -178,6 +179,9 @@ class Evidence(models.Model):
     declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="evidence")
     item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence")
     year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
+    year_to = models.PositiveSmallIntegerField(
+        "终止年度", null=True, blank=True, help_text="以前年度学时认定单所覆盖的最后一年（起始年度见“年度”）"
+    )
     category = models.CharField("材料类别", max_length=20, choices=EvidenceCategory.choices)
     material = models.CharField("材料名称", max_length=40, blank=True, help_text="规则中的材料编码，如培训通知、结业证书")
     file = models.FileField("文件", upload_to=evidence_upload_to, max_length=200)

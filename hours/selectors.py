@@ -89,6 +89,10 @@ def declaration_workspace(declaration):
         ).select_related("source_org").order_by("title")
     ):
         open_records.setdefault(tr.year, []).append(tr)
+    covered = {
+        y for e in evidence if e.category == EvidenceCategory.PREVIOUS_CERTIFICATE and e.year and e.year_to
+        for y in range(e.year, e.year_to + 1)
+    }
     years = []
     for record in records:
         check = rules.year_check(policy, record.public_hours, record.professional_hours, months_away=record.months_away)
@@ -97,13 +101,17 @@ def declaration_workspace(declaration):
             files = by_item.get(item.pk, [])
             missing, choices = [], []
             if item.source == "applicant" and item.activity in policy.activities:
-                missing = rules.missing_materials(policy, item.activity, {f.material for f in files if f.material}, item.facts)
+                if record.year not in covered:
+                    missing = rules.missing_materials(policy, item.activity, {f.material for f in files if f.material}, item.facts)
                 choices = rules.material_choices(policy, item.activity, item.facts)
             items.append(
                 {"item": item, "label": _activity_label(policy, item.activity), "files": files, "missing": missing,
                  "material_choices": choices, "facts": facts_display(policy, item.activity, item.facts)}
             )
-        years.append({"record": record, "check": check, "items": items, "training_records": open_records.get(record.year, [])})
+        years.append(
+            {"record": record, "check": check, "items": items, "training_records": open_records.get(record.year, []),
+             "covered_by_certificate": record.year in covered}
+        )
     return {
         "policy": policy,
         "years": years,

@@ -12,7 +12,7 @@ from accounts.models import MembershipStatus, Role
 from accounts.roles import organisations_for, roles_of
 
 from . import rules
-from .models import Declaration, Evidence, Item, TrainingRecord, YearRecord
+from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingRecord, YearRecord
 from .policies import default_rule_set, policy_for
 from .uploads import check_upload
 
@@ -203,12 +203,19 @@ def _recompute(declaration):
     declaration.total_public, declaration.total_professional = total_p, total_q
 
 
-def evidence_add(*, declaration, user, category, upload, item=None, year=None, material=""):
+def evidence_add(*, declaration, user, category, upload, item=None, year=None, year_to=None, material=""):
+    if category == EvidenceCategory.PREVIOUS_CERTIFICATE:
+        # 2024 notice 三(三): an earlier 学时认定单 is the evidence for every year it covers.
+        if not (year and year_to and year <= year_to):
+            raise ValidationError("请填写该学时认定单所覆盖的起始年度和终止年度。")
+    else:
+        year_to = None
     checked = check_upload(upload)
     evidence = Evidence(
         declaration_id=declaration.pk,
         item=item,
         year=year or (item.year_record.year if item else None),
+        year_to=year_to,
         category=category,
         material=material,
         original_name=checked.original_name,

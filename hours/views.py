@@ -143,6 +143,9 @@ def _proxy_levels(user, declaration):
     """For a declaration made on someone's behalf: the superiors above the declaring administrator's
     organisation and the bureau, one of which the submission goes to."""
     if not declaration.declared_by_id:
+        if workflow.administers_own_unit(user, declaration):
+            superiors, bureau = workflow.next_level_choices(declaration, declaration.organisation)
+            return {"superiors": superiors, "bureau": bureau}
         return None
     for role in (Role.UNIT_ADMIN, Role.DEPT_ADMIN):
         for org in organisations_for(user, role):
@@ -324,7 +327,10 @@ def evidence_upload(request, pk):
         return _locked(request, declaration)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
-        _store_files(request, declaration, form.cleaned_data["files"], category=form.cleaned_data["category"])
+        _store_files(
+            request, declaration, form.cleaned_data["files"], category=form.cleaned_data["category"],
+            year=form.cleaned_data.get("cover_from"), year_to=form.cleaned_data.get("cover_to"),
+        )
         return _back(declaration)
     return render(request, "hours/declaration_edit.html", _workspace_context(request, declaration, evidence_form=form), status=400)
 
@@ -399,7 +405,7 @@ def declaration_submit(request, pk):
             back = reverse("hours:declaration_edit", kwargs={"pk": pk})
         return redirect(back)
     next_org = None
-    if declaration.declared_by_id:
+    if declaration.declared_by_id or workflow.administers_own_unit(request.user, declaration):
         next_org = Organisation.objects.filter(pk=request.POST.get("next_org") or None).first()
     try:
         workflow.declaration_submit(

@@ -85,7 +85,7 @@ def _decision_form(declaration, user, data=None):
     role = workflow.REVIEWER_ROLE.get(declaration.state)
     if role is None or declaration.current_org is None:
         return None
-    if declaration.current_org not in organisations_for(user, role):
+    if declaration.current_org not in organisations_for(user, role) or declaration.applicant_id == user.pk:
         return None
     final = declaration.state == State.BUREAU_REVIEW
     superiors, bureau = workflow.next_level_choices(declaration, declaration.current_org)

@@ -133,7 +133,13 @@ def _submitter(locked, user):
     return None
 
 
+def administers_own_unit(user, declaration):
+    return any(org.pk == declaration.organisation_id for org in organisations_for(user, Role.UNIT_ADMIN))
+
+
 def _reviewer(locked, user):
+    if locked.applicant_id == user.pk:
+        return None  # nobody reviews their own declaration, even as their unit's administrator
     return _reviewer_at(locked.state, locked.current_org_id, user)
 
 
@@ -155,6 +161,8 @@ def _review_refused(declaration, locked, user):
         return WorkflowError(STALE_MESSAGE, "stale")
     if locked.state not in REVIEWER_ROLE:
         return _not_allowed(locked, "审核")
+    if locked.applicant_id == user.pk:
+        return WorkflowError("不能审核本人的申报，请由单位其他管理员或上级单位审核。", "own_declaration")
     return WorkflowError("该申报不在您的审核范围内。", "forbidden")
 
 
@@ -178,9 +186,12 @@ def declaration_submit(*, declaration, user, pledge, next_org=None, ip=None, pro
             raise WorkflowError("申报尚不完整：" + "；".join(problems), "incomplete")
         role, org = who
         now = timezone.now()
-        if role == Role.APPLICANT:
+        if role == Role.APPLICANT and not administers_own_unit(user, locked):
             target, holder = State.UNIT_REVIEW, locked.organisation
         else:
+            # Made for someone else, or by their own unit's administrator (who may not review it):
+            # it starts one level up, where the declarer chooses.
+            org = org if role != Role.APPLICANT else locked.organisation
             target = _target_for(locked, org, next_org)
             holder = next_org
         from_state = locked.state

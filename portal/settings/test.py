@@ -1,4 +1,5 @@
 """Test settings: SQLite unless DATABASE_URL names another server; fast hashing, in-memory mail."""
+import os
 import tempfile
 from pathlib import Path
 
@@ -9,6 +10,11 @@ DEBUG = False
 SECRET_KEY = "tests-only-not-a-secret"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 DATABASES = {"default": database_from_env(BASE_DIR / "var" / "test.sqlite3")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: concurrent writers then wait on IMMEDIATE transactions as in production,
+    # so the race tests run on SQLite too.
+    # One file per test process, so two runs in one checkout do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-run-{os.getpid()}.sqlite3")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="xueshi-test-media-"))

@@ -370,7 +370,6 @@ def test_another_applicant_cannot_submit_withdraw_or_edit(p):
         (State.UNIT_REVIEW, "dzy_admin"),  # the superior's admin cannot skip the unit
         (State.UNIT_REVIEW, "zrzy_admin"),  # a department admin on a unit-level item
         (State.UNIT_REVIEW, "hn_clerk"),  # the bureau before the item reaches it
-        (State.UNIT_REVIEW, "song"),  # the applicant himself
         (State.SUPERIOR_REVIEW, "chen"),  # the unit, once it has passed it on
         (State.SUPERIOR_REVIEW, "zrzy_admin"),  # a higher department before it is sent there
         (State.SUPERIOR_REVIEW, "jyt_admin"),  # an unrelated department
@@ -387,6 +386,34 @@ def test_reviewer_of_the_wrong_level_is_refused(p, state, wrong):
     refused("forbidden", declaration_approve, declaration=d, user=user, next_org=p.hn)
     refused("forbidden", declaration_reject, declaration=d, user=user, reason="不同意")
     assert snapshot(d) == before
+
+
+def test_applicant_cannot_review_own_declaration(p):
+    d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
+    before = snapshot(d)
+    refused("own_declaration", declaration_approve, declaration=d, user=p.song, next_org=p.hn)
+    assert snapshot(d) == before
+
+
+def test_unit_admin_own_declaration_starts_one_level_up_and_he_cannot_review_it(p):
+    """陈立新 administers his own unit: his declaration goes to the level he chooses, never to himself."""
+    d = new_declaration(p.chen)
+    with pytest.raises(WorkflowError) as caught:
+        declaration_submit(declaration=d, user=p.chen, pledge=True)
+    assert caught.value.code == "next_level_required"
+    d = declaration_submit(declaration=d, user=p.chen, pledge=True, next_org=p.dzy)
+    assert (d.state, d.current_org_id) == (State.SUPERIOR_REVIEW, p.dzy.pk)
+    d = declaration_approve(declaration=d, user=p.dzy_admin, next_org=p.hn)
+    assert d.state == State.BUREAU_REVIEW
+    back = declaration_reject(declaration=d, user=p.hn_clerk, reason="材料不全")
+    back = declaration_submit(declaration=back, user=p.chen, pledge=True, next_org=p.hn)
+    assert back.state == State.BUREAU_REVIEW
+
+
+def test_nobody_reviews_their_own_declaration_even_as_its_holder(p):
+    d = declaration_submit(declaration=new_declaration(p.chen), user=p.chen, pledge=True, next_org=p.dzy)
+    # 黄海燕 (dzy_admin) may review it at the superior level, but the applicant never.
+    refused("own_declaration", declaration_approve, declaration=d, user=p.chen, next_org=p.hn)
 
 
 # --- acting on what one saw: the second click -------------------------------------------------------------
