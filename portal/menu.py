@@ -34,6 +34,7 @@ MENU = [
                         "继续教育",
                         [
                             Entry("学时核认申报", "hours:declaration_list", frozenset({Role.APPLICANT})),
+                            Entry("学时证书打印", "certificates:print", frozenset({Role.APPLICANT})),
                             Entry("单位代为申报", "hours:proxy_list", frozenset({Role.UNIT_ADMIN, Role.DEPT_ADMIN})),
                             Entry("学时核认申报单位审核", "review:unit_queue", frozenset({Role.UNIT_ADMIN})),
                             Entry("学时核认上级单位审核", "review:superior_queue", frozenset({Role.DEPT_ADMIN})),

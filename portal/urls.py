@@ -14,5 +14,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("hours/", include("hours.urls")),
     path("review/", include("review.urls")),
+    path("certificates/", include("certificates.urls")),
+    path("verify/", include("certificates.verify_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,107 @@
+"""Issuing certificates. A certificate is rendered and sealed once, its bytes stored and never
+changed; asking again for the same span gives the same certificate back unless the approved hours
+(or what else it states) changed, in which case a new one is issued and the old one superseded."""
+import hashlib
+import logging
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from . import numbers, rendering, selectors, signing
+from .models import Certificate, CertificateEvent, CertificateStatus, EventAction
+
+logger = logging.getLogger(__name__)
+
+
+def verify_url_for(number, *, base_url):
+    return base_url.rstrip("/") + reverse("verify:certificate", args=[number])
+
+
+def _unused_number(year):
+    while True:
+        number = numbers.new_number(year)
+        if not Certificate.objects.filter(number=number).exists():
+            return number
+
+
+def certificate_issue(*, user, start_year, end_year, base_url, ip=None):
+    """The applicant's certificate for the span: (certificate, True) when newly issued,
+    (certificate, False) when the current one still states the approved hours.
+
+    Rendering and sealing (the slow part) happen before the transaction; inside it the applicant's
+    row is locked, so two clicks on 下载 issue one certificate between them."""
+    problem = selectors.span_problem(start_year, end_year)
+    if problem:
+        raise ValidationError(problem)
+    span = selectors.approved_span(applicant=user, start_year=start_year, end_year=end_year)
+    if not span.has_hours:
+        raise ValidationError(f"{start_year}–{end_year}年度内没有审核通过的学时，无法出具学时认定单。")
+    facts = selectors.certificate_facts(span)
+    fingerprint = selectors.fingerprint(facts)
+    current = selectors.current_certificate(applicant=user, start_year=start_year, end_year=end_year)
+    if current is not None and current.fingerprint == fingerprint:
+        return current, False
+
+    now = timezone.now()
+    number = _unused_number(timezone.localdate(now).year)
+    verify_url = verify_url_for(number, base_url=base_url)
+    issued = {**facts, "number": number, "issued_on": timezone.localdate(now).isoformat()}
+    bureau = span.latest.organisation.approving_bureau()
+    pdf = rendering.render_pdf(issued, number=number, verify_url=verify_url)
+    pdf = signing.sign_pdf(pdf, bureau=bureau, reason=f"{facts['title']} {number}", location=facts["region"])
+
+    certificate = Certificate(
+        number=number,
+        applicant=user,
+        organisation=span.latest.organisation,
+        bureau=bureau,
+        start_year=start_year,
+        end_year=end_year,
+        facts=issued,
+        fingerprint=fingerprint,
+        verify_url=verify_url,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        signer=signing.signer_subject(bureau),
+        issued_at=now,
+        issued_by=user,
+    )
+    saved_name = None
+    try:
+        with transaction.atomic():
+            get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+            current = Certificate.objects.filter(
+                applicant=user, start_year=start_year, end_year=end_year, status=CertificateStatus.CURRENT
+            ).first()
+            if current is not None and current.fingerprint == fingerprint:
+                return current, False  # issued meanwhile by a second click
+            if current is not None:
+                # Superseded first, so the one-current-per-span constraint holds when the new one is added.
+                Certificate.objects.filter(pk=current.pk).update(status=CertificateStatus.SUPERSEDED, superseded_at=now)
+            certificate.pdf.save(f"{number}.pdf", ContentFile(pdf), save=False)
+            saved_name = certificate.pdf.name
+            certificate.save()
+            CertificateEvent.objects.create(
+                certificate=certificate, action=EventAction.ISSUE, actor=user, ip_address=ip,
+                details={"supersedes": current.number} if current else {},
+            )
+            if current is not None:
+                Certificate.objects.filter(pk=current.pk).update(superseded_by=certificate)
+                CertificateEvent.objects.create(
+                    certificate=current, action=EventAction.SUPERSEDE, actor=user, ip_address=ip,
+                    details={"superseded_by": number},
+                )
+    except BaseException:
+        if saved_name:
+            certificate.pdf.storage.delete(saved_name)
+        raise
+    logger.info("certificate %s issued for user %s (%s–%s)", number, user.pk, start_year, end_year)
+    return certificate, True
+
+
+def certificate_downloaded(*, certificate, user, ip=None):
+    CertificateEvent.objects.create(certificate=certificate, action=EventAction.DOWNLOAD, actor=user, ip_address=ip)

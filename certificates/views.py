@@ -1,0 +1,230 @@
+"""学时证书打印 for applicants (steps 10–13), downloads behind the access rule, and the public
+verification pages and bulk endpoint (no login)."""
+import hashlib
+import json
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Role
+from portal.access import role_required
+
+from . import conf, numbers, ratelimit, selectors, services, signing
+from .forms import NumberForm, SpanForm, UploadForm
+
+BULK_MAX = 500
+TOO_MANY = "请求过于频繁，请稍后再试。Too many requests: please try again later."
+
+
+def _event_ip(request):
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _errors(exc):
+    return "；".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+def _base_url(request):
+    """Where the QR code points: settings.CERT_VERIFY_BASE_URL (the public address), else this request's host."""
+    return conf.setting("CERT_VERIFY_BASE_URL") or f"{request.scheme}://{request.get_host()}"
+
+
+def _print_url(start_year=None, end_year=None):
+    url = reverse("certificates:print")
+    if start_year is not None and end_year is not None:
+        url += "?" + urlencode({"start_year": start_year, "end_year": end_year})
+    return url
+
+
+# --- applicant: 学时证书打印 ---------------------------------------------------------------------
+
+
+@role_required(Role.APPLICANT)
+def print_page(request):
+    searched = "start_year" in request.GET or "end_year" in request.GET
+    form = SpanForm(request.GET if searched else None, initial=SpanForm.default_span())
+    span = current = None
+    if searched and form.is_valid():
+        span = selectors.approved_span(applicant=request.user, **form.cleaned_data)
+        if span.has_hours:
+            current = selectors.current_certificate(applicant=request.user, **form.cleaned_data)
+    return render(
+        request,
+        "certificates/print.html",
+        {
+            "form": form,
+            "searched": searched,
+            "span": span,
+            "current": current,
+            "certificates": selectors.my_certificates(user=request.user)[:20],
+        },
+    )
+
+
+@require_POST
+@role_required(Role.APPLICANT)
+def issue(request):
+    """下载: issue (or find) the certificate for the span, then send the browser to its file."""
+    form = SpanForm(request.POST)
+    if not form.is_valid():
+        # Back to 查询 with the same years: the page shows the form's message there.
+        return redirect(_print_url(request.POST.get("start_year", ""), request.POST.get("end_year", "")))
+    start, end = form.cleaned_data["start_year"], form.cleaned_data["end_year"]
+    try:
+        certificate, _created = services.certificate_issue(
+            user=request.user, start_year=start, end_year=end, base_url=_base_url(request), ip=_event_ip(request)
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect(_print_url(start, end))
+    return redirect("certificates:download", number=certificate.number)
+
+
+@require_GET
+@login_required
+def download(request, number):
+    """The stored file, byte for byte as issued; 404 for anyone but its owner and the reviewers of
+    their unit's jurisdiction (and for numbers that do not exist)."""
+    certificate = selectors.certificate_get_for_user(user=request.user, number=number)
+    services.certificate_downloaded(certificate=certificate, user=request.user, ip=_event_ip(request))
+    response = FileResponse(
+        certificate.pdf.open("rb"), as_attachment=True, filename=f"学时认定单_{certificate.number}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- public verification -------------------------------------------------------------------------
+
+
+def _check_upload(upload, certificate=None):
+    """Compare an uploaded file with the stored SHA-256 (of `certificate`, or of any certificate
+    when none is given) and validate its electronic seal."""
+    data = upload.read()
+    digest = hashlib.sha256(data).hexdigest()
+    if certificate is None:
+        matched = selectors.certificate_by_sha256(digest)
+    else:
+        matched = certificate if certificate.sha256 == digest else None
+    return {"name": upload.name, "sha256": digest, "matched": matched, "seal": signing.check_seal(data)}
+
+
+def _too_many(request, template, context, decision):
+    response = render(request, template, {**context, "rate_limited": TOO_MANY}, status=429)
+    response["Retry-After"] = str(decision.retry_after)
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify_index(request):
+    """查验: type a number, or upload a file to find the certificate it is."""
+    number_form = NumberForm(request.GET if "number" in request.GET else None)
+    if number_form.is_bound and number_form.is_valid():
+        return redirect("verify:certificate", number=number_form.cleaned_data["number"])
+    upload_form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
+    context = {"number_form": number_form, "upload_form": upload_form, "result": None}
+    if request.method == "POST":
+        decision = ratelimit.hit(request, "upload")
+        if not decision.allowed:
+            return _too_many(request, "certificates/verify_index.html", context, decision)
+        if upload_form.is_valid():
+            result = _check_upload(upload_form.cleaned_data["file"])
+            context["result"] = result
+            if result["matched"]:
+                context["facts"] = selectors.public_facts(result["matched"])
+    return render(request, "certificates/verify_index.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify_certificate(request, number):
+    """The facts as issued (name masked) and whether the certificate is genuine; upload the file to
+    compare it with what was issued and check its seal."""
+    canonical, certificate = selectors.certificate_by_number(number)
+    if certificate is None:
+        reason = "malformed" if canonical is None else "unknown"
+        return render(request, "certificates/verify_unknown.html", {"reason": reason, "number_form": NumberForm()}, status=404)
+    if canonical != number:
+        return redirect("verify:certificate", number=canonical)
+    upload_form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
+    context = {
+        "certificate": certificate,
+        "facts": selectors.public_facts(certificate),
+        "status": selectors.verification_status(certificate),
+        "upload_form": upload_form,
+        "result": None,
+        "may_download": selectors.user_may_download(request.user, certificate),
+    }
+    if request.method == "POST":
+        decision = ratelimit.hit(request, "upload")
+        if not decision.allowed:
+            return _too_many(request, "certificates/verify.html", context, decision)
+        if upload_form.is_valid():
+            context["result"] = _check_upload(upload_form.cleaned_data["file"], certificate)
+    return render(request, "certificates/verify.html", context)
+
+
+def _bulk_error(message, status=400):
+    return JsonResponse({"error": message}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _bulk_entry(text, canonical, certificate):
+    status = selectors.verification_status(certificate)
+    entry = {"number": text, "status": status}
+    if certificate is None:
+        entry["message"] = "编号格式不正确 (malformed number)" if canonical is None else "查无此编号 (no such certificate)"
+        return entry
+    entry["number"] = certificate.number
+    entry["certificate"] = selectors.public_facts(certificate)
+    entry["verify_url"] = certificate.verify_url
+    if certificate.superseded_by_id:
+        entry["superseded_by"] = certificate.superseded_by.number
+        entry["superseded_at"] = certificate.superseded_at.isoformat() if certificate.superseded_at else None
+    return entry
+
+
+@csrf_exempt
+@never_cache
+def verify_bulk(request):
+    """POST {"numbers": [...]} (at most 500) → {"results": [{number, status, ...}, ...]} in the
+    order asked; status is genuine, superseded or unknown. Rate-limited per client IP."""
+    if request.method != "POST":
+        response = _bulk_error('请用 POST 提交 JSON：{"numbers": [...]}。Use POST with a JSON body {"numbers": [...]}.', 405)
+        response["Allow"] = "POST"
+        return response
+    decision = ratelimit.hit(request, "bulk")
+    if not decision.allowed:
+        response = JsonResponse(
+            {"error": TOO_MANY, "retry_after": decision.retry_after, "limit": f"{decision.limit}/min"},
+            status=429, json_dumps_params={"ensure_ascii": False},
+        )
+        response["Retry-After"] = str(decision.retry_after)
+        return response
+    try:
+        payload = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return _bulk_error("请求体不是有效的 JSON。The request body is not valid JSON.")
+    asked = payload.get("numbers") if isinstance(payload, dict) else None
+    if not isinstance(asked, list) or not all(isinstance(n, str) for n in asked):
+        return _bulk_error('请提交 {"numbers": ["XS2024-…", …]}。Send {"numbers": ["XS2024-…", …]}.')
+    if len(asked) > BULK_MAX:
+        return _bulk_error(f"每次最多查验{BULK_MAX}个编号。At most {BULK_MAX} numbers per request.")
+    canonical = [numbers.normalize(n) for n in asked]
+    found = selectors.certificates_by_numbers([c for c in canonical if c])
+    results = [_bulk_entry(text, c, found.get(c) if c else None) for text, c in zip(asked, canonical)]
+    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("genuine", "superseded", "unknown")}
+    response = JsonResponse({"count": len(results), "summary": counts, "results": results}, json_dumps_params={"ensure_ascii": False})
+    response["X-RateLimit-Limit"] = str(decision.limit)
+    response["X-RateLimit-Remaining"] = str(decision.remaining)
+    return response

@@ -1,0 +1,101 @@
+"""Two clicks on 下载 at the same moment, in real threads with their own connections: one
+certificate between them (and, after the hours changed, one successor). On PostgreSQL the lock on
+the applicant's row serialises them; on SQLite a file database with IMMEDIATE transactions does.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/xueshi .venv/bin/python -m pytest tests/certificates/test_concurrency.py
+"""
+import copy
+import importlib
+import threading
+
+import pytest
+from django.apps import apps as django_apps
+from django.db import connection
+
+from accounts.management.commands.load_demo import load
+from accounts.models import Organisation, User
+from certificates.models import Certificate, CertificateStatus
+from certificates.services import certificate_issue
+from hours import services
+from hours.models import RuleSet
+from review.workflow import declaration_approve, declaration_submit
+
+from .conftest import BASE_URL, PROFILE
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _writers_queue(django_db_setup):
+    if connection.vendor == "postgresql":
+        return
+    if not connection.is_in_memory_db() and connection.settings_dict.get("OPTIONS", {}).get("transaction_mode") == "IMMEDIATE":
+        return
+    pytest.skip("needs PostgreSQL, or SQLite on a file with IMMEDIATE transactions (the test database is in memory)")
+
+
+@pytest.fixture
+def people(transactional_db, demo_data):
+    """The demo province, committed, so that every thread's connection sees it."""
+    if not RuleSet.objects.exists():  # an earlier transactional test flushed what the migration loaded
+        importlib.import_module("hours.migrations.0002_load_rule_sets").load(django_apps, None)
+    load(copy.deepcopy(demo_data))
+    return (
+        User.objects.get(name="宋庆涛"), User.objects.get(name="陈立新"), User.objects.get(username="hn_clerk"),
+        Organisation.objects.get(name="湖南省人力资源和社会保障厅"),
+    )
+
+
+def approved(people, year, professional_days):
+    song, chen, clerk, hn = people
+    d = services.declaration_create(user=song, applicant=song, data={**PROFILE, "name": song.name}, start_year=year, end_year=year)
+    record = services.year_record_add(declaration=d, user=song, year=year)
+    services.item_add(year_record=record, user=song, activity="training", facts={"subject": "public", "days": 4, "half_days": 0})
+    services.item_add(year_record=record, user=song, activity="training", facts={"subject": "professional", "days": professional_days, "half_days": 0})
+    d = declaration_submit(declaration=d, user=song, pledge=True)
+    d = declaration_approve(declaration=d, user=chen, next_org=hn)
+    return declaration_approve(declaration=d, user=clerk)
+
+
+def double_click(user_pk):
+    barrier = threading.Barrier(2)
+    results = [None, None]
+
+    def run(index):
+        try:
+            user = User.objects.get(pk=user_pk)
+            barrier.wait(timeout=10)
+            certificate, created = certificate_issue(user=user, start_year=2020, end_year=2021, base_url=BASE_URL)
+            results[index] = (certificate.number, created)
+        except BaseException as exc:  # noqa: BLE001 - reported in the assertion below
+            results[index] = ("error", repr(exc))
+            barrier.abort()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    assert all(r and r[0] != "error" for r in results), results
+    return results
+
+
+def test_two_clicks_at_once_issue_one_certificate_and_then_one_successor(people):
+    song = people[0]
+    approved(people, 2020, 8)
+    approved(people, 2021, 8)
+    results = double_click(song.pk)
+    assert results[0][0] == results[1][0] and sorted(r[1] for r in results) == [False, True], results
+    assert Certificate.objects.filter(applicant=song).count() == 1
+    first = results[0][0]
+
+    approved(people, 2021, 9)  # the hours change: the next double click supersedes once
+    results = double_click(song.pk)
+    assert results[0][0] == results[1][0] != first and sorted(r[1] for r in results) == [False, True], results
+    assert Certificate.objects.filter(applicant=song, status=CertificateStatus.CURRENT).get().number == results[0][0]
+    old = Certificate.objects.get(number=first)
+    assert old.status == CertificateStatus.SUPERSEDED and old.superseded_by.number == results[0][0]
+    assert Certificate.objects.filter(applicant=song).count() == 2
