@@ -99,6 +99,13 @@ class Declaration(Reviewable):
     def years(self):
         return range(self.start_year, self.end_year + 1)
 
+    @property
+    def years_label(self):
+        """2022, or 2019–2023 for a span."""
+        if self.start_year == self.end_year:
+            return str(self.start_year)
+        return f"{self.start_year}–{self.end_year}"
+
 
 class YearRecord(models.Model):
     """年度明细: one year of a declaration; its totals are the sum of its items, computed by the rules engine."""

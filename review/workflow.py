@@ -241,7 +241,7 @@ def declaration_approve(*, declaration, user, next_org=None, opinion="", details
             _notify(
                 locked,
                 f"学时核认申报{locked.business_no}审核通过",
-                f"您的{locked.start_year}–{locked.end_year}年度学时核认申报已由{holder}审核通过，可在“学时证书打印”中下载学时认定单。",
+                f"您的{locked.years_label}年度学时核认申报已由{holder}审核通过，可在“学时证书打印”中下载学时认定单。",
             )
             return locked
         target = _target_for(locked, holder, next_org)
@@ -274,6 +274,6 @@ def declaration_reject(*, declaration, user, reason, details=None, ip=None, expe
         _notify(
             locked,
             f"学时核认申报{locked.business_no}审核不通过",
-            f"您的{locked.start_year}–{locked.end_year}年度学时核认申报经{holder}审核不通过，原因：{reason}。请修改后重新提交。",
+            f"您的{locked.years_label}年度学时核认申报经{holder}审核不通过，原因：{reason}。请修改后重新提交。",
         )
         return locked

@@ -1,0 +1,129 @@
+"""Filing window (集中办理时间), 督办 after the bureau's working-day limit, notifications on a
+decision, and the Excel export of a queue."""
+import io
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from review import periods, services, workflow
+from review.models import FilingPeriod, Notification, State
+from tests.hours.fixtures_views import *  # noqa: F401,F403
+from tests.hours.fixtures_views import at_state, draft, frozen_now, year_with_training
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def set_window(p, opens_on, closes_on, days=5):
+    return services.filing_period_set(
+        bureau=p.hn, year=opens_on.year, opens_on=opens_on, closes_on=closes_on, supervision_days=days, user=p.hn_clerk
+    )
+
+
+def test_submitting_outside_the_window_is_refused_with_its_dates(p):
+    today = timezone.localdate()
+    set_window(p, today + timedelta(days=10), today + timedelta(days=40))
+    d = draft(p.song)
+    year_with_training(d, p.song)
+    with pytest.raises(workflow.WorkflowError) as caught:
+        workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    assert caught.value.code == "closed"
+    assert f"{(today + timedelta(days=10)):%Y年%m月%d日}" in caught.value.message
+    assert fresh(d).state == State.DRAFT
+
+
+def test_city_bureau_units_follow_the_province_window_unless_their_city_sets_one(p):
+    today = timezone.localdate()
+    set_window(p, today - timedelta(days=5), today + timedelta(days=5))
+    assert periods.submission_refusal(p.csyy) is None and periods.days_left(p.csyy) == 5
+    cs_clerk = p.cs_clerk
+    services.filing_period_set(
+        bureau=p.cs, year=today.year, opens_on=today + timedelta(days=1), closes_on=today + timedelta(days=9),
+        supervision_days=3, user=cs_clerk,
+    )
+    assert "不在申报期内" in periods.submission_refusal(p.csyy)
+    assert periods.submission_refusal(p.dzyjs) is None  # a province-level unit is not touched
+
+
+def test_only_the_bureaus_own_clerks_set_its_window(p):
+    today = timezone.localdate()
+    with pytest.raises(Exception):
+        services.filing_period_set(
+            bureau=p.hn, year=today.year, opens_on=today, closes_on=today, supervision_days=5, user=p.cs_clerk
+        )
+
+
+def test_window_page_for_clerks(client, p):
+    client.force_login(p.hn_clerk)
+    url = reverse("review:filing_periods")
+    today = timezone.localdate()
+    bad = client.post(url, {"year": today.year, "opens_on": today, "closes_on": today - timedelta(days=1), "supervision_days": 5})
+    assert bad.status_code == 400 and "截止日期不能早于开始日期。" in bad.content.decode()
+    good = client.post(url, {"year": today.year, "opens_on": today, "closes_on": today + timedelta(days=3), "supervision_days": 4})
+    assert good.status_code == 302
+    assert FilingPeriod.objects.get(bureau=p.hn, year=today.year).supervision_days == 4
+    assert "距截止还有" in client.get(url).content.decode()
+    client.force_login(p.song)
+    assert client.get(url).status_code == 403
+
+
+def test_working_days_skip_weekends():
+    friday_noon = datetime(2024, 6, 14, 12, 0, tzinfo=SHANGHAI)
+    cutoff = periods.working_days_before(5, friday_noon)
+    assert timezone.localtime(cutoff).date() == date(2024, 6, 7)
+    monday = datetime(2024, 6, 17, 9, 0, tzinfo=SHANGHAI)
+    assert timezone.localtime(periods.working_days_before(1, monday)).date() == date(2024, 6, 14)
+
+
+def test_overdue_declarations_are_marked_and_filtered(client, p):
+    today = timezone.localdate()
+    set_window(p, today - timedelta(days=60), today + timedelta(days=30), days=2)
+    with frozen_now(timezone.now() - timedelta(days=10)):
+        old = at_state(p, State.BUREAU_REVIEW)
+    recent = at_state(p, State.BUREAU_REVIEW, applicant=p.zhao)
+    client.force_login(p.hn_clerk)
+    overdue = client.get(reverse("review:bureau_todo"), {"supervision": "overdue"}).content.decode()
+    assert old.business_no in overdue and recent.business_no not in overdue
+    normal = client.get(reverse("review:bureau_todo"), {"supervision": "normal"}).content.decode()
+    assert recent.business_no in normal and old.business_no not in normal
+    home = client.get(reverse("portal:home")).content.decode()
+    assert "督办" in home
+
+
+def test_applicant_is_told_of_rejection_with_the_reason_and_by_mail(p, django_capture_on_commit_callbacks):
+    p.song.email = "song@example.cn"
+    p.song.save(update_fields=["email"])
+    d = at_state(p, State.UNIT_REVIEW)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.declaration_reject(declaration=d, user=p.chen, reason="缺少培训签到表")
+    note = Notification.objects.get(user=p.song, declaration=d)
+    assert "审核不通过" in note.title and "缺少培训签到表" in note.body
+    assert len(mail.outbox) == 1 and "缺少培训签到表" in mail.outbox[0].body
+    assert mail.outbox[0].to == ["song@example.cn"]
+
+
+def test_applicant_is_told_of_approval_without_mail_when_no_address(p, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        d = at_state(p, State.APPROVED)
+    assert Notification.objects.filter(user=p.song, declaration=d, title__contains="审核通过").count() == 1
+    assert mail.outbox == []
+
+
+def test_queue_export_has_the_columns_shown_and_only_jurisdiction_rows(client, p):
+    mine = at_state(p, State.BUREAU_REVIEW)
+    client.force_login(p.hn_clerk)
+    response = client.get(reverse("review:bureau_todo"), {"export": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
+    assert rows[0][:4] == ("序号", "受理编号", "姓名", "身份证号")
+    assert [r[1] for r in rows[1:]] == [mine.business_no]
+    assert rows[1][3] == "4301**********1015"
+    client.force_login(p.cs_clerk)
+    rows = list(load_workbook(io.BytesIO(b"".join(client.get(reverse("review:bureau_todo"), {"export": "xlsx"}).streaming_content))).active.iter_rows(values_only=True))
+    assert len(rows) == 1
