@@ -49,6 +49,13 @@ class Demo:
         return self.user(DEMO_ACCOUNTS[kind])
 
 
+def province_only(demo_data):
+    """The demo province without its worked declarations: tests build the declarations they need."""
+    data = copy.deepcopy(demo_data)
+    data.pop("declarations", None)
+    return data
+
+
 @pytest.fixture(scope="module")
 def demo_province(django_db_setup, django_db_blocker, demo_data):
     """The demo province, loaded through the services as `manage.py load_demo` does, once per
@@ -62,7 +69,7 @@ def demo_province(django_db_setup, django_db_blocker, demo_data):
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            load(copy.deepcopy(demo_data))
+            load(province_only(demo_data))
         except BaseException:
             outer.__exit__(*sys.exc_info())
             raise

@@ -17,9 +17,9 @@ from accounts.services import staff_account_create
 from review.models import Action, ReviewStep, State
 from review.services import declaration_batch_decide
 from review.workflow import STALE_MESSAGE
-from tests.conftest import Demo
 from tests.helpers import DEMO_PASSWORD
 from tests.hours.fixtures_views import at_state, fresh, people
+from tests.conftest import Demo, province_only
 
 pytestmark = [
     pytest.mark.postgres,
@@ -36,7 +36,7 @@ DONE = "审核通过"
 
 @pytest.fixture
 def province(demo_data):
-    load(copy.deepcopy(demo_data))
+    load(province_only(demo_data))
     p = people(Demo(demo_data))
     p.second_clerk = staff_account_create(
         username="hn_clerk2", name="王晓燕", password=DEMO_PASSWORD, role=Role.BUREAU_CLERK, organisation=p.hn

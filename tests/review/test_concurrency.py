@@ -25,6 +25,7 @@ from hours.models import Declaration, RuleSet
 from review.models import Action, ReviewStep, State
 from review.workflow import WorkflowError, declaration_approve, declaration_reject, declaration_submit, declaration_withdraw
 from tests.helpers import make_staff
+from tests.conftest import province_only
 
 ROUNDS = 3
 PROFILE = {"gender": "男", "ethnicity": "土家族", "phone": "18899098765", "education": "硕士研究生",
@@ -95,7 +96,7 @@ def p(transactional_db, demo_data):
     fixture keeps it in a transaction that is rolled back, visible to the main connection only)."""
     if not RuleSet.objects.exists():  # an earlier transactional test flushed what the migration loaded
         importlib.import_module("hours.migrations.0002_load_rule_sets").load(django_apps, None)
-    load(copy.deepcopy(demo_data))
+    load(province_only(demo_data))
     hn = Organisation.objects.get(name="湖南省人力资源和社会保障厅")
     return SimpleNamespace(
         song=User.objects.get(name="宋庆涛"),

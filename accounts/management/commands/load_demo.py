@@ -1,14 +1,20 @@
+import io
 import json
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from accounts import services
 from accounts.models import Membership, MembershipStatus, Organisation, Role, User
+from hours import services as hours_services
+from hours.models import EvidenceCategory
+from review import workflow
 from review.services import filing_period_set
 
 DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
@@ -95,4 +101,45 @@ def load(data):
             closes_on=today + timedelta(days=spec["closes_in_days"]),
             supervision_days=spec["supervision_days"],
             user=clerk,
+        )
+
+    for spec in data.get("declarations", []):
+        _approved_history(spec, orgs)
+
+
+def _demo_png(text):
+    """A small real image standing in for a scanned certificate."""
+    image = Image.new("RGB", (360, 200), (250, 246, 235))
+    ImageDraw.Draw(image).rectangle([8, 8, 351, 191], outline=(180, 40, 40), width=4)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return SimpleUploadedFile(f"{text}.png", buffer.getvalue(), content_type="image/png")
+
+
+def _approved_history(spec, orgs):
+    """A declaration taken through every level by the people who would review it."""
+    applicant = User.objects.get(id_number=spec["applicant"])
+    data = {"name": applicant.name, "gender": applicant.gender, "ethnicity": applicant.ethnicity,
+            "phone": applicant.phone, "education": applicant.education, **spec["profile"]}
+    declaration = hours_services.declaration_create(
+        user=applicant, applicant=applicant, data=data, start_year=spec["start_year"], end_year=spec["end_year"]
+    )
+    for year in range(spec["start_year"], spec["end_year"] + 1):
+        record = hours_services.year_record_add(declaration=declaration, user=applicant, year=year)
+        for item_spec in spec["items"]:
+            item = hours_services.item_add(
+                year_record=record, user=applicant, activity=item_spec["activity"], facts={**item_spec["facts"], "year": year}
+            )
+            for material in item_spec["materials"]:
+                hours_services.evidence_add(
+                    declaration=declaration, user=applicant, category=EvidenceCategory.ITEM, item=item, material=material,
+                    upload=_demo_png(f"{year}-{material}"),
+                )
+    for category in (EvidenceCategory.EDUCATION, EvidenceCategory.HOURS):
+        hours_services.evidence_add(declaration=declaration, user=applicant, category=category, upload=_demo_png(category))
+    declaration = workflow.declaration_submit(declaration=declaration, user=applicant, pledge=True)
+    for step in spec["route"]:
+        reviewer = User.objects.filter(username=step["reviewer"]).first() or User.objects.get(id_number=step["reviewer"])
+        declaration = workflow.declaration_approve(
+            declaration=declaration, user=reviewer, next_org=orgs.get(step.get("next")), opinion="符合要求，同意。"
         )
