@@ -221,16 +221,22 @@ def declaration_withdraw(*, declaration, user, ip=None):
         return _save(locked, Actor(user, role, org, ip), action=Action.WITHDRAW, from_state=from_state)
 
 
+def _lock_for_review(declaration, user, expected_state):
+    """The locked row and the reviewer's role, or the reason this user may not decide it now."""
+    locked = _lock(declaration)
+    if expected_state and locked.state != expected_state:
+        raise WorkflowError(STALE_MESSAGE, "stale")
+    role = _reviewer(locked, user)
+    if role is None:
+        raise _review_refused(declaration, locked, user)
+    return locked, role
+
+
 def declaration_approve(*, declaration, user, next_org=None, opinion="", details=None, ip=None, expected_state=None):
     """审核通过: a unit or superior passes it to the level it chooses; the bureau's approval is final."""
     opinion = _check_opinion(opinion)
     with transaction.atomic():
-        locked = _lock(declaration)
-        if expected_state and locked.state != expected_state:
-            raise WorkflowError(STALE_MESSAGE, "stale")
-        role = _reviewer(locked, user)
-        if role is None:
-            raise _review_refused(declaration, locked, user)
+        locked, role = _lock_for_review(declaration, user, expected_state)
         holder = locked.current_org
         from_state = locked.state
         now = timezone.now()
@@ -258,12 +264,7 @@ def declaration_reject(*, declaration, user, reason, details=None, ip=None, expe
     if not reason:
         raise WorkflowError("审核不通过时必须填写原因。", "reason_required")
     with transaction.atomic():
-        locked = _lock(declaration)
-        if expected_state and locked.state != expected_state:
-            raise WorkflowError(STALE_MESSAGE, "stale")
-        role = _reviewer(locked, user)
-        if role is None:
-            raise _review_refused(declaration, locked, user)
+        locked, role = _lock_for_review(declaration, user, expected_state)
         holder = locked.current_org
         from_state = locked.state
         locked.reject(reason=reason, now=timezone.now())
