@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: the demo province and its accounts by kind."""
 import copy
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -47,6 +48,16 @@ class Demo:
 
     def account(self, kind):
         return self.user(DEMO_ACCOUNTS[kind])
+
+
+def ensure_rule_sets():
+    """Transactional tests flush every table, the rule sets migration 0002 loaded included: put them back."""
+    from django.apps import apps as django_apps
+
+    from hours.models import RuleSet
+
+    if not RuleSet.objects.exists():
+        importlib.import_module("hours.migrations.0002_load_rule_sets").load(django_apps, None)
 
 
 def province_only(demo_data):

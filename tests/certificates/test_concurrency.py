@@ -5,11 +5,9 @@ the applicant's row serialises them; on SQLite a file database with IMMEDIATE tr
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/xueshi .venv/bin/python -m pytest tests/certificates/test_concurrency.py
 """
 import copy
-import importlib
 import threading
 
 import pytest
-from django.apps import apps as django_apps
 from django.db import connection
 
 from accounts.management.commands.load_demo import load
@@ -17,11 +15,10 @@ from accounts.models import Organisation, User
 from certificates.models import Certificate, CertificateStatus
 from certificates.services import certificate_issue
 from hours import services
-from hours.models import RuleSet
 from review.workflow import declaration_approve, declaration_submit
 
 from .conftest import BASE_URL, PROFILE
-from tests.conftest import province_only
+from tests.conftest import ensure_rule_sets, province_only
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -38,8 +35,7 @@ def _writers_queue(django_db_setup):
 @pytest.fixture
 def people(transactional_db, demo_data):
     """The demo province, committed, so that every thread's connection sees it."""
-    if not RuleSet.objects.exists():  # an earlier transactional test flushed what the migration loaded
-        importlib.import_module("hours.migrations.0002_load_rule_sets").load(django_apps, None)
+    ensure_rule_sets()
     load(province_only(demo_data))
     return (
         User.objects.get(name="宋庆涛"), User.objects.get(name="陈立新"), User.objects.get(username="hn_clerk"),

@@ -19,14 +19,13 @@ from review.services import declaration_batch_decide
 from review.workflow import STALE_MESSAGE
 from tests.helpers import DEMO_PASSWORD
 from tests.hours.fixtures_views import at_state, fresh, people
-from tests.conftest import Demo, province_only
+from tests.conftest import Demo, ensure_rule_sets, province_only
 
 pytestmark = [
     pytest.mark.postgres,
     # The threads' connections must see the declarations: committed data, not the shared demo
-    # province inside a rolled-back transaction. serialized_rollback restores the rule sets the
-    # migrations load once the test's tables are flushed.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # province inside a rolled-back transaction.
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (row locks, concurrent connections)"),
 ]
 
@@ -36,6 +35,7 @@ DONE = "审核通过"
 
 @pytest.fixture
 def province(demo_data):
+    ensure_rule_sets()
     load(province_only(demo_data))
     p = people(Demo(demo_data))
     p.second_clerk = staff_account_create(

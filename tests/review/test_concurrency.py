@@ -10,22 +10,20 @@ Run on PostgreSQL:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/xueshi .venv/bin/python -m pytest tests/review/test_concurrency.py
 """
 import copy
-import importlib
 import threading
 from types import SimpleNamespace
 
 import pytest
-from django.apps import apps as django_apps
 from django.db import connection
 
 from accounts.management.commands.load_demo import load
 from accounts.models import Organisation, Role, User
 from hours import services
-from hours.models import Declaration, RuleSet
+from hours.models import Declaration
 from review.models import Action, ReviewStep, State
 from review.workflow import WorkflowError, declaration_approve, declaration_reject, declaration_submit, declaration_withdraw
 from tests.helpers import make_staff
-from tests.conftest import province_only
+from tests.conftest import ensure_rule_sets, province_only
 
 ROUNDS = 3
 PROFILE = {"gender": "男", "ethnicity": "土家族", "phone": "18899098765", "education": "硕士研究生",
@@ -94,8 +92,7 @@ def request(service, declaration_pk, user_pk, **kwargs):
 def p(transactional_db, demo_data):
     """The demo province, committed, so that every thread's connection sees it (the shared `demo`
     fixture keeps it in a transaction that is rolled back, visible to the main connection only)."""
-    if not RuleSet.objects.exists():  # an earlier transactional test flushed what the migration loaded
-        importlib.import_module("hours.migrations.0002_load_rule_sets").load(django_apps, None)
+    ensure_rule_sets()
     load(province_only(demo_data))
     hn = Organisation.objects.get(name="湖南省人力资源和社会保障厅")
     return SimpleNamespace(
