@@ -38,6 +38,17 @@ def _errors(exc):
     return "；".join(getattr(exc, "messages", None) or [str(exc)])
 
 
+def _attempt(request, action, success):
+    """Run a service call: its refusal becomes the error message, its success the given one."""
+    try:
+        action()
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc))
+        return False
+    messages.success(request, success)
+    return True
+
+
 def _client_ip(request):
     return request.META.get("REMOTE_ADDR")
 
@@ -226,12 +237,7 @@ def year_add(request, pk):
 def year_delete(request, pk, year_pk):
     declaration = _owned(request, pk)
     record = get_object_or_404(YearRecord, pk=year_pk, declaration=declaration)
-    try:
-        services.year_record_delete(year_record=record, user=request.user)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc))
-    else:
-        messages.success(request, f"已删除{record.year}年度明细。")
+    _attempt(request, lambda: services.year_record_delete(year_record=record, user=request.user), f"已删除{record.year}年度明细。")
     return _back(declaration)
 
 
@@ -296,12 +302,7 @@ def item_preview(request, pk, year_pk):
 def item_delete(request, pk, item_pk):
     declaration = _owned(request, pk)
     item = get_object_or_404(Item, pk=item_pk, year_record__declaration=declaration)
-    try:
-        services.item_delete(item=item, user=request.user)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc))
-    else:
-        messages.success(request, "已删除该学习项目。")
+    _attempt(request, lambda: services.item_delete(item=item, user=request.user), "已删除该学习项目。")
     return _back(declaration, year=item.year_record_id)
 
 
@@ -353,12 +354,7 @@ def item_evidence_upload(request, pk, item_pk):
 def evidence_delete(request, pk, evidence_pk):
     declaration = _owned(request, pk)
     evidence = get_object_or_404(declaration.evidence, pk=evidence_pk)
-    try:
-        services.evidence_delete(evidence=evidence, user=request.user)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc))
-    else:
-        messages.success(request, f"已删除“{evidence.original_name}”。")
+    _attempt(request, lambda: services.evidence_delete(evidence=evidence, user=request.user), f"已删除“{evidence.original_name}”。")
     return _back(declaration)
 
 
@@ -436,12 +432,9 @@ def declaration_withdraw(request, pk):
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def declaration_delete(request, pk):
     declaration = _owned(request, pk)
-    try:
-        services.declaration_delete(declaration=declaration, user=request.user)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc))
-    else:
-        messages.success(request, f"申报 {declaration.business_no} 已删除。")
+    _attempt(
+        request, lambda: services.declaration_delete(declaration=declaration, user=request.user), f"申报 {declaration.business_no} 已删除。"
+    )
     return redirect("hours:declaration_list")
 
 
