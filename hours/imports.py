@@ -30,7 +30,7 @@ class ImportReport:
         return len(self.errors)
 
 
-def _rows(upload):
+def _rows(upload, columns=COLUMNS, required=REQUIRED):
     """(line number, {column: text}) pairs from an .xlsx or .csv (UTF-8 or GBK) file."""
     name = (upload.name or "").lower()
     data = upload.read()
@@ -55,10 +55,10 @@ def _rows(upload):
     header = next(rows, None)
     if not header:
         raise ValidationError("文件为空。")
-    keys = [COLUMNS.get(h) for h in header]
-    missing = [label for label, key in COLUMNS.items() if key in REQUIRED and key not in keys]
+    keys = [columns.get(h) for h in header]
+    missing = [label for label, key in columns.items() if key in required and key not in keys]
     if missing:
-        raise ValidationError(f"表头缺少以下列：{'、'.join(missing)}（第1行应为：{'、'.join(COLUMNS)}）。")
+        raise ValidationError(f"表头缺少以下列：{'、'.join(missing)}（第1行应为：{'、'.join(columns)}）。")
     for line, values in enumerate(rows, start=2):
         if line > MAX_ROWS + 1:
             raise ValidationError(f"一次最多导入{MAX_ROWS}行，请拆分文件。")
@@ -131,4 +131,59 @@ def training_records_import(*, upload, source, source_org=None, user):
         TrainingRecord.objects.bulk_create(rows, batch_size=1000)
     report.created = len(rows)
     report.errors.sort()
+    return report
+
+
+ROSTER_COLUMNS = {"证件号码": "id_number", "姓名": "name", "学时": "hours"}
+
+
+def roster_import(*, filing, upload, user):
+    """参训人员名单 of an approved, held filing: each attendee's hours become a training record
+    they can tick into their declaration. Unknown people, hours above the filed hours and
+    duplicates are reported by line; good rows are kept."""
+    from accounts.models import User
+
+    rows = list(_rows(upload, ROSTER_COLUMNS, tuple(ROSTER_COLUMNS.values())))
+    report = ImportReport()
+    registered = dict(
+        User.objects.filter(id_number__in={normalize_id_number(r.get("id_number")) for _, r in rows})
+        .values_list("id_number", "name")
+    )
+    taken = set(filing.records.values_list("id_number", flat=True))
+    seen, good = {}, []
+    for line, row in rows:
+        problems = []
+        id_number = normalize_id_number(row.get("id_number"))
+        try:
+            validate_id_number(id_number)
+        except ValidationError as exc:
+            problems.append(exc.messages[0])
+        else:
+            if id_number not in registered:
+                problems.append("平台中没有该证件号码的人员")
+            elif registered[id_number] != row.get("name", "").strip():
+                problems.append(f"姓名与平台登记的不一致（登记为{registered[id_number]}）")
+        try:
+            hours = Decimal(row.get("hours", "")).quantize(Decimal("0.1"))
+            if not Decimal("0") < hours <= filing.hours:
+                raise InvalidOperation
+        except InvalidOperation:
+            problems.append(f"学时应大于0且不超过备案学时{filing.hours}")
+            hours = None
+        if not problems and id_number in seen:
+            problems.append(f"与第{seen[id_number]}行重复")
+        if not problems and id_number in taken:
+            problems.append("该人员已在名单中")
+        if problems:
+            report.errors.append((line, "；".join(problems)))
+            continue
+        seen[id_number] = line
+        good.append(TrainingRecord(
+            source="unit_filing", source_org=filing.organisation, filing=filing, id_number=id_number,
+            name=registered[id_number], year=filing.year, title=filing.name[:200], subject=filing.course_type,
+            hours=hours, imported_by=user,
+        ))
+    with transaction.atomic():
+        TrainingRecord.objects.bulk_create(good, batch_size=1000)
+    report.created = len(good)
     return report

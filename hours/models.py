@@ -1,12 +1,15 @@
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from review.models import Reviewable
+from django_fsm import transition
+
+from review.models import Reviewable, State
 
 HOURS = {"max_digits": 7, "decimal_places": 1, "default": Decimal("0")}
 
@@ -220,6 +223,9 @@ class TrainingRecord(models.Model):
     title = models.CharField("培训名称", max_length=200)
     subject = models.CharField("科目", max_length=20, choices=[("public", "公需科目"), ("professional", "专业科目")])
     hours = models.DecimalField("学时", max_digits=6, decimal_places=1, validators=[MinValueValidator(Decimal("0"))])
+    filing = models.ForeignKey(
+        "TrainingFiling", verbose_name="培训备案", null=True, blank=True, on_delete=models.PROTECT, related_name="records"
+    )
     certificate_no = models.CharField("证书编号", max_length=60, blank=True)
     item = models.OneToOneField(Item, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_record")
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -234,3 +240,63 @@ class TrainingRecord(models.Model):
                 fields=["source", "id_number", "year", "title"], name="trainingrecord_unique_per_person"
             ),
         ]
+
+
+class TrainingType(models.TextChoices):
+    CLASS = "class", "培训班"
+    SEMINAR = "seminar", "研修班"
+    ADVANCED = "advanced", "进修班"
+    LECTURE = "lecture", "讲座"
+    PRACTICE = "practice", "实践活动"
+    ONLINE = "online", "网络培训"
+
+
+COURSE_TYPES = [("public", "公需科目"), ("professional", "专业科目")]
+
+
+def filing_upload_to(instance, filename):
+    return f"filings/{instance.organisation_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class TrainingFiling(Reviewable):
+    """继续教育培训备案: a unit's own training, filed with its supervising department (专业科目) or
+    the HR bureau (公需科目); once approved and held, its roster counts as that year's hours."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", verbose_name="举办单位", on_delete=models.PROTECT, related_name="training_filings"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    name = models.CharField("培训名称", max_length=200)
+    training_type = models.CharField("培训类型", max_length=20, choices=TrainingType.choices)
+    course_type = models.CharField("课程类型", max_length=20, choices=COURSE_TYPES)
+    hours = models.DecimalField("培训学时", max_digits=6, decimal_places=1, validators=[MinValueValidator(Decimal("0.5"))])
+    days = models.DecimalField("培训天数", max_digits=5, decimal_places=1, validators=[MinValueValidator(Decimal("0.5"))])
+    planned_start = models.DateField("预计培训开始时间")
+    planned_end = models.DateField("预计培训结束时间")
+    notice = models.FileField("培训通知", upload_to=filing_upload_to, max_length=200)
+    schedule = models.FileField("培训课程表", upload_to=filing_upload_to, max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "继续教育培训备案"
+        verbose_name_plural = "继续教育培训备案"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "current_org", "waiting_since"], name="filing_queue"),
+            models.Index(fields=["organisation", "year"], name="filing_org_year"),
+        ]
+        constraints = [
+            models.CheckConstraint(name="filing_dates_ordered", condition=Q(planned_start__lte=models.F("planned_end"))),
+        ]
+
+    def __str__(self):
+        return f"{self.year}年 {self.name}"
+
+    # Filings need one level only: the department (专业科目) or the bureau (公需科目) records them.
+    @transition(field="state", source=[State.SUPERIOR_REVIEW, State.BUREAU_REVIEW], target=State.APPROVED)
+    def record(self, *, now):
+        self.current_org = None
+        self.waiting_since = None
+        self.decided_at = now

@@ -186,3 +186,12 @@ class Notification(models.Model):
         verbose_name_plural = "消息"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "read_at"])]
+
+
+class FilingStep(AbstractReviewStep):
+    filing = models.ForeignKey("hours.TrainingFiling", on_delete=models.PROTECT, related_name="steps")
+
+    class Meta(AbstractReviewStep.Meta):
+        verbose_name = "备案审核记录"
+        verbose_name_plural = "备案审核记录"
+        indexes = [models.Index(fields=["filing", "created_at"])]

@@ -1,4 +1,4 @@
-"""Every state change of a declaration goes through this module. Each service has one shape:
+"""Every state change of a declaration or a unit training filing goes through this module. Each service has one shape:
 in one transaction, re-read the row with a lock, check who may act, transition, save, record
 the step. The state field is protected, and ConcurrentTransitionMixin makes a stale save fail,
 so two clerks (or a double click) produce exactly one winner."""
@@ -277,4 +277,93 @@ def declaration_reject(*, declaration, user, reason, details=None, ip=None, expe
             f"学时核认申报{locked.business_no}审核不通过",
             f"您的{locked.years_label}年度学时核认申报经{holder}审核不通过，原因：{reason}。请修改后重新提交。",
         )
+        return locked
+
+
+# --- unit training filings (继续教育培训备案): the same machinery, one level of review ------------------
+
+
+def filing_destination(filing):
+    """专业科目 go to the supervising department (the nearest department above the unit, else its
+    superior unit); 公需科目, and units with nothing above them, go to the HR bureau."""
+    unit = filing.organisation
+    if filing.course_type == "professional":
+        above = [o for o in Organisation.objects.get_ancestors(unit) if o.kind != OrganisationKind.BUREAU]
+        departments = [o for o in above if o.kind == OrganisationKind.DEPARTMENT]
+        if departments or above:
+            return State.SUPERIOR_REVIEW, (departments or above)[-1]
+    return State.BUREAU_REVIEW, unit.bureau
+
+
+def _filing_admin(locked, user):
+    if any(org.pk == locked.organisation_id for org in organisations_for(user, Role.UNIT_ADMIN)):
+        return Role.UNIT_ADMIN
+    return None
+
+
+def _tell_filer(locked, title, body):
+    Notification.objects.create(user=locked.created_by, title=title, body=body)
+
+
+def filing_submit(*, filing, user, ip=None):
+    with transaction.atomic():
+        locked = _lock(filing)
+        role = _filing_admin(locked, user)
+        if role is None:
+            raise WorkflowError("只有举办单位的管理员可以提交备案。", "forbidden")
+        from_state = locked.state
+        target, holder = filing_destination(locked)
+        try:
+            locked.submit(target=target, org=holder, now=timezone.now())
+        except TransitionNotAllowed:
+            raise WorkflowError(f"该备案当前为“{locked.get_state_display()}”，不能提交。", "wrong_state")
+        return _save(locked, Actor(user, role, locked.organisation, ip), action=Action.SUBMIT, from_state=from_state, next_org=holder)
+
+
+def filing_withdraw(*, filing, user, ip=None):
+    with transaction.atomic():
+        locked = _lock(filing)
+        role = _filing_admin(locked, user)
+        if role is None:
+            raise WorkflowError("只有举办单位的管理员可以撤销备案。", "forbidden")
+        from_state = locked.state
+        try:
+            locked.withdraw()
+        except TransitionNotAllowed:
+            raise WorkflowError(f"该备案当前为“{locked.get_state_display()}”，不能撤销。", "wrong_state")
+        return _save(locked, Actor(user, role, locked.organisation, ip), action=Action.WITHDRAW, from_state=from_state)
+
+
+def _lock_filing_for_review(filing, user):
+    locked = _lock(filing)
+    role = _reviewer_at(locked.state, locked.current_org_id, user)
+    if role is None:
+        if locked.state not in REVIEWER_ROLE:
+            raise WorkflowError(f"该备案当前为“{locked.get_state_display()}”，不能审核。", "wrong_state")
+        raise WorkflowError("该备案不在您的审核范围内。", "forbidden")
+    return locked, role
+
+
+def filing_approve(*, filing, user, opinion="", ip=None):
+    """备案通过: the department or bureau holding it records it; its roster may then be uploaded."""
+    opinion = _check_opinion(opinion)
+    with transaction.atomic():
+        locked, role = _lock_filing_for_review(filing, user)
+        holder, from_state = locked.current_org, locked.state
+        locked.record(now=timezone.now())
+        _save(locked, Actor(user, role, holder, ip), action=Action.APPROVE, from_state=from_state, opinion=opinion)
+        _tell_filer(locked, f"培训备案“{locked.name}”已备案", f"{holder}已同意“{locked.name}”备案，培训结束后请上传参训人员名单。")
+        return locked
+
+
+def filing_reject(*, filing, user, reason, ip=None):
+    reason = _check_opinion(reason)
+    if not reason:
+        raise WorkflowError("审核不通过时必须填写原因。", "reason_required")
+    with transaction.atomic():
+        locked, role = _lock_filing_for_review(filing, user)
+        holder, from_state = locked.current_org, locked.state
+        locked.reject(reason=reason, now=timezone.now())
+        _save(locked, Actor(user, role, holder, ip), action=Action.REJECT, from_state=from_state, opinion=reason)
+        _tell_filer(locked, f"培训备案“{locked.name}”未通过", f"{holder}退回了“{locked.name}”的备案，原因：{reason}。请修改后重新提交。")
         return locked

@@ -1,0 +1,150 @@
+"""Unit training filings: the same review machinery as declarations, one level deep; rosters feed
+attendees' declarations."""
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from hours import filings, selectors, services
+from hours.models import TrainingRecord
+from review import workflow
+from review.models import FilingStep, State
+from tests.hours.fixtures_views import *  # noqa: F401,F403
+from tests.hours.fixtures_views import draft, pdf
+
+pytestmark = pytest.mark.django_db
+
+
+def filing_data(**overrides):
+    today = timezone.localdate()
+    data = {
+        "year": today.year, "name": "地质勘查新技术专题培训", "training_type": "class", "course_type": "professional",
+        "hours": Decimal("24"), "days": Decimal("3"), "planned_start": today - timedelta(days=3), "planned_end": today - timedelta(days=1),
+    }
+    data.update(overrides)
+    return data
+
+
+def new_filing(p, **overrides):
+    return filings.filing_create(user=p.chen, organisation=p.dzyjs, data=filing_data(**overrides), notice=pdf("通知.pdf"), schedule=pdf("课程表.pdf"))
+
+
+def roster(text, name="名单.csv"):
+    return SimpleUploadedFile(name, ("\ufeff" + text).encode("utf-8"))
+
+
+def test_professional_filing_goes_to_the_supervising_department_and_is_recorded(p, media):
+    f = workflow.filing_submit(filing=new_filing(p), user=p.chen)
+    assert (f.state, f.current_org) == (State.SUPERIOR_REVIEW, p.zrzy)  # the department, not the superior unit
+    f = workflow.filing_approve(filing=f, user=p.zrzy_admin, opinion="同意备案")
+    assert f.state == State.APPROVED
+    assert [(s.action, s.from_state, s.to_state) for s in FilingStep.objects.filter(filing=f)] == [
+        ("submit", "draft", "superior_review"), ("approve", "superior_review", "approved"),
+    ]
+
+
+def test_public_filing_goes_to_the_bureau(p, media):
+    f = workflow.filing_submit(filing=new_filing(p, course_type="public", name="公需科目专题培训"), user=p.chen)
+    assert (f.state, f.current_org) == (State.BUREAU_REVIEW, p.hn)
+    with pytest.raises(workflow.WorkflowError) as caught:
+        workflow.filing_approve(filing=f, user=p.cs_clerk)
+    assert caught.value.code == "forbidden"
+    assert workflow.filing_approve(filing=f, user=p.hn_clerk).state == State.APPROVED
+
+
+def test_reject_with_reason_then_edit_and_resubmit(p, media):
+    f = workflow.filing_submit(filing=new_filing(p), user=p.chen)
+    with pytest.raises(workflow.WorkflowError):
+        workflow.filing_reject(filing=f, user=p.zrzy_admin, reason=" ")
+    f = workflow.filing_reject(filing=f, user=p.zrzy_admin, reason="课程表不完整")
+    assert (f.state, f.rejection_reason) == (State.REJECTED, "课程表不完整")
+    f = filings.filing_update(filing=f, user=p.chen, data=filing_data(hours=Decimal("20")), schedule=pdf("新课程表.pdf"))
+    assert f.hours == Decimal("20")
+    assert workflow.filing_submit(filing=f, user=p.chen).state == State.SUPERIOR_REVIEW
+
+
+def test_who_may_act(p, media):
+    with pytest.raises(PermissionDenied):
+        filings.filing_create(user=p.dzcl_admin, organisation=p.dzyjs, data=filing_data(), notice=pdf(), schedule=pdf())
+    f = new_filing(p)
+    with pytest.raises(workflow.WorkflowError):
+        workflow.filing_submit(filing=f, user=p.dzcl_admin)
+    f = workflow.filing_submit(filing=f, user=p.chen)
+    for outsider in (p.dzy_admin, p.hn_clerk, p.chen):
+        with pytest.raises(workflow.WorkflowError):
+            workflow.filing_approve(filing=f, user=outsider)
+    with pytest.raises(ValidationError):
+        filings.filing_update(filing=f, user=p.chen, data=filing_data())
+    with pytest.raises(workflow.WorkflowError):
+        workflow.filing_submit(filing=f, user=p.chen)
+    assert workflow.filing_withdraw(filing=f, user=p.chen).state == State.DRAFT
+    with pytest.raises(ValidationError):
+        filings.filing_delete(filing=f, user=p.chen)  # once submitted, its steps stay
+
+
+def test_bad_dates_and_disguised_files_are_refused(p, media):
+    with pytest.raises(ValidationError):
+        new_filing(p, planned_end=timezone.localdate() - timedelta(days=10))
+    with pytest.raises(ValidationError):
+        filings.filing_create(
+            user=p.chen, organisation=p.dzyjs, data=filing_data(), notice=SimpleUploadedFile("通知.pdf", b"MZ" + b"\0" * 100),
+            schedule=pdf(),
+        )
+
+
+def test_roster_rows_are_checked_by_line_and_good_rows_kept(p, media):
+    f = workflow.filing_approve(filing=workflow.filing_submit(filing=new_filing(p), user=p.chen), user=p.zrzy_admin)
+    text = (
+        "证件号码,姓名,学时\n"
+        f"{p.song.id_number},宋庆涛,24\n"
+        f"{p.zhao.id_number},赵金强,30\n"          # above the filed hours
+        "430121199901011234,查无此人,8\n"           # invalid check digit
+        f"{p.li.id_number},李雪梅,16\n"
+        f"{p.song.id_number},宋庆涛,24\n"          # duplicate of line 2
+        f"{p.wang.id_number},王某,8\n"             # name does not match
+    )
+    report = filings.filing_roster_upload(filing=f, user=p.chen, upload=roster(text))
+    assert report.created == 2
+    assert [line for line, _ in report.errors] == [3, 4, 6, 7]
+    assert "不超过备案学时24.0" in dict(report.errors)[3]
+    assert "与第2行重复" in dict(report.errors)[6]
+    again = filings.filing_roster_upload(filing=f, user=p.chen, upload=roster(f"证件号码,姓名,学时\n{p.song.id_number},宋庆涛,24\n"))
+    assert again.created == 0 and "已在名单中" in again.errors[0][1]
+
+
+def test_roster_only_after_approval_and_the_training(p, media):
+    f = new_filing(p)
+    with pytest.raises(ValidationError):
+        filings.filing_roster_upload(filing=f, user=p.chen, upload=roster("证件号码,姓名,学时\n"))
+    later = timezone.localdate() + timedelta(days=5)
+    g = workflow.filing_approve(
+        filing=workflow.filing_submit(filing=new_filing(p, name="未来培训", planned_start=later, planned_end=later), user=p.chen),
+        user=p.zrzy_admin,
+    )
+    with pytest.raises(ValidationError) as caught:
+        filings.filing_roster_upload(filing=g, user=p.chen, upload=roster("证件号码,姓名,学时\n"))
+    assert "尚未举办" in caught.value.messages[0]
+
+
+def test_attendee_sees_only_own_records_and_claims_once(p, media):
+    f = workflow.filing_approve(filing=workflow.filing_submit(filing=new_filing(p), user=p.chen), user=p.zrzy_admin)
+    filings.filing_roster_upload(
+        filing=f, user=p.chen,
+        upload=roster(f"证件号码,姓名,学时\n{p.song.id_number},宋庆涛,24\n{p.li.id_number},李雪梅,16\n"),
+    )
+    d = draft(p.song, start_year=f.year, end_year=f.year)
+    record = services.year_record_add(declaration=d, user=p.song, year=f.year)
+    open_records = selectors.declaration_workspace(d)["years"][0]["training_records"]
+    assert [(r.name, r.hours, r.filing_id) for r in open_records] == [("宋庆涛", Decimal("24.0"), f.pk)]
+    (item,) = services.training_records_claim(year_record=record, user=p.song, record_ids=[open_records[0].pk])
+    assert (item.source, item.professional_hours) == ("unit_filing", Decimal("24.0"))
+    assert selectors.declaration_workspace(d)["years"][0]["items"][0]["missing"] == []  # no further evidence
+    theirs = TrainingRecord.objects.get(id_number=p.li.id_number)
+    with pytest.raises(ValidationError):
+        services.training_records_claim(year_record=record, user=p.song, record_ids=[theirs.pk])
+    with pytest.raises(ValidationError):
+        services.training_records_claim(year_record=record, user=p.song, record_ids=[open_records[0].pk])
