@@ -1,10 +1,13 @@
+from decimal import Decimal
+
 from django import forms
+from django.utils import timezone
 
 from accounts.models import ETHNIC_GROUPS, Education, Gender
 from accounts.validators import normalize_phone, validate_phone
 
 from . import rules
-from .models import EvidenceCategory
+from .models import COURSE_TYPES, EvidenceCategory, TrainingType
 from .services import allowed_years
 from .uploads import ALLOWED_HINT
 
@@ -207,3 +210,57 @@ class TrainingImportForm(forms.Form):
         if cleaned.get("source") == "platform":
             cleaned["source_org"] = None
         return cleaned
+
+
+class FilingForm(forms.Form):
+    year = forms.TypedChoiceField(label="年度", coerce=int)
+    name = forms.CharField(label="培训名称", max_length=200)
+    training_type = forms.ChoiceField(label="培训类型", choices=[("", "请选择")] + TrainingType.choices)
+    course_type = forms.ChoiceField(
+        label="课程类型", choices=[("", "请选择")] + COURSE_TYPES, help_text="专业科目报主管部门备案，公需科目报人社部门备案"
+    )
+    hours = forms.DecimalField(label="培训学时", min_value=Decimal("0.5"), max_value=Decimal("500"), decimal_places=1)
+    days = forms.DecimalField(label="培训天数", min_value=Decimal("0.5"), max_value=Decimal("366"), decimal_places=1)
+    planned_start = forms.DateField(label="预计培训开始时间", widget=forms.DateInput(attrs={"type": "date"}))
+    planned_end = forms.DateField(label="预计培训结束时间", widget=forms.DateInput(attrs={"type": "date"}))
+    notice = forms.FileField(label="培训通知", help_text=ALLOWED_HINT)
+    schedule = forms.FileField(label="培训课程表", help_text=ALLOWED_HINT)
+
+    def __init__(self, *args, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        this_year = timezone.localdate().year
+        self.fields["year"].choices = [("", "请选择年度")] + [(y, f"{y}年") for y in range(this_year + 1, this_year - 3, -1)]
+        if editing:
+            for name in ("notice", "schedule"):
+                self.fields[name].required = False
+                self.fields[name].help_text = "不更换请留空。" + ALLOWED_HINT
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
+        if start and end and end < start:
+            self.add_error("planned_end", "预计培训结束时间不能早于开始时间。")
+        if start and cleaned.get("year") and start.year != cleaned["year"]:
+            self.add_error("planned_start", "预计培训开始时间应在备案年度内。")
+        return cleaned
+
+
+class RosterForm(forms.Form):
+    file = forms.FileField(label="参训人员名单", help_text="Excel（.xlsx）或CSV文件，第1行为表头：证件号码、姓名、学时")
+
+
+class FilingDecisionForm(forms.Form):
+    decision = forms.ChoiceField(label="审核结果", choices=[("approve", "同意备案"), ("reject", "审核不通过")], widget=forms.RadioSelect)
+    opinion = forms.CharField(label="审核意见", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "reject" and not (cleaned.get("opinion") or "").strip():
+            self.add_error("opinion", "审核不通过时必须填写原因。")
+        return cleaned
+
+
+class FilingQueueFilterForm(forms.Form):
+    year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
+    name = forms.CharField(label="培训名称/单位", required=False, max_length=100)
+    status = forms.ChoiceField(label="审核状态", required=False, choices=[("pending", "待审核"), ("done", "已审核")])

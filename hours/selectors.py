@@ -72,7 +72,7 @@ def declaration_workspace(declaration):
     evidence = list(declaration.evidence.all())
     records = list(
         declaration.year_records.prefetch_related(
-            Prefetch("items", queryset=Item.objects.select_related("training_record").order_by("created_at", "id"))
+            Prefetch("items", queryset=Item.objects.select_related("training_record__filing").order_by("created_at", "id"))
         )
     )
     by_item = {}
@@ -189,3 +189,70 @@ def proxy_declarations(*, user, status="all"):
     if states:
         qs = qs.filter(state__in=states)
     return qs.order_by("-created_at", "-id")
+
+
+def visible_filings_q(user):
+    """Training filings a user may open: their units' own, and for reviewers those of the units in
+    their subtree or bureau jurisdiction once submitted."""
+    q = Q(pk__in=[])
+    for role, org in grants(user):
+        if role == Role.UNIT_ADMIN:
+            q |= Q(organisation=org)
+        elif role == Role.DEPT_ADMIN:
+            q |= Q(organisation__path__startswith=org.path, submitted_at__isnull=False)
+        elif role == Role.BUREAU_CLERK:
+            q |= Q(organisation__bureau__path__startswith=org.path, submitted_at__isnull=False)
+    return q
+
+
+def filing_get_for_user(*, user, pk):
+    from .models import TrainingFiling
+
+    filing = (
+        TrainingFiling.objects.filter(visible_filings_q(user), pk=pk)
+        .select_related("organisation", "current_org", "created_by")
+        .first()
+    )
+    if filing is None:
+        raise Http404("备案不存在")
+    return filing
+
+
+def unit_filings(*, user, status="all"):
+    from .models import TrainingFiling
+
+    label, states = STATUS_FILTERS.get(status, STATUS_FILTERS["all"])
+    units = [org for role, org in grants(user) if role == Role.UNIT_ADMIN]
+    qs = TrainingFiling.objects.filter(organisation__in=units).select_related("organisation", "current_org")
+    if states:
+        qs = qs.filter(state__in=states)
+    return qs.order_by("-created_at", "-id")
+
+
+def filing_queue(*, user, filters):
+    """备案 waiting at one of the reviewer's organisations (department or bureau)."""
+    from .models import TrainingFiling
+
+    orgs = [org for role, org in grants(user) if role in (Role.DEPT_ADMIN, Role.BUREAU_CLERK)]
+    qs = TrainingFiling.objects.select_related("organisation", "current_org").order_by("waiting_since", "id")
+    if filters.get("status") == "done":
+        qs = qs.filter(steps__organisation__in=orgs, steps__action__in=["approve", "reject"]).distinct()
+    else:
+        qs = qs.filter(state__in=PENDING_STATES, current_org__in=orgs)
+    if filters.get("year"):
+        qs = qs.filter(year=filters["year"])
+    if filters.get("name"):
+        qs = qs.filter(Q(name__icontains=filters["name"]) | Q(organisation__name__icontains=filters["name"]))
+    return qs
+
+
+def approved_filings_for(declaration):
+    """单位继续教育备案 on the case page: the unit's approved filings in the declaration's years."""
+    from .models import TrainingFiling
+
+    return list(
+        TrainingFiling.objects.filter(
+            organisation=declaration.organisation, state=State.APPROVED,
+            year__gte=declaration.start_year, year__lte=declaration.end_year,
+        ).order_by("year", "planned_start", "id")
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import filing_views, views
 
 app_name = "hours"
 
@@ -23,6 +23,17 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.declaration_withdraw, name="declaration_withdraw"),
     path("<int:pk>/delete/", views.declaration_delete, name="declaration_delete"),
     path("evidence/<int:evidence_pk>/", views.evidence_file, name="evidence_file"),
+    path("filings/", filing_views.filing_list, name="filing_list"),
+    path("filings/new/", filing_views.filing_new, name="filing_new"),
+    path("filings/review/", filing_views.filing_queue, name="filing_queue"),
+    path("filings/<int:pk>/", filing_views.filing_detail, name="filing_detail"),
+    path("filings/<int:pk>/edit/", filing_views.filing_edit, name="filing_edit"),
+    path("filings/<int:pk>/submit/", filing_views.filing_submit, name="filing_submit"),
+    path("filings/<int:pk>/withdraw/", filing_views.filing_withdraw, name="filing_withdraw"),
+    path("filings/<int:pk>/delete/", filing_views.filing_delete, name="filing_delete"),
+    path("filings/<int:pk>/roster/", filing_views.filing_roster, name="filing_roster"),
+    path("filings/<int:pk>/notice/", filing_views.filing_file, {"which": "notice"}, name="filing_notice"),
+    path("filings/<int:pk>/schedule/", filing_views.filing_file, {"which": "schedule"}, name="filing_schedule"),
     path("proxy/", views.proxy_list, name="proxy_list"),
     path("proxy/<int:person_pk>/new/", views.proxy_new, name="proxy_new"),
     path("training-records/import/", views.training_import, name="training_import"),

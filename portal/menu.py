@@ -38,6 +38,12 @@ MENU = [
                             Entry("单位代为申报", "hours:proxy_list", frozenset({Role.UNIT_ADMIN, Role.DEPT_ADMIN})),
                             Entry("学时核认申报单位审核", "review:unit_queue", frozenset({Role.UNIT_ADMIN})),
                             Entry("学时核认上级单位审核", "review:superior_queue", frozenset({Role.DEPT_ADMIN})),
+                            Entry("专业技术人员继续教育培训备案", "hours:filing_list", frozenset({Role.UNIT_ADMIN})),
+                            Entry(
+                                "专业技术人员继续教育培训备案主管单位审核",
+                                "hours:filing_queue",
+                                frozenset({Role.DEPT_ADMIN, Role.BUREAU_CLERK}),
+                            ),
                         ],
                     ),
                 ],
@@ -84,4 +90,31 @@ def menu_for(user, current_path=""):
     held = set(roles_of(user))
     if is_sysadmin(user):
         held.add(Role.SYSADMIN)
-    return [s for s in (_visible(section, held, current_path) for section in MENU) if s]
+    sections = [s for s in (_visible(section, held, current_path) for section in MENU) if s]
+    _keep_longest_match(sections)
+    return sections
+
+
+def _entries(nodes):
+    for node in nodes:
+        if "children" in node:
+            yield from _entries(node["children"])
+        else:
+            yield node
+
+
+def _keep_longest_match(sections):
+    """/hours/filings/ lies under /hours/ too: only the most specific matching entry is current."""
+    matching = [e for e in _entries(sections) if e["active"]]
+    if len(matching) > 1:
+        best = max(matching, key=lambda e: len(e["url"]))
+        for entry in matching:
+            entry["active"] = entry is best
+
+    def refresh(node):
+        if "children" in node:
+            node["active"] = any([refresh(child) for child in node["children"]])
+        return node["active"]
+
+    for section in sections:
+        refresh(section)

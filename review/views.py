@@ -135,6 +135,7 @@ def case(request, pk):
         "declaration": declaration,
         **workspace,
         "checks": selectors.automatic_checks(declaration, workspace),
+        "filings": hours_selectors.approved_filings_for(declaration),
         "form": form,
         "steps": declaration.steps.select_related("actor", "organisation", "next_org"),
         "overdue": selectors.is_overdue(declaration),

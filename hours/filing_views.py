@@ -1,0 +1,183 @@
+"""专业技术人员继续教育培训备案 (unit administrators) and its review (主管部门 and 人社部门)."""
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from accounts.roles import organisations_for
+from portal.access import role_required
+from review import workflow
+
+from . import filings, selectors
+from .forms import FilingDecisionForm, FilingForm, FilingQueueFilterForm, RosterForm
+from .views import PAGE_SIZE, _errors
+
+
+@role_required(Role.UNIT_ADMIN)
+def filing_list(request):
+    status = request.GET.get("status", "all")
+    if status not in selectors.STATUS_FILTERS:
+        status = "all"
+    page = Paginator(selectors.unit_filings(user=request.user, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "hours/filing_list.html",
+        {"page": page, "status": status, "filters": [(k, v[0]) for k, v in selectors.STATUS_FILTERS.items()]},
+    )
+
+
+def _unit_of(user):
+    units = [org for org in organisations_for(user, Role.UNIT_ADMIN) if org.kind != "bureau"]
+    if not units:
+        raise PermissionDenied
+    return units[0]
+
+
+@role_required(Role.UNIT_ADMIN)
+def filing_new(request):
+    unit = _unit_of(request.user)
+    form = FilingForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            filing = filings.filing_create(
+                user=request.user, organisation=unit, data=data, notice=data["notice"], schedule=data["schedule"]
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, f"已暂存培训备案“{filing.name}”，核对无误后请提交。")
+            return redirect("hours:filing_detail", pk=filing.pk)
+    return render(request, "hours/filing_form.html", {"form": form, "unit": unit, "filing": None}, status=400 if form.errors else 200)
+
+
+@role_required(Role.UNIT_ADMIN)
+def filing_edit(request, pk):
+    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    initial = {f: getattr(filing, f) for f in filings.FIELDS}
+    form = FilingForm(request.POST or None, request.FILES or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            filings.filing_update(filing=filing, user=request.user, data=data, notice=data.get("notice"), schedule=data.get("schedule"))
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, "培训备案已保存。")
+            return redirect("hours:filing_detail", pk=filing.pk)
+    return render(
+        request, "hours/filing_form.html", {"form": form, "unit": filing.organisation, "filing": filing},
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
+def filing_detail(request, pk):
+    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    role = workflow.REVIEWER_ROLE.get(filing.state)
+    decides = bool(role and filing.current_org and filing.current_org in organisations_for(request.user, role))
+    form = FilingDecisionForm(request.POST or None) if decides else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied("该备案不在您的审核环节。")
+        if form.is_valid():
+            try:
+                if form.cleaned_data["decision"] == "approve":
+                    workflow.filing_approve(filing=filing, user=request.user, opinion=form.cleaned_data["opinion"], ip=request.META.get("REMOTE_ADDR"))
+                    messages.success(request, f"“{filing.name}”已同意备案。")
+                else:
+                    workflow.filing_reject(filing=filing, user=request.user, reason=form.cleaned_data["opinion"], ip=request.META.get("REMOTE_ADDR"))
+                    messages.success(request, f"“{filing.name}”审核不通过，已退回举办单位。")
+            except workflow.WorkflowError as exc:
+                messages.error(request, exc.message)
+            return redirect("hours:filing_queue")
+    is_owner = filing.organisation in organisations_for(request.user, Role.UNIT_ADMIN)
+    records = filing.records.order_by("id")
+    return render(
+        request,
+        "hours/filing_detail.html",
+        {
+            "filing": filing,
+            "form": form,
+            "is_owner": is_owner,
+            "roster_form": RosterForm(),
+            "records": Paginator(records, 20).get_page(request.GET.get("page")),
+            "steps": filing.steps.select_related("actor", "organisation", "next_org"),
+        },
+        status=400 if (form is not None and form.errors) else 200,
+    )
+
+
+def _act(request, pk, action, success):
+    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    try:
+        action(filing)
+    except (workflow.WorkflowError, ValidationError, PermissionDenied) as exc:
+        messages.error(request, getattr(exc, "message", None) or _errors(exc))
+    else:
+        messages.success(request, success.format(name=filing.name))
+    return filing
+
+
+@require_POST
+@role_required(Role.UNIT_ADMIN)
+def filing_submit(request, pk):
+    _act(request, pk, lambda f: workflow.filing_submit(filing=f, user=request.user, ip=request.META.get("REMOTE_ADDR")), "“{name}”已提交备案。")
+    return redirect("hours:filing_list")
+
+
+@require_POST
+@role_required(Role.UNIT_ADMIN)
+def filing_withdraw(request, pk):
+    _act(request, pk, lambda f: workflow.filing_withdraw(filing=f, user=request.user, ip=request.META.get("REMOTE_ADDR")), "“{name}”已撤销，可修改后重新提交。")
+    return redirect("hours:filing_list")
+
+
+@require_POST
+@role_required(Role.UNIT_ADMIN)
+def filing_delete(request, pk):
+    _act(request, pk, lambda f: filings.filing_delete(filing=f, user=request.user), "“{name}”已删除。")
+    return redirect("hours:filing_list")
+
+
+@require_POST
+@role_required(Role.UNIT_ADMIN)
+def filing_roster(request, pk):
+    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    form = RosterForm(request.POST, request.FILES)
+    report = None
+    if form.is_valid():
+        try:
+            report = filings.filing_roster_upload(filing=filing, user=request.user, upload=form.cleaned_data["file"])
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error("file", _errors(exc))
+    return render(
+        request,
+        "hours/filing_detail.html",
+        {
+            "filing": filing, "form": None, "is_owner": True, "roster_form": form, "report": report,
+            "records": Paginator(filing.records.order_by("id"), 20).get_page(1),
+            "steps": filing.steps.select_related("actor", "organisation", "next_org"),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
+def filing_file(request, pk, which):
+    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    field = {"notice": filing.notice, "schedule": filing.schedule}[which]
+    response = FileResponse(field.open("rb"), as_attachment=request.GET.get("preview") != "1", filename=f"{filing.name}-{'培训通知' if which == 'notice' else '培训课程表'}{field.name[field.name.rfind('.'):]}")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@role_required(Role.DEPT_ADMIN, Role.BUREAU_CLERK)
+def filing_queue(request):
+    form = FilingQueueFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(selectors.filing_queue(user=request.user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "hours/filing_queue.html", {"form": form, "page": page})
