@@ -61,7 +61,7 @@ def assert_constant(client, world, kind, url, count):
 
 @pytest.mark.parametrize(
     "kind, count",
-    [("applicant", 7), ("unit_admin", 10), ("dept_admin", 9), ("bureau_clerk", 8), ("sysadmin", 3)],
+    [("applicant", 7), ("unit_admin", 9), ("dept_admin", 8), ("bureau_clerk", 7), ("sysadmin", 3)],
 )
 def test_home_page(client, world, kind, count):
     assert_constant(client, world, kind, reverse("portal:home"), count)

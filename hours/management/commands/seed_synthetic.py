@@ -296,9 +296,12 @@ class Writer:
         return [row[pk.attname] for row in rows] if ids else []
 
     def analyze(self, *models):
-        """Refresh the planner's statistics, so that benchmarks run right after see the new sizes."""
+        """VACUUM ANALYZE what was written, as autovacuum would soon: fresh statistics for the planner,
+        and a visibility map so the queues' COUNTs are index-only scans (without it, 40 ms instead of
+        3 ms on a million declarations). VACUUM cannot run inside a transaction."""
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models))
+            cursor.execute(("VACUUM ANALYZE " if connection.get_autocommit() else "ANALYZE ") + tables)
 
 
 class UnitInfo:
