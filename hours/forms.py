@@ -199,9 +199,14 @@ class TrainingImportForm(forms.Form):
     source_org = forms.ModelChoiceField(label="继续教育基地", queryset=None, required=False, empty_label="（来源为继续教育基地时选择）")
     file = forms.FileField(label="导入文件", help_text="Excel（.xlsx）或CSV文件，第1行为表头：证件号码、姓名、年度、培训名称、科目、学时、证书编号")
 
-    def __init__(self, *args, bases, **kwargs):
+    def __init__(self, *args, bases, base_only=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["source_org"].queryset = bases
+        if base_only:
+            # A training base uploads its own courses' rosters only.
+            self.fields["source"].choices = [("training_base", "继续教育基地")]
+            self.fields["source_org"].empty_label = None
+            self.fields["source_org"].required = True
 
     def clean(self):
         cleaned = super().clean()

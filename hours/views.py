@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation, OrganisationKind, Role
-from accounts.roles import organisations_for
+from accounts.roles import has_role, organisations_for
 from portal.access import role_required
 from review import periods, workflow
 
@@ -439,10 +439,21 @@ def declaration_delete(request, pk):
 
 
 
-@role_required(Role.BUREAU_CLERK)
+def _import_scope(user):
+    """Clerks import for the platform or any training base; a training base's own administrator
+    only the rosters of that base's courses."""
+    if has_role(user, Role.BUREAU_CLERK):
+        return Organisation.objects.filter(kind=OrganisationKind.TRAINING_BASE).order_by("name"), False
+    own = [org.pk for org in organisations_for(user, Role.UNIT_ADMIN) if org.kind == OrganisationKind.TRAINING_BASE]
+    if not own:
+        raise PermissionDenied("只有人社部门经办人或继续教育基地管理员可以导入培训记录。")
+    return Organisation.objects.filter(pk__in=own), True
+
+
+@role_required(Role.BUREAU_CLERK, Role.UNIT_ADMIN)
 def training_import(request):
-    bases = Organisation.objects.filter(kind=OrganisationKind.TRAINING_BASE).order_by("name")
-    form = TrainingImportForm(request.POST or None, request.FILES or None, bases=bases)
+    bases, base_only = _import_scope(request.user)
+    form = TrainingImportForm(request.POST or None, request.FILES or None, bases=bases, base_only=base_only)
     report = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -455,8 +466,9 @@ def training_import(request):
     return render(request, "hours/training_import.html", {"form": form, "report": report}, status=400 if form.errors else 200)
 
 
-@role_required(Role.BUREAU_CLERK)
+@role_required(Role.BUREAU_CLERK, Role.UNIT_ADMIN)
 def training_import_template(request):
+    _import_scope(request.user)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote("培训记录导入模板.csv")
     response.write("\ufeff" + ",".join(imports.COLUMNS) + "\r\n")

@@ -3,8 +3,8 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from accounts.models import Role
-from accounts.roles import is_sysadmin, roles_of
+from accounts.models import OrganisationKind, Role
+from accounts.roles import is_sysadmin, organisations_for, roles_of
 
 # Entries with roles=None are for every signed-in person.
 ANY_SIGNED_IN = None
@@ -15,12 +15,17 @@ class Entry:
     label: str
     url_name: str
     roles: frozenset | None
+    when: object = None  # a further check on the user, for entries narrower than a role
 
 
 @dataclass(frozen=True)
 class Section:
     label: str
     children: list = field(default_factory=list)
+
+
+def administers_training_base(user):
+    return any(org.kind == OrganisationKind.TRAINING_BASE for org in organisations_for(user, Role.UNIT_ADMIN))
 
 
 MENU = [
@@ -39,6 +44,9 @@ MENU = [
                             Entry("学时核认申报单位审核", "review:unit_queue", frozenset({Role.UNIT_ADMIN})),
                             Entry("学时核认上级单位审核", "review:superior_queue", frozenset({Role.DEPT_ADMIN})),
                             Entry("专业技术人员继续教育培训备案", "hours:filing_list", frozenset({Role.UNIT_ADMIN})),
+                            Entry(
+                                "基地培训记录上传", "hours:training_import", frozenset({Role.UNIT_ADMIN}), when=administers_training_base
+                            ),
                             Entry(
                                 "专业技术人员继续教育培训备案主管单位审核",
                                 "hours:filing_queue",
@@ -71,13 +79,15 @@ MENU = [
 ]
 
 
-def _visible(node, held, current_path):
+def _visible(node, held, current_path, user):
     if isinstance(node, Entry):
         if node.roles is not None and not (node.roles & held):
             return None
+        if node.when is not None and not node.when(user):
+            return None
         url = reverse(node.url_name)
         return {"label": node.label, "url": url, "active": current_path.startswith(url)}
-    children = [c for c in (_visible(child, held, current_path) for child in node.children) if c]
+    children = [c for c in (_visible(child, held, current_path, user) for child in node.children) if c]
     if not children:
         return None
     return {"label": node.label, "children": children, "active": any(c["active"] for c in children)}
@@ -90,7 +100,7 @@ def menu_for(user, current_path=""):
     held = set(roles_of(user))
     if is_sysadmin(user):
         held.add(Role.SYSADMIN)
-    sections = [s for s in (_visible(section, held, current_path) for section in MENU) if s]
+    sections = [s for s in (_visible(section, held, current_path, user) for section in MENU) if s]
     _keep_longest_match(sections)
     return sections
 

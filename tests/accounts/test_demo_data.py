@@ -15,7 +15,7 @@ def test_demo_counts(demo, demo_data):
     assert Organisation.objects.filter(kind=OrganisationKind.TRAINING_BASE).count() == 1
     # 20 professionals who registered with their ID number, 15 staff accounts with a username
     assert User.objects.filter(id_number__isnull=False).count() == 20
-    assert User.objects.filter(id_number__isnull=True).count() == 15
+    assert User.objects.filter(id_number__isnull=True).count() == 16
     assert RoleGrant.objects.filter(role=Role.APPLICANT).count() == 20
     assert Membership.objects.filter(status=MembershipStatus.ACTIVE).count() == 18
     assert set(

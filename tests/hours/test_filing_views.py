@@ -92,3 +92,26 @@ def test_case_page_shows_the_units_filings_and_where_hours_came_from(client, p, 
     client.force_login(p.chen)
     page = client.get(reverse("review:case", args=[d.pk])).content.decode()
     assert "单位继续教育备案" in page and filing.name in page
+
+
+def test_a_training_base_uploads_its_own_rosters_only(client, p, media, demo):
+    base_admin = demo.user("hndx_base_admin")
+    client.force_login(base_admin)
+    page = client.get(reverse("hours:training_import")).content.decode()
+    assert "湖南大学继续教育学院" in page and 'value="platform"' not in page
+    assert "基地培训记录上传" in client.get(reverse("portal:home")).content.decode()
+    csv = "\ufeff证件号码,姓名,年度,培训名称,科目,学时\n" f"{p.song.id_number},宋庆涛,2023,基地研修班,专业科目,40\n"
+    base = demo.org("湖南大学继续教育学院（省级专业技术人员继续教育基地）")
+    response = client.post(
+        reverse("hours:training_import"),
+        {"source": "training_base", "source_org": base.pk, "file": SimpleUploadedFile("基地.csv", csv.encode())},
+    )
+    assert "成功导入" in response.content.decode()
+    forged = client.post(
+        reverse("hours:training_import"),
+        {"source": "platform", "file": SimpleUploadedFile("平台.csv", csv.encode())},
+    )
+    assert forged.status_code == 400
+    client.force_login(p.chen)  # an ordinary unit's administrator has no such page
+    assert client.get(reverse("hours:training_import")).status_code == 403
+    assert "基地培训记录上传" not in client.get(reverse("portal:home")).content.decode()
