@@ -115,3 +115,19 @@ def test_a_training_base_uploads_its_own_rosters_only(client, p, media, demo):
     client.force_login(p.chen)  # an ordinary unit's administrator has no such page
     assert client.get(reverse("hours:training_import")).status_code == 403
     assert "基地培训记录上传" not in client.get(reverse("portal:home")).content.decode()
+
+
+def test_filing_pages_query_counts_do_not_grow(client, p, media):
+    from tests.hours.fixtures_views import assert_same_queries
+
+    for index in range(2):
+        workflow.filing_submit(filing=new_filing(p, name=f"培训{index}"), user=p.chen)
+
+    def grow():
+        for index in range(2, 14):
+            workflow.filing_submit(filing=new_filing(p, name=f"培训{index}"), user=p.chen)
+
+    page = assert_same_queries(client, p.chen, reverse("hours:filing_list"), grow)
+    assert "培训13" in page.content.decode()
+    page = assert_same_queries(client, p.zrzy_admin, reverse("hours:filing_queue"), lambda: workflow.filing_submit(filing=new_filing(p, name="又一个"), user=p.chen))
+    assert "共15条" in page.content.decode()
