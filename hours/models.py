@@ -75,6 +75,10 @@ class Declaration(Reviewable):
     total_public = models.DecimalField("公需科目学时", **HOURS)
     total_professional = models.DecimalField("专业科目学时", **HOURS)
     pledged_at = models.DateTimeField("承诺时间", null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="受理人", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="人社部门接手办理该申报的经办人",
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

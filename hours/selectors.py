@@ -43,7 +43,7 @@ def declaration_get_for_user(*, user, pk):
     """The declaration if the user may see it, else 404 (whether it exists is not revealed)."""
     declaration = (
         Declaration.objects.filter(visible_declarations_q(user), pk=pk)
-        .select_related("organisation", "organisation__bureau", "rule_set", "current_org", "applicant", "declared_by")
+        .select_related("organisation", "organisation__bureau", "rule_set", "current_org", "applicant", "declared_by", "accepted_by")
         .first()
     )
     if declaration is None:

@@ -28,6 +28,7 @@ class TodoFilterForm(forms.Form):
     received_to = forms.DateField(label="受理时间（结束日期）", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     supervision = forms.ChoiceField(label="督办状态", required=False, choices=[("", "全部"), ("normal", "正常"), ("overdue", "督办")])
     channel = forms.ChoiceField(label="受理渠道", required=False, choices=[("", "全部"), ("self", "个人网上申报"), ("proxy", "单位代为申报")])
+    handler = forms.CharField(label="受理人", required=False, max_length=50, help_text="姓名；填“未受理”查看尚无人受理的")
 
     def clean_id_number(self):
         return normalize_id_number(self.cleaned_data["id_number"])

@@ -22,7 +22,7 @@ QUEUE_STATES = [
 
 
 def _base():
-    return Declaration.objects.select_related("organisation", "current_org").order_by("waiting_since", "id")
+    return Declaration.objects.select_related("organisation", "current_org", "accepted_by").order_by("waiting_since", "id")
 
 
 def _apply_common(qs, filters):
@@ -76,6 +76,11 @@ def bureau_todo(*, user, filters):
         qs = qs.filter(waiting_since__lt=cutoff)
     elif filters.get("supervision") == "normal":
         qs = qs.filter(waiting_since__gte=cutoff)
+    handler = (filters.get("handler") or "").strip()
+    if handler == "未受理":
+        qs = qs.filter(accepted_by__isnull=True)
+    elif handler:
+        qs = qs.filter(accepted_by__name__icontains=handler)
     if filters.get("channel") == "self":
         qs = qs.filter(declared_by__isnull=True)
     elif filters.get("channel") == "proxy":

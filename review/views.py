@@ -213,3 +213,16 @@ def filing_periods(request):
         },
         status=400 if form.errors else 200,
     )
+
+
+@require_POST
+@role_required(Role.BUREAU_CLERK)
+def case_accept(request, pk):
+    declaration = hours_selectors.declaration_get_for_user(user=request.user, pk=pk)
+    try:
+        workflow.declaration_accept(declaration=declaration, user=request.user)
+    except workflow.WorkflowError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已受理申报 {declaration.business_no}。")
+    return redirect("review:case", pk=pk)

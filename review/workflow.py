@@ -232,6 +232,20 @@ def _lock_for_review(declaration, user, expected_state):
     return locked, role
 
 
+def declaration_accept(*, declaration, user):
+    """受理: a bureau clerk takes the case on, so the to-do list shows who handles it. Not a state
+    change (no step); any clerk of the bureau may still decide it."""
+    with transaction.atomic():
+        locked = _lock(declaration)
+        if locked.state != State.BUREAU_REVIEW or _reviewer(locked, user) != Role.BUREAU_CLERK:
+            raise WorkflowError("只有该申报所在人社部门的经办人可以受理。", "forbidden")
+        if locked.accepted_by_id and locked.accepted_by_id != user.pk:
+            raise WorkflowError(f"该申报已由{locked.accepted_by.name}受理。", "taken")
+        type(locked).objects.filter(pk=locked.pk).update(accepted_by=user)
+        locked.accepted_by = user
+        return locked
+
+
 def declaration_approve(*, declaration, user, next_org=None, opinion="", details=None, ip=None, expected_state=None):
     """审核通过: a unit or superior passes it to the level it chooses; the bureau's approval is final."""
     opinion = _check_opinion(opinion)
