@@ -283,6 +283,8 @@ class TrainingFiling(Reviewable):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
+    noun = "备案"
+
     class Meta:
         verbose_name = "继续教育培训备案"
         verbose_name_plural = "继续教育培训备案"

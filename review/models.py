@@ -44,6 +44,8 @@ class Reviewable(ConcurrentTransitionMixin, models.Model):
     decided_at = models.DateTimeField("办结时间", null=True, blank=True)
     rejection_reason = models.CharField("审核不通过意见", max_length=500, blank=True)
 
+    noun = "申报"  # what the messages call it
+
     class Meta:
         abstract = True
 

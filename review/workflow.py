@@ -115,7 +115,7 @@ def _notify(locked, title, body):
 
 
 def _not_allowed(locked, verb):
-    return WorkflowError(f"该申报当前为“{locked.get_state_display()}”，不能{verb}。", "wrong_state")
+    return WorkflowError(f"该{locked.noun}当前为“{locked.get_state_display()}”，不能{verb}。", "wrong_state")
 
 
 def _submitter(locked, user):
@@ -330,7 +330,7 @@ def filing_submit(*, filing, user, ip=None):
         try:
             locked.submit(target=target, org=holder, now=timezone.now())
         except TransitionNotAllowed:
-            raise WorkflowError(f"该备案当前为“{locked.get_state_display()}”，不能提交。", "wrong_state")
+            raise _not_allowed(locked, "提交")
         return _save(locked, Actor(user, role, locked.organisation, ip), action=Action.SUBMIT, from_state=from_state, next_org=holder)
 
 
@@ -344,7 +344,7 @@ def filing_withdraw(*, filing, user, ip=None):
         try:
             locked.withdraw()
         except TransitionNotAllowed:
-            raise WorkflowError(f"该备案当前为“{locked.get_state_display()}”，不能撤销。", "wrong_state")
+            raise _not_allowed(locked, "撤销")
         return _save(locked, Actor(user, role, locked.organisation, ip), action=Action.WITHDRAW, from_state=from_state)
 
 
@@ -353,7 +353,7 @@ def _lock_filing_for_review(filing, user):
     role = _reviewer_at(locked.state, locked.current_org_id, user)
     if role is None:
         if locked.state not in REVIEWER_ROLE:
-            raise WorkflowError(f"该备案当前为“{locked.get_state_display()}”，不能审核。", "wrong_state")
+            raise _not_allowed(locked, "审核")
         raise WorkflowError("该备案不在您的审核范围内。", "forbidden")
     return locked, role
 
