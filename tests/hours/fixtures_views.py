@@ -23,6 +23,7 @@ from hours.models import Declaration, EvidenceCategory
 from review import workflow
 from review.models import ReviewStep, State
 from tests.helpers import assert_database_query_count
+from tests.hours.files import make_samples
 
 __all__ = [
     "people", "PROFILE", "TRAINING", "media", "p", "png_bytes", "pdf_bytes", "png", "pdf", "draft", "year_with_training",
@@ -96,27 +97,9 @@ def png_bytes(seed=None):
 
 
 def pdf_bytes(seed=None):
-    """A minimal one-page PDF 1.4 with a correct cross-reference table."""
+    """A minimal one-page PDF; each call's differs, so no two uploads share a content hash."""
     seed = next(_seed) if seed is None else seed
-    text = b"BT /F1 12 Tf 20 50 Td (Certificate %d) Tj ET" % seed
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return make_samples.pdf(b"Certificate %d" % seed)
 
 
 def png(name="结业证书.png", data=None):

@@ -25,15 +25,15 @@ def png():
     return out.getvalue()
 
 
-def pdf():
-    """A one-page PDF 1.4 with a correct cross-reference table."""
-    text = b"BT /F1 12 Tf 20 50 Td (Certificate) Tj ET"
+def pdf(text=b"Certificate"):
+    """A one-page PDF 1.4 with a correct cross-reference table, showing `text`."""
+    content = b"BT /F1 12 Tf 20 50 Td (" + text + b") Tj ET"
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents 4 0 R"
         b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
