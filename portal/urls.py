@@ -7,7 +7,7 @@ admin.site.site_header = "学时核认 · 系统管理"
 admin.site.site_title = "学时核认 · 系统管理"
 admin.site.index_title = "后台管理"
 
-portal_patterns = ([path("", views.home, name="home")], "portal")
+portal_patterns = ([path("", views.home, name="home"), path("healthz", views.health, name="health")], "portal")
 
 urlpatterns = [
     path("", include(portal_patterns)),
