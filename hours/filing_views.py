@@ -13,7 +13,7 @@ from review import workflow
 
 from . import filings, selectors
 from .forms import FilingDecisionForm, FilingForm, FilingQueueFilterForm, RosterForm
-from .views import PAGE_SIZE, _errors
+from .views import PAGE_SIZE, _attempt, _errors
 
 
 @role_required(Role.UNIT_ADMIN)
@@ -94,31 +94,29 @@ def filing_detail(request, pk):
             except workflow.WorkflowError as exc:
                 messages.error(request, exc.message)
             return redirect("hours:filing_queue")
-    is_owner = filing.organisation in organisations_for(request.user, Role.UNIT_ADMIN)
-    records = filing.records.order_by("id")
+    return _render_detail(request, filing, form=form, status=400 if (form is not None and form.errors) else 200)
+
+
+def _render_detail(request, filing, *, form=None, roster_form=None, report=None, status=200):
     return render(
         request,
         "hours/filing_detail.html",
         {
             "filing": filing,
             "form": form,
-            "is_owner": is_owner,
-            "roster_form": RosterForm(),
-            "records": Paginator(records, 20).get_page(request.GET.get("page")),
+            "is_owner": filing.organisation in organisations_for(request.user, Role.UNIT_ADMIN),
+            "roster_form": roster_form or RosterForm(),
+            "report": report,
+            "records": Paginator(filing.records.order_by("id"), 20).get_page(request.GET.get("page")),
             "steps": filing.steps.select_related("actor", "organisation", "next_org"),
         },
-        status=400 if (form is not None and form.errors) else 200,
+        status=status,
     )
 
 
 def _act(request, pk, action, success):
     filing = selectors.filing_get_for_user(user=request.user, pk=pk)
-    try:
-        action(filing)
-    except (workflow.WorkflowError, ValidationError, PermissionDenied) as exc:
-        messages.error(request, getattr(exc, "message", None) or _errors(exc))
-    else:
-        messages.success(request, success.format(name=filing.name))
+    _attempt(request, lambda: action(filing), success.format(name=filing.name))
     return filing
 
 
@@ -154,16 +152,7 @@ def filing_roster(request, pk):
             report = filings.filing_roster_upload(filing=filing, user=request.user, upload=form.cleaned_data["file"])
         except (ValidationError, PermissionDenied) as exc:
             form.add_error("file", _errors(exc))
-    return render(
-        request,
-        "hours/filing_detail.html",
-        {
-            "filing": filing, "form": None, "is_owner": True, "roster_form": form, "report": report,
-            "records": Paginator(filing.records.order_by("id"), 20).get_page(1),
-            "steps": filing.steps.select_related("actor", "organisation", "next_org"),
-        },
-        status=400 if form.errors else 200,
-    )
+    return _render_detail(request, filing, roster_form=form, report=report, status=400 if form.errors else 200)
 
 
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)

@@ -39,9 +39,12 @@ def _errors(exc):
 
 
 def _attempt(request, action, success):
-    """Run a service call: its refusal becomes the error message, its success the given one."""
+    """Run a service or workflow call: its refusal becomes the error message, its success the given one."""
     try:
         action()
+    except workflow.WorkflowError as exc:
+        messages.error(request, exc.message)
+        return False
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _errors(exc))
         return False
@@ -419,12 +422,11 @@ def declaration_submit(request, pk):
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def declaration_withdraw(request, pk):
     declaration = _owned(request, pk)
-    try:
-        workflow.declaration_withdraw(declaration=declaration, user=request.user, ip=_client_ip(request))
-    except workflow.WorkflowError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"申报 {declaration.business_no} 已撤销，可修改后重新提交。")
+    _attempt(
+        request,
+        lambda: workflow.declaration_withdraw(declaration=declaration, user=request.user, ip=_client_ip(request)),
+        f"申报 {declaration.business_no} 已撤销，可修改后重新提交。",
+    )
     return redirect("hours:proxy_list" if declaration.declared_by_id else "hours:declaration_list")
 
 
