@@ -2,12 +2,12 @@
 from django.db.models import Prefetch, Q
 from django.http import Http404
 
-from accounts.models import OrganisationKind, Role
+from accounts.models import OrganisationKind, Role, User
 from accounts.roles import grants
 from review.models import PENDING_STATES, State
 
 from . import rules
-from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingRecord
+from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingFiling, TrainingRecord
 from .policies import policy_for
 
 STATUS_FILTERS = {
@@ -168,8 +168,6 @@ def submission_problems(declaration, *, years=None, general=None):
 def proxy_staff(*, user, query=""):
     """Staff a unit or department administrator may declare for: confirmed members of their units
     (for a department, of every unit below it)."""
-    from accounts.models import User
-
     q = Q(pk__in=[])
     for role, org in grants(user):
         if role == Role.UNIT_ADMIN:
@@ -206,8 +204,6 @@ def visible_filings_q(user):
 
 
 def filing_get_for_user(*, user, pk):
-    from .models import TrainingFiling
-
     filing = (
         TrainingFiling.objects.filter(visible_filings_q(user), pk=pk)
         .select_related("organisation", "current_org", "created_by")
@@ -219,8 +215,6 @@ def filing_get_for_user(*, user, pk):
 
 
 def unit_filings(*, user, status="all"):
-    from .models import TrainingFiling
-
     label, states = STATUS_FILTERS.get(status, STATUS_FILTERS["all"])
     units = [org for role, org in grants(user) if role == Role.UNIT_ADMIN]
     qs = TrainingFiling.objects.filter(organisation__in=units).select_related("organisation", "current_org")
@@ -231,8 +225,6 @@ def unit_filings(*, user, status="all"):
 
 def filing_queue(*, user, filters):
     """备案 waiting at one of the reviewer's organisations (department or bureau)."""
-    from .models import TrainingFiling
-
     orgs = [org for role, org in grants(user) if role in (Role.DEPT_ADMIN, Role.BUREAU_CLERK)]
     qs = TrainingFiling.objects.select_related("organisation", "current_org").order_by("waiting_since", "id")
     if filters.get("status") == "done":
@@ -248,8 +240,6 @@ def filing_queue(*, user, filters):
 
 def approved_filings_for(declaration):
     """单位继续教育备案 on the case page: the unit's approved filings in the declaration's years."""
-    from .models import TrainingFiling
-
     return list(
         TrainingFiling.objects.filter(
             organisation=declaration.organisation, state=State.APPROVED,
