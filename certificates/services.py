@@ -7,9 +7,12 @@ import logging
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+
+from portal import jobs
+from portal.models import JobKind
+from portal.storage import FileWrites
 
 from . import numbers, rendering, selectors, signing
 from .models import Certificate, CertificateEvent, CertificateStatus, EventAction
@@ -28,12 +31,8 @@ def _unused_number(year):
             return number
 
 
-def certificate_issue(*, user, start_year, end_year, base_url, ip=None):
-    """The applicant's certificate for the span: (certificate, True) when newly issued,
-    (certificate, False) when the current one still states the approved hours.
-
-    Rendering and sealing (the slow part) happen before the transaction; inside it the applicant's
-    row is locked, so two clicks on 下载 issue one certificate between them."""
+def _span_facts(user, start_year, end_year):
+    """What a certificate for the span would state, and the current one; ValidationError if none can be issued."""
     problem = selectors.span_problem(start_year, end_year)
     if problem:
         raise ValidationError(problem)
@@ -43,6 +42,40 @@ def certificate_issue(*, user, start_year, end_year, base_url, ip=None):
     facts = selectors.certificate_facts(span)
     fingerprint = selectors.fingerprint(facts)
     current = selectors.current_certificate(applicant=user, start_year=start_year, end_year=end_year)
+    return span, facts, fingerprint, current
+
+
+def certificate_request(*, user, start_year, end_year, base_url, ip=None):
+    """下载: (certificate, None) when the stored certificate still states the approved hours — the
+    fast path, no rendering —, else (None, job) with the rendering and sealing in a background job."""
+    _span, _facts, fingerprint, current = _span_facts(user, start_year, end_year)
+    if current is not None and current.fingerprint == fingerprint:
+        return current, None
+    job = jobs.job_start(
+        owner=user, kind=JobKind.CERTIFICATE_RENDER, title=f"学时认定单生成（{start_year}–{end_year}年度）",
+        params={"start_year": start_year, "end_year": end_year, "base_url": base_url, "ip": ip}, total=1,
+    )
+    return None, job
+
+
+def certificate_render_run(*, job, progress):
+    """The CERTIFICATE_RENDER handler (portal/jobs.py). Safe to run again: certificate_issue gives
+    back the certificate an earlier attempt stored."""
+    try:
+        certificate, _created = certificate_issue(user=job.owner, **job.params)
+    except ValidationError as exc:
+        raise jobs.JobFailure("；".join(exc.messages))
+    progress.advance()
+    return {"certificate": certificate.number}
+
+
+def certificate_issue(*, user, start_year, end_year, base_url, ip=None):
+    """The applicant's certificate for the span: (certificate, True) when newly issued,
+    (certificate, False) when the current one still states the approved hours.
+
+    Rendering and sealing (the slow part) happen before the transaction; inside it the applicant's
+    row is locked, so two clicks on 下载 issue one certificate between them."""
+    span, facts, fingerprint, current = _span_facts(user, start_year, end_year)
     if current is not None and current.fingerprint == fingerprint:
         return current, False
 
@@ -70,35 +103,28 @@ def certificate_issue(*, user, start_year, end_year, base_url, ip=None):
         issued_at=now,
         issued_by=user,
     )
-    saved_name = None
-    try:
-        with transaction.atomic():
-            get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-            current = Certificate.objects.filter(
-                applicant=user, start_year=start_year, end_year=end_year, status=CertificateStatus.CURRENT
-            ).first()
-            if current is not None and current.fingerprint == fingerprint:
-                return current, False  # issued meanwhile by a second click
-            if current is not None:
-                # Superseded first, so the one-current-per-span constraint holds when the new one is added.
-                Certificate.objects.filter(pk=current.pk).update(status=CertificateStatus.SUPERSEDED, superseded_at=now)
-            certificate.pdf.save(f"{number}.pdf", ContentFile(pdf), save=False)
-            saved_name = certificate.pdf.name
-            certificate.save()
+    with FileWrites() as files, files.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        current = Certificate.objects.filter(
+            applicant=user, start_year=start_year, end_year=end_year, status=CertificateStatus.CURRENT
+        ).first()
+        if current is not None and current.fingerprint == fingerprint:
+            return current, False  # issued meanwhile by a second click
+        if current is not None:
+            # Superseded first, so the one-current-per-span constraint holds when the new one is added.
+            Certificate.objects.filter(pk=current.pk).update(status=CertificateStatus.SUPERSEDED, superseded_at=now)
+        files.save(certificate.pdf, ContentFile(pdf), filename=f"{number}.pdf")
+        certificate.save()
+        CertificateEvent.objects.create(
+            certificate=certificate, action=EventAction.ISSUE, actor=user, ip_address=ip,
+            details={"supersedes": current.number} if current else {},
+        )
+        if current is not None:
+            Certificate.objects.filter(pk=current.pk).update(superseded_by=certificate)
             CertificateEvent.objects.create(
-                certificate=certificate, action=EventAction.ISSUE, actor=user, ip_address=ip,
-                details={"supersedes": current.number} if current else {},
+                certificate=current, action=EventAction.SUPERSEDE, actor=user, ip_address=ip,
+                details={"superseded_by": number},
             )
-            if current is not None:
-                Certificate.objects.filter(pk=current.pk).update(superseded_by=certificate)
-                CertificateEvent.objects.create(
-                    certificate=current, action=EventAction.SUPERSEDE, actor=user, ip_address=ip,
-                    details={"superseded_by": number},
-                )
-    except BaseException:
-        if saved_name:
-            certificate.pdf.storage.delete(saved_name)
-        raise
     logger.info("certificate %s issued for user %s (%s–%s)", number, user.pk, start_year, end_year)
     return certificate, True
 

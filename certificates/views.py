@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role
 from portal.access import role_required
+from portal.models import JobState
+from portal.storage import file_response
 
 from . import conf, numbers, ratelimit, selectors, services, signing
 from .forms import NumberForm, SpanForm, UploadForm
@@ -79,13 +81,20 @@ def issue(request):
         return redirect(_print_url(request.POST.get("start_year", ""), request.POST.get("end_year", "")))
     start, end = form.cleaned_data["start_year"], form.cleaned_data["end_year"]
     try:
-        certificate, _created = services.certificate_issue(
+        certificate, job = services.certificate_request(
             user=request.user, start_year=start, end_year=end, base_url=_base_url(request), ip=_event_ip(request)
         )
     except ValidationError as exc:
         messages.error(request, _errors(exc))
         return redirect(_print_url(start, end))
-    return redirect("certificates:download", number=certificate.number)
+    if job is not None:
+        job.refresh_from_db()
+        if job.state != JobState.SUCCEEDED:
+            return redirect("portal:job", pk=job.pk)  # rendering in the background: its page links the file when done
+        number = job.result["certificate"]  # no worker: it ran in-process, during this request
+    else:
+        number = certificate.number
+    return redirect("certificates:download", number=number)
 
 
 @require_GET
@@ -95,13 +104,7 @@ def download(request, number):
     their unit's jurisdiction (and for numbers that do not exist)."""
     certificate = selectors.certificate_get_for_user(user=request.user, number=number)
     services.certificate_downloaded(certificate=certificate, user=request.user, ip=_event_ip(request))
-    response = FileResponse(
-        certificate.pdf.open("rb"), as_attachment=True, filename=f"学时认定单_{certificate.number}.pdf",
-        content_type="application/pdf",
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(certificate.pdf, filename=f"学时认定单_{certificate.number}.pdf", content_type="application/pdf")
 
 
 # --- public verification -------------------------------------------------------------------------

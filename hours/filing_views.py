@@ -1,14 +1,18 @@
 """专业技术人员继续教育培训备案 (unit administrators) and its review (主管部门 and 人社部门)."""
+import mimetypes
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.roles import organisations_for
 from portal.access import role_required
+from portal.models import Job
+from portal.storage import file_response
 from review import workflow
 
 from . import filings, selectors
@@ -27,6 +31,15 @@ def filing_list(request):
         "hours/filing_list.html",
         {"page": page, "status": status, "filters": [(k, v[0]) for k, v in selectors.STATUS_FILTERS.items()]},
     )
+
+
+def _own_filing(request, pk):
+    """A filing of one of the user's own units, for changing it: 404 for anyone else, reviewers
+    who may read it included (as for another unit's filing)."""
+    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    if filing.organisation not in organisations_for(request.user, Role.UNIT_ADMIN):
+        raise Http404("备案不存在")
+    return filing
 
 
 def _unit_of(user):
@@ -56,7 +69,7 @@ def filing_new(request):
 
 @role_required(Role.UNIT_ADMIN)
 def filing_edit(request, pk):
-    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    filing = _own_filing(request, pk)
     initial = {f: getattr(filing, f) for f in filings.FIELDS}
     form = FilingForm(request.POST or None, request.FILES or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
@@ -115,7 +128,7 @@ def _render_detail(request, filing, *, form=None, roster_form=None, report=None,
 
 
 def _act(request, pk, action, success):
-    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    filing = _own_filing(request, pk)
     _attempt(request, lambda: action(filing), success.format(name=filing.name))
     return filing
 
@@ -144,7 +157,7 @@ def filing_delete(request, pk):
 @require_POST
 @role_required(Role.UNIT_ADMIN)
 def filing_roster(request, pk):
-    filing = selectors.filing_get_for_user(user=request.user, pk=pk)
+    filing = _own_filing(request, pk)
     form = RosterForm(request.POST, request.FILES)
     report = None
     if form.is_valid():
@@ -152,6 +165,8 @@ def filing_roster(request, pk):
             report = filings.filing_roster_upload(filing=filing, user=request.user, upload=form.cleaned_data["file"])
         except (ValidationError, PermissionDenied) as exc:
             form.add_error("file", _errors(exc))
+        if isinstance(report, Job):
+            return redirect("portal:job", pk=report.pk)  # a long roster: imported in the background
     return _render_detail(request, filing, roster_form=form, report=report, status=400 if form.errors else 200)
 
 
@@ -159,9 +174,9 @@ def filing_roster(request, pk):
 def filing_file(request, pk, which):
     filing = selectors.filing_get_for_user(user=request.user, pk=pk)
     field = {"notice": filing.notice, "schedule": filing.schedule}[which]
-    response = FileResponse(field.open("rb"), as_attachment=request.GET.get("preview") != "1", filename=f"{filing.name}-{'培训通知' if which == 'notice' else '培训课程表'}{field.name[field.name.rfind('.'):]}")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    filename = f"{filing.name}-{'培训通知' if which == 'notice' else '培训课程表'}{field.name[field.name.rfind('.'):]}"
+    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    return file_response(field, filename=filename, content_type=content_type, as_attachment=request.GET.get("preview") != "1")
 
 
 @role_required(Role.DEPT_ADMIN, Role.BUREAU_CLERK)

@@ -67,6 +67,24 @@ def _rows(upload, columns=COLUMNS, required=REQUIRED):
         yield line, {key: (values[i] if i < len(values) else "") for i, key in enumerate(keys) if key}
 
 
+def row_count(upload):
+    """Roughly how many rows follow the header, cheaply (to choose between the request and a
+    background job); 0 for what _rows will refuse anyway. The file is left at its start."""
+    name = (upload.name or "").lower()
+    try:
+        if name.endswith(".csv"):
+            lines = sum(chunk.count(b"\n") for chunk in upload.chunks())
+        elif name.endswith(".xlsx"):
+            lines = load_workbook(upload, read_only=True).active.max_row or 0
+        else:
+            lines = 0
+    except Exception:  # noqa: BLE001 - unreadable: the import in the request says why
+        lines = 0
+    finally:
+        upload.seek(0)
+    return max(lines - 1, 0)
+
+
 def _parse(row):
     problems = []
     id_number = normalize_id_number(row.get("id_number"))

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import MembershipStatus, Role
 from accounts.roles import organisations_for, roles_of
+from portal.storage import FileWrites, delete_on_commit
 
 from . import rules
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingRecord, YearRecord
@@ -110,15 +111,9 @@ def declaration_delete(*, declaration, user):
         locked = _lock_editable(declaration, user)
         if locked.submitted_at is not None:
             raise ValidationError("该申报已提交过，审核记录须保留，不能删除。")
-        for evidence in Evidence.objects.filter(declaration=locked):
-            _delete_file_on_commit(evidence.file)
+        delete_on_commit(*(evidence.file for evidence in Evidence.objects.filter(declaration=locked)))
         TrainingRecord.objects.filter(item__year_record__declaration=locked).update(item=None)
         locked.delete()
-
-
-def _delete_file_on_commit(field_file):
-    storage, name = field_file.storage, field_file.name
-    transaction.on_commit(lambda: storage.delete(name))
 
 
 def year_record_add(*, declaration, user, year, months_away=0):
@@ -137,8 +132,7 @@ def year_record_add(*, declaration, user, year, months_away=0):
 def year_record_delete(*, year_record, user):
     with transaction.atomic():
         locked = _lock_editable(year_record.declaration, user)
-        for evidence in Evidence.objects.filter(declaration=locked, item__year_record=year_record):
-            _delete_file_on_commit(evidence.file)
+        delete_on_commit(*(evidence.file for evidence in Evidence.objects.filter(declaration=locked, item__year_record=year_record)))
         TrainingRecord.objects.filter(item__year_record=year_record).update(item=None)
         year_record.delete()
         _recompute(locked)
@@ -172,8 +166,7 @@ def item_add(*, year_record, user, activity, facts):
 def item_delete(*, item, user):
     with transaction.atomic():
         locked = _lock_editable(item.year_record.declaration, user)
-        for evidence in item.evidence.all():
-            _delete_file_on_commit(evidence.file)
+        delete_on_commit(*(evidence.file for evidence in item.evidence.all()))
         TrainingRecord.objects.filter(item=item).update(item=None)
         item.delete()
         _recompute(locked)
@@ -225,27 +218,22 @@ def evidence_add(*, declaration, user, category, upload, item=None, year=None, y
         sha256=checked.sha256,
         uploaded_by=user,
     )
-    # The file is written first; if the database work then fails, the file goes too, so no row
-    # ever points at a missing file (a crash in between leaves an orphan for the sweep).
-    field = evidence.file
-    field.name = field.field.generate_filename(evidence, checked.original_name)
-    field.name = field.storage.save(field.name, upload, max_length=field.field.max_length)
-    try:
-        with transaction.atomic():
+    # The file is written before the row is locked, so no lock waits on the upload; if the
+    # database work then fails, FileWrites deletes it again.
+    with FileWrites() as files:
+        files.save(evidence.file, upload, filename=checked.original_name)
+        with files.atomic():
             locked = _lock_editable(declaration, user)
             if item is not None and item.year_record.declaration_id != locked.pk:
                 raise PermissionDenied
             evidence.save()
-    except BaseException:
-        field.storage.delete(field.name)
-        raise
     return evidence
 
 
 def evidence_delete(*, evidence, user):
     with transaction.atomic():
         _lock_editable(evidence.declaration, user)
-        _delete_file_on_commit(evidence.file)
+        delete_on_commit(evidence.file)
         evidence.delete()
 
 

@@ -3,15 +3,17 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.masking import mask_id_number
 from accounts.models import Organisation, OrganisationKind, Role
 from accounts.roles import has_role, organisations_for
 from portal.access import role_required
+from portal.storage import file_response
 from review import periods, workflow
 
 from . import imports, rules, selectors, services
@@ -63,6 +65,7 @@ def declaration_list(request):
         status = "all"
     page = Paginator(selectors.my_declarations(user=request.user, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
     unit = request.user.organisation
+    window_closed, days_left = periods.window(unit) if unit else (None, None)
     return render(
         request,
         "hours/declaration_list.html",
@@ -70,15 +73,16 @@ def declaration_list(request):
             "page": page,
             "status": status,
             "filters": [(k, v[0]) for k, v in selectors.STATUS_FILTERS.items()],
-            "window_closed": periods.submission_refusal(unit) if unit else None,
-            "days_left": periods.days_left(unit) if unit else None,
+            "window_closed": window_closed,
+            "days_left": days_left,
         },
     )
 
 
 def _applicant_initial(user):
     return {
-        "id_number": user.id_number,
+        # Shown only (a disabled field; the service takes the number from the account): masked as on every page.
+        "id_number": mask_id_number(user.id_number),
         "name": user.name,
         "gender": user.gender,
         "ethnicity": user.ethnicity or "汉族",
@@ -366,12 +370,7 @@ def evidence_file(request, evidence_pk):
     """Files are served only here, after the same access rule as the declaration itself."""
     evidence = selectors.evidence_get_for_user(user=request.user, pk=evidence_pk)
     inline = request.GET.get("preview") == "1" and evidence.extension in (".jpg", ".png", ".pdf")
-    response = FileResponse(
-        evidence.file.open("rb"), as_attachment=not inline, filename=evidence.original_name, content_type=evidence.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(evidence.file, filename=evidence.original_name, content_type=evidence.content_type, as_attachment=not inline)
 
 
 @require_POST
