@@ -1,14 +1,29 @@
-"""Excel export of a filtered queue, with the columns the page shows (ID numbers masked as on screen)."""
+"""Excel export of a filtered queue, with the columns the page shows (ID numbers masked as on
+screen), and the zip of a declaration's materials (打包下载)."""
 import tempfile
+import zipfile
 
+from django.db.models import Count, Sum
 from django.http import FileResponse
 from django.utils import timezone
 from openpyxl import Workbook
 
 from accounts.masking import mask_id_number
+from hours import selectors as hours_selectors
+from hours.models import EvidenceCategory
 
 COLUMNS = ["序号", "受理编号", "姓名", "身份证号", "工作单位", "申报年度", "最高学历", "公需科目学时", "专业科目学时", "合计学时", "审核状态", "当前审核单位", "受理时间"]
 MAX_ROWS = 100_000
+# Text starting with one of these is taken for a formula by Excel, WPS and LibreOffice (formula
+# injection: a declaration named =HYPERLINK(…) would run when a reviewer opens the export).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_text(value):
+    """What people typed, as text: a leading apostrophe keeps a would-be formula a string."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def queue_xlsx(queryset, title):
@@ -17,12 +32,12 @@ def queue_xlsx(queryset, title):
     sheet.append(COLUMNS)
     rows = queryset.select_related(None).select_related("organisation", "current_org")[:MAX_ROWS]
     for n, d in enumerate(rows.iterator(chunk_size=2000), start=1):
-        sheet.append([
+        sheet.append([cell_text(value) for value in [
             n, d.business_no, d.name, mask_id_number(d.id_number), d.organisation.name,
             f"{d.start_year}–{d.end_year}" if d.end_year != d.start_year else str(d.start_year), d.education,
             float(d.total_public), float(d.total_professional), float(d.total_hours), d.get_state_display(),
             d.current_org.name if d.current_org else "", timezone.localtime(d.submitted_at).strftime("%Y-%m-%d %H:%M") if d.submitted_at else "",
-        ])
+        ]])
     handle = tempfile.TemporaryFile()
     workbook.save(handle)
     handle.seek(0)
@@ -31,3 +46,48 @@ def queue_xlsx(queryset, title):
         handle, as_attachment=True, filename=filename,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+# A case bigger than this is zipped by a background job (portal/jobs.py) rather than in the request.
+ZIP_IN_REQUEST_MAX_FILES = 50
+ZIP_IN_REQUEST_MAX_BYTES = 20 * 1024 * 1024
+
+
+def case_zip_filename(declaration):
+    return f"{declaration.business_no}-{declaration.name}-材料.zip"
+
+
+def case_zip_is_large(declaration):
+    size = declaration.evidence.aggregate(files=Count("id"), bytes=Sum("size"))
+    return size["files"] > ZIP_IN_REQUEST_MAX_FILES or (size["bytes"] or 0) > ZIP_IN_REQUEST_MAX_BYTES
+
+
+def case_zip_write(declaration, handle, *, on_file=None):
+    """Every material of the declaration into `handle` as a zip, under readable Chinese names
+    (年度/活动/材料-原文件名); `on_file` is called after each file. Returns the number of files."""
+    policy = hours_selectors.declaration_workspace(declaration)["policy"]
+    used = set()
+    count = 0
+    with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+        for evidence in declaration.evidence.select_related("item__year_record"):
+            if evidence.item_id:
+                activity = policy.activities.get(evidence.item.activity)
+                folder = f"{evidence.item.year_record.year}年度/{activity.label if activity else evidence.item.activity}"
+                prefix = policy.materials.get(evidence.material, "") + "-" if evidence.material else ""
+            else:
+                folder, prefix = EvidenceCategory(evidence.category).label, ""
+            name = f"{folder}/{prefix}{evidence.original_name}"
+            stem, dot, ext = name.rpartition(".")
+            n = 1
+            while name in used:
+                n += 1
+                name = f"{stem}({n}){dot}{ext}"
+            used.add(name)
+            # Copied in chunks: a 20 MB scan is never held in memory whole.
+            with evidence.file.open("rb") as source, archive.open(name, "w") as target:
+                while chunk := source.read(1024 * 1024):
+                    target.write(chunk)
+            count += 1
+            if on_file:
+                on_file()
+    return count

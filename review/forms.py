@@ -5,6 +5,9 @@ from accounts.validators import normalize_id_number
 
 from .selectors import QUEUE_STATES
 
+# <input type="date"> takes only YYYY-MM-DD; the zh-hans format (2026/11/01) would show an empty field.
+ISO_DATE = "%Y-%m-%d"
+
 PRINCIPLES = ["按折算细则核定", "按单位备案培训认定", "按培训平台记录认定", "按以前年度学时认定单认定", "其他"]
 
 
@@ -24,8 +27,8 @@ class TodoFilterForm(forms.Form):
     business_no = forms.CharField(label="受理编号", required=False, max_length=20)
     service = forms.ChoiceField(label="服务事项", required=False, choices=[("", "全部"), ("declaration", "学时核认申报")])
     stage = forms.ChoiceField(label="经办环节", required=False, choices=[("", "全部"), ("bureau_review", "人社部门审核")])
-    received_from = forms.DateField(label="受理时间（开始日期）", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    received_to = forms.DateField(label="受理时间（结束日期）", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    received_from = forms.DateField(label="受理时间（开始日期）", required=False, widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
+    received_to = forms.DateField(label="受理时间（结束日期）", required=False, widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
     supervision = forms.ChoiceField(label="督办状态", required=False, choices=[("", "全部"), ("normal", "正常"), ("overdue", "督办")])
     channel = forms.ChoiceField(label="受理渠道", required=False, choices=[("", "全部"), ("self", "个人网上申报"), ("proxy", "单位代为申报")])
     handler = forms.CharField(label="受理人", required=False, max_length=50, help_text="姓名；填“未受理”查看尚无人受理的")
@@ -92,17 +95,23 @@ class DecisionForm(forms.Form):
 
 
 class BatchForm(forms.Form):
-    ids = forms.TypedMultipleChoiceField(coerce=int)
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    # picked: the ticked rows of the page; filtered: everything the 待办列表's filter finds (all pages).
+    scope = forms.ChoiceField(choices=[("picked", "所选申报"), ("filtered", "全部筛选结果")], required=False)
+    filters = forms.CharField(required=False, max_length=2000)  # the 待办列表's query string
+    confirmed = forms.BooleanField(required=False)
     decision = forms.ChoiceField(choices=[("approve", "审核通过"), ("reject", "审核不通过")])
     reason = forms.CharField(required=False, max_length=500)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["ids"].choices = [(v, v) for v in self.data.getlist("ids") if str(v).isdigit()] if hasattr(self.data, "getlist") else []
-        self.fields["ids"].error_messages["required"] = "请先勾选要批量审核的申报。"
 
     def clean(self):
         cleaned = super().clean()
+        cleaned["scope"] = cleaned.get("scope") or "picked"
+        if cleaned["scope"] == "picked" and not cleaned.get("ids") and "ids" not in self.errors:
+            self.add_error("ids", "请先勾选要批量审核的申报。")
         if cleaned.get("decision") == "reject" and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", "批量审核不通过时必须填写原因。")
         return cleaned
@@ -110,8 +119,8 @@ class BatchForm(forms.Form):
 
 class FilingPeriodForm(forms.Form):
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
-    opens_on = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}))
-    closes_on = forms.DateField(label="截止日期", widget=forms.DateInput(attrs={"type": "date"}))
+    opens_on = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
+    closes_on = forms.DateField(label="截止日期", widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
     supervision_days = forms.IntegerField(label="督办时限（工作日）", min_value=1, max_value=60, initial=5)
 
     def clean(self):

@@ -1,16 +1,31 @@
-"""Decisions that span many declarations. Each item is decided in its own transaction through
-review/workflow.py, so a batch never leaves an item half-done and reports every item's fate."""
-from dataclasses import dataclass
+"""Decisions that span many declarations, and the review work that runs as background jobs
+(portal/jobs.py): a batch of more than 100 and the zip of a large case. Each item of a batch is
+decided in its own transaction through review/workflow.py, so a batch never leaves an item
+half-done and reports every item's fate."""
+import tempfile
+from dataclasses import asdict, dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.http import Http404
 
 from accounts.models import Role
 from accounts.roles import organisations_for
+from hours import selectors as hours_selectors
 from hours.models import Declaration
 from hours.selectors import visible_declarations_q
+from portal import jobs
+from portal.models import Job, JobKind, JobState
 
-from . import workflow
-from .models import FilingPeriod, State
+from . import exports, workflow
+from .models import FilingPeriod, ReviewStep, State
+
+
+# More than this many items go to a background job (portal/jobs.py); up to it, the clerk waits
+# for the results page as before.
+BATCH_IN_REQUEST_MAX = 100
+BATCH_OPINION = "批量审核通过"
+ALREADY_DONE = "本任务此前的执行中已处理"
 
 
 @dataclass(frozen=True)
@@ -22,28 +37,108 @@ class BatchResult:
     message: str
 
 
-def declaration_batch_decide(*, user, ids, decision, reason="", ip=None):
+def declaration_batch_decide(*, user, ids, decision, reason="", ip=None, job=None, on_item=None):
+    """Decide each declaration on its own (one transaction per item, through the workflow with the
+    state the clerk saw), so a failure or a crash between items never leaves one half-decided.
+    Run as `job`, each decision's step carries the job's id: a retried job finds the items it has
+    already decided and reports them as done instead of deciding them again."""
     # Only what the clerk may see: an id from outside their jurisdiction reads as missing, so the
     # report never shows another bureau's applicant names or case numbers.
     visible = Declaration.objects.filter(visible_declarations_q(user), pk__in=ids)
     found = {d.pk: d for d in visible.only("pk", "business_no", "name", "state")}
+    details = {"batch_job": job.pk} if job else None
+    earlier = set()
+    if job is not None:
+        earlier = set(
+            ReviewStep.objects.filter(declaration_id__in=list(found), details__batch_job=job.pk).values_list("declaration_id", flat=True)
+        )
     results = []
     for pk in dict.fromkeys(ids):
         declaration = found.get(pk)
         if declaration is None:
-            results.append(BatchResult(pk, "", "", False, "申报不存在"))
-            continue
-        try:
-            if decision == "approve":
-                workflow.declaration_approve(declaration=declaration, user=user, ip=ip, expected_state=State.BUREAU_REVIEW, opinion="批量审核通过")
-                message = "审核通过"
-            else:
-                workflow.declaration_reject(declaration=declaration, user=user, reason=reason, ip=ip, expected_state=State.BUREAU_REVIEW)
-                message = "审核不通过，已退回申请人"
-            results.append(BatchResult(pk, declaration.business_no, declaration.name, True, message))
-        except workflow.WorkflowError as exc:
-            results.append(BatchResult(pk, declaration.business_no, declaration.name, False, exc.message))
+            result = BatchResult(pk, "", "", False, "申报不存在")
+        elif pk in earlier:
+            result = BatchResult(pk, declaration.business_no, declaration.name, True, ALREADY_DONE)
+        else:
+            result = _decide_one(declaration, user=user, decision=decision, reason=reason, ip=ip, details=details)
+        results.append(result)
+        if on_item:
+            on_item(result)
     return results
+
+
+def _decide_one(declaration, *, user, decision, reason, ip, details):
+    try:
+        if decision == "approve":
+            workflow.declaration_approve(
+                declaration=declaration, user=user, ip=ip, expected_state=State.BUREAU_REVIEW, opinion=BATCH_OPINION, details=details
+            )
+            message = "审核通过"
+        else:
+            workflow.declaration_reject(
+                declaration=declaration, user=user, reason=reason, ip=ip, expected_state=State.BUREAU_REVIEW, details=details
+            )
+            message = "审核不通过，已退回申请人"
+    except workflow.WorkflowError as exc:
+        return BatchResult(declaration.pk, declaration.business_no, declaration.name, False, exc.message)
+    return BatchResult(declaration.pk, declaration.business_no, declaration.name, True, message)
+
+
+def declaration_batch_enqueue(*, user, ids, decision, reason="", ip=None):
+    """The same batch as a background job; the clerk follows it on the job's page."""
+    ids = list(dict.fromkeys(ids))
+    verb = "通过" if decision == "approve" else "不通过"
+    return jobs.job_start(
+        owner=user,
+        kind=JobKind.BATCH_DECIDE,
+        title=f"批量审核{verb}（{len(ids)} 件）",
+        params={"ids": ids, "decision": decision, "reason": reason, "ip": ip},
+        total=len(ids),
+    )
+
+
+def declaration_batch_run(*, job, progress):
+    """The BATCH_DECIDE handler (portal/jobs.py)."""
+    params = job.params
+    results = declaration_batch_decide(
+        user=job.owner, ids=params["ids"], decision=params["decision"], reason=params.get("reason", ""), ip=params.get("ip"),
+        job=job, on_item=lambda r: progress.item(asdict(r)),
+    )
+    done = sum(r.ok for r in results)
+    return {"report": progress.report, "ok": done, "failed": len(results) - done}
+
+
+def case_zip_enqueue(*, user, declaration):
+    """Pack a large case's materials in the background. A second click while the first job is still
+    on its way leads to that job instead of starting another."""
+    waiting = Job.objects.filter(
+        owner=user, kind=JobKind.CASE_ZIP, params__declaration=declaration.pk, state__in=(JobState.QUEUED, JobState.RUNNING)
+    ).first()
+    if waiting:
+        return waiting
+    return jobs.job_start(
+        owner=user, kind=JobKind.CASE_ZIP, title=f"材料打包：{declaration.business_no} {declaration.name}",
+        params={"declaration": declaration.pk}, total=declaration.evidence.count(),
+    )
+
+
+def case_zip_run(*, job, progress):
+    """The CASE_ZIP handler: the zip goes to storage as the job's file. Writing it again on a retry
+    is harmless."""
+    try:
+        # Checked again here: the reviewer may have lost the case between the click and the run.
+        declaration = hours_selectors.declaration_get_for_user(user=job.owner, pk=job.params["declaration"])
+    except Http404:
+        raise jobs.JobFailure("该申报不存在或您已无权查看，未能打包。")
+    progress.set_total(declaration.evidence.count())
+    filename = exports.case_zip_filename(declaration)
+    with tempfile.TemporaryFile() as handle:
+        exports.case_zip_write(declaration, handle, on_file=progress.advance)
+        size = handle.tell()
+        handle.seek(0)
+        job.file.save(f"{job.pk}-materials.zip", File(handle), save=False)
+    Job.objects.filter(pk=job.pk).update(file=job.file.name)
+    return {"filename": filename, "size": size, "content_type": "application/zip"}
 
 
 def filing_period_set(*, bureau, year, opens_on, closes_on, supervision_days, user):

@@ -1,18 +1,17 @@
-import io
-import zipfile
+import tempfile
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
+from django.http import FileResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.roles import organisations_for
 from hours import selectors as hours_selectors
-from hours.models import EvidenceCategory
 from portal.access import role_required
 
 from . import exports, periods, selectors, services, workflow
@@ -53,10 +52,17 @@ def bureau_todo(request):
     page = Paginator(qs, TODO_PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.pending_counts(user=request.user).get(Role.BUREAU_CLERK, {"waiting": 0, "overdue": 0})
     overdue_before = selectors.overdue_before(request.user)
+    # The batch form carries the filter, so 全部筛选结果 decides what the list shows on every page.
+    query = request.GET.copy()
+    for key in ("page", "export"):
+        query.pop(key, None)
     return render(
         request,
         "review/todo.html",
-        {"form": form, "page": page, "counts": counts, "overdue_before": overdue_before, "batch_results": None},
+        {
+            "form": form, "page": page, "counts": counts, "overdue_before": overdue_before, "batch_results": None,
+            "filters_query": query.urlencode(),
+        },
     )
 
 
@@ -69,13 +75,28 @@ def bureau_batch(request):
             for error in errors:
                 messages.error(request, error)
         return redirect("review:bureau_todo")
-    results = services.declaration_batch_decide(
-        user=request.user,
-        ids=form.cleaned_data["ids"],
-        decision=form.cleaned_data["decision"],
-        reason=form.cleaned_data.get("reason", ""),
-        ip=request.META.get("REMOTE_ADDR"),
-    )
+    data = form.cleaned_data
+    if data["scope"] == "filtered":
+        filter_form = TodoFilterForm(QueryDict(data["filters"]))
+        filters = filter_form.cleaned_data if filter_form.is_valid() else {}
+        ids = list(selectors.bureau_todo(user=request.user, filters=filters).values_list("pk", flat=True))
+        if not ids:
+            messages.error(request, "筛选结果中没有待审核的申报。")
+            return redirect(f"{reverse('review:bureau_todo')}?{data['filters']}")
+        if not data["confirmed"]:
+            # Deciding every page of the list is one click away from a mistake: say how many first.
+            decision = dict(form.fields["decision"].choices)[data["decision"]]
+            return render(request, "review/batch_confirm.html", {"count": len(ids), "data": data, "decision": decision})
+    else:
+        ids = data["ids"]
+    batch = {
+        "user": request.user, "ids": ids, "decision": data["decision"], "reason": data.get("reason", ""),
+        "ip": request.META.get("REMOTE_ADDR"),
+    }
+    if len(ids) > services.BATCH_IN_REQUEST_MAX:
+        job = services.declaration_batch_enqueue(**batch)
+        return redirect("portal:job", pk=job.pk)
+    results = services.declaration_batch_decide(**batch)
     done = sum(r.ok for r in results)
     return render(request, "review/batch_result.html", {"results": results, "done": done, "failed": len(results) - done})
 
@@ -156,31 +177,16 @@ def _queue_url_for(declaration):
 
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
 def case_zip(request, pk):
-    """打包下载: every material of the declaration in one zip, under readable Chinese names."""
+    """打包下载: every material of the declaration in one zip, under readable Chinese names. A large
+    case is packed by a background job; the reviewer downloads the zip from the job's page."""
     declaration = hours_selectors.declaration_get_for_user(user=request.user, pk=pk)
-    policy = hours_selectors.declaration_workspace(declaration)["policy"]
-    buffer = io.BytesIO()
-    used = set()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for evidence in declaration.evidence.select_related("item__year_record"):
-            if evidence.item_id:
-                activity = policy.activities.get(evidence.item.activity)
-                folder = f"{evidence.item.year_record.year}年度/{activity.label if activity else evidence.item.activity}"
-                prefix = policy.materials.get(evidence.material, "") + "-" if evidence.material else ""
-            else:
-                folder, prefix = EvidenceCategory(evidence.category).label, ""
-            name = f"{folder}/{prefix}{evidence.original_name}"
-            stem, dot, ext = name.rpartition(".")
-            n = 1
-            while name in used:
-                n += 1
-                name = f"{stem}({n}){dot}{ext}"
-            used.add(name)
-            with evidence.file.open("rb") as fh:
-                archive.writestr(name, fh.read())
-    buffer.seek(0)
-    filename = f"{declaration.business_no}-{declaration.name}-材料.zip"
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type="application/zip")
+    if exports.case_zip_is_large(declaration):
+        job = services.case_zip_enqueue(user=request.user, declaration=declaration)
+        return redirect("portal:job", pk=job.pk)
+    handle = tempfile.TemporaryFile()
+    exports.case_zip_write(declaration, handle)
+    handle.seek(0)
+    return FileResponse(handle, as_attachment=True, filename=exports.case_zip_filename(declaration), content_type="application/zip")
 
 
 @role_required(Role.BUREAU_CLERK)

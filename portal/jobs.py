@@ -1,0 +1,162 @@
+"""Background jobs: work that may outlast a request (batch decisions, zip packaging, roster
+imports, certificate rendering) runs in a django-tasks task while the person who asked watches a
+Job row fill up.
+
+- job_start creates the Job and queues the task after the caller's transaction commits, so the
+  worker (`manage.py db_worker`, TASKS_BACKEND=database) never looks for a row it cannot see yet.
+  With the embedded ImmediateBackend there is no worker: the task runs right there, in-process.
+- The task claims the Job (QUEUED → RUNNING with a conditional UPDATE, so a job never runs twice
+  at once), calls the kind's handler with a Progress to report through, and finishes or fails it.
+- A handler that raises is retried only if its kind is safe to run again (the handler then skips
+  what an earlier attempt finished); JobFailure is a refusal and never retried. The owner sees the
+  failure in Chinese on the job page.
+"""
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_tasks import task
+from django_tasks.backends.immediate import ImmediateBackend
+
+from .models import Job, JobKind, JobState
+from .storage import FileWrites
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Handler:
+    path: str  # function(*, job, progress) -> result dict
+    attempts: int  # more than one only where running the handler again is harmless
+
+
+HANDLERS = {
+    JobKind.BATCH_DECIDE: Handler("review.services.declaration_batch_run", attempts=3),
+    JobKind.CASE_ZIP: Handler("review.services.case_zip_run", attempts=3),
+    JobKind.CERTIFICATE_RENDER: Handler("certificates.services.certificate_render_run", attempts=3),
+    # An import that crashed half-way is not run again behind the uploader's back.
+    JobKind.ROSTER_IMPORT: Handler("hours.filings.filing_roster_run", attempts=1),
+}
+RETRY_DELAY = timedelta(seconds=30)  # where the backend can defer (the database backend)
+
+
+class JobFailure(Exception):
+    """A handler's refusal, with the Chinese message the owner sees: retrying would not help."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Progress:
+    """What a handler reports while it runs: each finished item moves the counter on the Job row
+    at once (one UPDATE), so the progress page shows it; the item report is saved at the end, or
+    with the failure."""
+
+    job: Job
+    done: int = 0
+    report: list = field(default_factory=list)
+
+    def item(self, entry):
+        self.report.append(entry)
+        self.advance()
+
+    def advance(self, n=1):
+        self.done += n
+        Job.objects.filter(pk=self.job.pk).update(done=self.done)
+
+    def set_total(self, total):
+        self.job.total = total
+        Job.objects.filter(pk=self.job.pk).update(total=total)
+
+
+def job_start(*, owner, kind, title, params, total=0, upload=None):
+    """Create the job (with the uploaded file it works on, if any) and queue it."""
+    job = Job(owner=owner, kind=kind, title=title[:200], params=params, total=total)
+    with FileWrites() as files:
+        if upload is not None:
+            files.save(job.upload, upload)
+        with files.atomic():
+            job.save()
+    if runs_in_process():
+        # Same connection, so nothing to wait for: the job runs now, and what it writes commits or
+        # rolls back with the caller's transaction.
+        _enqueue(job.pk)
+    else:
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def runs_in_process():
+    """True for the embedded default (no worker): enqueueing a task runs it there and then."""
+    return isinstance(run_job.get_backend(), ImmediateBackend)
+
+
+def _enqueue(job_pk, *, delay=None):
+    job_task = run_job
+    if delay and job_task.get_backend().supports_defer:
+        job_task = job_task.using(run_after=timezone.now() + delay)
+    job_task.enqueue(job_pk)
+
+
+@task(takes_context=True)
+def run_job(context, job_pk):
+    claimed = Job.objects.filter(pk=job_pk, state=JobState.QUEUED).update(
+        state=JobState.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(), done=0, task_id=context.task_result.id,
+    )
+    if not claimed:
+        # Finished, running elsewhere or deleted: a duplicate delivery does nothing.
+        logger.warning("job %s not queued any more; task %s skipped", job_pk, context.task_result.id)
+        return None
+    job = Job.objects.select_related("owner").get(pk=job_pk)
+    handler = HANDLERS[job.kind]
+    progress = Progress(job)
+    try:
+        result = import_string(handler.path)(job=job, progress=progress)
+    except Exception as exc:
+        _job_failed(job, exc, progress, handler)
+        raise  # the task backend records the traceback too
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.SUCCEEDED, result=result or {}, done=progress.done, error="", finished_at=timezone.now()
+    )
+    return job.pk
+
+
+def failure_message(exc):
+    if isinstance(exc, JobFailure):
+        return exc.message
+    return f"处理时发生系统错误（{type(exc).__name__}），请稍后重试或联系系统管理员。"
+
+
+def _job_failed(job, exc, progress, handler):
+    reason = failure_message(exc)
+    retry = not isinstance(exc, JobFailure) and job.attempts < handler.attempts
+    if isinstance(exc, JobFailure):
+        logger.warning("job %s (%s) refused: %s", job.pk, job.kind, reason)
+    else:
+        logger.exception("job %s (%s) attempt %s failed%s", job.pk, job.kind, job.attempts, "; retrying" if retry else "")
+    partial = {"report": progress.report, "partial": True}
+    if retry:
+        Job.objects.filter(pk=job.pk).update(
+            state=JobState.QUEUED, result=partial, error=f"第{job.attempts}次执行失败：{reason} 将自动重试。"
+        )
+        _enqueue(job.pk, delay=RETRY_DELAY)
+        return
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.FAILED, result=partial, done=progress.done, error=reason[:500], finished_at=timezone.now()
+    )
+
+
+def job_get_for_user(*, user, pk):
+    """The job if `user` started it; anyone else gets 404, as for every object in the portal."""
+    return get_object_or_404(Job, pk=pk, owner=user)
+
+
+def jobs_of(user, limit=50):
+    return Job.objects.filter(owner=user).defer("params", "result")[:limit]

@@ -1,0 +1,45 @@
+"""学时认定单 rendering as a background job (portal/jobs.py): with a worker configured, 下载 of a
+certificate not stored yet queues the rendering and sends the applicant to the job's page, which
+links the file once the worker has rendered and sealed it; a stored certificate is served at once."""
+import pytest
+from django.urls import reverse
+
+from certificates.models import Certificate
+from portal.models import Job, JobKind, JobState
+from tests.certificates.conftest import FULL_YEAR
+from tests.portal.jobs_support import run_worker
+
+pytestmark = pytest.mark.django_db
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_a_certificate_not_yet_stored_is_rendered_by_a_job(client, p, approve, settings, django_capture_on_commit_callbacks):
+    approve(p.song, {2019: FULL_YEAR}, 2019, 2019)
+    settings.TASKS = DATABASE_TASKS
+    client.force_login(p.song)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("certificates:issue"), {"start_year": 2019, "end_year": 2019})
+    job = Job.objects.get()
+    assert response["Location"] == reverse("portal:job", args=[job.pk])
+    assert job.kind == JobKind.CERTIFICATE_RENDER and not Certificate.objects.exists()
+    run_worker()
+    job.refresh_from_db()
+    certificate = Certificate.objects.get()
+    assert (job.state, job.result) == (JobState.SUCCEEDED, {"certificate": certificate.number})
+    page = client.get(reverse("portal:job", args=[job.pk]))
+    assert f'href="{reverse("certificates:download", args=[certificate.number])}"' in page.content.decode()
+    # Stored now: 下载 again goes straight to the file, no job.
+    again = client.post(reverse("certificates:issue"), {"start_year": 2019, "end_year": 2019})
+    assert again["Location"] == reverse("certificates:download", args=[certificate.number])
+    assert Job.objects.count() == 1
+
+
+def test_without_a_worker_the_rendering_runs_in_the_request(client, p, approve):
+    approve(p.song, {2019: FULL_YEAR}, 2019, 2019)
+    client.force_login(p.song)
+    response = client.post(reverse("certificates:issue"), {"start_year": 2019, "end_year": 2019})
+    certificate = Certificate.objects.get()
+    assert response["Location"] == reverse("certificates:download", args=[certificate.number])
+    job = Job.objects.get()
+    assert (job.kind, job.state, job.owner, job.result) == (JobKind.CERTIFICATE_RENDER, JobState.SUCCEEDED, p.song, {"certificate": certificate.number})

@@ -1,0 +1,43 @@
+"""Support for the background-job tests: a real worker run, and many declarations at once."""
+import signal
+from io import StringIO
+
+from django.core.management import call_command
+from django.db import connection
+from django_tasks_db.management.commands import db_worker
+
+from hours.models import Declaration
+from review.models import State
+from tests.hours.fixtures_views import at_state
+
+
+def waiting_declarations(p, n):
+    """n declarations of 湖南省地质研究所 waiting at 湖南省人力资源和社会保障厅. The first climbs the
+    levels through the workflow; the others are copies of its row written in one bulk insert,
+    as seed_synthetic writes its province (the state is set from the start, not changed)."""
+    first = at_state(p, State.BUREAU_REVIEW)
+    fields = [f for f in Declaration._meta.concrete_fields if not f.primary_key]
+    copies = []
+    for i in range(1, n):
+        row = Declaration(**{f.attname: getattr(first, f.attname) for f in fields})
+        row.business_no = f"{first.business_no[:8]}B{i:06d}"
+        copies.append(row)
+    Declaration.objects.bulk_create(copies, batch_size=200)
+    return list(Declaration.objects.filter(state=State.BUREAU_REVIEW, current_org=p.hn).order_by("pk"))
+
+
+def run_worker():
+    """`manage.py db_worker --batch`: every ready task, then exit. The command installs its own
+    SIGINT/SIGTERM handlers; put pytest's back afterwards. Inside a test's transaction (the
+    non-transactional tests), keep the worker from closing the connection between tasks, as
+    Django's TestCase keeps requests from doing."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    closer = db_worker.close_old_connections
+    if connection.in_atomic_block:
+        db_worker.close_old_connections = lambda **kwargs: None
+    try:
+        call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", "--no-reload", stdout=StringIO(), verbosity=0)
+    finally:
+        db_worker.close_old_connections = closer
+        for s, handler in saved.items():
+            signal.signal(s, handler)
