@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from .models import ETHNIC_GROUPS, Education, User
 from .selectors import organisation_find
-from .validators import normalize_id_number, normalize_phone, validate_id_number, validate_phone
+from .validators import normalize_id_number, normalize_login, normalize_phone, validate_id_number, validate_phone
 
 
 class LoginForm(AuthenticationForm):
@@ -15,6 +15,25 @@ class LoginForm(AuthenticationForm):
         "invalid_login": "证件号码（用户名）或密码不正确，请重新输入。",
         "inactive": "该账号已停用，请联系系统管理员。",
     }
+
+    def clean_username(self):
+        # Before authenticate(): the lock-out then counts "…109x" and "…109X" as one login.
+        return normalize_login(self.cleaned_data["username"])
+
+
+class OTPTokenForm(forms.Form):
+    token = forms.CharField(
+        label="动态口令",
+        max_length=12,
+        help_text="打开手机上的身份验证器，输入“学时核认”当前显示的6位数字。",
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}),
+    )
+
+    def clean_token(self):
+        token = self.cleaned_data["token"].replace(" ", "")
+        if not (len(token) == 6 and token.isdigit()):
+            raise forms.ValidationError("请输入6位数字的动态口令。")
+        return token
 
 
 class UnitPickerField(forms.CharField):

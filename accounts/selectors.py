@@ -1,7 +1,10 @@
 """Queries about organisations and people that the views read."""
+from django.conf import settings
 from django.db.models import Count, Q
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import Membership, MembershipStatus, Organisation, OrganisationKind, User
+from .models import Membership, MembershipStatus, Organisation, OrganisationKind, Role, User
+from .roles import is_sysadmin, roles_of
 
 
 def organisation_search(*, query, limit=20, exclude_bureaus=True):
@@ -63,3 +66,17 @@ def jurisdiction_organisations(*, bureau):
         .select_related("bureau")
         .order_by("bureau__path", "path")
     )
+
+
+def second_factor_required(*, user):
+    """Whether the user must give a one-time code after the password: REQUIRE_2FA is on and they
+    hold one of OTP_REQUIRED_ROLES (a superuser counts as system administrator)."""
+    if not settings.REQUIRE_2FA or not user.is_authenticated:
+        return False
+    required = set(settings.OTP_REQUIRED_ROLES)
+    return bool(roles_of(user) & required) or (Role.SYSADMIN in required and is_sysadmin(user))
+
+
+def totp_device_confirmed(*, user):
+    """The authenticator the user has bound, or None (not bound yet)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()

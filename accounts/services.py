@@ -1,11 +1,17 @@
 """Every change to organisations, people, roles and memberships goes through these functions."""
+import logging
+import math
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import roles
 from .models import Membership, MembershipStatus, Organisation, OrganisationKind, Role, RoleGrant, User
 from .validators import gender_from_id_number, normalize_id_number
+
+security_log = logging.getLogger("accounts.security")
 
 
 def organisation_create(*, name, uscc, kind=OrganisationKind.UNIT, nature, parent=None, bureau=None, **fields):
@@ -120,3 +126,33 @@ def membership_reject(*, membership, actor, reason):
         locked.reason = reason
         locked.save(update_fields=["status", "decided_at", "decided_by", "reason"])
     return locked
+
+
+def totp_device_start(*, user):
+    """The authenticator being bound for the user: the same one until it is confirmed, so that a
+    QR code scanned before a page reload still works."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    return device or TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=False)
+
+
+def totp_check(*, device, token):
+    """Check a one-time code against the device; the first code accepted confirms a device being
+    bound. django-otp refuses a code already accepted (its time step must move on) and, after each
+    wrong code, any code for 1, 2, 4, 8 … seconds. Raises ValidationError saying why."""
+    with transaction.atomic():
+        # Locked, so that two requests cannot both spend one code.
+        device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        allowed, refusal = device.verify_is_allowed()
+        accepted = allowed and device.verify_token(token)
+        if accepted and not device.confirmed:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            security_log.info("TOTP device bound: user=%s device=%s", device.user_id, device.pk)
+    if not allowed:
+        wait = math.ceil((refusal["locked_until"] - timezone.now()).total_seconds())
+        security_log.warning("TOTP code refused while throttled: user=%s", device.user_id)
+        raise ValidationError(f"动态口令错误次数过多，请{max(wait, 1)}秒后再试。", code="throttled")
+    if not accepted:
+        security_log.warning("TOTP code refused: user=%s failures=%s", device.user_id, device.throttling_failure_count)
+        raise ValidationError("动态口令不正确或已使用过，请输入验证器上当前显示的6位数字。", code="invalid")
+    return device

@@ -1,5 +1,7 @@
 """Validators for the identity numbers the portal takes: checks delegated to python-stdnum
 (GB 11643-1999 for ID numbers, GB 32100-2015 for credit codes) and phonenumbers, messages in Chinese."""
+import re
+
 import phonenumbers
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -33,6 +35,16 @@ def _stdnum_message(module, value, messages, fallback):
 
 def normalize_id_number(value):
     return (value or "").strip().upper()
+
+
+_ID_NUMBER_SHAPE = re.compile(r"\d{17}[\dXx]")
+
+
+def normalize_login(value):
+    """What a person typed to sign in: an 证件号码 with its check character upper-cased (so
+    "…109x" and "…109X" are one account, also for the lock-out count), a username as typed."""
+    value = (value or "").strip()
+    return normalize_id_number(value) if _ID_NUMBER_SHAPE.fullmatch(value) else value
 
 
 def validate_id_number(value):

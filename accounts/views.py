@@ -1,3 +1,9 @@
+from base64 import b32encode
+from urllib.parse import urlencode
+
+import django_otp
+import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -6,13 +12,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.access import role_required
 
 from . import selectors, services
-from .forms import LoginForm, MoveRequestForm, ProfileForm, RegistrationForm, RejectForm
+from .forms import LoginForm, MoveRequestForm, OTPTokenForm, ProfileForm, RegistrationForm, RejectForm
 from .models import Membership, Role
 from .roles import organisations_for
 
@@ -23,6 +32,71 @@ class PortalLoginView(LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+
+def _next_url(request):
+    """Where to go once the second factor is given: the page first asked for, if it is ours."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return url
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _second_factor_given(request, device, message):
+    django_otp.login(request, device)
+    messages.success(request, message)
+    return redirect(_next_url(request))
+
+
+@never_cache
+@login_required
+def otp_setup(request):
+    """绑定身份验证器: the first time a clerk or administrator signs in with 2FA required."""
+    user = request.user
+    if not selectors.second_factor_required(user=user) or user.is_verified():
+        return redirect(_next_url(request))
+    if selectors.totp_device_confirmed(user=user):
+        # Bound already: binding again would let a stolen password replace the authenticator.
+        return redirect(f"{reverse('accounts:otp_verify')}?{urlencode({'next': _next_url(request)})}")
+    device = services.totp_device_start(user=user)
+    form = OTPTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.totp_check(device=device, token=form.cleaned_data["token"])
+        except ValidationError as exc:
+            form.add_error("token", exc)
+        else:
+            return _second_factor_given(request, device, "身份验证器已绑定。以后每次登录，输入密码后还需输入验证器上的动态口令。")
+    secret = b32encode(device.bin_key).decode()
+    context = {
+        "form": form,
+        "next": _next_url(request),
+        "menu": None,  # every page of the menu is closed until the code is given
+        "qr_svg": segno.make(device.config_url, error="m").svg_inline(scale=4, title="身份验证器绑定二维码"),
+        "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
+    }
+    return render(request, "accounts/otp_setup.html", context)
+
+
+@never_cache
+@login_required
+def otp_verify(request):
+    """动态口令验证: the code from the bound authenticator, after the password."""
+    user = request.user
+    if not selectors.second_factor_required(user=user) or user.is_verified():
+        return redirect(_next_url(request))
+    device = selectors.totp_device_confirmed(user=user)
+    if device is None:
+        return redirect(f"{reverse('accounts:otp_setup')}?{urlencode({'next': _next_url(request)})}")
+    form = OTPTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.totp_check(device=device, token=form.cleaned_data["token"])
+        except ValidationError as exc:
+            form.add_error("token", exc)
+        else:
+            return _second_factor_given(request, device, "动态口令验证通过。")
+    return render(request, "accounts/otp_verify.html", {"form": form, "next": _next_url(request), "menu": None})
 
 
 def register(request):
