@@ -11,6 +11,9 @@ from .models import COURSE_TYPES, EvidenceCategory, TrainingType
 from .services import allowed_years
 from .uploads import ALLOWED_HINT
 
+# <input type="date"> takes only YYYY-MM-DD; the zh-hans format (2026/11/01) would show an empty field.
+ISO_DATE = "%Y-%m-%d"
+
 TITLES = ["正高级", "副高级", "中级", "助理级", "员级"]
 CATEGORIES = [
     "高校教师", "中小学教师", "中等职业学校教师", "工程技术", "卫生技术", "农业技术", "经济", "会计", "审计", "统计",
@@ -104,7 +107,7 @@ def _field_for(spec, year):
     if spec.type == "choice":
         return forms.ChoiceField(choices=[("", "请选择")] + [(str(v), label) for v, label in spec.choices], **common)
     if spec.type == "date":
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE), **common)
     return forms.CharField(min_length=spec.min, max_length=spec.max or 200, **common)
 
 
@@ -226,8 +229,8 @@ class FilingForm(forms.Form):
     )
     hours = forms.DecimalField(label="培训学时", min_value=Decimal("0.5"), max_value=Decimal("500"), decimal_places=1)
     days = forms.DecimalField(label="培训天数", min_value=Decimal("0.5"), max_value=Decimal("366"), decimal_places=1)
-    planned_start = forms.DateField(label="预计培训开始时间", widget=forms.DateInput(attrs={"type": "date"}))
-    planned_end = forms.DateField(label="预计培训结束时间", widget=forms.DateInput(attrs={"type": "date"}))
+    planned_start = forms.DateField(label="预计培训开始时间", widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
+    planned_end = forms.DateField(label="预计培训结束时间", widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
     notice = forms.FileField(label="培训通知", help_text=ALLOWED_HINT)
     schedule = forms.FileField(label="培训课程表", help_text=ALLOWED_HINT)
 

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from accounts.management.commands.load_demo import load
 from accounts.models import Organisation, User
+from tests.security.masking import grep_every_response  # noqa: F401 - autouse: greps every response and log line for full ID and mobile numbers
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 

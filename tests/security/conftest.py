@@ -1,0 +1,135 @@
+"""The security suite's world: the demo province plus one object of every kind each URL takes
+(declarations in several states and jurisdictions, their years, items and files, training
+filings, pending memberships, an issued certificate), made once per module through the services
+inside the province's module transaction, so hundreds of requests share one set-up."""
+import shutil
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+
+from accounts import services as account_services
+from accounts.models import Membership, MembershipStatus
+from certificates import services as certificate_services
+from hours import filings, services
+from hours.models import EvidenceCategory
+from review import services as review_services
+from review import workflow
+from review.models import State
+from tests.hours.fixtures_views import at_state, draft, pdf, people, png, year_with_training
+from tests.hours.test_filings import filing_data
+
+# The visitors of the matrix: a demo account each (None: not signed in).
+ROLES = {
+    "anonymous": None,
+    "applicant": "430121198805041015",  # 宋庆涛, 湖南省地质研究所
+    "unit_admin": "430121197503121031",  # 陈立新, applicant and 湖南省地质研究所's administrator
+    "superior_admin": "dzy_admin",  # 湖南省地质院: unit administrator and superior of the institute
+    "dept_admin": "zrzy_admin",  # 湖南省自然资源厅
+    "province_clerk": "hn_clerk",  # 湖南省人力资源和社会保障厅 (the whole province)
+    "city_clerk": "cs_clerk",  # 长沙市人力资源和社会保障局 (长沙 only)
+    "training_base": "hndx_base_admin",  # 湖南大学继续教育学院
+    "sysadmin": "sysadmin",
+}
+
+
+@pytest.fixture(scope="session")
+def signing_dir():
+    """Demo seal keys of the session's own, away from var/signing of the developer's demo site."""
+    directory = Path(tempfile.mkdtemp(prefix="xueshi-security-signing-"))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The cache holds the verification pages' rate-limit counters."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _evidence(declaration, user, name="学历证书.pdf"):
+    return services.evidence_add(declaration=declaration, user=user, category=EvidenceCategory.EDUCATION, upload=pdf(name))
+
+
+def build_world(demo, signing_dir):
+    p = people(demo)
+    li = demo.user("430121199002171064")  # 李雪梅, 湖南省地质研究所
+    w = SimpleNamespace(p=p)
+
+    # 宋庆涛's own draft (2022), with a year, an item and a file.
+    w.draft = draft(p.song, start_year=2022, end_year=2022)
+    w.draft_year, w.draft_item = year_with_training(w.draft, p.song)
+    w.draft_evidence = _evidence(w.draft, p.song)
+    w.draft_item_evidence = services.evidence_add(
+        declaration=w.draft, user=p.song, category=EvidenceCategory.ITEM, item=w.draft_item,
+        material="completion_certificate", upload=png("结业证书.png"),
+    )
+
+    # Another applicant of the same unit, waiting at the unit (赵金强, submitted with a file).
+    zhao_draft = draft(p.zhao, start_year=2023, end_year=2023)
+    w.unit_case_year, w.unit_case_item = year_with_training(zhao_draft, p.zhao)
+    w.unit_case_evidence = _evidence(zhao_draft, p.zhao)
+    w.unit_case = workflow.declaration_submit(declaration=zhao_draft, user=p.zhao, pledge=True)
+
+    # 李雪梅's declaration at the provincial bureau; 吴涛's in 长沙 (another city, another department).
+    w.bureau_case = at_state(p, State.BUREAU_REVIEW, applicant=li)
+    wu_draft = draft(p.wu, start_year=2023, end_year=2023)
+    year_with_training(wu_draft, p.wu)
+    w.city_case_evidence = _evidence(wu_draft, p.wu)
+    w.city_case = workflow.declaration_submit(declaration=wu_draft, user=p.wu, pledge=True)
+
+    # 宋庆涛's approved 2019 hours and the certificate issued for them.
+    w.approved = at_state(p, State.APPROVED, start_year=2019, end_year=2019)
+    with override_settings(CERT_SIGNING_DIR=str(signing_dir)):
+        w.certificate, _ = certificate_services.certificate_issue(
+            user=p.song, start_year=2019, end_year=2019, base_url="http://testserver"
+        )
+
+    # Training filings: the institute's draft and submitted ones, and one of a 长沙 hospital.
+    w.draft_filing = filings.filing_create(
+        user=p.chen, organisation=p.dzyjs, data=filing_data(name="草稿备案"), notice=pdf("通知.pdf"), schedule=pdf("课程表.pdf")
+    )
+    w.filing = workflow.filing_submit(
+        filing=filings.filing_create(
+            user=p.chen, organisation=p.dzyjs, data=filing_data(), notice=pdf("通知.pdf"), schedule=pdf("课程表.pdf")
+        ),
+        user=p.chen,
+    )
+    w.city_filing = workflow.filing_submit(
+        filing=filings.filing_create(
+            user=p.csyy_admin, organisation=p.csyy, data=filing_data(name="医院专业培训"), notice=pdf("通知.pdf"),
+            schedule=pdf("课程表.pdf"),
+        ),
+        user=p.csyy_admin,
+    )
+
+    # The demo's pending memberships: 何磊 at the institute, 罗娟 at the 长沙 hospital.
+    w.pending = Membership.objects.get(person=demo.user("430121198810111372"), status=MembershipStatus.PENDING)
+    w.city_pending = Membership.objects.get(person=demo.user("43012119960404138X"), status=MembershipStatus.PENDING)
+    w.colleague = p.zhao
+    w.city_person = p.wu
+    # 陈立新's background job: packing 赵金强's materials (runs at once without a worker).
+    w.job = review_services.case_zip_enqueue(user=p.chen, declaration=w.unit_case)
+
+    # An authenticator being bound by someone outside the matrix, so the admin's device pages have a row.
+    account_services.totp_device_start(user=demo.user("jyt_admin"))
+    w.users = {role: (demo.user(login) if login else None) for role, login in ROLES.items()}
+    return w
+
+
+@pytest.fixture(scope="module")
+def world_module(demo_province, django_db_blocker, signing_dir, tmp_path_factory):
+    media = tmp_path_factory.mktemp("security-media")
+    with override_settings(MEDIA_ROOT=str(media)), django_db_blocker.unblock():
+        yield build_world(demo_province, signing_dir)
+
+
+@pytest.fixture
+def world(world_module, demo):
+    """The world for one test (its changes are rolled back after it, as with `demo`)."""
+    return world_module
