@@ -1,18 +1,9 @@
 """Issued certificates in the admin: readable, never editable (a certificate is immutable once issued)."""
 from django.contrib import admin
 
+from portal.admin import ReadOnlyAdmin
+
 from .models import Certificate, CertificateEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EventInline(admin.TabularInline):

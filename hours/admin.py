@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from portal.admin import ReadOnlyAdmin
+
 from . import rules
 from .models import RuleSet, RuleSetChange
 from .rulesets import rule_set_create, rule_set_update, rule_set_validate
@@ -291,7 +293,7 @@ class RuleSetAdmin(admin.ModelAdmin):
 
 
 @admin.register(RuleSetChange)
-class RuleSetChangeAdmin(admin.ModelAdmin):
+class RuleSetChangeAdmin(ReadOnlyAdmin):
     """The change record is append-only: it can be read here, never added, edited or deleted."""
 
     list_display = ["changed_at", "rule_set", "changed_by", "note"]
@@ -304,15 +306,6 @@ class RuleSetChangeAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return _list_without("before", "after", "rule_set__data")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="差异")
     def difference(self, obj):

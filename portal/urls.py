@@ -7,7 +7,18 @@ admin.site.site_header = "学时核认 · 系统管理"
 admin.site.site_title = "学时核认 · 系统管理"
 admin.site.index_title = "后台管理"
 
-portal_patterns = ([path("", views.home, name="home"), path("healthz", views.health, name="health")], "portal")
+portal_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("healthz", views.health, name="health"),
+        path("text-size/", views.text_size, name="text_size"),
+        path("jobs/", views.job_list, name="job_list"),
+        path("jobs/<int:pk>/", views.job_detail, name="job"),
+        path("jobs/<int:pk>/progress/", views.job_progress, name="job_progress"),
+        path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
+    ],
+    "portal",
+)
 
 urlpatterns = [
     path("", include(portal_patterns)),

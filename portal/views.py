@@ -1,17 +1,44 @@
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from hours.selectors import declaration_get_for_user
+
+from . import jobs
+from .context_processors import LARGE_TEXT_COOKIE
+from .models import JobKind, JobState
 from .selectors import home_blocks
+from .storage import file_response
 
 
 @login_required
 def home(request):
     return render(request, "portal/home.html", {"blocks": home_blocks(request.user)})
+
+
+LARGE_TEXT_MAX_AGE = 365 * 24 * 3600  # a year: older users should not have to find the switch again
+
+
+@require_POST
+def text_size(request):
+    """大字模式 on (large=1) or off for this browser, then back to the page the switch was pressed on."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = reverse("portal:home")
+    response = redirect(target)
+    if request.POST.get("large") == "1":
+        response.set_cookie(
+            LARGE_TEXT_COOKIE, "1", max_age=LARGE_TEXT_MAX_AGE, samesite="Lax", httponly=True, secure=request.is_secure()
+        )
+    else:
+        response.delete_cookie(LARGE_TEXT_COOKIE, samesite="Lax")
+    return response
 
 
 @require_GET
@@ -34,3 +61,36 @@ def health(request):
         checks["cache"] = f"error: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+@login_required
+def job_list(request):
+    """我的后台任务: what this person has started, newest first."""
+    return render(request, "portal/job_list.html", {"jobs": jobs.jobs_of(request.user)})
+
+
+@login_required
+def job_detail(request, pk):
+    """A job's progress page; while the job runs, the progress part reloads itself."""
+    return render(request, "portal/job_detail.html", {"job": jobs.job_get_for_user(user=request.user, pk=pk)})
+
+
+@login_required
+@never_cache
+def job_progress(request, pk):
+    """The progress part of the job page alone, for htmx polling."""
+    return render(request, "portal/_job_progress.html", {"job": jobs.job_get_for_user(user=request.user, pk=pk)})
+
+
+@login_required
+def job_download(request, pk):
+    """The file a finished job produced, to its owner only, while they may still see its source."""
+    job = jobs.job_get_for_user(user=request.user, pk=pk)
+    if job.state != JobState.SUCCEEDED or not job.file:
+        raise Http404("该任务没有可下载的文件。")
+    if job.kind == JobKind.CASE_ZIP:
+        declaration_get_for_user(user=request.user, pk=job.params["declaration"])
+    if not job.file.storage.exists(job.file.name):
+        raise Http404("文件已被清理，请重新生成。")
+    filename = job.result.get("filename") or job.file.name.rsplit("/", 1)[-1]
+    return file_response(job.file, filename=filename, content_type=job.result.get("content_type", "application/octet-stream"))
