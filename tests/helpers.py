@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from stdnum.cn import ric, uscc
 
@@ -37,6 +38,14 @@ def assert_database_query_count(count, *, using=DEFAULT_DB_ALIAS):
         message = f"{actual} queries were run, {count} expected:\n{lines}"
         print(message)
         raise AssertionError(message)
+
+
+# --- signing in -----------------------------------------------------------------------------------
+
+
+def password_login(client, login, password):
+    """client.login() with a request, as django-axes (first of the authentication backends) needs one."""
+    return client.login(request=HttpRequest(), username=login, password=password)
 
 
 # --- identity numbers ---------------------------------------------------------------------------
@@ -147,3 +156,15 @@ def menu_links(response):
     parser.feed(response.content.decode())
     return parser.links
 
+
+
+# --- other processes ------------------------------------------------------------------------------
+
+
+def database_url(config):
+    """A DATABASE_URL naming the database of a Django connection's settings, for a subprocess
+    (gunicorn, manage.py) that must see what a transactional test committed."""
+    if config["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{config['NAME']}"
+    host, port = config["HOST"] or "127.0.0.1", config["PORT"] or 5432
+    return f"postgres://{config['USER']}:{config['PASSWORD']}@{host}:{port}/{config['NAME']}"

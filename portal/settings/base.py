@@ -1,5 +1,6 @@
 """Settings shared by every environment; local, production and test import from here."""
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +61,11 @@ INSTALLED_APPS = [
     "guardian",
     "treebeard",
     "django_fsm",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "hours",
     "review",
@@ -68,14 +74,26 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id (nginx's X-Request-ID, or a new one).
+    "log_request_id.middleware.RequestIDMiddleware",
+    "portal.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
+    # Static files straight from the collected, compressed, hashed copies (production); runserver serves them in DEBUG.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused (locked-out) login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -99,6 +117,8 @@ TEMPLATES = [
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "accounts.backends.IdNumberOrUsernameBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -127,9 +147,61 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = None
 
+
+def default_storage_from_env():
+    """Uploaded files on the filesystem at MEDIA_ROOT, or in an S3-compatible bucket when
+    STORAGE_BACKEND=s3. Either way they are private: only permission-checked views serve them (see
+    portal/storage.py), so the bucket needs no public policy and objects are written with a private ACL."""
+    backend = env("STORAGE_BACKEND", "filesystem").strip().lower()
+    if backend == "filesystem":
+        # No "location" option: FileSystemStorage then follows MEDIA_ROOT, also when tests change it.
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if backend != "s3":
+        raise ImproperlyConfigured(f"STORAGE_BACKEND 只能是 filesystem 或 s3，而不是 {backend!r}")
+    encryption = env("AWS_S3_SERVER_SIDE_ENCRYPTION", "")  # "", "AES256" or "aws:kms"
+    object_parameters = {"ServerSideEncryption": encryption} if encryption else {}
+    if encryption == "aws:kms" and env("AWS_S3_SSE_KMS_KEY_ID"):
+        object_parameters["SSEKMSKeyId"] = env("AWS_S3_SSE_KMS_KEY_ID")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": require("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env("AWS_S3_REGION_NAME") or None,
+            # Unset keys leave boto3 its own credential chain (instance role, ~/.aws, …).
+            "access_key": env("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env("AWS_SECRET_ACCESS_KEY") or None,
+            "location": env("AWS_LOCATION", ""),
+            "addressing_style": env("AWS_S3_ADDRESSING_STYLE") or None,
+            "signature_version": "s3v4",
+            "default_acl": "private",
+            # url() only ever gives signed, short-lived links; never a bare public object URL.
+            "querystring_auth": True,
+            "querystring_expire": int(env("STORAGE_SIGNED_URL_SECONDS", "60")),
+            "custom_domain": None,
+            "file_overwrite": False,
+            "object_parameters": object_parameters,
+            # Downloads spool to a temporary file beyond this size instead of growing in memory.
+            "max_memory_size": 5 * 1024 * 1024,
+        },
+    }
+
+
+STORAGES = {
+    "default": default_storage_from_env(),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Downloads redirect (after the permission check) to a signed link valid STORAGE_SIGNED_URL_SECONDS
+# instead of passing the bytes through Django; only for storages that can sign (S3).
+STORAGE_SIGNED_URLS = env_bool("STORAGE_SIGNED_URLS", False)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A signed-in session ends SESSION_COOKIE_AGE after signing in however busy it is, after
+# SESSION_IDLE_TIMEOUT without a request (等保三级 asks for an idle time-out; 30 min is usual), and
+# when the browser closes (accounts/middleware.py).
 SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(60 * 60 * 2)))
+SESSION_IDLE_TIMEOUT = int(env("SESSION_IDLE_TIMEOUT", str(30 * 60)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -138,6 +210,47 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Only the portal's own scripts, styles and forms: no inline <script>, style= or on…= handlers
+# (htmx's indicator style is in portal.css, see base.html's htmx-config), images also as data:
+# URLs, never framed. The certificate PDF's inline styles are WeasyPrint's, not a browser's.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Login lock-out (django-axes): AXES_FAILURE_LIMIT wrong passwords in a row lock that login from
+# that address for AXES_COOLOFF_MINUTES (each further try restarts the wait). Counted per login
+# *and* IP together: per login alone would let anyone lock a bureau clerk out from anywhere, per
+# IP alone would lock a whole office out behind one NAT address. The client IP is REMOTE_ADDR, as
+# for the verification rate limits (behind nginx, portal/proxy.py sets it from X-Real-IP). The system
+# administrator unlocks early by deleting the row in the admin's Axes › Access attempts (or with
+# `manage.py axes_reset_username`).
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempt_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+# Second factor (django-otp, TOTP): when REQUIRE_2FA is on, people holding one of these roles (a
+# superuser counts as sysadmin) must enter a code from an authenticator app after their password
+# before any page opens (accounts/middleware.py). Production turns it on unless REQUIRE_2FA=0.
+REQUIRE_2FA = env_bool("REQUIRE_2FA", False)
+OTP_REQUIRED_ROLES = ("bureau_clerk", "sysadmin")
+OTP_TOTP_ISSUER = "学时核认"
+# The admin never shows a bound authenticator's key or QR code (whoever saw it could make the codes);
+# the system administrator unbinds a lost one by deleting the device, and its owner binds anew.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Uploads up to 20 MB per file are allowed by the policy; anything bigger than the memory
 # threshold streams to a temporary file.
@@ -150,17 +263,57 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "xueshi"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# Background jobs (portal/jobs.py). Embedded default: each job runs in-process as soon as its
+# request commits, so `make run` needs no worker. TASKS_BACKEND=database queues them in the
+# database for `manage.py db_worker` (production); the tables exist either way.
+TASK_BACKENDS = {"immediate": "django_tasks.backends.immediate.ImmediateBackend", "database": "django_tasks_db.DatabaseBackend"}
+TASKS_BACKEND = env("TASKS_BACKEND", "immediate")
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND 只能是 immediate 或 database（现为 {TASKS_BACKEND!r}）")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+
 EMAIL_SUBJECT_PREFIX = "[学时核认] "
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@xueshi.example.cn")
 
 # The portal's title shown in the shell; the region comes from the rule set in force.
 PORTAL_TITLE = env("PORTAL_TITLE", "湖南省专业技术人员继续教育学时核认平台")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# Request ids (django-log-request-id): nginx's X-Request-ID is kept, so its access log and ours
+# share the id; without one a new id is made. Either way the response carries it back.
+LOG_REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
+GENERATE_REQUEST_ID_IF_NOT_IN_HEADER = True
+REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
+
+
+def logging_config(log_format):
+    """Everything to stderr, one line per record: `json` (one object a line, for the log shipper)
+    or `plain` (for a terminal). ID and mobile numbers are masked on every handler (portal/logging.py)."""
+    if log_format not in {"json", "plain"}:
+        raise ImproperlyConfigured(f"LOG_FORMAT 只能是 json 或 plain（现为 {log_format!r}）")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": "log_request_id.filters.RequestIDFilter"},
+            "mask_personal_numbers": {"()": "portal.logging.MaskPersonalNumbers"},
+        },
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"},
+            "json": {"()": "portal.logging.JsonFormatter"},
+        },
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": log_format,
+                        "filters": ["request_id", "mask_personal_numbers"]},
+        },
+        "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+        "loggers": {
+            "django.db.backends": {"level": "INFO"},
+            # Django's defaults give these handlers of their own (mail_admins, runserver's), which
+            # would bypass the masking: send them to the root handler instead.
+            "django": {"handlers": [], "level": "INFO", "propagate": True},
+            "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        },
+    }
+
+
+LOGGING = logging_config(env("LOG_FORMAT", "plain"))

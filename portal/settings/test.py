@@ -18,3 +18,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="xueshi-test-media-"))
+# Static files are not collected for the tests: WhiteNoise looks them up per request instead of
+# warning that STATIC_ROOT is missing.
+WHITENOISE_AUTOREFRESH = True
