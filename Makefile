@@ -11,7 +11,7 @@ PORT ?= 8000
 # poppler-utils (pdftotext) for PDF tests, Chromium for browser tests.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei poppler-utils chromium
 
-.PHONY: run test bench install sysdeps venv migrate demo clean-venv
+.PHONY: run test bench bench-db load install sysdeps venv migrate demo backup restore clean-venv
 
 run: install migrate demo
 	@echo "学时核认 演示站点: http://$(HOST):$(PORT)/  (演示账号见 README.md)"
@@ -26,12 +26,20 @@ test: install
 BENCH_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/xueshi_bench
 BENCH_DECLARATIONS ?= 100000
 
-bench: install
+bench-db:
 	@psql "$(dir $(BENCH_DATABASE_URL))postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='xueshi_bench'" | grep -q 1 \
 	  || psql "$(dir $(BENCH_DATABASE_URL))postgres" -qc "CREATE DATABASE xueshi_bench"
+
+bench: install bench-db
 	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_DEBUG=0 $(PY) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_DEBUG=0 $(PY) manage.py bench_queues --ensure $(BENCH_DECLARATIONS)
 	DJANGO_SETTINGS_MODULE=portal.settings.local DJANGO_DEBUG=0 $(PY) -m certificates.bench
+
+# Load test (load/run.py): gunicorn with production settings on 127.0.0.1 over the same database,
+# topped up to BENCH_DECLARATIONS, Redis db 4 for cache and sessions when it answers; locust drives
+# the mix for LOAD_SECONDS (60), then a trivial view for the ceiling. LOAD_ARGS="--rps 150" etc.
+load: install bench-db
+	LOAD_DATABASE_URL=$(BENCH_DATABASE_URL) LOAD_DECLARATIONS=$(BENCH_DECLARATIONS) $(PY) -m load.run $(LOAD_ARGS)
 
 install: sysdeps venv
 
@@ -62,6 +70,19 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py load_demo
+
+# Backups (portal/backup.py): the database as a consistent snapshot (pg_dump, or SQLite's online
+# backup API), every stored file and the demo seal keys, in one tar with a manifest. The settings
+# come from the environment, as for the site itself (DJANGO_SETTINGS_MODULE, DATABASE_URL, MEDIA_ROOT…).
+BACKUP_DIR ?= var/backups
+
+backup: venv
+	$(PY) manage.py backup --output-dir "$(BACKUP_DIR)"
+
+# Into an empty installation: a new empty database (createdb) and an empty MEDIA_ROOT or bucket.
+restore: venv
+	@[ -n "$(BACKUP)" ] || { echo "用法: make restore BACKUP=var/backups/xueshi-backup-….tar [FORCE=1]"; exit 2; }
+	$(PY) manage.py restore "$(BACKUP)" $(if $(FORCE),--force)
 
 clean-venv:
 	rm -rf $(VENV)

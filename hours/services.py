@@ -187,9 +187,10 @@ def _recompute(declaration):
     total_p = total_q = Decimal("0")
     for record in declaration.year_records.all():
         row = sums.get(record.pk, {})
-        record.public_hours = row.get("p") or Decimal("0")
-        record.professional_hours = row.get("q") or Decimal("0")
-        record.save(update_fields=["public_hours", "professional_hours"])
+        public, professional = row.get("p") or Decimal("0"), row.get("q") or Decimal("0")
+        if (public, professional) != (record.public_hours, record.professional_hours):  # only the year that changed is written
+            record.public_hours, record.professional_hours = public, professional
+            record.save(update_fields=["public_hours", "professional_hours"])
         total_p += record.public_hours
         total_q += record.professional_hours
     Declaration.objects.filter(pk=declaration.pk).update(total_public=total_p, total_professional=total_q)

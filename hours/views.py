@@ -27,7 +27,7 @@ from .forms import (
     TrainingImportForm,
     YearForm,
 )
-from .models import Item, YearRecord
+from .models import Item
 from .policies import policy_for
 from .uploads import ALLOWED_HINT
 
@@ -64,6 +64,10 @@ def declaration_list(request):
     if status not in selectors.STATUS_FILTERS:
         status = "all"
     page = Paginator(selectors.my_declarations(user=request.user, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    if request.user.organisation_id:
+        # The unit and its bureau in one query (the filing window is looked up from the bureau
+        # upwards), kept on the user for the page's own {{ user.organisation }}.
+        request.user.organisation = Organisation.objects.select_related("bureau").get(pk=request.user.organisation_id)
     unit = request.user.organisation
     window_closed, days_left = periods.window(unit) if unit else (None, None)
     return render(
@@ -243,7 +247,7 @@ def year_add(request, pk):
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def year_delete(request, pk, year_pk):
     declaration = _owned(request, pk)
-    record = get_object_or_404(YearRecord, pk=year_pk, declaration=declaration)
+    record = get_object_or_404(declaration.year_records, pk=year_pk)
     _attempt(request, lambda: services.year_record_delete(year_record=record, user=request.user), f"已删除{record.year}年度明细。")
     return _back(declaration)
 
@@ -254,7 +258,7 @@ def item_add(request, pk, year_pk):
     declaration = _owned(request, pk)
     if not declaration.is_editable:
         return _locked(request, declaration)
-    record = get_object_or_404(YearRecord, pk=year_pk, declaration=declaration)
+    record = get_object_or_404(declaration.year_records, pk=year_pk)
     policy = policy_for(declaration.rule_set)
     activity = request.POST.get("activity", "")
     if activity not in policy.activities:
@@ -288,7 +292,7 @@ def _attach(form, exc):
 def item_preview(request, pk, year_pk):
     """The hours an item would earn, computed by the same engine as the save (htmx live preview)."""
     declaration = _owned(request, pk)
-    record = get_object_or_404(YearRecord, pk=year_pk, declaration=declaration)
+    record = get_object_or_404(declaration.year_records, pk=year_pk)
     policy = policy_for(declaration.rule_set)
     activity = request.GET.get("activity", "")
     context = {"activity": activity}
@@ -308,7 +312,8 @@ def item_preview(request, pk, year_pk):
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def item_delete(request, pk, item_pk):
     declaration = _owned(request, pk)
-    item = get_object_or_404(Item, pk=item_pk, year_record__declaration=declaration)
+    # The service locks item.year_record.declaration: fetched with the item, not two look-ups later.
+    item = get_object_or_404(Item.objects.select_related("year_record__declaration"), pk=item_pk, year_record__declaration=declaration)
     _attempt(request, lambda: services.item_delete(item=item, user=request.user), "已删除该学习项目。")
     return _back(declaration, year=item.year_record_id)
 
@@ -377,7 +382,7 @@ def evidence_file(request, evidence_pk):
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def training_claim(request, pk, year_pk):
     declaration = _owned(request, pk)
-    record = get_object_or_404(YearRecord, pk=year_pk, declaration=declaration)
+    record = get_object_or_404(declaration.year_records, pk=year_pk)
     ids = [int(v) for v in request.POST.getlist("records") if v.isdigit()]
     if not ids:
         messages.error(request, "请勾选要确认的培训记录。")

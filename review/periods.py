@@ -32,7 +32,23 @@ def period_for(organisation, year=None):
 def submission_refusal(organisation, today=None):
     """Why submitting is refused today, or None when the window is open (or none is set)."""
     today = today or timezone.localdate()
+    return _refusal(period_for(organisation, today.year), today)
+
+
+def days_left(organisation, today=None):
+    today = today or timezone.localdate()
+    return _days_left(period_for(organisation, today.year), today)
+
+
+def window(organisation, today=None):
+    """(submission_refusal, days_left) from one look-up of the window: the declarations list,
+    the busiest page at the peak, shows both."""
+    today = today or timezone.localdate()
     period = period_for(organisation, today.year)
+    return _refusal(period, today), _days_left(period, today)
+
+
+def _refusal(period, today):
     if period is None or period.opens_on <= today <= period.closes_on:
         return None
     return (
@@ -41,9 +57,7 @@ def submission_refusal(organisation, today=None):
     )
 
 
-def days_left(organisation, today=None):
-    today = today or timezone.localdate()
-    period = period_for(organisation, today.year)
+def _days_left(period, today):
     if period is None or not period.opens_on <= today <= period.closes_on:
         return None
     return (period.closes_on - today).days

@@ -153,4 +153,5 @@ def filing_period_set(*, bureau, year, opens_on, closes_on, supervision_days, us
         bureau=bureau, year=year,
         defaults={"opens_on": opens_on, "closes_on": closes_on, "supervision_days": supervision_days, "updated_by": user},
     )
+    user.__dict__.pop("_overdue_before_cache", None)  # the setter's own cutoff follows the new limit (review/selectors.py)
     return period

@@ -122,10 +122,6 @@ def pytest_collection_modifyitems(items):
         items[:] = [item for item in items if HERE not in item.path.parents] + journeys
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "e2e: a browser journey (Chromium); deselect with -m 'not e2e'")
-
-
 def pytest_terminal_summary(terminalreporter):
     if _session["skipped"]:
         terminalreporter.write_sep("!", NO_CHROMIUM, red=True, bold=True)

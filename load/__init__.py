@@ -1,0 +1,1 @@
+"""`make load`: the portal under load on this machine (load/run.py). Not part of the deployed portal."""

@@ -1,0 +1,134 @@
+"""The queries the load test's busiest pages run (issue 8: CPU per request), pinned so that a
+look-up dropped for speed does not creep back: the 待办列表 reads the filing window once, not once
+per use; the case page reads the declaration's files and items once; saving a draft writes only
+the year that changed. And what the savings must not break: a changed window is seen at once."""
+from datetime import datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from hours import services as hours_services
+from hours.models import Declaration, EvidenceCategory
+from review import periods, selectors, services, workflow
+from review.models import State
+from tests.helpers import SESSION_QUERIES, assert_database_query_count
+from tests.hours.fixtures_views import *  # noqa: F401,F403
+from tests.hours.fixtures_views import TRAINING, add_item, at_state, draft, frozen_now, pdf, year_with_training
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
+
+
+def tables_read(captured, table):
+    return sum(f'FROM "{table}"' in q["sql"] for q in captured.captured_queries)
+
+
+def test_todo_page_reads_the_filing_window_once(client, p):
+    for applicant in (p.song, p.zhao, p.li):
+        at_state(p, State.BUREAU_REVIEW, applicant=applicant)
+    client.force_login(p.hn_clerk)
+    # user, role grants; the bureau chain and its window (once, for the filter, the counts and
+    # the rows' 督办 marks); the page's count, the counts, the rows.
+    with assert_database_query_count(7 + SESSION_QUERIES) as captured:
+        response = client.get(reverse("review:bureau_todo") + "?supervision=normal")
+    assert response.status_code == 200
+    assert tables_read(captured, "review_filingperiod") == 1
+    assert response.context["counts"] == {"waiting": 3, "overdue": 0}
+    assert len(response.context["page"].object_list) == 3
+
+
+def test_case_page_reads_files_and_items_once(client, p):
+    d = draft(p.song)
+    record, item = year_with_training(d, p.song)
+    hours_services.evidence_add(declaration=d, user=p.song, category=EvidenceCategory.EDUCATION, upload=pdf("学历.pdf"))
+    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    client.force_login(p.chen)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("review:case", args=[d.pk]))
+    assert response.status_code == 200
+    # The workspace's read of each; the only other look-up of files is the other applicants' same files.
+    assert tables_read(captured, "hours_item") == 1
+    assert tables_read(captured, "hours_evidence") == 2
+    labels = [c.label for c in response.context["checks"]]
+    assert "佐证材料未与他人或其他年度重复" in labels and "成果未与他人冲突" not in labels  # a training has no rank
+
+
+def test_case_page_still_finds_a_file_used_twice_in_the_declaration(client, p):
+    d = draft(p.song, start_year=2022, end_year=2023)
+    same = pdf("学时证明.pdf")
+    for year in (2022, 2023):
+        record, item = year_with_training(d, p.song, year=year)
+        hours_services.evidence_add(declaration=d, user=p.song, category=EvidenceCategory.ITEM, item=item,
+                                    material="completion_certificate", upload=pdf("学时证明.pdf", same.read()))
+        same.seek(0)
+    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    client.force_login(p.chen)
+    checks = client.get(reverse("review:case", args=[d.pk])).context["checks"]
+    duplicate = next(c for c in checks if c.label == "佐证材料重复使用")
+    assert not duplicate.ok and "同时用于2022、2023年度" in duplicate.detail
+
+
+def year_writes(captured):
+    return sum(q["sql"].startswith('UPDATE "hours_yearrecord"') for q in captured.captured_queries)
+
+
+def test_adding_and_deleting_an_item_writes_only_its_year(client, p):
+    d = draft(p.song, start_year=2021, end_year=2023)
+    records = [hours_services.year_record_add(declaration=d, user=p.song, year=y) for y in (2021, 2022, 2023)]
+    for record in records:
+        add_item(d, p.song, record)
+    client.force_login(p.song)
+    url = reverse("hours:item_add", args=[d.pk, records[1].pk])
+    # user, role grants, the declaration, its year; then in a savepoint: the locked declaration,
+    # the insert, the sums, the years, the one changed year, the totals (the flash message is a cookie).
+    with assert_database_query_count(12 + SESSION_QUERIES) as captured:
+        response = client.post(url, {"activity": "training", **{k: str(v) for k, v in TRAINING.items()}})
+    assert response.status_code == 302
+    assert year_writes(captured) == 1
+    d = Declaration.objects.get(pk=d.pk)
+    assert [r.public_hours for r in d.year_records.order_by("year")] == [16, 32, 16]
+    assert d.total_public == 64
+
+    added = d.year_records.get(year=2022).items.order_by("-id").first()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(reverse("hours:item_delete", args=[d.pk, added.pk]))
+    assert response.status_code == 302
+    assert year_writes(captured) == 1
+    d = Declaration.objects.get(pk=d.pk)
+    assert [r.public_hours for r in d.year_records.order_by("year")] == [16, 16, 16]
+    assert d.total_public == 48
+
+
+def test_deleting_another_declarations_item_is_still_404(client, p):
+    mine, theirs = draft(p.song), draft(p.zhao)
+    year_with_training(mine, p.song)
+    _, item = year_with_training(theirs, p.zhao)
+    client.force_login(p.song)
+    assert client.post(reverse("hours:item_delete", args=[mine.pk, item.pk])).status_code == 404
+    assert client.post(reverse("hours:item_add", args=[mine.pk, theirs.year_records.get().pk]), {"activity": "training"}).status_code == 404
+    assert theirs.year_records.get().items.count() == 1
+
+
+def test_a_changed_supervision_limit_is_seen_by_the_clerk_who_set_it(p):
+    clerk = p.hn_clerk
+    with frozen_now(timezone.make_aware(datetime(2026, 6, 10, 10, 0))):
+        first = selectors.overdue_before(clerk)
+        assert first == periods.working_days_before(periods.DEFAULT_SUPERVISION_DAYS)
+        today = timezone.localdate()
+        services.filing_period_set(bureau=p.hn, year=today.year, opens_on=today - timedelta(days=5),
+                                   closes_on=today + timedelta(days=5), supervision_days=10, user=clerk)
+        assert selectors.overdue_before(clerk) == periods.working_days_before(10) < first
+
+
+def test_declarations_list_reads_the_unit_and_its_bureau_in_one_query(client, p):
+    draft(p.song)
+    client.force_login(p.song)
+    # user, role grants; the page's count and rows; the unit with its bureau, the bureaus above
+    # it and their window (集中办理时间 on the page).
+    with assert_database_query_count(7 + SESSION_QUERIES) as captured:
+        response = client.get(reverse("hours:declaration_list"))
+    assert response.status_code == 200
+    assert tables_read(captured, "accounts_organisation") == 2
+    assert p.song.organisation.name in response.content.decode()
