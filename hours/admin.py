@@ -231,6 +231,9 @@ class RuleSetAdmin(admin.ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return _list_without("data")
 
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     # Viewing follows Django's permissions (superusers, or staff given "view"); editing is for superusers.
     def has_add_permission(self, request):
         return request.user.is_active and request.user.is_superuser
@@ -258,7 +261,7 @@ class RuleSetAdmin(admin.ModelAdmin):
 
     @admin.display(description="规则数据（JSON）")
     def data_pretty(self, obj):
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', pretty_json(obj.data))
+        return format_html('<pre class="rule-json">{}</pre>', pretty_json(obj.data))
 
     @admin.display(description="最近的修改")
     def recent_changes(self, obj):
@@ -307,18 +310,21 @@ class RuleSetChangeAdmin(ReadOnlyAdmin):
     def get_changelist(self, request, **kwargs):
         return _list_without("before", "after", "rule_set__data")
 
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     @admin.display(description="差异")
     def difference(self, obj):
         before = pretty_json(obj.before).splitlines() if obj.before is not None else []
         diff = list(difflib.unified_diff(before, pretty_json(obj.after).splitlines(), "修改前", "修改后", lineterm="", n=2))
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', "\n".join(diff) or "（规则数据未变）")
+        return format_html('<pre class="rule-json">{}</pre>', "\n".join(diff) or "（规则数据未变）")
 
     @admin.display(description="修改前")
     def before_pretty(self, obj):
         if obj.before is None:
             return "—"
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', pretty_json(obj.before))
+        return format_html('<pre class="rule-json">{}</pre>', pretty_json(obj.before))
 
     @admin.display(description="修改后")
     def after_pretty(self, obj):
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', pretty_json(obj.after))
+        return format_html('<pre class="rule-json">{}</pre>', pretty_json(obj.after))

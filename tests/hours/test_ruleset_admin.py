@@ -257,3 +257,14 @@ def test_service_refuses_invalid_data_and_saves_nothing(superuser, hunan):
 def test_service_records_nothing_for_an_unchanged_save(superuser, hunan):
     rule_set_update(rule_set=hunan, data=copy.deepcopy(hunan.data), user=superuser, note="无变化")
     assert hunan.changes.count() == 1
+
+
+def test_json_and_diffs_wrap_by_stylesheet_not_inline_style(client, superuser, hunan):
+    """The Content-Security-Policy (style-src 'self') drops inline style attributes: wrapping comes from css/admin.css."""
+    client.force_login(superuser)
+    post_data(client, hunan, edited(hunan, label="培训班"), note="改名称")
+    change = RuleSetChange.objects.filter(rule_set=hunan).latest("changed_at", "id")
+    page = client.get(reverse("admin:hours_rulesetchange_change", args=[change.pk])).content.decode()
+    assert page.count('<pre class="rule-json">') == 3  # the difference, before, after
+    assert "css/admin.css" in page
+    assert 'style="' not in page.split('id="content"', 1)[1]
