@@ -42,7 +42,16 @@ def _next_url(request):
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def _second_factor_given(request, device, message):
+def _token_given(request, form, device, message):
+    """The posted code checked against the device: the way on once it is right, else None with the
+    error on the form (both pages, binding and verifying, end the same way)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        device = services.totp_check(device=device, token=form.cleaned_data["token"])
+    except ValidationError as exc:
+        form.add_error("token", exc)
+        return None
     django_otp.login(request, device)
     messages.success(request, message)
     return redirect(_next_url(request))
@@ -60,13 +69,9 @@ def otp_setup(request):
         return redirect(f"{reverse('accounts:otp_verify')}?{urlencode({'next': _next_url(request)})}")
     device = services.totp_device_start(user=user)
     form = OTPTokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            device = services.totp_check(device=device, token=form.cleaned_data["token"])
-        except ValidationError as exc:
-            form.add_error("token", exc)
-        else:
-            return _second_factor_given(request, device, "身份验证器已绑定。以后每次登录，输入密码后还需输入验证器上的动态口令。")
+    given = _token_given(request, form, device, "身份验证器已绑定。以后每次登录，输入密码后还需输入验证器上的动态口令。")
+    if given:
+        return given
     secret = b32encode(device.bin_key).decode()
     context = {
         "form": form,
@@ -89,13 +94,9 @@ def otp_verify(request):
     if device is None:
         return redirect(f"{reverse('accounts:otp_setup')}?{urlencode({'next': _next_url(request)})}")
     form = OTPTokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            device = services.totp_check(device=device, token=form.cleaned_data["token"])
-        except ValidationError as exc:
-            form.add_error("token", exc)
-        else:
-            return _second_factor_given(request, device, "动态口令验证通过。")
+    given = _token_given(request, form, device, "动态口令验证通过。")
+    if given:
+        return given
     return render(request, "accounts/otp_verify.html", {"form": form, "next": _next_url(request), "menu": None})
 
 
