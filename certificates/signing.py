@@ -88,14 +88,24 @@ def _pem_key(key):
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
-def _name(common_name, organisation, serial=None):
+NAME_BYTES = 64  # X.520's upper bound for O, OU and CN, which cryptography counts in UTF-8 bytes
+
+
+def _clip(value):
+    """A bureau's name can be 21 CJK characters and more (湘西土家族苗族自治州人力资源和社会保障局 is
+    20, 60 bytes): cut on a character boundary rather than fail to make its seal."""
+    return value.encode("utf-8")[:NAME_BYTES].decode("utf-8", "ignore")
+
+
+def _name(common_name, organisation, serial=None, unit=None):
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
     parts = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, _clip(organisation)),
+        *([x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, _clip(unit))] if unit else []),
+        x509.NameAttribute(NameOID.COMMON_NAME, _clip(common_name)),
     ]
     if serial:
         parts.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial))
@@ -145,7 +155,7 @@ def _issue_bureau_cert(directory, bureau, ca_key, ca_cert):
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(f"{bureau.name}（演示电子印章）", bureau.name, bureau.uscc or None))
+        .subject_name(_name(bureau.name, bureau.name, bureau.uscc or None, unit="演示电子印章"))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())

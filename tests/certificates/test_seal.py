@@ -130,3 +130,20 @@ def test_production_refuses_to_sign_with_demo_keys(p, approve, issue, settings):
     with pytest.raises(ImproperlyConfigured, match="CERT_SIGNING_KEY"):
         issue(p.song, 2019, 2019)
     assert not Certificate.objects.exists()
+
+
+def test_a_bureau_with_a_long_name_gets_its_seal(p, tmp_path):
+    """X.509 bounds each name part at 64 bytes: 湘西's bureau (20 characters, 60 bytes) must still
+    get demo keys, and a longer name is cut on a character boundary, not refused."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    p.hn.name = "湘西土家族苗族自治州人力资源和社会保障局"
+    longer = type(p.hn)(name="某某自治州某某自治县某某某某某某人力资源和社会保障局", uscc="12439000MB1234567X", kind=p.hn.kind)
+    signing.make_demo_keys([p.hn, longer], directory=tmp_path)
+    for bureau in (p.hn, longer):
+        cert = x509.load_pem_x509_certificate((tmp_path / "bureaus" / f"{bureau.uscc}.cert.pem").read_bytes())
+        (common,) = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        assert bureau.name.startswith(common.value) and len(common.value.encode()) <= 64
+        assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)[0].value == "演示电子印章"
+    assert common.value == longer.name[:21]
