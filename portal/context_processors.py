@@ -2,7 +2,7 @@ from django.conf import settings
 
 from accounts.roles import roles_of
 
-from .menu import menu_for
+from .menu import menu_html
 
 
 # 大字模式 (large text, for older users: GB/T 37668, the 适老化 rules): remembered per browser in this
@@ -18,6 +18,6 @@ def portal_shell(request):
     return {
         "portal_title": settings.PORTAL_TITLE,
         "large_text": large_text,
-        "menu": menu_for(user, request.path),
+        "menu": menu_html(user, request.path),
         "user_roles": sorted(roles_of(user)),
     }

@@ -1,7 +1,11 @@
 """The left menu, as the provincial platforms lay it out; each entry names who may use it."""
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from django.urls import reverse
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, reverse
 
 from accounts.models import OrganisationKind, Role
 from accounts.roles import is_sysadmin, organisations_for, roles_of
@@ -79,30 +83,17 @@ MENU = [
 ]
 
 
-def _visible(node, held, current_path, user):
+def _visible(node, held, allowed):
     if isinstance(node, Entry):
         if node.roles is not None and not (node.roles & held):
             return None
-        if node.when is not None and not node.when(user):
+        if node.when is not None and node.url_name not in allowed:
             return None
-        url = reverse(node.url_name)
-        return {"label": node.label, "url": url, "active": current_path.startswith(url)}
-    children = [c for c in (_visible(child, held, current_path, user) for child in node.children) if c]
+        return {"label": node.label, "url": reverse(node.url_name), "active": False}
+    children = [c for c in (_visible(child, held, allowed) for child in node.children) if c]
     if not children:
         return None
-    return {"label": node.label, "children": children, "active": any(c["active"] for c in children)}
-
-
-def menu_for(user, current_path=""):
-    """The sections and entries this user may use; sections with nothing visible are left out."""
-    if not user.is_authenticated:
-        return []
-    held = set(roles_of(user))
-    if is_sysadmin(user):
-        held.add(Role.SYSADMIN)
-    sections = [s for s in (_visible(section, held, current_path, user) for section in MENU) if s]
-    _keep_longest_match(sections)
-    return sections
+    return {"label": node.label, "children": children, "active": False}
 
 
 def _entries(nodes):
@@ -113,13 +104,37 @@ def _entries(nodes):
             yield node
 
 
-def _keep_longest_match(sections):
-    """/hours/filings/ lies under /hours/ too: only the most specific matching entry is current."""
-    matching = [e for e in _entries(sections) if e["active"]]
-    if len(matching) > 1:
-        best = max(matching, key=lambda e: len(e["url"]))
-        for entry in matching:
-            entry["active"] = entry is best
+def _narrower(nodes):
+    for node in nodes:
+        if isinstance(node, Section):
+            yield from _narrower(node.children)
+        elif node.when is not None:
+            yield node
+
+
+NARROWER = list(_narrower(MENU))
+
+
+def _held(user):
+    held = set(roles_of(user))
+    if is_sysadmin(user):
+        held.add(Role.SYSADMIN)
+    return frozenset(held)
+
+
+def _allowed(user, held):
+    """The entries narrower than a role that this user passes (checked only where the role is held)."""
+    return frozenset(e.url_name for e in NARROWER if (e.roles is None or e.roles & held) and e.when(user))
+
+
+@lru_cache(maxsize=1024)
+def _tree(held, allowed, open_url, prefix):
+    """The sections and entries for these roles, with the entry at open_url (the first such) and its
+    sections marked open. The same for everyone holding the same roles, so built once per process."""
+    sections = [s for s in (_visible(section, held, allowed) for section in MENU) if s]
+    entry = next((e for e in _entries(sections) if e["url"] == open_url), None)
+    if entry is not None:
+        entry["active"] = True
 
     def refresh(node):
         if "children" in node:
@@ -128,3 +143,37 @@ def _keep_longest_match(sections):
 
     for section in sections:
         refresh(section)
+    return sections
+
+
+@lru_cache(maxsize=1024)
+def _urls(held, allowed, prefix):
+    return tuple(e["url"] for e in _entries(_tree(held, allowed, None, prefix)))
+
+
+def _key(user, current_path):
+    """What a user's menu depends on. The open entry is the one whose address is the longest start
+    of current_path: /hours/filings/ lies under /hours/ too."""
+    held = _held(user)
+    allowed, prefix = _allowed(user, held), get_script_prefix()
+    open_url = max((url for url in _urls(held, allowed, prefix) if current_path.startswith(url)), key=len, default=None)
+    return held, allowed, open_url, prefix
+
+
+@lru_cache(maxsize=1024)
+def _render(held, allowed, open_url, prefix):
+    return render_to_string("includes/menu.html", {"menu": _tree(held, allowed, open_url, prefix)})
+
+
+def menu_html(user, current_path=""):
+    """The menu's entries as HTML, rendered once per process for each set of roles and open entry
+    (about a millisecond of every page otherwise); empty for a visitor who is not signed in."""
+    return _render(*_key(user, current_path)) if user.is_authenticated else ""
+
+
+@receiver(setting_changed)
+def _forget(setting, **kwargs):
+    """A test that changes the URLs or templates must not see menus made with the old ones."""
+    if setting in {"ROOT_URLCONF", "TEMPLATES", "INSTALLED_APPS"}:
+        for cached in (_tree, _urls, _render):
+            cached.cache_clear()

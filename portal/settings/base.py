@@ -121,6 +121,8 @@ TEMPLATES = [
     },
 ]
 
+FORM_RENDERER = "portal.rendering.WidgetRenderer"
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out login before any password is checked.
