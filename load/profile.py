@@ -2,7 +2,8 @@
 
 Signs in (force_login) the same kinds of synthetic accounts load/run.py picks, opens each page of
 the mix N times through Django's test Client on the benchmark database, and prints per page the
-CPU milliseconds of this process and of its PostgreSQL backend, and the queries. Writes (saving a
+CPU milliseconds of this process and of its PostgreSQL backend, the queries, and the Python function
+calls of one request (the same for the same code, however busy the machine). Writes (saving a
 draft, approving) run inside a transaction that is rolled back, so the benchmark data stay as they
 were. --profile PAGE prints that page's cProfile (the portal's own functions by cumulative time,
 then everything by own time); --sql adds its statements with their times."""
@@ -104,10 +105,9 @@ def main():
     import django
 
     django.setup()
-    from django.db import connection, transaction
-    from django.test import Client
     from django.conf import settings
-    from django.test.utils import CaptureQueriesContext
+    from django.db import connection
+    from django.test import Client
 
     # Not setup_test_environment(): its instrumented rendering copies the context at every template
     # and include, which gunicorn never does, and would double the pages' template cost here.
@@ -116,7 +116,7 @@ def main():
     with connection.cursor() as cursor:  # the PostgreSQL backend serving this process: its CPU is the database's share
         cursor.execute("SELECT pg_backend_pid()")
         backend = psutil.Process(cursor.fetchone()[0])
-    print(f"{'page':<22}{'CPU ms':>9}{'PG ms':>8}{'queries':>9}{'status':>8}")
+    print(f"{'page':<22}{'CPU ms':>9}{'PG ms':>8}{'queries':>9}{'calls':>9}{'status':>8}")
     for name, user, target in pages(found):
         if args.profile and args.profile not in name:
             continue
@@ -127,28 +127,18 @@ def main():
         spent, queries = 0.0, 0
         pg_before = sum(backend.cpu_times()[:2])
         for _ in range(args.n):
-            with transaction.atomic():
-                if callable(target):
-                    made = target(client)
-                    path, data = (made, None) if isinstance(made, str) else made
-                else:
-                    path, data = target, None
-                with CaptureQueriesContext(connection) as captured:
-                    if profiler:
-                        profiler.enable()
-                    started = time.process_time()
-                    response = client.post(path, data) if data is not None else client.get(path)
-                    if hasattr(response, "streaming_content"):
-                        b"".join(response.streaming_content)
-                    spent += time.process_time() - started
-                    if profiler:
-                        profiler.disable()
-                transaction.set_rollback(True)
+            response, captured, seconds = one_request(client, target, profiler)
+            spent += seconds
             queries += len(captured.captured_queries)
         # The database's CPU includes the setup requests of POST pages (finding the case to approve).
         pg = 1000 * (sum(backend.cpu_times()[:2]) - pg_before) / args.n
         cpu = 1000 * spent / args.n
-        print(f"{name:<22}{cpu:>9.1f}{pg:>8.1f}{queries / args.n:>9.1f}{response.status_code:>8}")
+        # Python function calls per request, counted by cProfile on one more request: unlike CPU time
+        # on a shared machine, the same code gives the same count, so runs compare.
+        counter = cProfile.Profile()
+        one_request(client, target, counter)
+        calls = pstats.Stats(counter).total_calls
+        print(f"{name:<22}{cpu:>9.1f}{pg:>8.1f}{queries / args.n:>9.1f}{calls:>9,}{response.status_code:>8}")
         if profiler and args.sql:
             for query in captured.captured_queries:
                 print(f"{float(query['time']) * 1000:7.1f} ms  {query['sql'][:400]}")
@@ -157,6 +147,31 @@ def main():
             # The portal's own functions first (where to look), then everything by own time.
             stats.sort_stats("cumulative").print_stats(rf"^{BASE_DIR}/(?!\.venv)", args.top)
             stats.strip_dirs().sort_stats("tottime").print_stats(args.top)
+
+
+def one_request(client, target, profiler=None):
+    """One request of a page inside a transaction that is rolled back: (response, its queries, CPU seconds)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    with transaction.atomic():
+        if callable(target):
+            made = target(client)
+            path, data = (made, None) if isinstance(made, str) else made
+        else:
+            path, data = target, None
+        with CaptureQueriesContext(connection) as captured:
+            if profiler:
+                profiler.enable()
+            started = time.process_time()
+            response = client.post(path, data) if data is not None else client.get(path)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+            seconds = time.process_time() - started
+            if profiler:
+                profiler.disable()
+        transaction.set_rollback(True)
+    return response, captured, seconds
 
 
 if __name__ == "__main__":

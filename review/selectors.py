@@ -88,6 +88,24 @@ def bureau_todo(*, user, filters):
     return qs
 
 
+# The columns the queue pages show: the declaration look-up otherwise reads and builds three whole
+# rows (about 70 columns) for each of the 15 on a page (待办列表: 10 % of its Python).
+QUEUE_COLUMNS = (
+    "id", "state", "name", "id_number", "start_year", "end_year", "education", "total_public", "total_professional",
+    "waiting_since", "organisation__name", "current_org__name",
+)
+TODO_COLUMNS = (
+    "id", "state", "name", "id_number", "business_no", "submitted_at", "total_public", "total_professional",
+    "waiting_since", "organisation__name", "accepted_by__name",
+)
+
+
+def shown(qs, columns):
+    """qs reading only these columns (and the related rows they name) for a list page."""
+    related = sorted({column.split("__")[0] for column in columns if "__" in column})
+    return qs.select_related(None).select_related(*related).only(*columns)
+
+
 def _day_start(day):
     return periods.start_of(day)
 

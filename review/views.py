@@ -28,7 +28,8 @@ def _queue(request, *, title, selector, template="review/queue.html"):
     filters = form.cleaned_data if form.is_valid() else {"status": "pending"}
     if request.GET.get("export") == "xlsx":
         return exports.queue_xlsx(selector(user=request.user, filters=filters), title)
-    page = Paginator(selector(user=request.user, filters=filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.shown(selector(user=request.user, filters=filters), selectors.QUEUE_COLUMNS)
+    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, template, {"title": title, "form": form, "page": page})
 
 
@@ -49,7 +50,7 @@ def bureau_todo(request):
     qs = selectors.bureau_todo(user=request.user, filters=filters)
     if request.GET.get("export") == "xlsx":
         return exports.queue_xlsx(qs, "待办列表")
-    page = Paginator(qs, TODO_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.shown(qs, selectors.TODO_COLUMNS), TODO_PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.pending_counts(user=request.user).get(Role.BUREAU_CLERK, {"waiting": 0, "overdue": 0})
     overdue_before = selectors.overdue_before(request.user)
     # The batch form carries the filter, so 全部筛选结果 decides what the list shows on every page.
