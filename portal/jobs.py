@@ -10,11 +10,15 @@ Job row fill up.
 - A handler that raises is retried only if its kind is safe to run again (the handler then skips
   what an earlier attempt finished); JobFailure is a refusal and never retried. The owner sees the
   failure in Chinese on the job page.
+- A worker that dies mid-job (killed, the machine restarted) leaves its job RUNNING with a
+  heartbeat that stops moving: jobs_recover (`manage.py recover_jobs`, on a timer in production
+  and when the worker starts) counts that as a failed attempt, so it is retried or failed as above.
 """
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.shortcuts import get_object_or_404
@@ -69,11 +73,11 @@ class Progress:
 
     def advance(self, n=1):
         self.done += n
-        Job.objects.filter(pk=self.job.pk).update(done=self.done)
+        Job.objects.filter(pk=self.job.pk).update(done=self.done, heartbeat_at=timezone.now())
 
     def set_total(self, total):
         self.job.total = total
-        Job.objects.filter(pk=self.job.pk).update(total=total)
+        Job.objects.filter(pk=self.job.pk).update(total=total, heartbeat_at=timezone.now())
 
 
 def job_start(*, owner, kind, title, params, total=0, upload=None):
@@ -107,8 +111,10 @@ def _enqueue(job_pk, *, delay=None):
 
 @task(takes_context=True)
 def run_job(context, job_pk):
+    now = timezone.now()
     claimed = Job.objects.filter(pk=job_pk, state=JobState.QUEUED).update(
-        state=JobState.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(), done=0, task_id=context.task_result.id,
+        state=JobState.RUNNING, attempts=F("attempts") + 1, started_at=now, heartbeat_at=now, done=0,
+        task_id=context.task_result.id,
     )
     if not claimed:
         # Finished, running elsewhere or deleted: a duplicate delivery does nothing.
@@ -141,16 +147,42 @@ def _job_failed(job, exc, progress, handler):
         logger.warning("job %s (%s) refused: %s", job.pk, job.kind, reason)
     else:
         logger.exception("job %s (%s) attempt %s failed%s", job.pk, job.kind, job.attempts, "; retrying" if retry else "")
-    partial = {"report": progress.report, "partial": True}
+    _attempt_ended(Job.objects.filter(pk=job.pk), job, retry=retry, reason=reason,
+                   result={"report": progress.report, "partial": True}, done=progress.done)
+
+
+def _attempt_ended(rows, job, *, retry, reason, result, done):
+    """An attempt that did not finish: queued again (after RETRY_DELAY) or failed for good. `rows`
+    is the conditional UPDATE's filter; returns whether it still matched."""
     if retry:
-        Job.objects.filter(pk=job.pk).update(
-            state=JobState.QUEUED, result=partial, error=f"第{job.attempts}次执行失败：{reason} 将自动重试。"
-        )
-        _enqueue(job.pk, delay=RETRY_DELAY)
-        return
-    Job.objects.filter(pk=job.pk).update(
-        state=JobState.FAILED, result=partial, done=progress.done, error=reason[:500], finished_at=timezone.now()
-    )
+        updated = rows.update(state=JobState.QUEUED, result=result, error=f"第{job.attempts}次执行失败：{reason} 将自动重试。")
+        if updated:
+            _enqueue(job.pk, delay=RETRY_DELAY)
+        return bool(updated)
+    return bool(rows.update(state=JobState.FAILED, result=result, done=done, error=reason[:500], finished_at=timezone.now()))
+
+
+STALLED_REASON = "后台处理进程意外中止"
+
+
+def jobs_recover(*, now=None):
+    """Running jobs that have reported nothing for JOB_STALL_SECONDS lost their worker: each such
+    attempt ends as a failed one (retried where its kind allows, with the handler skipping what the
+    attempt finished). Returns the jobs taken up. A job its worker is still running reports at
+    every item, so it is never taken up while alive."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.JOB_STALL_SECONDS)
+    recovered = []
+    for job in Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=cutoff).order_by("pk"):
+        handler = HANDLERS[job.kind]
+        # Conditional on the heartbeat read: a worker that comes back to life in between wins.
+        rows = Job.objects.filter(pk=job.pk, state=JobState.RUNNING, heartbeat_at=job.heartbeat_at)
+        retry = job.attempts < handler.attempts
+        reason = f"{STALLED_REASON}。" if retry else f"{STALLED_REASON}，可能只完成了一部分（已处理 {job.done} 项），请核对后重新发起。"
+        result = {**job.result, "partial": True}
+        if _attempt_ended(rows, job, retry=retry, reason=reason, result=result, done=job.done):
+            logger.warning("job %s (%s) stalled since %s; %s", job.pk, job.kind, job.heartbeat_at, "retrying" if retry else "failed")
+            recovered.append(job)
+    return recovered
 
 
 def job_get_for_user(*, user, pk):

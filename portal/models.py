@@ -38,6 +38,9 @@ class Job(models.Model):
     task_id = models.CharField("队列任务编号", max_length=64, blank=True, help_text="django-tasks 的任务结果编号")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    # Moved on whenever a running job reports progress: a RUNNING job whose heartbeat is old lost
+    # its worker (killed, machine restarted) and is taken up again by jobs.jobs_recover.
+    heartbeat_at = models.DateTimeField("最近进展时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
 
     class Meta:

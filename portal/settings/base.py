@@ -279,6 +279,8 @@ TASKS_BACKEND = env("TASKS_BACKEND", "immediate")
 if TASKS_BACKEND not in TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASKS_BACKEND 只能是 immediate 或 database（现为 {TASKS_BACKEND!r}）")
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+# A running job reports at every item; one silent this long lost its worker (manage.py recover_jobs).
+JOB_STALL_SECONDS = int(env("JOB_STALL_SECONDS", str(10 * 60)))
 
 EMAIL_SUBJECT_PREFIX = "[学时核认] "
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@xueshi.example.cn")
