@@ -2,18 +2,39 @@
 import copy
 import importlib
 import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.test import override_settings
 
 from accounts.management.commands.load_demo import load
 from accounts.models import Organisation, User
 from tests.security.masking import grep_every_response  # noqa: F401 - autouse: greps every response and log line for full ID and mobile numbers
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def signing_dir():
+    """Demo seal keys made once for the run, away from var/signing of the developer's demo site."""
+    directory = Path(tempfile.mkdtemp(prefix="xueshi-test-signing-"))
+    with override_settings(CERT_SIGNING_DIR=str(directory)):
+        yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts and leaves with an empty cache: rate-limit counters, cached certificates."""
+    cache.clear()
+    yield
+    cache.clear()
 
 # One signed-in person per kind of account the demo province has (and what each is there to show).
 DEMO_ACCOUNTS = {

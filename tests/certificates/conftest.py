@@ -1,15 +1,11 @@
 """Certificates on the demo province: approved declarations made through the services (submit, then
-审核通过 at each level), demo signing keys in a directory of the test session's own, and a cache
-emptied before each test (it holds the rate-limit counters)."""
-import shutil
+审核通过 at each level). The demo signing keys of the run's own and the cache emptied around each
+test come from tests/conftest.py."""
 import subprocess
 import tempfile
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache
-from django.test import override_settings
 
 from certificates import services as certificate_services
 from hours import services
@@ -23,22 +19,6 @@ PROFILE = {
 # 4 days of public training (32 h) and 7½ days of professional training (60 h): a compliant year.
 FULL_YEAR = (("public", 4, 0), ("professional", 7, 1))
 BASE_URL = "http://testserver"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def signing_dir():
-    """Demo keys made once for the session, away from var/signing of the developer's demo site."""
-    directory = Path(tempfile.mkdtemp(prefix="xueshi-test-signing-"))
-    with override_settings(CERT_SIGNING_DIR=str(directory)):
-        yield directory
-    shutil.rmtree(directory, ignore_errors=True)
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ skipped, loudly (a warning and a line in the summary), never silently."""
 import os
 import re
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -76,15 +75,6 @@ def live_server():
         server = LiveServer(os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS", "localhost"))
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def signing_dir():
-    """Demo seal keys of this session's own, away from var/signing of the developer's demo site."""
-    directory = Path(tempfile.mkdtemp(prefix="xueshi-e2e-signing-"))
-    with override_settings(CERT_SIGNING_DIR=str(directory)):
-        yield directory
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

@@ -2,13 +2,9 @@
 (declarations in several states and jurisdictions, their years, items and files, training
 filings, pending memberships, an issued certificate), made once per module through the services
 inside the province's module transaction, so hundreds of requests share one set-up."""
-import shutil
-import tempfile
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 
 from accounts import services as account_services
@@ -34,22 +30,6 @@ ROLES = {
     "training_base": "hndx_base_admin",  # 湖南大学继续教育学院
     "sysadmin": "sysadmin",
 }
-
-
-@pytest.fixture(scope="session")
-def signing_dir():
-    """Demo seal keys of the session's own, away from var/signing of the developer's demo site."""
-    directory = Path(tempfile.mkdtemp(prefix="xueshi-security-signing-"))
-    yield directory
-    shutil.rmtree(directory, ignore_errors=True)
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """The cache holds the verification pages' rate-limit counters."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _evidence(declaration, user, name="学历证书.pdf"):
