@@ -11,8 +11,8 @@ Job row fill up.
   what an earlier attempt finished); JobFailure is a refusal and never retried. The owner sees the
   failure in Chinese on the job page.
 - A worker that dies mid-job (killed, the machine restarted) leaves its job RUNNING with a
-  heartbeat that stops moving: jobs_recover (`manage.py recover_jobs`, on a timer in production
-  and when the worker starts) counts that as a failed attempt, so it is retried or failed as above.
+  heartbeat that stops moving: jobs_recover (`manage.py recover_jobs`, on a timer in production)
+  counts that as a failed attempt, so it is retried or failed as above.
 """
 import logging
 from dataclasses import dataclass, field

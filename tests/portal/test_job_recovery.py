@@ -85,15 +85,20 @@ def test_a_job_out_of_attempts_fails_with_what_it_managed(client, p, killed_batc
     assert Declaration.objects.filter(pk__in=pks, state=State.BUREAU_REVIEW).count() == 101 - DIES_AFTER
 
 
-def test_a_worker_that_comes_back_keeps_its_job(p, killed_batch):
-    """The take-over is conditional on the heartbeat it read: progress reported in between wins."""
+def test_a_worker_that_comes_back_keeps_its_job(p, killed_batch, monkeypatch):
+    """The take-over is conditional on the heartbeat it read: progress reported between reading the
+    stalled jobs and taking one over wins."""
     job, _ = killed_batch
-    stale = Job.objects.get(pk=job.pk).heartbeat_at
-    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() + timedelta(minutes=30))
-    rows = Job.objects.filter(pk=job.pk, state=JobState.RUNNING, heartbeat_at=stale)
-    assert not jobs._attempt_ended(rows, job, retry=True, reason="x", result={}, done=0)
+    real = jobs._attempt_ended
+
+    def worker_reports_first(rows, stalled, **kwargs):
+        Job.objects.filter(pk=stalled.pk).update(heartbeat_at=timezone.now())
+        return real(rows, stalled, **kwargs)
+
+    monkeypatch.setattr(jobs, "_attempt_ended", worker_reports_first)
+    assert jobs.jobs_recover(now=later(30)) == []
     job.refresh_from_db()
-    assert job.state == JobState.RUNNING and job.attempts == 1
+    assert (job.state, job.attempts, job.done) == (JobState.RUNNING, 1, DIES_AFTER)
 
 
 def test_every_systemd_unit_runs_a_command_the_portal_has():
@@ -116,3 +121,25 @@ def test_every_systemd_unit_runs_a_command_the_portal_has():
     assert {"db_worker", "recover_jobs", "sweep_files", "prune_db_task_results"} <= set(started)
     for timer in deploy.glob("*.timer"):
         assert (deploy / timer.name.replace(".timer", ".service")).exists(), f"{timer.name} starts no unit"
+
+
+@pytest.mark.django_db
+def test_a_job_running_when_the_heartbeat_arrived_is_taken_up_too():
+    """Migration portal 0002 gives jobs already running their start as their last heartbeat, so
+    recover_jobs (which reads heartbeat_at only) still sees them."""
+    import importlib
+
+    from django.apps import apps
+
+    from accounts.models import User
+
+    migration = importlib.import_module("portal.migrations.0002_job_heartbeat")
+    owner = User.objects.create(username="job_owner")
+    started = timezone.now() - timedelta(hours=1)
+    running = Job.objects.create(owner=owner, kind="batch_decide", title="t", state=JobState.RUNNING, started_at=started,
+                             params={"ids": [], "decision": "approve", "reason": "", "ip": None})
+    queued = Job.objects.create(owner=owner, kind="batch_decide", title="t")
+    migration.running_jobs_beat_since_they_started(apps, None)
+    assert Job.objects.get(pk=running.pk).heartbeat_at == started
+    assert Job.objects.get(pk=queued.pk).heartbeat_at is None
+    assert [j.pk for j in jobs.jobs_recover()] == [running.pk]
