@@ -1,7 +1,5 @@
 from django.conf import settings
 
-from accounts.roles import roles_of
-
 from .menu import menu_html
 
 
@@ -19,5 +17,4 @@ def portal_shell(request):
         "portal_title": settings.PORTAL_TITLE,
         "large_text": large_text,
         "menu": menu_html(user, request.path),
-        "user_roles": sorted(roles_of(user)),
     }
