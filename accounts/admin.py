@@ -3,11 +3,13 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
+from portal.admin import InputPolicyAdmin
+
 from .models import Membership, Organisation, RoleGrant, User
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(TreeAdmin):
+class OrganisationAdmin(InputPolicyAdmin, TreeAdmin):
     form = movenodeform_factory(Organisation, exclude=["path", "depth", "numchild"])
     list_display = ["name", "uscc", "kind", "nature", "bureau", "region", "is_active"]
     list_filter = ["kind", "nature", "is_active"]
@@ -15,7 +17,7 @@ class OrganisationAdmin(TreeAdmin):
     autocomplete_fields = ["bureau"]
 
 
-class RoleGrantInline(admin.TabularInline):
+class RoleGrantInline(InputPolicyAdmin, admin.TabularInline):
     model = RoleGrant
     fk_name = "user"
     extra = 0
@@ -25,7 +27,7 @@ class RoleGrantInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(InputPolicyAdmin, DjangoUserAdmin):
     list_display = ["username", "name", "organisation", "is_active", "is_staff"]
     search_fields = ["username", "name", "id_number"]
     list_select_related = ["organisation"]
@@ -41,7 +43,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(InputPolicyAdmin, admin.ModelAdmin):
     list_display = ["person", "organisation", "status", "requested_at", "decided_at", "decided_by"]
     list_filter = ["status"]
     search_fields = ["person__name", "person__id_number", "organisation__name"]

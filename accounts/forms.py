@@ -1,13 +1,14 @@
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+
+from portal.forms import AuthenticationFormBase, Form, ModelForm
 
 from .models import ETHNIC_GROUPS, Education, User
 from .selectors import organisation_find
 from .validators import normalize_id_number, normalize_login, normalize_phone, validate_id_number, validate_phone
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(AuthenticationFormBase):
     username = forms.CharField(label="证件号码或用户名", max_length=150, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
     password = forms.CharField(label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
@@ -21,7 +22,7 @@ class LoginForm(AuthenticationForm):
         return normalize_login(self.cleaned_data["username"])
 
 
-class OTPTokenForm(forms.Form):
+class OTPTokenForm(Form):
     token = forms.CharField(
         label="动态口令",
         max_length=12,
@@ -49,7 +50,7 @@ class UnitPickerField(forms.CharField):
         return organisation
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(Form):
     id_number = forms.CharField(label="证件号码", max_length=18, validators=[validate_id_number])
     name = forms.CharField(label="姓名", max_length=50)
     phone = forms.CharField(label="联系电话", max_length=20, validators=[validate_phone])
@@ -85,11 +86,11 @@ class RegistrationForm(forms.Form):
         return cleaned
 
 
-class MoveRequestForm(forms.Form):
+class MoveRequestForm(Form):
     organisation = UnitPickerField(label="新单位名称", max_length=100, widget=forms.TextInput(attrs={"list": "unit-suggestions", "data-unit-picker": "1", "autocomplete": "off"}))
 
 
-class RejectForm(forms.Form):
+class RejectForm(Form):
     reason = forms.CharField(label="不通过原因", max_length=200, widget=forms.TextInput(attrs={"placeholder": "请说明原因"}))
 
     def clean_reason(self):
@@ -99,7 +100,7 @@ class RejectForm(forms.Form):
         return reason
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(ModelForm):
     class Meta:
         model = User
         fields = ["phone", "email", "ethnicity", "education"]

@@ -1,13 +1,15 @@
 from django import forms
 from django.utils import timezone
 
+from portal.forms import Form
+
 from . import numbers
 from .selectors import FIRST_YEAR, span_problem
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
-class SpanForm(forms.Form):
+class SpanForm(Form):
     """Steps 11–12: the first and last year, then 查询. Selects offer the years that can be chosen,
     but the fields take any integer, so a year typed into the address bar gets a clear message
     (span_problem) rather than “select a valid choice”."""
@@ -38,7 +40,7 @@ class SpanForm(forms.Form):
         return cleaned
 
 
-class NumberForm(forms.Form):
+class NumberForm(Form):
     number = forms.CharField(
         label="认定单编号", max_length=60, error_messages={"required": "请输入认定单编号。"},
         widget=forms.TextInput(attrs={"placeholder": "如 XS2024-7K3P-9QXM-2FD5", "autocomplete": "off", "spellcheck": "false"}),
@@ -51,7 +53,7 @@ class NumberForm(forms.Form):
         return canonical
 
 
-class UploadForm(forms.Form):
+class UploadForm(Form):
     file = forms.FileField(
         label="认定单 PDF 文件", error_messages={"required": "请选择要查验的 PDF 文件。", "empty": "文件是空的。"},
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),

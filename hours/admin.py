@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from portal.admin import ReadOnlyAdmin
+from portal.admin import InputPolicyAdmin, ReadOnlyAdmin
+from portal.forms import ModelForm
 
 from . import rules
 from .models import RuleSet, RuleSetChange
@@ -175,7 +176,7 @@ class RuleDataField(forms.JSONField):
         return pretty_json(value)
 
 
-class RuleSetForm(forms.ModelForm):
+class RuleSetForm(ModelForm):
     data = RuleDataField(
         label="规则数据（JSON）",
         help_text="保存前由学时规则引擎校验；编码、名称、地区、年度取自规则数据。",
@@ -219,7 +220,7 @@ def _list_without(*fields):
 
 
 @admin.register(RuleSet)
-class RuleSetAdmin(admin.ModelAdmin):
+class RuleSetAdmin(InputPolicyAdmin, admin.ModelAdmin):
     form = RuleSetForm
     list_display = ["code", "name", "region", "year", "is_active", "updated_at"]
     list_filter = ["is_active", "region", "year"]

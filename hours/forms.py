@@ -6,6 +6,8 @@ from django.utils import timezone
 from accounts.models import ETHNIC_GROUPS, Education, Gender
 from accounts.validators import normalize_phone, validate_phone
 
+from portal.forms import Form
+
 from . import rules
 from .models import COURSE_TYPES, EvidenceCategory, TrainingType
 from .services import allowed_years
@@ -25,7 +27,7 @@ def _choices(values, blank="请选择"):
     return [("", blank)] + [(v, v) for v in values]
 
 
-class ApplicantForm(forms.Form):
+class ApplicantForm(Form):
     """Step 6: the applicant's data; every field marked * is required."""
 
     id_number = forms.CharField(label="证件号码", disabled=True, required=False)
@@ -59,7 +61,7 @@ class ApplicantForm(forms.Form):
         return cleaned
 
 
-class YearForm(forms.Form):
+class YearForm(Form):
     year = forms.TypedChoiceField(label="年度", coerce=int)
     months_away = forms.IntegerField(
         label="不在岗月数", min_value=0, max_value=12, initial=0, required=False,
@@ -82,7 +84,7 @@ class YearForm(forms.Form):
         return self.cleaned_data.get("months_away") or 0
 
 
-class ActivityChoiceForm(forms.Form):
+class ActivityChoiceForm(Form):
     activity = forms.ChoiceField(label="学习形式")
 
     def __init__(self, *args, policy, **kwargs):
@@ -111,7 +113,7 @@ def _field_for(spec, year):
     return forms.CharField(min_length=spec.min, max_length=spec.max or 200, **common)
 
 
-class FactsForm(forms.Form):
+class FactsForm(Form):
     """The chosen learning form's own fields, built from the rule set."""
 
     def __init__(self, *args, policy, activity, year, **kwargs):
@@ -158,7 +160,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)]
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(Form):
     category = forms.ChoiceField(label="材料类别", choices=[c for c in EvidenceCategory.choices if c[0] != EvidenceCategory.ITEM])
     cover_from = forms.IntegerField(label="认定单起始年度", required=False, min_value=1990, max_value=2100, help_text="仅上传以前年度学时认定单时填写")
     cover_to = forms.IntegerField(label="认定单终止年度", required=False, min_value=1990, max_value=2100)
@@ -177,7 +179,7 @@ class EvidenceForm(forms.Form):
         return cleaned
 
 
-class ItemEvidenceForm(forms.Form):
+class ItemEvidenceForm(Form):
     material = forms.ChoiceField(label="材料名称")
     files = MultipleFileField(label="选取文件", help_text=ALLOWED_HINT)
 
@@ -186,15 +188,15 @@ class ItemEvidenceForm(forms.Form):
         self.fields["material"].choices = rules.material_choices(policy, item.activity, item.facts)
 
 
-class SubmitForm(forms.Form):
+class SubmitForm(Form):
     pledge = forms.BooleanField(label="本人承诺以上信息真实有效", error_messages={"required": "请勾选“本人承诺以上信息真实有效”后再提交。"})
 
 
-class RejectReasonForm(forms.Form):
+class RejectReasonForm(Form):
     reason = forms.CharField(label="审核不通过原因", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class TrainingImportForm(forms.Form):
+class TrainingImportForm(Form):
     source = forms.ChoiceField(
         label="数据来源",
         choices=[("platform", "事业单位工作人员培训平台"), ("training_base", "继续教育基地")],
@@ -220,7 +222,7 @@ class TrainingImportForm(forms.Form):
         return cleaned
 
 
-class FilingForm(forms.Form):
+class FilingForm(Form):
     year = forms.TypedChoiceField(label="年度", coerce=int)
     name = forms.CharField(label="培训名称", max_length=200)
     training_type = forms.ChoiceField(label="培训类型", choices=[("", "请选择")] + TrainingType.choices)
@@ -253,11 +255,11 @@ class FilingForm(forms.Form):
         return cleaned
 
 
-class RosterForm(forms.Form):
+class RosterForm(Form):
     file = forms.FileField(label="参训人员名单", help_text="Excel（.xlsx）或CSV文件，第1行为表头：证件号码、姓名、学时")
 
 
-class FilingDecisionForm(forms.Form):
+class FilingDecisionForm(Form):
     decision = forms.ChoiceField(label="审核结果", choices=[("approve", "同意备案"), ("reject", "审核不通过")], widget=forms.RadioSelect)
     opinion = forms.CharField(label="审核意见", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -268,7 +270,11 @@ class FilingDecisionForm(forms.Form):
         return cleaned
 
 
-class FilingQueueFilterForm(forms.Form):
+class StaffSearchForm(Form):
+    q = forms.CharField(label="姓名或证件号码", required=False, max_length=50)
+
+
+class FilingQueueFilterForm(Form):
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
     name = forms.CharField(label="培训名称/单位", required=False, max_length=100)
     status = forms.ChoiceField(label="审核状态", required=False, choices=[("pending", "待审核"), ("done", "已审核")])

@@ -3,6 +3,9 @@ from django import forms
 from accounts.models import Nature
 from accounts.validators import normalize_id_number
 
+from portal.forms import Form
+from portal.inputs import parse_ids
+
 from .selectors import QUEUE_STATES
 
 # <input type="date"> takes only YYYY-MM-DD; the zh-hans format (2026/11/01) would show an empty field.
@@ -11,7 +14,7 @@ ISO_DATE = "%Y-%m-%d"
 PRINCIPLES = ["按折算细则核定", "按单位备案培训认定", "按培训平台记录认定", "按以前年度学时认定单认定", "其他"]
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(Form):
     year = forms.IntegerField(label="年度", required=False, min_value=1990, max_value=2100)
     name = forms.CharField(label="姓名", required=False, max_length=50)
     id_number = forms.CharField(label="证件号码", required=False, max_length=18)
@@ -21,7 +24,7 @@ class QueueFilterForm(forms.Form):
         return normalize_id_number(self.cleaned_data["id_number"])
 
 
-class TodoFilterForm(forms.Form):
+class TodoFilterForm(Form):
     applicant = forms.CharField(label="申请人/单位", required=False, max_length=100)
     id_number = forms.CharField(label="证件号", required=False, max_length=18)
     business_no = forms.CharField(label="受理编号", required=False, max_length=20)
@@ -44,7 +47,7 @@ class TodoFilterForm(forms.Form):
         return cleaned
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(Form):
     decision = forms.ChoiceField(label="审核结果", choices=[("approve", "审核通过"), ("reject", "审核不通过")], widget=forms.RadioSelect)
     next_type = forms.ChoiceField(
         label="审核上级单位类型", required=False, choices=[("superior", "上级审核单位"), ("bureau", "经办机构")], widget=forms.RadioSelect
@@ -94,18 +97,31 @@ class DecisionForm(forms.Form):
         return {k: self.cleaned_data.get(k) for k in ("nature", "on_staff", "principle") if self.cleaned_data.get(k)}
 
 
-class BatchForm(forms.Form):
-    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+class IdListField(forms.Field):
+    """Several ids (the ticked rows): each bounded as every id is (portal/inputs.parse_id); one
+    that is not an id refuses the whole list rather than deciding the others without it."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        values = value if isinstance(value, (list, tuple)) else ([value] if value else [])
+        ids, bad = parse_ids(values)
+        if bad:
+            raise forms.ValidationError("所选申报的编号无效，请刷新页面后重新勾选。", code="invalid_id")
+        return ids
+
+
+class BatchForm(Form):
+    ids = IdListField(required=False)
     # picked: the ticked rows of the page; filtered: everything the 待办列表's filter finds (all pages).
     scope = forms.ChoiceField(choices=[("picked", "所选申报"), ("filtered", "全部筛选结果")], required=False)
     filters = forms.CharField(required=False, max_length=2000)  # the 待办列表's query string
     confirmed = forms.BooleanField(required=False)
+    # What the confirmation page showed: the decision runs only on exactly those declarations.
+    count = forms.IntegerField(required=False, min_value=0)
+    fingerprint = forms.CharField(required=False, max_length=64)
     decision = forms.ChoiceField(choices=[("approve", "审核通过"), ("reject", "审核不通过")])
     reason = forms.CharField(required=False, max_length=500)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["ids"].choices = [(v, v) for v in self.data.getlist("ids") if str(v).isdigit()] if hasattr(self.data, "getlist") else []
 
     def clean(self):
         cleaned = super().clean()
@@ -117,7 +133,7 @@ class BatchForm(forms.Form):
         return cleaned
 
 
-class FilingPeriodForm(forms.Form):
+class FilingPeriodForm(Form):
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     opens_on = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
     closes_on = forms.DateField(label="截止日期", widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))

@@ -16,6 +16,7 @@ APPS = ("accounts", "hours", "review", "certificates", "portal")
 
 
 def portal_forms():
+    """Every form class of the apps' forms modules (portal.forms' bases, which have no fields, aside)."""
     found = []
     for app in APPS:
         try:
@@ -23,7 +24,8 @@ def portal_forms():
         except ModuleNotFoundError:
             continue
         found += [c for _, c in inspect.getmembers(module, inspect.isclass)
-                  if issubclass(c, forms.BaseForm) and c.__module__ == module.__name__ and not _needs_arguments(c)]
+                  if issubclass(c, forms.BaseForm) and c.__module__ == module.__name__ and c.base_fields
+                  and not _needs_arguments(c)]
     return found
 
 

@@ -1,0 +1,127 @@
+"""The base classes of every form of the portal: they apply the input policy (portal/inputs.py) to
+each field, so a field added tomorrow is normalised and bounded without anyone remembering to.
+
+- text (CharField and its kinds, choices): normalised, refused with the field's message when it
+  holds control characters or garbled text; a length bound where the field sets none;
+- whole numbers and decimals: bounded where the field sets no bound;
+- dates and times: between DATE_MIN and DATE_MAX;
+- model choices: only a well-formed id is looked up.
+Passwords are taken as typed (a password is compared, never shown or searched), files are checked
+by their own checkers (hours/uploads.py)."""
+from datetime import datetime, time
+from functools import partial
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core import validators
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from .inputs import DATE_MAX, DATE_MESSAGE, DATE_MIN, DECIMAL_MAX_DIGITS, INT_MAX, MULTILINE_MAX, TEXT_MAX, normalise_text, parse_id
+
+NUMBER_MESSAGE = "数值超出允许的范围。"
+
+
+def _text(field, original, value):
+    multiline = isinstance(field.widget, forms.Textarea)
+    if isinstance(value, (list, tuple)):
+        value = [normalise_text(v, multiline=multiline) if isinstance(v, str) else v for v in value]
+    elif isinstance(value, str):
+        value = normalise_text(value, multiline=multiline)
+    return original(value)
+
+
+def _model_choice(field, original, value):
+    if field.to_field_name is None and field.queryset.model._meta.pk.get_internal_type().endswith("AutoField"):
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            if v not in field.empty_values and not isinstance(v, field.queryset.model) and parse_id(v) is None:
+                raise ValidationError(field.error_messages["invalid_choice"], code="invalid_choice", params={"value": v})
+    return original(value)
+
+
+def _bound(field, validator):
+    field.validators.append(validator)
+
+
+def _in_range(minimum, maximum, message):
+    return [validators.MinValueValidator(minimum, message=message), validators.MaxValueValidator(maximum, message=message)]
+
+
+def police(field):
+    """Put one field under the input policy (once; forms copy their fields per instance)."""
+    if field.disabled or getattr(field, "_policed", False):
+        return
+    field._policed = True
+    if isinstance(field, forms.FileField) or isinstance(field.widget, forms.PasswordInput) or isinstance(field, forms.JSONField):
+        return
+    if isinstance(field, (forms.ModelChoiceField, forms.ModelMultipleChoiceField)):
+        field.clean = partial(_model_choice, field, field.clean)
+        return
+    if isinstance(field, (forms.CharField, forms.ChoiceField)):
+        field.clean = partial(_text, field, field.clean)
+        if isinstance(field, forms.CharField) and field.max_length is None:
+            field.max_length = MULTILINE_MAX if isinstance(field.widget, forms.Textarea) else TEXT_MAX
+            field.validators.append(validators.MaxLengthValidator(field.max_length))
+            field.widget.attrs.setdefault("maxlength", str(field.max_length))
+    if isinstance(field, forms.IntegerField) and not isinstance(field, forms.DecimalField):
+        if field.max_value is None:
+            field.validators.append(validators.MaxValueValidator(INT_MAX, message=NUMBER_MESSAGE))
+        if field.min_value is None:
+            field.validators.append(validators.MinValueValidator(-INT_MAX, message=NUMBER_MESSAGE))
+    if isinstance(field, forms.DecimalField) and field.max_digits is None:
+        field.max_digits = DECIMAL_MAX_DIGITS
+        field.validators.append(validators.DecimalValidator(DECIMAL_MAX_DIGITS, field.decimal_places))
+    if isinstance(field, forms.DateField):
+        field.validators.extend(_in_range(DATE_MIN, DATE_MAX, DATE_MESSAGE))
+        field.widget.attrs.setdefault("min", DATE_MIN.isoformat())
+        field.widget.attrs.setdefault("max", DATE_MAX.isoformat())
+    elif isinstance(field, forms.DateTimeField):
+        low = timezone.make_aware(datetime.combine(DATE_MIN, time.min))
+        high = timezone.make_aware(datetime.combine(DATE_MAX, time.max))
+        field.validators.extend(_in_range(low, high, DATE_MESSAGE))
+
+
+class InputPolicy:
+    """Mixin for a form class: every field under the input policy, those a form's own __init__ adds
+    after ours included (hence again before cleaning)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._police()
+
+    def _police(self):
+        for field in self.fields.values():
+            police(field)
+
+    def full_clean(self):
+        self._police()
+        super().full_clean()
+
+
+class Form(InputPolicy, forms.Form):
+    pass
+
+
+class ModelForm(InputPolicy, forms.ModelForm):
+    pass
+
+
+class AuthenticationFormBase(InputPolicy, AuthenticationForm):
+    pass
+
+
+def policed_form(form_class):
+    """A subclass of a form class Django builds for us (the admin's), under the input policy."""
+    if issubclass(form_class, InputPolicy):
+        return form_class
+    return type(form_class.__name__, (InputPolicy, form_class), {"__module__": form_class.__module__})
+
+
+def filters_of(form, default):
+    """The filter a list page applies: the form's values, `default` when nothing was asked, or None
+    when the filter is invalid. Filters fail closed: with None a list shows the errors and no
+    rows, never more than was asked for."""
+    if not form.is_bound:
+        return default
+    return form.cleaned_data if form.is_valid() else None
