@@ -14,10 +14,10 @@ urlpatterns = [
     path("organisations/suggest/", views.organisation_suggest, name="organisation_suggest"),
     path("profile/", views.profile, name="profile"),
     path("profile/move/", views.membership_move, name="membership_move"),
-    path("profile/memberships/<int:pk>/withdraw/", views.membership_withdraw, name="membership_withdraw"),
+    path("profile/memberships/<id:pk>/withdraw/", views.membership_withdraw, name="membership_withdraw"),
     path("unit/memberships/", views.membership_queue, name="membership_queue"),
-    path("unit/memberships/<int:pk>/confirm/", views.membership_confirm, name="membership_confirm"),
-    path("unit/memberships/<int:pk>/reject/", views.membership_reject, name="membership_reject"),
+    path("unit/memberships/<id:pk>/confirm/", views.membership_confirm, name="membership_confirm"),
+    path("unit/memberships/<id:pk>/reject/", views.membership_reject, name="membership_reject"),
     path("department/subordinates/", views.subordinates, name="subordinates"),
     path("bureau/jurisdiction/", views.jurisdiction, name="jurisdiction"),
 ]

@@ -13,9 +13,9 @@ portal_patterns = (
         path("healthz", views.health, name="health"),
         path("text-size/", views.text_size, name="text_size"),
         path("jobs/", views.job_list, name="job_list"),
-        path("jobs/<int:pk>/", views.job_detail, name="job"),
-        path("jobs/<int:pk>/progress/", views.job_progress, name="job_progress"),
-        path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
+        path("jobs/<id:pk>/", views.job_detail, name="job"),
+        path("jobs/<id:pk>/progress/", views.job_progress, name="job_progress"),
+        path("jobs/<id:pk>/download/", views.job_download, name="job_download"),
     ],
     "portal",
 )

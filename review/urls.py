@@ -10,7 +10,7 @@ urlpatterns = [
     path("todo/", views.bureau_todo, name="bureau_todo"),
     path("todo/batch/", views.bureau_batch, name="bureau_batch"),
     path("periods/", views.filing_periods, name="filing_periods"),
-    path("case/<int:pk>/", views.case, name="case"),
-    path("case/<int:pk>/accept/", views.case_accept, name="case_accept"),
-    path("case/<int:pk>/materials.zip", views.case_zip, name="case_zip"),
+    path("case/<id:pk>/", views.case, name="case"),
+    path("case/<id:pk>/accept/", views.case_accept, name="case_accept"),
+    path("case/<id:pk>/materials.zip", views.case_zip, name="case_zip"),
 ]
