@@ -61,6 +61,19 @@ class MaskPersonalNumbers(logging.Filter):
         return True
 
 
+class ClientErrorsInOneLine(logging.Filter):
+    """A 403 or 404 is the visitor's doing, not a fault: Django logs it with the exception that
+    made it, which would print a traceback per mistyped address. Keep the one line; a 5xx keeps
+    its traceback (logged once, by django.request)."""
+
+    def filter(self, record):
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (local, with its offset), level, logger, message, request_id,
     and for the request log user_id, method, path, status, duration_ms; a traceback as `exception`."""

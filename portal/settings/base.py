@@ -305,6 +305,7 @@ def logging_config(log_format):
         "disable_existing_loggers": False,
         "filters": {
             "request_id": {"()": "log_request_id.filters.RequestIDFilter"},
+            "client_errors_in_one_line": {"()": "portal.logging.ClientErrorsInOneLine"},
             "mask_personal_numbers": {"()": "portal.logging.MaskPersonalNumbers"},
         },
         "formatters": {
@@ -313,7 +314,7 @@ def logging_config(log_format):
         },
         "handlers": {
             "console": {"class": "logging.StreamHandler", "formatter": log_format,
-                        "filters": ["request_id", "mask_personal_numbers"]},
+                        "filters": ["request_id", "client_errors_in_one_line", "mask_personal_numbers"]},
         },
         "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
         "loggers": {

@@ -9,12 +9,14 @@ import runpy
 
 import pytest
 from django.conf import settings
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import path
 
+from portal import urls as portal_urls
 from portal.logging import JsonFormatter, MaskPersonalNumbers, mask_personal_numbers
 from portal.settings.base import logging_config
 
@@ -188,7 +190,29 @@ def explode(request):
     raise RuntimeError(f"申报人 {ID_NUMBER}（{MOBILE}）的证件号码重复")
 
 
-urlpatterns = [path("explode/", explode), path("ok/", lambda request: HttpResponse("ok"))]
+def forbid(request):
+    raise PermissionDenied("您没有访问该页面的权限。")
+
+
+def missing(request):
+    raise Http404("申报不存在")
+
+
+urlpatterns = [
+    path("explode/", explode), path("ok/", lambda request: HttpResponse("ok")), path("forbid/", forbid), path("missing/", missing),
+    *portal_urls.urlpatterns,  # the error pages link to the portal's own
+]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("url, status", [("/forbid/", 403), ("/missing/", 404), ("/nowhere/", 404)])
+def test_a_refusal_is_one_line_without_a_traceback(json_logs, db, url, status):
+    response = Client().get(url)
+    assert response.status_code == status
+    entries = [e for e in lines_of(json_logs) if e["request_id"] == response["X-Request-ID"]]
+    [warning] = [e for e in entries if e["logger"] == "django.request"]
+    assert warning["level"] == "WARNING" and url in warning["message"]
+    assert "exception" not in warning and all("Traceback" not in json.dumps(e) for e in entries)
 
 
 @pytest.mark.urls(__name__)
