@@ -1,7 +1,6 @@
 """学时证书打印 for applicants (steps 10–13), downloads behind the access rule, and the public
 verification pages and bulk endpoint (no login)."""
 import hashlib
-import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role
 from portal.access import role_required
+from portal.inputs import JSONBodyError, load_json
 from portal.models import JobState
 from portal.storage import file_response
 
@@ -215,7 +215,9 @@ def verify_bulk(request):
         response["Retry-After"] = str(decision.retry_after)
         return response
     try:
-        payload = json.loads(request.body or b"null")
+        payload = load_json(request.body or b"null")
+    except JSONBodyError as exc:
+        return _bulk_error(str(exc))
     except (ValueError, UnicodeDecodeError):
         return _bulk_error("请求体不是有效的 JSON。The request body is not valid JSON.")
     asked = payload.get("numbers") if isinstance(payload, dict) else None

@@ -3,9 +3,12 @@ genuine / superseded / unknown with the facts as issued; CSRF-exempt; 30 request
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from django.test import Client
 
 from tests.helpers import assert_database_query_count
+from tests.strategies import any_character, typed_value
 
 from .conftest import FULL_YEAR
 
@@ -63,6 +66,13 @@ def test_500_numbers_are_answered_in_a_fixed_number_of_queries(committee, song_c
     ({"numbers": [1, 2]}, "Send {\"numbers\""),
     ([], "Send {\"numbers\""),
     (b"", "Send {\"numbers\""),
+    # What Python's parser takes but cannot be answered: a lone surrogate, deep nesting, NaN.
+    (b'{"numbers": ["XS2024-\\ud800"]}', "lone surrogate"),
+    (b'{"numbers": ["\\udfff"]}', "lone surrogate"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'{"numbers": ' + b"[" * 30 + b"]" * 30 + b"}", "nested too deeply"),
+    (b'{"numbers": [NaN]}', "must not contain NaN"),
+    (b'{"numbers": ["\xed\xa0\x80"]}', "not valid JSON"),
 ])
 def test_bad_requests_get_400_with_a_chinese_and_english_message(committee, payload, says):
     response = post(committee, payload)
@@ -91,3 +101,24 @@ def test_the_endpoint_is_rate_limited_per_client_ip(committee):
 def test_the_limit_can_be_set(committee, settings):
     settings.CERT_RATE_LIMITS = {"bulk": (2, 60)}
     assert [post(committee, {"numbers": []}).status_code for _ in range(3)] == [200, 200, 429]
+
+
+texts = st.one_of(typed_value(), st.text(any_character))
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | texts,
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(texts, children, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.fixed_dictionaries({"numbers": st.lists(texts, max_size=8)}).map(lambda v: json.dumps(v).encode()),
+    st.binary(max_size=200),
+))
+def test_any_body_is_answered_without_a_server_error(body):
+    """Generated JSON (texts with lone surrogates and every other character), and bytes that are not JSON."""
+    response = post(Client(REMOTE_ADDR=f"198.51.100.{len(body) % 200}"), body)
+    assert response.status_code in (200, 400, 429), response.status_code
+    response.json()

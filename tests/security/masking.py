@@ -15,6 +15,7 @@ viewer may not see in full. The rules, as accounts/masking.py and the pages appl
 - anyone else sees 4301**********1015 and 188****8765.
 Files sent as attachments (evidence, certificates, exports) are what was uploaded or issued and
 are checked by their own tests. Log lines may never hold a full number."""
+import json
 import logging
 import re
 
@@ -70,8 +71,21 @@ def leaks(response, sent):
 
 def _as_text(value):
     if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value or "")
+        value = value.decode("utf-8", "replace")
+    text = str(value or "")
+    # A JSON body as its values too: "\\u007f13807310001" sent is the number that comes back.
+    try:
+        return text + " " + " ".join(map(str, _json_strings(json.loads(text))))
+    except (ValueError, RecursionError):
+        return text
+
+
+def _json_strings(value):
+    if isinstance(value, dict):
+        value = [*value, *value.values()]
+    if isinstance(value, list):
+        return [s for entry in value for s in _json_strings(entry)]
+    return [value] if isinstance(value, str) else []
 
 
 class _LogGrep(logging.Handler):
