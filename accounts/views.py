@@ -14,11 +14,11 @@ from django.db import IntegrityError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.access import role_required
+from portal.inputs import redirect_target, safe_text
 
 from . import selectors, services
 from .forms import LoginForm, MoveRequestForm, OTPTokenForm, ProfileForm, RegistrationForm, RejectForm
@@ -33,13 +33,16 @@ class PortalLoginView(LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST" and request.user.is_authenticated:
+            # A second click on 登录 (or a second tab) finds the visitor signed in already.
+            messages.info(request, "您已登录。")
+        return super().dispatch(request, *args, **kwargs)
+
 
 def _next_url(request):
     """Where to go once the second factor is given: the page first asked for, if it is ours."""
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return url
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    return redirect_target(request, request.POST.get("next") or request.GET.get("next"), resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
 def _token_given(request, form, device, message):
@@ -130,7 +133,8 @@ def register(request):
 @require_GET
 def organisation_suggest(request):
     """Suggestions for the unit picker (no login: the registration page needs it)."""
-    units = selectors.organisation_search(query=request.GET.get("q", ""), limit=20)
+    # Suggestions as one types: what cannot be searched for is dropped rather than refused.
+    units = selectors.organisation_search(query=safe_text(request.GET.get("q", ""))[:100], limit=20)
     return JsonResponse({"results": [{"name": u.name, "uscc": u.uscc} for u in units]})
 
 

@@ -11,11 +11,13 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.roles import organisations_for
 from portal.access import role_required
+from portal.forms import filters_of
 from portal.models import Job
 from portal.storage import file_response
 from review import workflow
 
 from . import filings, selectors
+from .models import TrainingFiling
 from .forms import FilingDecisionForm, FilingForm, FilingQueueFilterForm, RosterForm
 from .views import PAGE_SIZE, _attempt, _errors
 
@@ -182,6 +184,7 @@ def filing_file(request, pk, which):
 @role_required(Role.DEPT_ADMIN, Role.BUREAU_CLERK)
 def filing_queue(request):
     form = FilingQueueFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(selectors.filing_queue(user=request.user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "hours/filing_queue.html", {"form": form, "page": page})
+    filters = filters_of(form, {})
+    rows = TrainingFiling.objects.none() if filters is None else selectors.filing_queue(user=request.user, filters=filters)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "hours/filing_queue.html", {"form": form, "page": page}, status=200 if filters is not None else 400)

@@ -6,13 +6,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.masking import mask_id_number
-from accounts.models import Organisation, OrganisationKind, Role
+from accounts.models import Organisation, OrganisationKind, Role, User
 from accounts.roles import has_role, organisations_for
 from portal.access import role_required
+from portal.forms import filters_of
+from portal.inputs import parse_id, redirect_target
 from portal.storage import file_response
 from review import periods, workflow
 
@@ -23,6 +24,7 @@ from .forms import (
     EvidenceForm,
     FactsForm,
     ItemEvidenceForm,
+    StaffSearchForm,
     SubmitForm,
     TrainingImportForm,
     YearForm,
@@ -403,13 +405,10 @@ def declaration_submit(request, pk):
     form = SubmitForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请勾选“本人承诺以上信息真实有效”后再提交。")
-        back = request.POST.get("back")
-        if not (back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())):
-            back = reverse("hours:declaration_edit", kwargs={"pk": pk})
-        return redirect(back)
+        return redirect(redirect_target(request, request.POST.get("back"), reverse("hours:declaration_edit", kwargs={"pk": pk})))
     next_org = None
     if declaration.declared_by_id or workflow.administers_own_unit(request.user, declaration):
-        next_org = Organisation.objects.filter(pk=request.POST.get("next_org") or None).first()
+        next_org = Organisation.objects.filter(pk=parse_id(request.POST.get("next_org"))).first()
     try:
         workflow.declaration_submit(
             declaration=declaration, user=request.user, pledge=True, next_org=next_org, ip=_client_ip(request),
@@ -488,7 +487,9 @@ def proxy_list(request):
     status = request.GET.get("status", "all")
     if status not in selectors.STATUS_FILTERS:
         status = "all"
-    staff = Paginator(selectors.proxy_staff(user=request.user, query=request.GET.get("q", "")), PAGE_SIZE)
+    search = StaffSearchForm(request.GET if "q" in request.GET else None)
+    query = filters_of(search, {"q": ""})
+    staff = Paginator(User.objects.none() if query is None else selectors.proxy_staff(user=request.user, query=query["q"]), PAGE_SIZE)
     records = Paginator(selectors.proxy_declarations(user=request.user, status=status), PAGE_SIZE)
     return render(
         request,
@@ -498,7 +499,7 @@ def proxy_list(request):
             "page": records.get_page(request.GET.get("page")),
             "status": status,
             "filters": [(k, v[0]) for k, v in selectors.STATUS_FILTERS.items()],
-            "q": request.GET.get("q", ""),
+            "search": search,
         },
     )
 

@@ -31,7 +31,7 @@ DECIMAL_MAX_DIGITS = 12
 DATE_MIN = date(1900, 1, 1)
 DATE_MAX = date(2100, 12, 31)
 ID_MAX = 2**63 - 1  # a BIGINT primary key
-ID_DIGITS = 18
+ID_DIGITS = len(str(ID_MAX))
 TEXT_MAX = 200
 MULTILINE_MAX = 2000
 JSON_MAX_DEPTH = 20
@@ -93,6 +93,10 @@ def normalise_text(value, *, multiline=False):
             reason = _refused(ch)
             if reason:
                 raise ValidationError(reason, code="garbled" if reason == GARBLED_MESSAGE else "control")
+    return _trimmed(text, multiline)
+
+
+def _trimmed(text, multiline):
     if multiline:
         return "\n".join(line.rstrip() for line in text.strip().split("\n"))
     return text.strip()
@@ -107,12 +111,12 @@ def safe_text(value, *, multiline=False):
         text = str(value).translate(INVISIBLE).translate(MULTILINE if multiline else ONE_LINE)
         text = "".join(ch for ch in text if not ("\ud800" <= ch <= "\udfff"))
         text = "".join(ch for ch in _nfkc(text) if (ch == "\n" and multiline) or not _refused(ch))
-        return text.strip()
+        return _trimmed(text, multiline)
 
 
 def parse_id(value):
     """A database id from text (URL, query string, form): decimal digits (full-width ones too), at
-    most 18 of them and within a BIGINT; None for anything else (², -1, 1e3, 99999999999999999999)."""
+    most 19 of them and within a BIGINT; None for anything else (², -1, 1e3, 99999999999999999999)."""
     text = str(value if value is not None else "").strip()
     # isdecimal(), not isdigit(): "²" is a digit that int() refuses.
     if not text or len(text) > ID_DIGITS or not text.isdecimal():
@@ -137,20 +141,22 @@ class JSONBodyError(ValueError):
     """A JSON body the portal will not read, with the reason in Chinese and English."""
 
 
-def _check_json(value, depth):
-    if depth > JSON_MAX_DEPTH:
-        raise JSONBodyError(f"JSON 嵌套过深（最多{JSON_MAX_DEPTH}层）。The JSON is nested too deeply.")
+def _check_json(value, depth=0):
+    if isinstance(value, (list, dict)):
+        depth += 1
+        if depth > JSON_MAX_DEPTH:
+            raise JSONBodyError(f"JSON 嵌套过深（最多{JSON_MAX_DEPTH}层）。The JSON is nested too deeply.")
     if isinstance(value, str):
         for ch in value:
             if "\ud800" <= ch <= "\udfff":
                 raise JSONBodyError("JSON 中含有无效的 Unicode 字符（单独的代理项）。The JSON contains a lone surrogate.")
     elif isinstance(value, list):
         for entry in value:
-            _check_json(entry, depth + 1)
+            _check_json(entry, depth)
     elif isinstance(value, dict):
         for key, entry in value.items():
-            _check_json(key, depth + 1)
-            _check_json(entry, depth + 1)
+            _check_json(key, depth)
+            _check_json(entry, depth)
 
 
 def load_json(body):
@@ -167,5 +173,22 @@ def load_json(body):
         value = json.loads(text, parse_constant=no_constants)
     except RecursionError:
         raise JSONBodyError(f"JSON 嵌套过深（最多{JSON_MAX_DEPTH}层）。The JSON is nested too deeply.") from None
-    _check_json(value, 0)
+    _check_json(value)
     return value
+
+
+def redirect_target(request, url, default):
+    """Where to send the browser after a form: `url` (a `next` or `back` field) only if it is a
+    page of this site and a valid header value (no line breaks or control characters, which
+    Django's host check lets through and the Location header then refuses), else `default`."""
+    from django.utils.encoding import iri_to_uri
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    url = url or ""
+    # A path of this site ("/…"): anything else ("0", "edit") would be taken for a view name by redirect().
+    local = url.startswith("/") or url.startswith(("http://", "https://"))
+    if local and url.isprintable() and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return iri_to_uri(url)
+    return default

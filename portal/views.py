@@ -4,7 +4,6 @@ from django.db import DatabaseError, connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -12,6 +11,7 @@ from hours.selectors import declaration_get_for_user
 
 from . import jobs
 from .context_processors import LARGE_TEXT_COOKIE
+from .inputs import redirect_target
 from .models import JobKind, JobState
 from .selectors import home_blocks
 from .storage import file_response
@@ -28,10 +28,7 @@ LARGE_TEXT_MAX_AGE = 365 * 24 * 3600  # a year: older users should not have to f
 @require_POST
 def text_size(request):
     """大字模式 on (large=1) or off for this browser, then back to the page the switch was pressed on."""
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        target = reverse("portal:home")
-    response = redirect(target)
+    response = redirect(redirect_target(request, request.POST.get("next"), reverse("portal:home")))
     if request.POST.get("large") == "1":
         response.set_cookie(
             LARGE_TEXT_COOKIE, "1", max_age=LARGE_TEXT_MAX_AGE, samesite="Lax", httponly=True, secure=request.is_secure()

@@ -1,3 +1,4 @@
+import hashlib
 import tempfile
 
 from django.contrib import messages
@@ -12,7 +13,9 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.roles import organisations_for
 from hours import selectors as hours_selectors
+from hours.models import Declaration
 from portal.access import role_required
+from portal.forms import filters_of
 
 from . import exports, periods, selectors, services, workflow
 from .models import FilingPeriod
@@ -23,14 +26,22 @@ QUEUE_PAGE_SIZE = 10
 TODO_PAGE_SIZE = 15
 
 
+EXPORT_REFUSED = "筛选条件有误，请修改后再导出。"
+
+
 def _queue(request, *, title, selector, template="review/queue.html"):
     form = QueueFilterForm(request.GET or None, initial={"status": "pending"})
-    filters = form.cleaned_data if form.is_valid() else {"status": "pending"}
-    if request.GET.get("export") == "xlsx":
-        return exports.queue_xlsx(selector(user=request.user, filters=filters), title)
-    rows = selectors.shown(selector(user=request.user, filters=filters), selectors.QUEUE_COLUMNS)
+    filters = filters_of(form, {"status": "pending"})
+    if filters is None:
+        rows = Declaration.objects.none()
+        if request.GET.get("export") == "xlsx":
+            messages.error(request, EXPORT_REFUSED)
+    else:
+        if request.GET.get("export") == "xlsx":
+            return exports.queue_xlsx(selector(user=request.user, filters=filters), title)
+        rows = selectors.shown(selector(user=request.user, filters=filters), selectors.QUEUE_COLUMNS)
     page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, template, {"title": title, "form": form, "page": page})
+    return render(request, template, {"title": title, "form": form, "page": page}, status=200 if filters is not None else 400)
 
 
 @role_required(Role.UNIT_ADMIN)
@@ -46,11 +57,17 @@ def superior_queue(request):
 @role_required(Role.BUREAU_CLERK)
 def bureau_todo(request):
     form = TodoFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.bureau_todo(user=request.user, filters=filters)
-    if request.GET.get("export") == "xlsx":
-        return exports.queue_xlsx(qs, "待办列表")
-    page = Paginator(selectors.shown(qs, selectors.TODO_COLUMNS), TODO_PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = filters_of(form, {})
+    if filters is None:
+        rows = Declaration.objects.none()
+        if request.GET.get("export") == "xlsx":
+            messages.error(request, EXPORT_REFUSED)
+    else:
+        qs = selectors.bureau_todo(user=request.user, filters=filters)
+        if request.GET.get("export") == "xlsx":
+            return exports.queue_xlsx(qs, "待办列表")
+        rows = selectors.shown(qs, selectors.TODO_COLUMNS)
+    page = Paginator(rows, TODO_PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.pending_counts(user=request.user).get(Role.BUREAU_CLERK, {"waiting": 0, "overdue": 0})
     overdue_before = selectors.overdue_before(request.user)
     # The batch form carries the filter, so 全部筛选结果 decides what the list shows on every page.
@@ -64,7 +81,13 @@ def bureau_todo(request):
             "form": form, "page": page, "counts": counts, "overdue_before": overdue_before, "batch_results": None,
             "filters_query": query.urlencode(),
         },
+        status=200 if filters is not None else 400,
     )
+
+
+def _fingerprint(ids):
+    """Names exactly which declarations a confirmation page offered to decide."""
+    return hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()
 
 
 @require_POST
@@ -78,16 +101,27 @@ def bureau_batch(request):
         return redirect("review:bureau_todo")
     data = form.cleaned_data
     if data["scope"] == "filtered":
+        todo = f"{reverse('review:bureau_todo')}?{data['filters']}"
+        # The filter is checked again here: an invalid one must not widen into "everything".
         filter_form = TodoFilterForm(QueryDict(data["filters"]))
-        filters = filter_form.cleaned_data if filter_form.is_valid() else {}
-        ids = list(selectors.bureau_todo(user=request.user, filters=filters).values_list("pk", flat=True))
+        if not filter_form.is_valid():
+            messages.error(request, "筛选条件有误，未进行批量审核，请修改筛选条件后重新查询。")
+            return redirect(todo)
+        ids = list(selectors.bureau_todo(user=request.user, filters=filter_form.cleaned_data).values_list("pk", flat=True))
         if not ids:
             messages.error(request, "筛选结果中没有待审核的申报。")
-            return redirect(f"{reverse('review:bureau_todo')}?{data['filters']}")
-        if not data["confirmed"]:
+            return redirect(todo)
+        fingerprint = _fingerprint(ids)
+        if not data["confirmed"] or data["fingerprint"] != fingerprint:
+            if data["confirmed"]:
+                # Cases arrived or were decided by others since the confirmation page: ask again.
+                messages.warning(request, f"筛选结果已变化（确认时为 {data['count']} 件，现为 {len(ids)} 件），请核对后重新确认。")
             # Deciding every page of the list is one click away from a mistake: say how many first.
             decision = dict(form.fields["decision"].choices)[data["decision"]]
-            return render(request, "review/batch_confirm.html", {"count": len(ids), "data": data, "decision": decision})
+            return render(
+                request, "review/batch_confirm.html",
+                {"count": len(ids), "fingerprint": fingerprint, "data": data, "decision": decision},
+            )
     else:
         ids = data["ids"]
     batch = {

@@ -4,6 +4,7 @@ its polling fragment and the file download are for the job's owner only; a refus
 job at once, a crash is retried only for the kinds that are safe to run again; a duplicate
 delivery does nothing. Also: 打包下载 of a large case and 学时认定单 rendering as jobs."""
 import io
+import re
 import runpy
 import zipfile
 from pathlib import Path
@@ -118,7 +119,10 @@ def test_select_all_filtered_follows_the_filter_and_asks_first(client, p):
     assert "全部 20 件申报批量 审核不通过 ，原因：缺少结业证书" in text_of(confirm)
     assert Declaration.objects.filter(state=State.BUREAU_REVIEW).count() == 21  # nothing decided yet
 
-    response = client.post(reverse(BATCH), {**form, "confirmed": "1"})
+    # Confirmed as the confirmation page sends it: with the fingerprint of the 20 it showed.
+    shown = dict(re.findall(r'<input type="hidden" name="(count|fingerprint)" value="([^"]*)">', confirm.content.decode()))
+    assert shown["count"] == "20"
+    response = client.post(reverse(BATCH), {**form, **shown, "confirmed": "1"})
     assert "共 20 件：成功 20 件" in text_of(response)  # 20: still within one request
     assert Declaration.objects.filter(pk__in=[d.pk for d in waiting], state=State.REJECTED).count() == 20
     assert Declaration.objects.get(pk=other.pk).state == State.BUREAU_REVIEW
