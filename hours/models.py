@@ -211,6 +211,15 @@ class Evidence(models.Model):
         verbose_name = "佐证材料"
         verbose_name_plural = "佐证材料"
         ordering = ["category", "uploaded_at", "id"]
+        # The same file once in the same place: a double click on 上传 stores it once.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["declaration", "category", "sha256"], condition=Q(item__isnull=True), name="evidence_once_per_category"
+            ),
+            models.UniqueConstraint(
+                fields=["item", "material", "sha256"], condition=Q(item__isnull=False), name="evidence_once_per_item_material"
+            ),
+        ]
 
 
 class TrainingRecord(models.Model):

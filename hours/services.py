@@ -4,7 +4,7 @@ review/workflow.py."""
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -227,7 +227,16 @@ def evidence_add(*, declaration, user, category, upload, item=None, year=None, y
             locked = _lock_editable(declaration, user)
             if item is not None and item.year_record.declaration_id != locked.pk:
                 raise PermissionDenied
-            evidence.save()
+            same = Evidence.objects.filter(declaration=locked, sha256=checked.sha256, category=category, item=item)
+            if item is not None:
+                same = same.filter(material=material)
+            if same.exists():
+                raise ValidationError(f"文件“{checked.original_name}”已上传过，无需重复上传。", code="duplicate")
+            try:
+                with transaction.atomic():
+                    evidence.save()
+            except IntegrityError:  # the same file sent at the same moment from another tab
+                raise ValidationError(f"文件“{checked.original_name}”已上传过，无需重复上传。", code="duplicate") from None
     return evidence
 
 
