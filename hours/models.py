@@ -121,8 +121,11 @@ class YearRecord(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     public_hours = models.DecimalField("公需科目折算学时", **HOURS)
     professional_hours = models.DecimalField("专业科目折算学时", **HOURS)
+    # Derived, as the hours are: the months of the absences declared in the year (the rule set's
+    # proration activity), 0 where the rule set does not prorate. Never typed in.
     months_away = models.PositiveSmallIntegerField(
-        "不在岗月数", default=0, validators=[MaxValueValidator(12)], help_text="境外工作、病假、生育等按规定折减当年学时要求"
+        "不在岗月数", default=0, editable=False, validators=[MaxValueValidator(12)],
+        help_text="由当年度申报的境外工作、病假、生育等情形计算，按在岗时间折算当年学时要求",
     )
 
     class Meta:

@@ -97,22 +97,29 @@ def declaration_workspace(declaration):
     }
     years = []
     for record in records:
-        check = rules.year_check(policy, record.public_hours, record.professional_hours, months_away=record.months_away)
+        check, errors = _year_check(policy, record)
         items = []
         for item in record.items.all():
             files = by_item.get(item.pk, [])
-            missing, choices = [], []
+            missing, choices, error = [], [], ""
             if item.source == "applicant" and item.activity in policy.activities:
-                if record.year not in covered:
-                    missing = rules.missing_materials(policy, item.activity, {f.material for f in files if f.material}, item.facts)
-                choices = rules.material_choices(policy, item.activity, item.facts)
+                # Stored facts or materials the rule set (as edited since) no longer accepts are the
+                # item's problem, shown beside it: never a failed page.
+                try:
+                    if record.year not in covered:
+                        missing = rules.missing_materials(
+                            policy, item.activity, {f.material for f in files if f.material}, item.facts
+                        )
+                    choices = rules.material_choices(policy, item.activity, item.facts)
+                except rules.RuleError as exc:
+                    error = str(exc)
             items.append(
                 {"item": item, "label": _activity_label(policy, item.activity), "files": files, "missing": missing,
-                 "material_choices": choices, "facts": facts_display(policy, item.activity, item.facts)}
+                 "material_choices": choices, "facts": facts_display(policy, item.activity, item.facts), "error": error}
             )
         years.append(
-            {"record": record, "check": check, "items": items, "training_records": open_records.get(record.year, []),
-             "covered_by_certificate": record.year in covered}
+            {"record": record, "check": check, "errors": errors, "items": items,
+             "training_records": open_records.get(record.year, []), "covered_by_certificate": record.year in covered}
         )
     return {
         "policy": policy,
@@ -120,7 +127,19 @@ def declaration_workspace(declaration):
         "evidence": evidence,  # every file of the declaration, for the reviewers' checks
         "general_evidence": [(EvidenceCategory(c).label, c, files) for c, files in general.items()],
         "problems": submission_problems(declaration, years=years, general=general),
+        "data_problems": stored_data_problems(years),
     }
+
+
+def _year_check(policy, record):
+    """The year's check against the requirement, and what stops it being computed as stored: a
+    months-away figure the rule set cannot prorate (e.g. one kept from before Hunan stopped offering
+    it) is reported, and the year is checked against the full requirement."""
+    try:
+        return rules.year_check(policy, record.public_hours, record.professional_hours, months_away=record.months_away), []
+    except rules.RuleError as exc:
+        check = rules.year_check(policy, record.public_hours, record.professional_hours)
+        return check, [f"{record.year}年度学时要求无法按不在岗{record.months_away}个月折算：{exc}"]
 
 
 def facts_display(policy, activity, facts):
@@ -141,6 +160,18 @@ def facts_display(policy, activity, facts):
     return shown
 
 
+def stored_data_problems(years):
+    """What the rules engine cannot compute from the stored years and items, in the applicant's and
+    the reviewers' words (the pages show these instead of failing)."""
+    problems = []
+    for y in years:
+        problems.extend(y["errors"])
+        for entry in y["items"]:
+            if entry["error"]:
+                problems.append(f"{y['record'].year}年度“{entry['item'].title or entry['label']}”：{entry['error']}")
+    return problems
+
+
 def _activity_label(policy, code):
     activity = policy.activities.get(code)
     return activity.label if activity else code
@@ -154,6 +185,7 @@ def submission_problems(declaration, *, years=None, general=None):
     problems = []
     if not years:
         problems.append("尚未填写任何年度明细")
+    problems.extend(stored_data_problems(years))
     for y in years:
         if not y["items"]:
             problems.append(f"{y['record'].year}年度尚未填写学习项目")

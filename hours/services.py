@@ -116,17 +116,14 @@ def declaration_delete(*, declaration, user):
         locked.delete()
 
 
-def year_record_add(*, declaration, user, year, months_away=0):
-    # The model's MaxValueValidator(12) is not run by create(): check here, before anything is written.
-    if type(months_away) is not int or not 0 <= months_away <= 12:
-        raise ValidationError("不在岗月数应为0至12之间的整数。")
+def year_record_add(*, declaration, user, year):
     with transaction.atomic():
         locked = _lock_editable(declaration, user)
         if not locked.start_year <= year <= locked.end_year:
             raise ValidationError(f"年度应在申报年度{locked.start_year}–{locked.end_year}年之内。")
         if locked.year_records.filter(year=year).exists():
             raise ValidationError(f"{year}年度明细已存在，请直接在该年度下添加学习项目。")
-        return YearRecord.objects.create(declaration=locked, year=year, months_away=months_away)
+        return YearRecord.objects.create(declaration=locked, year=year)
 
 
 def year_record_delete(*, year_record, user):
@@ -177,24 +174,55 @@ def _jsonable(facts):
 
 
 def _recompute(declaration):
-    """Year and declaration totals are sums of item hours; recomputed after every item change."""
+    """Year and declaration totals are sums of item hours, and a year's months away from post
+    come from the absences declared in it; recomputed after every item change."""
     sums = {
         row["year_record"]: row
         for row in Item.objects.filter(year_record__declaration=declaration)
         .values("year_record")
         .annotate(p=Sum("public_hours"), q=Sum("professional_hours"))
     }
+    away = _months_away(declaration)
     total_p = total_q = Decimal("0")
     for record in declaration.year_records.all():
         row = sums.get(record.pk, {})
-        public, professional = row.get("p") or Decimal("0"), row.get("q") or Decimal("0")
-        if (public, professional) != (record.public_hours, record.professional_hours):  # only the year that changed is written
-            record.public_hours, record.professional_hours = public, professional
-            record.save(update_fields=["public_hours", "professional_hours"])
+        values = {
+            "public_hours": row.get("p") or Decimal("0"),
+            "professional_hours": row.get("q") or Decimal("0"),
+            "months_away": away.get(record.pk, 0),
+        }
+        changed = [name for name, value in values.items() if getattr(record, name) != value]
+        if changed:  # only the year that changed is written
+            for name in changed:
+                setattr(record, name, values[name])
+            record.save(update_fields=changed)
         total_p += record.public_hours
         total_q += record.professional_hours
     Declaration.objects.filter(pk=declaration.pk).update(total_public=total_p, total_professional=total_q)
     declaration.total_public, declaration.total_professional = total_p, total_q
+
+
+def _months_away(declaration):
+    """Months away from post per year record, from the absences declared in it; none where the
+    rule set does not prorate the requirement (and a stored figure there is cleared)."""
+    policy = policy_for(declaration.rule_set)
+    if policy.proration is None:
+        return {}
+    by_record = {}
+    for record_pk, facts in Item.objects.filter(
+        year_record__declaration=declaration, activity=policy.proration.activity
+    ).values_list("year_record", "facts"):
+        by_record.setdefault(record_pk, []).append(facts)
+    away = {}
+    for record_pk, absences in by_record.items():
+        months = 0
+        for facts in absences:
+            try:
+                months += rules.absence_months(policy, [(policy.proration.activity, facts)])
+            except rules.RuleError:
+                continue  # facts the rule set no longer accepts: the item's problem, shown beside it
+        away[record_pk] = min(months, 12)
+    return away
 
 
 def evidence_add(*, declaration, user, category, upload, item=None, year=None, year_to=None, material=""):

@@ -157,6 +157,7 @@ def _workspace_context(request, declaration, **bound):
         "evidence_form": bound.pop("evidence_form", None) or EvidenceForm(),
         "submit_form": bound.pop("submit_form", None) or SubmitForm(),
         "proxy_levels": _proxy_levels(request.user, declaration),
+        "absence_label": policy.activities[policy.proration.activity].label if policy.proration else "",
         **bound,
     }
 
@@ -232,9 +233,7 @@ def year_add(request, pk):
     form = YearForm(request.POST, declaration=declaration)
     if form.is_valid():
         try:
-            record = services.year_record_add(
-                declaration=declaration, user=request.user, year=form.cleaned_data["year"], months_away=form.cleaned_data["months_away"]
-            )
+            record = services.year_record_add(declaration=declaration, user=request.user, year=form.cleaned_data["year"])
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, _errors(exc))
         else:

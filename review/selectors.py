@@ -159,7 +159,7 @@ class Check:
 def automatic_checks(declaration, workspace):
     """校验规则: what the rules engine and the database say before a reviewer decides."""
     policy = workspace["policy"]
-    checks = []
+    checks = [Check(False, "申报数据按折算细则计算", problem) for problem in workspace["data_problems"]]
     for year in workspace["years"]:
         record = year["record"]
         for entry in year["items"]:

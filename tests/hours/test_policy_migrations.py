@@ -1,0 +1,70 @@
+"""The data migrations of issue 16's policy corrections, run on rows as they were stored before."""
+import copy
+import importlib
+
+import pytest
+from django.apps import apps as django_apps
+
+from hours import services
+from hours.models import RuleSet, RuleSetChange, YearRecord
+from review.models import State
+from tests.hours.fixtures_views import *  # noqa: F401,F403
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
+
+rule_sets_update = importlib.import_module("hours.migrations.0007_rule_sets_policy_corrections")
+months_derive = importlib.import_module("hours.migrations.0008_derived_months_away")
+
+
+def henan_draft(user, **kwargs):
+    return services.declaration_create(
+        user=user, applicant=user, data={**PROFILE, "name": user.name}, start_year=2023, end_year=2023,
+        rule_set=RuleSet.objects.get(code="henan-2024"), **kwargs,
+    )
+
+
+def test_an_untouched_stored_rule_set_is_replaced_and_an_edited_one_is_left(monkeypatch):
+    hunan, henan = RuleSet.objects.get(code="hunan-2024"), RuleSet.objects.get(code="henan-2024")
+    shipped = copy.deepcopy(hunan.data)
+    old = copy.deepcopy(shipped)
+    old["activities"]["paper"].pop("identity")
+    edited = copy.deepcopy(henan.data)
+    edited["activities"]["other"]["note"] = "本省另有规定"
+    RuleSet.objects.filter(pk=hunan.pk).update(data=old)
+    RuleSet.objects.filter(pk=henan.pk).update(data=edited)
+    monkeypatch.setattr(rule_sets_update, "PREVIOUS", {
+        "hunan-2024": rule_sets_update.fingerprint(old),
+        "henan-2024": rule_sets_update.fingerprint(copy.deepcopy(shipped)),  # not what is stored
+    })
+    rule_sets_update.update(django_apps, None)
+    assert RuleSet.objects.get(pk=hunan.pk).data == shipped
+    change = RuleSetChange.objects.filter(rule_set=hunan).first()
+    assert change.before == old and change.after == shipped and "随版本更新" in change.note
+    assert RuleSet.objects.get(pk=henan.pk).data == edited
+    assert not RuleSetChange.objects.filter(rule_set=henan, note__startswith="随版本更新").exists()
+
+
+def test_months_away_are_cleared_where_there_is_no_proration_and_derived_in_henan_drafts(p):
+    hunan = draft(p.song)
+    hunan_year = services.year_record_add(declaration=hunan, user=p.song, year=2023)
+    henan = henan_draft(p.song)
+    henan_year = services.year_record_add(declaration=henan, user=p.song, year=2023)
+    services.item_add(year_record=henan_year, user=p.song, activity="absence", facts={"reason": "maternity", "months_away": 4})
+    sent = henan_draft(p.zhao)
+    sent_year = services.year_record_add(declaration=sent, user=p.zhao, year=2023)
+    services.item_add(year_record=sent_year, user=p.zhao, activity="training", facts={"hours": 60, "title": "研修"})
+    workflow_submit(sent, p.zhao)
+    # as typed beside the year before: 3 months in Hunan, 9 in the Henan draft, 5 in the one sent
+    YearRecord.objects.filter(pk=hunan_year.pk).update(months_away=3)
+    YearRecord.objects.filter(pk=henan_year.pk).update(months_away=9)
+    YearRecord.objects.filter(pk=sent_year.pk).update(months_away=5)
+    months_derive.derive(django_apps, None)
+    months = dict(YearRecord.objects.values_list("pk", "months_away"))
+    assert (months[hunan_year.pk], months[henan_year.pk], months[sent_year.pk]) == (0, 4, 5)
+
+
+def workflow_submit(declaration, user):
+    from review import workflow
+
+    d = workflow.declaration_submit(declaration=declaration, user=user, pledge=True)
+    assert d.state == State.UNIT_REVIEW
