@@ -1,10 +1,11 @@
 """Changes to a declaration while the applicant (or the administrator declaring for them) edits
 it: drafts, year records, items, evidence, imported training records. State changes are in
 review/workflow.py."""
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -14,7 +15,7 @@ from portal.storage import FileWrites, delete_on_commit
 
 from . import rules
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingRecord, YearRecord
-from .policies import default_rule_set, policy_for
+from .policies import default_rule_set, identity_key, policy_for
 from .uploads import check_upload
 
 APPLICANT_FIELDS = ("name", "id_number", "gender", "ethnicity", "phone", "education", "title_sought", "category", "specialty", "remark")
@@ -135,19 +136,37 @@ def year_record_delete(*, year_record, user):
         _recompute(locked)
 
 
+NO_HOURS = "按折算细则，该项目折算为0学时，无需申报；请检查填写的内容。"
+
+
 def item_add(*, year_record, user, activity, facts):
-    """Hours come from the rules engine; the counted year (计入年度) must be the record's year."""
+    """Hours come from the rules engine; the counted year (计入年度) is the record's year unless
+    given, and must be it. Refused, beside the field, with nothing stored: what the rules refuse,
+    an item that earns no hours (unless the rules credit it none, as an absence), more days than
+    the year has, and a second item of the same work (or of what is declared once a year) in the
+    year — the database's unique constraint decides when two requests race."""
     with transaction.atomic():
         locked = _lock_editable(year_record.declaration, user)
         policy = policy_for(locked.rule_set)
+        facts = _in_year(policy, activity, facts, year_record.year)
         try:
             result = rules.credit(policy, activity, facts)
+            key = identity_key(policy, activity, facts)
+            days = rules.calendar_days(policy, activity, facts)
         except rules.RuleError as exc:
-            raise ValidationError({exc.fact or "__all__": str(exc)} if getattr(exc, "fact", None) else str(exc))
+            raise ValidationError({exc.fact: str(exc)} if exc.fact else str(exc)) from exc
         if result.year is not None and result.year != year_record.year:
             raise ValidationError(f"该项目计入{result.year}年度，请在{result.year}年度明细中填写。")
-        item = Item.objects.create(
+        if not result.total and not rules.credits_nothing_by_rule(policy, activity):
+            raise ValidationError(dict.fromkeys(rules.hours_facts(policy, activity) or ["__all__"], NO_HOURS))
+        if days:
+            _check_year_days(policy, year_record, activity, days)
+        taken = _identity_taken(policy, year_record, activity, key, result.facts)
+        if taken:
+            raise taken
+        item = Item(
             year_record=year_record,
+            applicant_id=locked.applicant_id,
             activity=activity,
             facts=_jsonable(result.facts),
             title=str(result.facts.get("title", ""))[:200],
@@ -155,9 +174,62 @@ def item_add(*, year_record, user, activity, facts):
             public_hours=result.public,
             professional_hours=result.professional,
             counted_year=result.year or year_record.year,
+            identity_key=key,
         )
+        if key:  # only an identified item can meet the unique constraint: a savepoint to catch it
+            try:
+                with transaction.atomic():
+                    item.save()
+            except IntegrityError:
+                raise _identity_refusal(policy, year_record, activity, result.facts) from None
+        else:
+            item.save()
         _recompute(locked)
     return item
+
+
+def _in_year(policy, activity, facts, year):
+    """The facts with the counted year (计入年度) filled in as the record's year when not given,
+    so the engine checks what depends on it (an assignment's dates, the days of the year)."""
+    act = policy.activities.get(activity)
+    if act is None or act.counted_year is None or not isinstance(facts, Mapping) or facts.get(act.counted_year) not in (None, ""):
+        return facts  # the engine refuses what is wrong here
+    spec = next(s for s in act.facts if s.name == act.counted_year)
+    return {**facts, act.counted_year: year} if spec.type == "year" else facts
+
+
+def _check_year_days(policy, year_record, activity, days):
+    """The year's day-based items together (this one included) take no more days than the year has."""
+    day_based = [code for code, act in policy.activities.items() if act.calendar_days]
+    used = 0
+    for code, facts in Item.objects.filter(year_record=year_record, activity__in=day_based).values_list("activity", "facts"):
+        try:
+            used += rules.calendar_days(policy, code, facts)
+        except rules.RuleError:
+            continue  # facts the rule set no longer accepts: the item's problem, shown beside it
+    limit = rules.days_in_year(year_record.year)
+    if used + days > limit:
+        raise ValidationError({policy.activities[activity].calendar_days[0]: (
+            f"{year_record.year}年度按天折算的学习项目已计{used}天，加上本项目{days}天，超过全年{limit}天。")})
+
+
+def _identity_taken(policy, year_record, activity, key, facts):
+    """The refusal when the year already holds an item with this identity, else None."""
+    if key and Item.objects.filter(year_record=year_record, activity=activity, identity_key=key).exists():
+        return _identity_refusal(policy, year_record, activity, facts)
+    return None
+
+
+def _identity_refusal(policy, year_record, activity, facts):
+    act = policy.activities[activity]
+    names = act.identity.facts
+    specs = {s.name: s for s in act.facts}
+    if act.identity.per == "work":
+        value = " / ".join(str(facts[n]) for n in names)
+        return ValidationError({names[0]: f"“{value}”已在{year_record.year}年度申报，同一{specs[names[0]].label}只能申报一次。"})
+    shown = "、".join(str(dict((str(v), label) for v, label in specs[n].choices).get(str(facts[n]), facts[n])) for n in names)
+    message = f"{year_record.year}年度已申报“{act.label}”{f'（{shown}）' if shown else ''}，每年度只能申报一次；如需修改请先删除原项目。"
+    return ValidationError({names[0]: message} if names else message)
 
 
 def item_delete(*, item, user):
@@ -281,10 +353,14 @@ def training_records_claim(*, year_record, user, record_ids):
         taken = [r.title for r in records if r.item_id is not None]
         if taken:
             raise ValidationError(f"以下培训记录已被申报，不能重复选择：{'、'.join(taken)}")
+        empty = [r.title for r in records if not r.hours]
+        if empty:
+            raise ValidationError(f"以下培训记录为0学时，无需申报：{'、'.join(empty)}")
         items = []
         for record in records:
             item = Item.objects.create(
                 year_record=year_record,
+                applicant_id=locked.applicant_id,
                 activity="training",
                 facts={"subject": record.subject, "hours": str(record.hours), "title": record.title},
                 title=record.title[:200],

@@ -13,6 +13,7 @@ from accounts.masking import mask_id_number
 from accounts.models import Organisation, OrganisationKind, Role
 from accounts.roles import has_role, organisations_for
 from portal.access import role_required
+from portal.inputs import parse_ids
 from portal.storage import file_response
 from review import periods, workflow
 
@@ -382,7 +383,10 @@ def evidence_file(request, evidence_pk):
 def training_claim(request, pk, year_pk):
     declaration = _owned(request, pk)
     record = get_object_or_404(declaration.year_records, pk=year_pk)
-    ids = [int(v) for v in request.POST.getlist("records") if v.isdigit()]
+    ids, bad = parse_ids(request.POST.getlist("records"))
+    if bad:
+        messages.error(request, "所选培训记录无效，请刷新页面后重新勾选。")
+        return _back(declaration, year=record.pk)
     if not ids:
         messages.error(request, "请勾选要确认的培训记录。")
         return _back(declaration, year=record.pk)

@@ -6,7 +6,7 @@ import pytest
 from django.apps import apps as django_apps
 
 from hours import services
-from hours.models import RuleSet, RuleSetChange, YearRecord
+from hours.models import Item, RuleSet, RuleSetChange, YearRecord
 from review.models import State
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
@@ -68,3 +68,23 @@ def workflow_submit(declaration, user):
 
     d = workflow.declaration_submit(declaration=declaration, user=user, pledge=True)
     assert d.state == State.UNIT_REVIEW
+
+
+identity_fill = importlib.import_module("hours.migrations.0010_item_identity_fill")
+
+
+def test_stored_items_get_their_identity_and_a_double_click_before_the_fix_keeps_its_rows(p):
+    d = draft(p.song)
+    record = services.year_record_add(declaration=d, user=p.song, year=2023)
+    first = services.item_add(year_record=record, user=p.song, activity="paper", facts={"author_rank": 1, "title": "Ａ论文"})
+    # as stored before the fix: no keys, the same paper twice, a paper without its title, a training
+    twice = Item.objects.create(year_record=record, applicant=p.song, activity="paper", facts={"author_rank": 1, "title": "a论文 "},
+                                professional_hours=30, counted_year=2023)
+    untitled = Item.objects.create(year_record=record, applicant=p.song, activity="paper", facts={"author_rank": 2},
+                                   professional_hours=10, counted_year=2023)
+    Item.objects.update(identity_key="")
+    training = services.item_add(year_record=record, user=p.song, activity="training", facts=TRAINING)
+    identity_fill.fill(django_apps, None)
+    keys = dict(Item.objects.values_list("pk", "identity_key"))
+    assert (keys[first.pk], keys[twice.pk], keys[untitled.pk], keys[training.pk]) == ("a论文", "", "", "")
+    assert Item.objects.count() == 4  # nobody's rows are deleted
