@@ -168,6 +168,9 @@ class Item(models.Model):
     # What makes two items one (the rule set's identity: a paper's title, a patent's number, or once
     # a year), normalised so that "Ａ论文" and "a论文 " are one; empty where the activity has none.
     identity_key = models.CharField("识别键", max_length=250, blank=True, default="")
+    # For an activity whose hours the reviewing organisation sets (由审核单位核定): when they were
+    # last set; empty until then (the item counts 0). Who set them is in the review step.
+    determined_at = models.DateTimeField("学时核定时间", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:

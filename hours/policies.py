@@ -6,6 +6,7 @@ import unicodedata
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from accounts.models import OrganisationKind
 from portal.inputs import normalise_text
 
 from . import rules
@@ -66,3 +67,21 @@ def identity_key(policy, activity, facts, *, text=normalise_text):
     if len(key) > IDENTITY_KEY_MAX:
         key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
     return key
+
+
+def determiners(org):
+    """What a reviewing organisation is among rules.DETERMINERS: a 人社部门, a 主管部门, and a
+    provincial one (省业务主管部门) when its approving bureau is the province's own, the root of
+    the bureaus' tree."""
+    if org is None:
+        return set()
+    if org.kind == OrganisationKind.BUREAU:
+        return {"bureau"}
+    if org.kind == OrganisationKind.DEPARTMENT:
+        return {"department", "provincial_department"} if org.bureau is not None and org.bureau.is_root() else {"department"}
+    return set()
+
+
+def determined_activities(policy):
+    """The activities whose hours the reviewing organisation sets, with who may."""
+    return {code: act.formula["by"] for code, act in policy.activities.items() if act.formula["kind"] == "determined"}

@@ -8,7 +8,7 @@ from review.models import PENDING_STATES, State
 
 from . import rules
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingFiling, TrainingRecord
-from .policies import policy_for
+from .policies import determined_activities, determiners, policy_for
 
 STATUS_FILTERS = {
     "all": ("全部", None),
@@ -95,6 +95,7 @@ def declaration_workspace(declaration):
         y for e in evidence if e.category == EvidenceCategory.PREVIOUS_CERTIFICATE and e.year and e.year_to
         for y in range(e.year, e.year_to + 1)
     }
+    determined = determined_activities(policy)
     years = []
     for record in records:
         check, errors = _year_check(policy, record)
@@ -115,7 +116,8 @@ def declaration_workspace(declaration):
                     error = str(exc)
             items.append(
                 {"item": item, "label": _activity_label(policy, item.activity), "files": files, "missing": missing,
-                 "material_choices": choices, "facts": facts_display(policy, item.activity, item.facts), "error": error}
+                 "material_choices": choices, "facts": facts_display(policy, item.activity, item.facts), "error": error,
+                 "determined": item.activity in determined}
             )
         years.append(
             {"record": record, "check": check, "errors": errors, "items": items,
@@ -140,6 +142,28 @@ def _year_check(policy, record):
     except rules.RuleError as exc:
         check = rules.year_check(policy, record.public_hours, record.professional_hours)
         return check, [f"{record.year}年度学时要求无法按不在岗{record.months_away}个月折算：{exc}"]
+
+
+def determinable_items(declaration):
+    """The items whose hours the reviewer now holding the declaration sets (由审核单位核定), in
+    year order, each with how the decision form names it and the most it may get; none when the
+    holding organisation is not one the rule set names for them (the applicant's own unit, a
+    superior unit, a department that is not provincial)."""
+    policy = policy_for(declaration.rule_set)
+    kinds = determiners(declaration.current_org) if declaration.is_pending else set()
+    allowed = [code for code, by in determined_activities(policy).items() if kinds & set(by)]
+    if not allowed:
+        return []
+    items = (
+        Item.objects.filter(year_record__declaration=declaration, activity__in=allowed)
+        .select_related("year_record")
+        .order_by("year_record__year", "created_at", "id")
+    )
+    return [
+        {"item": item, "label": f"{item.year_record.year}年度“{item.title or _activity_label(policy, item.activity)}”",
+         "max": policy.activities[item.activity].formula["max"]}
+        for item in items
+    ]
 
 
 def facts_display(policy, activity, facts):

@@ -12,8 +12,10 @@ from django.utils import timezone
 from accounts.models import MembershipStatus, Role
 from accounts.roles import organisations_for, roles_of
 from portal.storage import FileWrites, delete_on_commit
+from review.models import State
+from review.workflow import WorkflowError
 
-from . import rules
+from . import rules, selectors
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingRecord, YearRecord
 from .policies import default_rule_set, identity_key, policy_for
 from .uploads import check_upload
@@ -230,6 +232,38 @@ def _identity_refusal(policy, year_record, activity, facts):
     shown = "、".join(str(dict((str(v), label) for v, label in specs[n].choices).get(str(facts[n]), facts[n])) for n in names)
     message = f"{year_record.year}年度已申报“{act.label}”{f'（{shown}）' if shown else ''}，每年度只能申报一次；如需修改请先删除原项目。"
     return ValidationError({names[0]: message} if names else message)
+
+
+def determined_hours_set(*, declaration, hours):
+    """由审核单位核定: the hours the reviewer holding the declaration sets for its items of an
+    activity the rule set has the reviewing organisation determine ({item id: hours}). Run by the
+    workflow under the declaration's lock, before the approval (review/workflow.py, effects=);
+    returns what the approval step records. At the final level every such item the bureau may
+    set must have hours by then (set at this level or an earlier one)."""
+    entries = {entry["item"].pk: entry for entry in selectors.determinable_items(declaration)}
+    if set(hours) - set(entries):
+        raise WorkflowError("您所在的审核单位不能核定这些项目的学时。", "forbidden")
+    policy = policy_for(declaration.rule_set)
+    now = timezone.now()
+    recorded = []
+    for pk, value in hours.items():
+        item = entries[pk]["item"]
+        try:
+            result = rules.determined_credit(policy, item.activity, item.facts, value)
+        except rules.RuleError as exc:
+            raise WorkflowError(f"{entries[pk]['label']}：{exc}", "invalid") from exc
+        if item.determined_at and (item.public_hours, item.professional_hours) == (result.public, result.professional):
+            continue  # kept as an earlier level set them
+        item.public_hours, item.professional_hours, item.determined_at = result.public, result.professional, now
+        item.save(update_fields=["public_hours", "professional_hours", "determined_at"])
+        recorded.append({"item": pk, "year": item.year_record.year, "title": item.title, "hours": f"{result.total.normalize():f}"})
+    if declaration.state == State.BUREAU_REVIEW:
+        missing = [entry["label"] for entry in entries.values() if entry["item"].determined_at is None]
+        if missing:
+            raise WorkflowError(f"请先核定以下项目的学时：{'、'.join(missing)}（请在办理页面逐件核定）", "determination_required")
+    if recorded:
+        _recompute(declaration)
+    return {"determined_hours": recorded} if recorded else {}
 
 
 def item_delete(*, item, user):

@@ -271,10 +271,14 @@ def item_add(request, pk, year_pk):
         except (ValidationError, PermissionDenied) as exc:
             _attach(form, exc)
         else:
-            messages.success(
-                request,
-                f"已添加“{policy.activities[activity].label}”：公需科目{item.public_hours}学时，专业科目{item.professional_hours}学时，计入{item.counted_year}年度。",
-            )
+            label, kind = policy.activities[activity].label, policy.activities[activity].formula["kind"]
+            if kind == "determined":
+                added = f"已添加“{label}”，学时由审核单位核定，核定前计0学时。"
+            elif kind == "none":
+                added = f"已添加“{label}”，计入{item.counted_year}年度。"
+            else:
+                added = f"已添加“{label}”：公需科目{item.public_hours}学时，专业科目{item.professional_hours}学时，计入{item.counted_year}年度。"
+            messages.success(request, added)
             return _back(declaration, year=record.pk)
     context = _workspace_context(request, declaration, facts_form=form, year_pk=record.pk, activity=activity)
     return render(request, "hours/declaration_edit.html", context, status=400)

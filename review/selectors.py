@@ -170,6 +170,11 @@ def automatic_checks(declaration, workspace):
             item = entry["item"]
             if item.source != "applicant":
                 continue
+            if entry["determined"]:
+                determined = item.determined_at is not None
+                detail = f"已核定{item.total_hours.normalize():f}学时" if determined else "尚未核定，核定前计0学时"
+                checks.append(Check(determined, f"{record.year}年度“{entry['label']}”学时由审核单位核定", detail))
+                continue
             try:
                 credit = rules.credit(policy, item.activity, item.facts)
                 same = (credit.public, credit.professional) == (item.public_hours, item.professional_hours)

@@ -26,9 +26,9 @@ DATA_DIR = Path(__file__).with_name("data")
 SUBJECTS = {"public": "公需科目", "professional": "专业科目"}
 FACT_TYPES = ("int", "decimal", "bool", "choice", "year", "text", "date")
 FORMULA_KINDS = ("per_unit", "stated", "table", "rank", "full_year", "determined", "none")
-# Who may set the hours of a "determined" activity (由审核单位核定): the kind of the reviewing
-# organisation holding the declaration.
-DETERMINERS = {"department": "主管部门", "bureau": "人社部门"}
+# Who may set the hours of a "determined" activity (由审核单位核定): what the reviewing
+# organisation holding the declaration is. The portal tells them apart (hours/policies.py).
+DETERMINERS = {"bureau": "人社部门", "department": "主管部门", "provincial_department": "省业务主管部门"}
 IDENTITY_SCOPES = ("work", "year")
 YEAR_RANGE = (1900, 2100)  # also bounds dates, so date arithmetic never overflows
 ZERO = Decimal(0)

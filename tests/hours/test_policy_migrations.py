@@ -88,3 +88,37 @@ def test_stored_items_get_their_identity_and_a_double_click_before_the_fix_keeps
     keys = dict(Item.objects.values_list("pk", "identity_key"))
     assert (keys[first.pk], keys[twice.pk], keys[untitled.pk], keys[training.pk]) == ("a论文", "", "", "")
     assert Item.objects.count() == 4  # nobody's rows are deleted
+
+
+determined_reset = importlib.import_module("hours.migrations.0012_item_determined_at")
+
+
+def legacy_other(d, user, hours):
+    """A 其他类别 item as stored when applicants typed its hours."""
+    record = d.year_records.get()
+    item = Item.objects.create(year_record=record, applicant=user, activity="other", facts={"hours": str(hours), "title": "技术指导"},
+                               title="技术指导", professional_hours=hours, counted_year=2023)
+    services._recompute(d)
+    return item
+
+
+def test_typed_hours_of_reviewer_determined_items_stand_only_where_approved(p):
+    from review import workflow
+
+    pending = henan_draft(p.song)
+    services.year_record_add(declaration=pending, user=p.song, year=2023)
+    waiting = legacy_other(pending, p.song, 40)
+    pending = workflow.declaration_submit(declaration=pending, user=p.song, pledge=True)
+    done = henan_draft(p.zhao)
+    services.year_record_add(declaration=done, user=p.zhao, year=2023)
+    approved = legacy_other(done, p.zhao, 20)
+    done = workflow.declaration_submit(declaration=done, user=p.zhao, pledge=True)
+    done = workflow.declaration_approve(declaration=done, user=p.chen, next_org=p.hn)
+    done = workflow.declaration_approve(declaration=done, user=p.hn_clerk)
+    determined_reset.reset(django_apps, None)
+    waiting, approved = Item.objects.get(pk=waiting.pk), Item.objects.get(pk=approved.pk)
+    assert (waiting.professional_hours, waiting.determined_at, waiting.facts) == (0, None, {"title": "技术指导"})
+    assert pending.__class__.objects.get(pk=pending.pk).total_professional == 0
+    assert (approved.professional_hours, approved.facts) == (20, {"title": "技术指导"})
+    assert approved.determined_at == done.__class__.objects.get(pk=done.pk).decided_at
+    assert done.__class__.objects.get(pk=done.pk).total_professional == 20

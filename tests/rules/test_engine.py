@@ -825,7 +825,7 @@ def test_identity_is_validated(hunan, raw, words):
 
 def test_henan_other_is_determined_by_the_reviewing_organisation(henan):
     result = credit(henan, "other", {"title": "援企稳岗技术指导", "year": 2024})
-    assert (hours(result), result.subject, result.determined_by) == ((0, 0), "professional", ("bureau", "department"))
+    assert (hours(result), result.subject, result.determined_by) == ((0, 0), "professional", ("bureau", "provincial_department"))
     assert credits_nothing_by_rule(henan, "other") and credits_nothing_by_rule(henan, "absence")
     assert not credits_nothing_by_rule(henan, "training")
     set_ = determined_credit(henan, "other", {"title": "援企稳岗技术指导"}, Decimal("12.5"))
