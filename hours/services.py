@@ -1,7 +1,6 @@
 """Changes to a declaration while the applicant (or the administrator declaring for them) edits
 it: drafts, year records, items, evidence, imported training records. State changes are in
 review/workflow.py."""
-from collections.abc import Mapping
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -150,9 +149,8 @@ def item_add(*, year_record, user, activity, facts):
     with transaction.atomic():
         locked = _lock_editable(year_record.declaration, user)
         policy = policy_for(locked.rule_set)
-        facts = _in_year(policy, activity, facts, year_record.year)
         try:
-            result = rules.credit(policy, activity, facts)
+            result = rules.credit(policy, activity, facts, in_year=year_record.year)
             key = identity_key(policy, activity, facts)
             days = rules.calendar_days(policy, activity, facts)
         except rules.RuleError as exc:
@@ -188,16 +186,6 @@ def item_add(*, year_record, user, activity, facts):
             item.save()
         _recompute(locked)
     return item
-
-
-def _in_year(policy, activity, facts, year):
-    """The facts with the counted year (计入年度) filled in as the record's year when not given,
-    so the engine checks what depends on it (an assignment's dates, the days of the year)."""
-    act = policy.activities.get(activity)
-    if act is None or act.counted_year is None or not isinstance(facts, Mapping) or facts.get(act.counted_year) not in (None, ""):
-        return facts  # the engine refuses what is wrong here
-    spec = next(s for s in act.facts if s.name == act.counted_year)
-    return {**facts, act.counted_year: year} if spec.type == "year" else facts
 
 
 def _check_year_days(policy, year_record, activity, days):

@@ -304,9 +304,12 @@ def item_preview(request, pk, year_pk):
         form = FactsForm(request.GET, policy=policy, activity=activity, year=record.year)
         if form.is_valid():
             try:
-                context["credit"] = rules.credit(policy, activity, form.facts())
+                context["credit"] = credit = rules.credit(policy, activity, form.facts(), in_year=record.year)
             except rules.RuleError as exc:
                 context["error"] = str(exc)
+            else:
+                if not credit.total and not rules.credits_nothing_by_rule(policy, activity):
+                    context["error"] = services.NO_HOURS
         else:
             context["error"] = "请完整填写带“*”的内容。"
     return render(request, "hours/_item_preview.html", context)

@@ -731,11 +731,17 @@ def _hours(formula: Mapping[str, Any], facts: Mapping[str, Any]) -> Decimal:
     return next((hours for upto, hours in formula["steps"] if rank <= upto), formula["beyond"])
 
 
-def credit(policy: Policy, activity: str, facts: Mapping[str, Any]) -> Credit:
+def credit(policy: Policy, activity: str, facts: Mapping[str, Any], *, in_year: int | None = None) -> Credit:
     """The hours one declared activity earns, split into public and professional columns.
 
-    A "determined" activity earns 0 here: its hours are the reviewer's (see ``determined_credit``)."""
+    ``in_year``: the year the item is declared in, its counted year (计入年度) when the facts give
+    none, so that what depends on the year is checked (an assignment's dates, the days of the
+    year).  A "determined" activity earns 0 here: its hours are the reviewer's (see
+    ``determined_credit``)."""
     act = _activity(policy, activity)
+    if in_year is not None and act.counted_year and isinstance(facts, Mapping) and facts.get(act.counted_year) in (None, ""):
+        if next(s for s in act.facts if s.name == act.counted_year).type == "year":
+            facts = {**facts, act.counted_year: in_year}
     cleaned = _clean_facts(act, facts)
     formula, subject = act.formula, act.subject
     public = professional = ZERO

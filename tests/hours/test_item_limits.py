@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from hours import services
 from hours.models import Item, RuleSet
+from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
 pytestmark = pytest.mark.usefixtures("media")
@@ -90,3 +91,24 @@ def test_aid_assignment_months_must_agree_with_the_dates(client, p):
     assert response.context["facts_form"].errors["months"] == [
         "填写的工作月数为8个月，但外派期间（2022-03-01至2022-08-31）在2022年内只有6个整月"]
     assert not Item.objects.exists()
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ({"activity": "training", "subject": "public", "days": "0", "half_days": "0"}, "按折算细则，该项目折算为0学时，无需申报"),
+    ({"activity": "training", "subject": "public", "days": "300", "half_days": "66"}, "超过一年的天数（2023年共365天）"),
+    ({"activity": "aid_assignment", "months": "12", "passed": "true", "start_date": "2020-01-01", "end_date": "2021-12-31"},
+     "计入年度2023年不在外派期间内"),
+])
+def test_the_live_preview_says_what_saving_would_refuse(client, p, query, expected):
+    d, record = year_of(p.song)
+    client.force_login(p.song)
+    response = client.get(reverse("hours:item_preview", args=[d.pk, record.pk]), query, HTTP_HX_REQUEST="true")
+    assert expected in text_of(response)
+
+
+def test_the_live_preview_of_a_reviewer_determined_item(client, p):
+    d, record = year_of(p.song, rule_set="henan-2024")
+    client.force_login(p.song)
+    response = client.get(reverse("hours:item_preview", args=[d.pk, record.pk]), {"activity": "other", "title": "技术指导"},
+                          HTTP_HX_REQUEST="true")
+    assert "学时由审核单位核定，核定前计0学时。" in text_of(response)

@@ -1,6 +1,7 @@
 """Months away from post (不在岗月数) and the yearly requirement: a rule set without proration
 (Hunan) never offers it, and no stored value can break the declaration's pages."""
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from hours import selectors, services
@@ -90,3 +91,16 @@ def test_henan_eight_months_abroad_leave_a_third_of_the_requirement(p):
 
 def fresh_record(record):
     return YearRecord.objects.get(pk=record.pk)
+
+
+def test_one_absence_of_each_kind_a_year(p):
+    d = henan_draft(p.song)
+    record = services.year_record_add(declaration=d, user=p.song, year=2023)
+    services.item_add(year_record=record, user=p.song, activity="absence", facts={"reason": "sick_leave", "months_away": 7})
+    with pytest.raises(ValidationError) as caught:
+        services.item_add(year_record=record, user=p.song, activity="absence", facts={"reason": "sick_leave", "months_away": 7})
+    assert caught.value.message_dict == {"reason": [
+        "2023年度已申报“年度内在境外工作超过6个月、年度内因病假超过6个月、生育或经业务主管部门批准的其他情况”（病假），"
+        "每年度只能申报一次；如需修改请先删除原项目。"]}
+    services.item_add(year_record=record, user=p.song, activity="absence", facts={"reason": "maternity", "months_away": 3})
+    assert fresh_record(record).months_away == 10

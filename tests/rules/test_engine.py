@@ -865,3 +865,13 @@ def test_hours_facts_name_what_the_hours_come_from(hunan, henan):
     assert hours_facts(hunan, "aid_assignment") == ("months", "passed")
     assert hours_facts(henan, "training") == ("hours",)
     assert hours_facts(henan, "absence") == () == hours_facts(henan, "other")
+
+
+def test_the_year_an_item_is_declared_in_is_its_counted_year_unless_given(hunan):
+    facts = {"months": 12, "passed": True, "start_date": "2020-01-01", "end_date": "2021-12-31"}
+    assert credit(hunan, "aid_assignment", facts, in_year=2021).year == 2021
+    with pytest.raises(RuleError, match="计入年度2023年不在外派期间内"):
+        credit(hunan, "aid_assignment", facts, in_year=2023)
+    assert credit(hunan, "aid_assignment", facts | {"year": 2020}, in_year=2023).year == 2020  # given: kept
+    with pytest.raises(RuleError, match="2023年共365天"):
+        credit(hunan, "training", training(days=300, half_days=66), in_year=2023)
