@@ -150,8 +150,11 @@ def determinable_items(declaration):
     holding organisation is not one the rule set names for them (the applicant's own unit, a
     superior unit, a department that is not provincial)."""
     policy = policy_for(declaration.rule_set)
-    kinds = determiners(declaration.current_org) if declaration.is_pending else set()
-    allowed = [code for code, by in determined_activities(policy).items() if kinds & set(by)]
+    determined = determined_activities(policy)
+    if not determined or not declaration.is_pending:
+        return []
+    kinds = determiners(declaration.current_org)
+    allowed = [code for code, by in determined.items() if kinds & set(by)]
     if not allowed:
         return []
     items = (
