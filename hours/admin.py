@@ -77,7 +77,24 @@ def formula_lines(policy: rules.Policy, act: rules.Activity) -> list[str]:
             f"当年外派满 {formula['min_months']} 个月{longer}且考核合格：视为完成当年学时"
             f"（公需 {_number(req.public)}、专业 {_number(req.professional)}）"
         ]
+    if kind == "determined":
+        who = "或".join(rules.DETERMINERS[code] for code in formula["by"])
+        return [f"由审核中的{who}核定（0–{_number(formula['max'])} 学时），核定前计 0 学时"]
     return ["不计学时"]
+
+
+def limit_lines(act: rules.Activity) -> list[str]:
+    """What the activity may be declared only once, or only within, in Chinese."""
+    lines = []
+    if act.identity is not None:
+        names = "、".join(_fact_label(act, name) for name in act.identity.facts)
+        if act.identity.per == "work":
+            lines.append(f"同一{names}每人每年度只能申报一次")
+        else:
+            lines.append(f"每年度{f'每种{names}' if names else ''}只能申报一次")
+    if act.calendar_days:
+        lines.append(f"{'与'.join(_fact_label(act, name) for name in act.calendar_days)}合计不超过全年天数")
+    return lines
 
 
 def material_lines(policy: rules.Policy, act: rules.Activity) -> list[str]:
@@ -114,6 +131,10 @@ def rule_set_summary(data):
     if policy.proration:
         absence = policy.activities[policy.proration.activity]
         proration = f"；离岗月数按“{absence.label}”中的{_fact_label(absence, policy.proration.fact)}折减"
+        specs = {spec.name: spec for spec in absence.facts}
+        thresholds = [f"{_choice_label(specs[t.fact], str(t.equals))}须超过 {t.more_than} 个月" for t in policy.proration.thresholds]
+        if thresholds:
+            proration += f"（{'、'.join(thresholds)}）"
     requirement = format_html(
         "<p>年度学时要求：公需科目 {} 学时，专业科目 {} 学时，合计 {} 学时{}。</p>",
         _number(req.public),
@@ -131,7 +152,7 @@ def rule_set_summary(data):
                 subject_text(act),
                 _lines(formula_lines(policy, act)),
                 _lines(material_lines(policy, act)),
-                _lines([text for text in ("需人工审核" if act.needs_review else "", act.note) if text] or ["—"]),
+                _lines([text for text in ("需人工审核" if act.needs_review else "", *limit_lines(act), act.note) if text] or ["—"]),
             )
             for code, act in policy.activities.items()
         ),

@@ -62,11 +62,10 @@ class ApplicantForm(Form):
 
 
 class YearForm(Form):
+    """A year of the declaration. Months away from post are not typed here: they come from the
+    absences declared in the year (where the rule set prorates the requirement at all)."""
+
     year = forms.TypedChoiceField(label="年度", coerce=int)
-    months_away = forms.IntegerField(
-        label="不在岗月数", min_value=0, max_value=12, initial=0, required=False,
-        help_text="境外工作、病假、生育等情形按在岗时间折算当年学时要求（无则填0）",
-    )
 
     def __init__(self, *args, declaration, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,9 +78,6 @@ class YearForm(Form):
             f"年度应在申报年度{declaration.start_year}–{declaration.end_year}年之内，且每个年度只能填写一次明细"
             f"{'（已填写：' + '、'.join(f'{y}年' for y in sorted(taken)) + '）' if taken else ''}。"
         )
-
-    def clean_months_away(self):
-        return self.cleaned_data.get("months_away") or 0
 
 
 class ActivityChoiceForm(Form):

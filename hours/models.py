@@ -121,8 +121,11 @@ class YearRecord(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     public_hours = models.DecimalField("公需科目折算学时", **HOURS)
     professional_hours = models.DecimalField("专业科目折算学时", **HOURS)
+    # Derived, as the hours are: the months of the absences declared in the year (the rule set's
+    # proration activity), 0 where the rule set does not prorate. Never typed in.
     months_away = models.PositiveSmallIntegerField(
-        "不在岗月数", default=0, validators=[MaxValueValidator(12)], help_text="境外工作、病假、生育等按规定折减当年学时要求"
+        "不在岗月数", default=0, editable=False, validators=[MaxValueValidator(12)],
+        help_text="由当年度申报的境外工作、病假、生育等情形计算，按在岗时间折算当年学时要求",
     )
 
     class Meta:
@@ -147,9 +150,13 @@ class ItemSource(models.TextChoices):
 
 
 class Item(models.Model):
-    """One learning activity (学习形式) with its facts; hours are what the rules engine gives, never typed in."""
+    """One learning activity (学习形式) with its facts; hours are what the rules engine gives, never
+    typed in (or, for an activity the reviewing organisation determines, what its reviewer sets)."""
 
     year_record = models.ForeignKey(YearRecord, on_delete=models.CASCADE, related_name="items")
+    # The declaration's applicant, kept on the item so that the reviewers' check finds the same
+    # work among all of a person's declarations with one indexed look-up.
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申报人", on_delete=models.PROTECT, related_name="+")
     activity = models.CharField("学习形式", max_length=40)
     facts = models.JSONField("填报内容", default=dict)
     title = models.CharField("名称", max_length=200, blank=True)
@@ -158,16 +165,31 @@ class Item(models.Model):
     professional_hours = models.DecimalField("专业科目学时", **HOURS)
     counted_year = models.PositiveSmallIntegerField("计入年度", null=True, blank=True)
     source = models.CharField("来源", max_length=20, choices=ItemSource.choices, default=ItemSource.APPLICANT)
+    # What makes two items one (the rule set's identity: a paper's title, a patent's number, or once
+    # a year), normalised so that "Ａ论文" and "a论文 " are one; empty where the activity has none.
+    identity_key = models.CharField("识别键", max_length=250, blank=True, default="")
+    # For an activity whose hours the reviewing organisation sets (由审核单位核定): when they were
+    # last set; empty until then (the item counts 0). Who set them is in the review step.
+    determined_at = models.DateTimeField("学时核定时间", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "学习项目"
         verbose_name_plural = "学习项目"
         ordering = ["created_at", "id"]
-        # The reviewers' conflict check looks items up by form and number or title; nothing else does.
+        # The reviewers' conflict check looks items up by form and number or title, and a person's
+        # own items by their identity; nothing else does.
         indexes = [
             models.Index(fields=["activity", "reference_no"], name="item_activity_number"),
             models.Index(fields=["activity", "title"], name="item_activity_title"),
+            models.Index(fields=["applicant", "activity", "identity_key"], name="item_applicant_identity"),
+        ]
+        constraints = [
+            # One item per work (or per year, for what is declared once a year) in each year of a
+            # declaration: a double click or a second tab cannot count a paper twice.
+            models.UniqueConstraint(
+                fields=["year_record", "activity", "identity_key"], condition=~Q(identity_key=""), name="item_one_per_identity"
+            ),
         ]
 
     @property

@@ -8,7 +8,7 @@ from review.models import PENDING_STATES, State
 
 from . import rules
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingFiling, TrainingRecord
-from .policies import policy_for
+from .policies import determined_activities, determiners, policy_for
 
 STATUS_FILTERS = {
     "all": ("全部", None),
@@ -95,24 +95,33 @@ def declaration_workspace(declaration):
         y for e in evidence if e.category == EvidenceCategory.PREVIOUS_CERTIFICATE and e.year and e.year_to
         for y in range(e.year, e.year_to + 1)
     }
+    determined = determined_activities(policy)
     years = []
     for record in records:
-        check = rules.year_check(policy, record.public_hours, record.professional_hours, months_away=record.months_away)
+        check, errors = _year_check(policy, record)
         items = []
         for item in record.items.all():
             files = by_item.get(item.pk, [])
-            missing, choices = [], []
+            missing, choices, error = [], [], ""
             if item.source == "applicant" and item.activity in policy.activities:
-                if record.year not in covered:
-                    missing = rules.missing_materials(policy, item.activity, {f.material for f in files if f.material}, item.facts)
-                choices = rules.material_choices(policy, item.activity, item.facts)
+                # Stored facts or materials the rule set (as edited since) no longer accepts are the
+                # item's problem, shown beside it: never a failed page.
+                try:
+                    if record.year not in covered:
+                        missing = rules.missing_materials(
+                            policy, item.activity, {f.material for f in files if f.material}, item.facts
+                        )
+                    choices = rules.material_choices(policy, item.activity, item.facts)
+                except rules.RuleError as exc:
+                    error = str(exc)
             items.append(
                 {"item": item, "label": _activity_label(policy, item.activity), "files": files, "missing": missing,
-                 "material_choices": choices, "facts": facts_display(policy, item.activity, item.facts)}
+                 "material_choices": choices, "facts": facts_display(policy, item.activity, item.facts), "error": error,
+                 "determined": item.activity in determined}
             )
         years.append(
-            {"record": record, "check": check, "items": items, "training_records": open_records.get(record.year, []),
-             "covered_by_certificate": record.year in covered}
+            {"record": record, "check": check, "errors": errors, "items": items,
+             "training_records": open_records.get(record.year, []), "covered_by_certificate": record.year in covered}
         )
     return {
         "policy": policy,
@@ -120,7 +129,44 @@ def declaration_workspace(declaration):
         "evidence": evidence,  # every file of the declaration, for the reviewers' checks
         "general_evidence": [(EvidenceCategory(c).label, c, files) for c, files in general.items()],
         "problems": submission_problems(declaration, years=years, general=general),
+        "data_problems": stored_data_problems(years),
     }
+
+
+def _year_check(policy, record):
+    """The year's check against the requirement, and what stops it being computed as stored: a
+    months-away figure the rule set cannot prorate (e.g. one kept from before Hunan stopped offering
+    it) is reported, and the year is checked against the full requirement."""
+    try:
+        return rules.year_check(policy, record.public_hours, record.professional_hours, months_away=record.months_away), []
+    except rules.RuleError as exc:
+        check = rules.year_check(policy, record.public_hours, record.professional_hours)
+        return check, [f"{record.year}年度学时要求无法按不在岗{record.months_away}个月折算：{exc}"]
+
+
+def determinable_items(declaration):
+    """The items whose hours the reviewer now holding the declaration sets (由审核单位核定), in
+    year order, each with how the decision form names it and the most it may get; none when the
+    holding organisation is not one the rule set names for them (the applicant's own unit, a
+    superior unit, a department that is not provincial)."""
+    policy = policy_for(declaration.rule_set)
+    determined = determined_activities(policy)
+    if not determined or not declaration.is_pending:
+        return []
+    kinds = determiners(declaration.current_org)
+    allowed = [code for code, by in determined.items() if kinds & set(by)]
+    if not allowed:
+        return []
+    items = (
+        Item.objects.filter(year_record__declaration=declaration, activity__in=allowed)
+        .select_related("year_record")
+        .order_by("year_record__year", "created_at", "id")
+    )
+    return [
+        {"item": item, "label": f"{item.year_record.year}年度“{item.title or _activity_label(policy, item.activity)}”",
+         "max": policy.activities[item.activity].formula["max"]}
+        for item in items
+    ]
 
 
 def facts_display(policy, activity, facts):
@@ -141,6 +187,18 @@ def facts_display(policy, activity, facts):
     return shown
 
 
+def stored_data_problems(years):
+    """What the rules engine cannot compute from the stored years and items, in the applicant's and
+    the reviewers' words (the pages show these instead of failing)."""
+    problems = []
+    for y in years:
+        problems.extend(y["errors"])
+        for entry in y["items"]:
+            if entry["error"]:
+                problems.append(f"{y['record'].year}年度“{entry['item'].title or entry['label']}”：{entry['error']}")
+    return problems
+
+
 def _activity_label(policy, code):
     activity = policy.activities.get(code)
     return activity.label if activity else code
@@ -154,6 +212,7 @@ def submission_problems(declaration, *, years=None, general=None):
     problems = []
     if not years:
         problems.append("尚未填写任何年度明细")
+    problems.extend(stored_data_problems(years))
     for y in years:
         if not y["items"]:
             problems.append(f"{y['record'].year}年度尚未填写学习项目")

@@ -11,10 +11,12 @@ from django.utils import timezone
 from accounts.models import MembershipStatus, Role
 from accounts.roles import organisations_for, roles_of
 from portal.storage import FileWrites, delete_on_commit
+from review.models import State
+from review.workflow import WorkflowError
 
-from . import rules
+from . import rules, selectors
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingRecord, YearRecord
-from .policies import default_rule_set, policy_for
+from .policies import default_rule_set, identity_key, policy_for
 from .uploads import check_upload
 
 APPLICANT_FIELDS = ("name", "id_number", "gender", "ethnicity", "phone", "education", "title_sought", "category", "specialty", "remark")
@@ -116,17 +118,14 @@ def declaration_delete(*, declaration, user):
         locked.delete()
 
 
-def year_record_add(*, declaration, user, year, months_away=0):
-    # The model's MaxValueValidator(12) is not run by create(): check here, before anything is written.
-    if type(months_away) is not int or not 0 <= months_away <= 12:
-        raise ValidationError("不在岗月数应为0至12之间的整数。")
+def year_record_add(*, declaration, user, year):
     with transaction.atomic():
         locked = _lock_editable(declaration, user)
         if not locked.start_year <= year <= locked.end_year:
             raise ValidationError(f"年度应在申报年度{locked.start_year}–{locked.end_year}年之内。")
         if locked.year_records.filter(year=year).exists():
             raise ValidationError(f"{year}年度明细已存在，请直接在该年度下添加学习项目。")
-        return YearRecord.objects.create(declaration=locked, year=year, months_away=months_away)
+        return YearRecord.objects.create(declaration=locked, year=year)
 
 
 def year_record_delete(*, year_record, user):
@@ -138,19 +137,36 @@ def year_record_delete(*, year_record, user):
         _recompute(locked)
 
 
+NO_HOURS = "按折算细则，该项目折算为0学时，无需申报；请检查填写的内容。"
+
+
 def item_add(*, year_record, user, activity, facts):
-    """Hours come from the rules engine; the counted year (计入年度) must be the record's year."""
+    """Hours come from the rules engine; the counted year (计入年度) is the record's year unless
+    given, and must be it. Refused, beside the field, with nothing stored: what the rules refuse,
+    an item that earns no hours (unless the rules credit it none, as an absence), more days than
+    the year has, and a second item of the same work (or of what is declared once a year) in the
+    year — the database's unique constraint decides when two requests race."""
     with transaction.atomic():
         locked = _lock_editable(year_record.declaration, user)
         policy = policy_for(locked.rule_set)
         try:
-            result = rules.credit(policy, activity, facts)
+            result = rules.credit(policy, activity, facts, in_year=year_record.year)
+            key = identity_key(policy, activity, facts)
+            days = rules.calendar_days(policy, activity, facts)
         except rules.RuleError as exc:
-            raise ValidationError({exc.fact or "__all__": str(exc)} if getattr(exc, "fact", None) else str(exc))
+            raise ValidationError({exc.fact: str(exc)} if exc.fact else str(exc)) from exc
         if result.year is not None and result.year != year_record.year:
             raise ValidationError(f"该项目计入{result.year}年度，请在{result.year}年度明细中填写。")
-        item = Item.objects.create(
+        if not result.total and not rules.credits_nothing_by_rule(policy, activity):
+            raise ValidationError(dict.fromkeys(rules.hours_facts(policy, activity) or ["__all__"], NO_HOURS))
+        if days:
+            _check_year_days(policy, year_record, activity, days)
+        taken = _identity_taken(policy, year_record, activity, key, result.facts)
+        if taken:
+            raise taken
+        item = Item(
             year_record=year_record,
+            applicant_id=locked.applicant_id,
             activity=activity,
             facts=_jsonable(result.facts),
             title=str(result.facts.get("title", ""))[:200],
@@ -158,9 +174,84 @@ def item_add(*, year_record, user, activity, facts):
             public_hours=result.public,
             professional_hours=result.professional,
             counted_year=result.year or year_record.year,
+            identity_key=key,
         )
+        if key:  # only an identified item can meet the unique constraint: a savepoint to catch it
+            try:
+                with transaction.atomic():
+                    item.save()
+            except IntegrityError:
+                raise _identity_refusal(policy, year_record, activity, result.facts) from None
+        else:
+            item.save()
         _recompute(locked)
     return item
+
+
+def _check_year_days(policy, year_record, activity, days):
+    """The year's day-based items together (this one included) take no more days than the year has."""
+    day_based = [code for code, act in policy.activities.items() if act.calendar_days]
+    used = 0
+    for code, facts in Item.objects.filter(year_record=year_record, activity__in=day_based).values_list("activity", "facts"):
+        try:
+            used += rules.calendar_days(policy, code, facts)
+        except rules.RuleError:
+            continue  # facts the rule set no longer accepts: the item's problem, shown beside it
+    limit = rules.days_in_year(year_record.year)
+    if used + days > limit:
+        raise ValidationError({policy.activities[activity].calendar_days[0]: (
+            f"{year_record.year}年度按天折算的学习项目已计{used}天，加上本项目{days}天，超过全年{limit}天。")})
+
+
+def _identity_taken(policy, year_record, activity, key, facts):
+    """The refusal when the year already holds an item with this identity, else None."""
+    if key and Item.objects.filter(year_record=year_record, activity=activity, identity_key=key).exists():
+        return _identity_refusal(policy, year_record, activity, facts)
+    return None
+
+
+def _identity_refusal(policy, year_record, activity, facts):
+    act = policy.activities[activity]
+    names = act.identity.facts
+    specs = {s.name: s for s in act.facts}
+    if act.identity.per == "work":
+        value = " / ".join(str(facts[n]) for n in names)
+        return ValidationError({names[0]: f"“{value}”已在{year_record.year}年度申报，同一{specs[names[0]].label}只能申报一次。"})
+    shown = "、".join(str(dict((str(v), label) for v, label in specs[n].choices).get(str(facts[n]), facts[n])) for n in names)
+    message = f"{year_record.year}年度已申报“{act.label}”{f'（{shown}）' if shown else ''}，每年度只能申报一次；如需修改请先删除原项目。"
+    return ValidationError({names[0]: message} if names else message)
+
+
+def determined_hours_set(*, declaration, hours):
+    """由审核单位核定: the hours the reviewer holding the declaration sets for its items of an
+    activity the rule set has the reviewing organisation determine ({item id: hours}). Run by the
+    workflow under the declaration's lock, before the approval (review/workflow.py, effects=);
+    returns what the approval step records. At the final level every such item the bureau may
+    set must have hours by then (set at this level or an earlier one)."""
+    entries = {entry["item"].pk: entry for entry in selectors.determinable_items(declaration)}
+    if set(hours) - set(entries):
+        raise WorkflowError("您所在的审核单位不能核定这些项目的学时。", "forbidden")
+    policy = policy_for(declaration.rule_set)
+    now = timezone.now()
+    recorded = []
+    for pk, value in hours.items():
+        item = entries[pk]["item"]
+        try:
+            result = rules.determined_credit(policy, item.activity, item.facts, value)
+        except rules.RuleError as exc:
+            raise WorkflowError(f"{entries[pk]['label']}：{exc}", "invalid") from exc
+        if item.determined_at and (item.public_hours, item.professional_hours) == (result.public, result.professional):
+            continue  # kept as an earlier level set them
+        item.public_hours, item.professional_hours, item.determined_at = result.public, result.professional, now
+        item.save(update_fields=["public_hours", "professional_hours", "determined_at"])
+        recorded.append({"item": pk, "year": item.year_record.year, "title": item.title, "hours": f"{result.total.normalize():f}"})
+    if declaration.state == State.BUREAU_REVIEW:
+        missing = [entry["label"] for entry in entries.values() if entry["item"].determined_at is None]
+        if missing:
+            raise WorkflowError(f"请先核定以下项目的学时：{'、'.join(missing)}（请在办理页面逐件核定）", "determination_required")
+    if recorded:
+        _recompute(declaration)
+    return {"determined_hours": recorded} if recorded else {}
 
 
 def item_delete(*, item, user):
@@ -177,24 +268,55 @@ def _jsonable(facts):
 
 
 def _recompute(declaration):
-    """Year and declaration totals are sums of item hours; recomputed after every item change."""
+    """Year and declaration totals are sums of item hours, and a year's months away from post
+    come from the absences declared in it; recomputed after every item change."""
     sums = {
         row["year_record"]: row
         for row in Item.objects.filter(year_record__declaration=declaration)
         .values("year_record")
         .annotate(p=Sum("public_hours"), q=Sum("professional_hours"))
     }
+    away = _months_away(declaration)
     total_p = total_q = Decimal("0")
     for record in declaration.year_records.all():
         row = sums.get(record.pk, {})
-        public, professional = row.get("p") or Decimal("0"), row.get("q") or Decimal("0")
-        if (public, professional) != (record.public_hours, record.professional_hours):  # only the year that changed is written
-            record.public_hours, record.professional_hours = public, professional
-            record.save(update_fields=["public_hours", "professional_hours"])
+        values = {
+            "public_hours": row.get("p") or Decimal("0"),
+            "professional_hours": row.get("q") or Decimal("0"),
+            "months_away": away.get(record.pk, 0),
+        }
+        changed = [name for name, value in values.items() if getattr(record, name) != value]
+        if changed:  # only the year that changed is written
+            for name in changed:
+                setattr(record, name, values[name])
+            record.save(update_fields=changed)
         total_p += record.public_hours
         total_q += record.professional_hours
     Declaration.objects.filter(pk=declaration.pk).update(total_public=total_p, total_professional=total_q)
     declaration.total_public, declaration.total_professional = total_p, total_q
+
+
+def _months_away(declaration):
+    """Months away from post per year record, from the absences declared in it; none where the
+    rule set does not prorate the requirement (and a stored figure there is cleared)."""
+    policy = policy_for(declaration.rule_set)
+    if policy.proration is None:
+        return {}
+    by_record = {}
+    for record_pk, facts in Item.objects.filter(
+        year_record__declaration=declaration, activity=policy.proration.activity
+    ).values_list("year_record", "facts"):
+        by_record.setdefault(record_pk, []).append(facts)
+    away = {}
+    for record_pk, absences in by_record.items():
+        months = 0
+        for facts in absences:
+            try:
+                months += rules.absence_months(policy, [(policy.proration.activity, facts)])
+            except rules.RuleError:
+                continue  # facts the rule set no longer accepts: the item's problem, shown beside it
+        away[record_pk] = min(months, 12)
+    return away
 
 
 def evidence_add(*, declaration, user, category, upload, item=None, year=None, year_to=None, material=""):
@@ -262,10 +384,14 @@ def training_records_claim(*, year_record, user, record_ids):
         taken = [r.title for r in records if r.item_id is not None]
         if taken:
             raise ValidationError(f"以下培训记录已被申报，不能重复选择：{'、'.join(taken)}")
+        empty = [r.title for r in records if not r.hours]
+        if empty:
+            raise ValidationError(f"以下培训记录为0学时，无需申报：{'、'.join(empty)}")
         items = []
         for record in records:
             item = Item.objects.create(
                 year_record=year_record,
+                applicant_id=locked.applicant_id,
                 activity="training",
                 facts={"subject": record.subject, "hours": str(record.hours), "title": record.title},
                 title=record.title[:200],

@@ -13,7 +13,7 @@ from accounts.models import Organisation, OrganisationKind, Role, User
 from accounts.roles import has_role, organisations_for
 from portal.access import role_required
 from portal.forms import filters_of
-from portal.inputs import parse_id, redirect_target
+from portal.inputs import parse_id, parse_ids, redirect_target
 from portal.storage import file_response
 from review import periods, workflow
 
@@ -159,6 +159,7 @@ def _workspace_context(request, declaration, **bound):
         "evidence_form": bound.pop("evidence_form", None) or EvidenceForm(),
         "submit_form": bound.pop("submit_form", None) or SubmitForm(),
         "proxy_levels": _proxy_levels(request.user, declaration),
+        "absence_label": policy.activities[policy.proration.activity].label if policy.proration else "",
         **bound,
     }
 
@@ -234,9 +235,7 @@ def year_add(request, pk):
     form = YearForm(request.POST, declaration=declaration)
     if form.is_valid():
         try:
-            record = services.year_record_add(
-                declaration=declaration, user=request.user, year=form.cleaned_data["year"], months_away=form.cleaned_data["months_away"]
-            )
+            record = services.year_record_add(declaration=declaration, user=request.user, year=form.cleaned_data["year"])
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, _errors(exc))
         else:
@@ -273,10 +272,14 @@ def item_add(request, pk, year_pk):
         except (ValidationError, PermissionDenied) as exc:
             _attach(form, exc)
         else:
-            messages.success(
-                request,
-                f"已添加“{policy.activities[activity].label}”：公需科目{item.public_hours}学时，专业科目{item.professional_hours}学时，计入{item.counted_year}年度。",
-            )
+            label, kind = policy.activities[activity].label, policy.activities[activity].formula["kind"]
+            if kind == "determined":
+                added = f"已添加“{label}”，学时由审核单位核定，核定前计0学时。"
+            elif kind == "none":
+                added = f"已添加“{label}”，计入{item.counted_year}年度。"
+            else:
+                added = f"已添加“{label}”：公需科目{item.public_hours}学时，专业科目{item.professional_hours}学时，计入{item.counted_year}年度。"
+            messages.success(request, added)
             return _back(declaration, year=record.pk)
     context = _workspace_context(request, declaration, facts_form=form, year_pk=record.pk, activity=activity)
     return render(request, "hours/declaration_edit.html", context, status=400)
@@ -302,9 +305,12 @@ def item_preview(request, pk, year_pk):
         form = FactsForm(request.GET, policy=policy, activity=activity, year=record.year)
         if form.is_valid():
             try:
-                context["credit"] = rules.credit(policy, activity, form.facts())
+                context["credit"] = credit = rules.credit(policy, activity, form.facts(), in_year=record.year)
             except rules.RuleError as exc:
                 context["error"] = str(exc)
+            else:
+                if not credit.total and not rules.credits_nothing_by_rule(policy, activity):
+                    context["error"] = services.NO_HOURS
         else:
             context["error"] = "请完整填写带“*”的内容。"
     return render(request, "hours/_item_preview.html", context)
@@ -385,7 +391,10 @@ def evidence_file(request, evidence_pk):
 def training_claim(request, pk, year_pk):
     declaration = _owned(request, pk)
     record = get_object_or_404(declaration.year_records, pk=year_pk)
-    ids = [int(v) for v in request.POST.getlist("records") if v.isdigit()]
+    ids, bad = parse_ids(request.POST.getlist("records"))
+    if bad:
+        messages.error(request, "所选培训记录无效，请刷新页面后重新勾选。")
+        return _back(declaration, year=record.pk)
     if not ids:
         messages.error(request, "请勾选要确认的培训记录。")
         return _back(declaration, year=record.pk)

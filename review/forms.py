@@ -59,9 +59,19 @@ class DecisionForm(Form):
     principle = forms.ChoiceField(label="审核原则", required=False, choices=[("", "请选择审核原则")] + [(p, p) for p in PRINCIPLES])
     expected_state = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, superiors=(), bureau=None, final=False, unit_level=False, **kwargs):
+    def __init__(self, *args, superiors=(), bureau=None, final=False, unit_level=False, determinable=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.superiors = {org.pk: org for org in superiors}
+        # 由审核单位核定: a field for each item whose hours this level sets (hours.selectors.determinable_items)
+        self.determinable = {f"determined_{entry['item'].pk}": entry for entry in determinable}
+        for name, entry in self.determinable.items():
+            item = entry["item"]
+            self.fields[name] = forms.DecimalField(
+                label=f"核定学时：{entry['label']}", required=False, min_value=0, max_value=entry["max"], max_digits=6,
+                decimal_places=1, help_text="参照专业科目学时折算标准确认；审核通过时记入审核记录",
+            )
+            if item.determined_at is not None:
+                self.initial[name] = item.total_hours
         self.bureau = bureau
         self.final = final
         self.fields["next_org"].choices = [("", "请选择上级审核单位")] + [(o.pk, o.name) for o in superiors]
@@ -91,7 +101,18 @@ class DecisionForm(Form):
                 cleaned["target"] = self.bureau
             else:
                 self.add_error("next_type", "请选择审核上级单位类型。")
+        if decision == "approve" and self.final:
+            for name, entry in self.determinable.items():
+                if cleaned.get(name) is None and entry["item"].determined_at is None and name not in self.errors:
+                    self.add_error(name, "请核定该项目的学时（不计学时的填0）。")
         return cleaned
+
+    def determined_hours(self):
+        """{item id: hours} for the items given hours on the form."""
+        return {
+            entry["item"].pk: self.cleaned_data[name]
+            for name, entry in self.determinable.items() if self.cleaned_data.get(name) is not None
+        }
 
     def unit_details(self):
         return {k: self.cleaned_data.get(k) for k in ("nature", "on_staff", "principle") if self.cleaned_data.get(k)}

@@ -1,14 +1,18 @@
 """Review queues: plain foreign-key filters on the organisations a reviewer holds (jurisdiction
 is a query, never a per-row check), a fixed number of queries per page."""
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
 from accounts.models import Role
 from accounts.roles import organisations_for
 from hours import rules
 from hours.models import Declaration, Evidence, Item
+from hours.policies import identity_key
+from portal.inputs import safe_text
 
 from . import periods
 from .models import State
@@ -159,12 +163,17 @@ class Check:
 def automatic_checks(declaration, workspace):
     """校验规则: what the rules engine and the database say before a reviewer decides."""
     policy = workspace["policy"]
-    checks = []
+    checks = [Check(False, "申报数据按折算细则计算", problem) for problem in workspace["data_problems"]]
     for year in workspace["years"]:
         record = year["record"]
         for entry in year["items"]:
             item = entry["item"]
             if item.source != "applicant":
+                continue
+            if entry["determined"]:
+                determined = item.determined_at is not None
+                detail = f"已核定{item.total_hours.normalize():f}学时" if determined else "尚未核定，核定前计0学时"
+                checks.append(Check(determined, f"{record.year}年度“{entry['label']}”学时由审核单位核定", detail))
                 continue
             try:
                 credit = rules.credit(policy, item.activity, item.facts)
@@ -184,8 +193,57 @@ def automatic_checks(declaration, workspace):
     # The workspace already holds the declaration's files and items: no second look-up of either.
     checks.extend(_duplicate_evidence(declaration, workspace["evidence"]))
     items = sorted((entry["item"] for year in workspace["years"] for entry in year["items"]), key=lambda i: (i.created_at, i.pk))
+    checks.extend(_own_repeats(declaration, policy, items))
     checks.extend(_conflicting_claims(declaration, items))
     return checks
+
+
+def _own_repeats(declaration, policy, items):
+    """The applicant's own work counted twice (the rule set's identity: a paper's title, a
+    patent's number): twice in one year (stored before the database refused it), in two years of
+    this declaration, or in another year of another of their declarations. The same year in another
+    declaration is that year declared again and counts once, so it is not reported."""
+    keyed = []
+    for item in items:
+        act = policy.activities.get(item.activity)
+        if act is None or act.identity is None:
+            continue
+        try:  # from the facts, not the stored key: a repeat stored before the fix has none
+            key = identity_key(policy, item.activity, item.facts, text=safe_text)
+        except (rules.RuleError, ValidationError):
+            continue
+        keyed.append((item, act.identity.per, key))
+    if not keyed:
+        return []
+    problems = []
+    groups = {}
+    for item, per, key in keyed:
+        groups.setdefault((item.activity, key), (per, []))[1].append(item)
+    for (activity, key), (per, group) in groups.items():
+        name = group[0].title or group[0].reference_no or key
+        years = Counter(i.counted_year for i in group)
+        problems += [f"“{name}”在{year}年度申报了{n}次" for year, n in sorted(years.items()) if n > 1]
+        if per == "work" and len(years) > 1:
+            problems.append(f"“{name}”同时计入{'、'.join(map(str, sorted(years)))}年度")
+    works = {(activity, key): group for (activity, key), (per, group) in groups.items() if per == "work"}
+    if works:
+        same = Q()
+        for activity, key in works:
+            same |= Q(activity=activity, identity_key=key)
+        others = (
+            Item.objects.filter(same, applicant_id=declaration.applicant_id)
+            .exclude(year_record__declaration=declaration)
+            .select_related("year_record__declaration")
+            .order_by("year_record__declaration_id", "id")[:50]
+        )
+        for other in others:
+            group = works[(other.activity, other.identity_key)]
+            if all(i.counted_year != other.counted_year for i in group):
+                name = group[0].title or group[0].reference_no or other.identity_key
+                problems.append(f"“{name}”已在申报{other.year_record.declaration.business_no}的{other.counted_year}年度申报")
+    if not problems:
+        return [Check(True, "成果未重复申报")]
+    return [Check(False, "成果重复申报", "；".join(problems))]
 
 
 def _duplicate_evidence(declaration, mine):

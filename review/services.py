@@ -4,6 +4,7 @@ decided in its own transaction through review/workflow.py, so a batch never leav
 half-done and reports every item's fate."""
 import tempfile
 from dataclasses import asdict, dataclass
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -12,6 +13,7 @@ from django.http import Http404
 from accounts.models import Role
 from accounts.roles import organisations_for
 from hours import selectors as hours_selectors
+from hours import services as hours_services
 from hours.models import Declaration
 from hours.selectors import visible_declarations_q
 from portal import jobs
@@ -70,8 +72,10 @@ def declaration_batch_decide(*, user, ids, decision, reason="", ip=None, job=Non
 def _decide_one(declaration, *, user, decision, reason, ip, details):
     try:
         if decision == "approve":
+            # Hours a reviewer must determine are set case by case: a batch sets none, so refuses those cases.
             workflow.declaration_approve(
-                declaration=declaration, user=user, ip=ip, expected_state=State.BUREAU_REVIEW, opinion=BATCH_OPINION, details=details
+                declaration=declaration, user=user, ip=ip, expected_state=State.BUREAU_REVIEW, opinion=BATCH_OPINION, details=details,
+                effects=partial(hours_services.determined_hours_set, hours={}),
             )
             message = "审核通过"
         else:

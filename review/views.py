@@ -1,5 +1,6 @@
 import hashlib
 import tempfile
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.roles import organisations_for
 from hours import selectors as hours_selectors
+from hours import services as hours_services
 from hours.models import Declaration
 from portal.access import role_required
 from portal.forms import filters_of
@@ -151,6 +153,7 @@ def _decision_form(declaration, user, data=None):
         bureau=bureau,
         final=final,
         unit_level=declaration.state == State.UNIT_REVIEW,
+        determinable=hours_selectors.determinable_items(declaration),
         initial={"expected_state": declaration.state, "next_type": "bureau" if not superiors else "", "nature": declaration.organisation.nature},
     )
 
@@ -175,6 +178,7 @@ def case(request, pk):
                     workflow.declaration_approve(
                         declaration=declaration, user=request.user, next_org=data.get("target"), opinion=data.get("opinion", ""),
                         details=form.unit_details(), ip=request.META.get("REMOTE_ADDR"), expected_state=data.get("expected_state") or None,
+                        effects=partial(hours_services.determined_hours_set, hours=form.determined_hours()),
                     )
                     messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）已审核通过。")
                 else:

@@ -246,11 +246,18 @@ def declaration_accept(*, declaration, user):
         return locked
 
 
-def declaration_approve(*, declaration, user, next_org=None, opinion="", details=None, ip=None, expected_state=None):
-    """审核通过: a unit or superior passes it to the level it chooses; the bureau's approval is final."""
+def declaration_approve(*, declaration, user, next_org=None, opinion="", details=None, ip=None, expected_state=None,
+                        effects=None):
+    """审核通过: a unit or superior passes it to the level it chooses; the bureau's approval is final.
+
+    ``effects(declaration=locked)``, given by what the workflow serves, runs under the lock once
+    the reviewer is checked and before the transition (e.g. the hours a reviewer determines); it
+    may refuse with a WorkflowError, and what it returns is recorded in the step's details."""
     opinion = _check_opinion(opinion)
     with transaction.atomic():
         locked, role = _lock_for_review(declaration, user, expected_state)
+        if effects is not None:
+            details = {**(details or {}), **effects(declaration=locked)}
         holder = locked.current_org
         from_state = locked.state
         now = timezone.now()

@@ -25,7 +25,11 @@ from typing import Any
 DATA_DIR = Path(__file__).with_name("data")
 SUBJECTS = {"public": "公需科目", "professional": "专业科目"}
 FACT_TYPES = ("int", "decimal", "bool", "choice", "year", "text", "date")
-FORMULA_KINDS = ("per_unit", "stated", "table", "rank", "full_year", "none")
+FORMULA_KINDS = ("per_unit", "stated", "table", "rank", "full_year", "determined", "none")
+# Who may set the hours of a "determined" activity (由审核单位核定): what the reviewing
+# organisation holding the declaration is. The portal tells them apart (hours/policies.py).
+DETERMINERS = {"bureau": "人社部门", "department": "主管部门", "provincial_department": "省业务主管部门"}
+IDENTITY_SCOPES = ("work", "year")
 YEAR_RANGE = (1900, 2100)  # also bounds dates, so date arithmetic never overflows
 ZERO = Decimal(0)
 
@@ -69,6 +73,18 @@ OneOf = tuple[str, ...]  # material codes any one of which satisfies a requireme
 
 
 @dataclass(frozen=True)
+class Identity:
+    """What makes two declared items one and the same, so it is counted once.
+
+    ``per="work"``: the facts name a work (a paper's title, a patent's number) that is declared
+    once, in one year.  ``per="year"``: the activity is declared once a year (for each value of the
+    facts, e.g. once per kind of absence); with no facts, simply once a year."""
+
+    facts: tuple[str, ...]
+    per: str
+
+
+@dataclass(frozen=True)
 class ExtraMaterials:
     """Materials added to every alternative when a fact has a given value."""
 
@@ -91,12 +107,24 @@ class Activity:
     extra_materials: tuple[ExtraMaterials, ...]
     needs_review: bool
     note: str
+    identity: Identity | None = None
+    calendar_days: tuple[str, ...] = ()  # facts that together count calendar days (days, half days)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """An absence of this kind lowers the requirement only when it lasts more than ``more_than`` months."""
+
+    fact: str
+    equals: Any
+    more_than: int
 
 
 @dataclass(frozen=True)
 class Proration:
     activity: str
     fact: str
+    thresholds: tuple[Threshold, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +150,7 @@ class Credit:
     needs_review: bool
     year: int | None
     facts: Mapping[str, Any]
+    determined_by: tuple[str, ...] = ()  # set by the reviewing organisations of these kinds, 0 until then
 
     @property
     def total(self) -> Decimal:
@@ -324,6 +353,15 @@ def _parse_formula(raw: Any, facts: Mapping[str, FactSpec], where: str) -> dict[
             if key in raw:
                 formula[key] = _fact_ref(raw[key], facts, ("date",), f"{where}.{key}", required=False)
         return formula
+    if kind == "determined":  # hours set by the reviewing organisation, 0 until it does
+        _keys(raw, where, ("kind", "by", "max"))
+        by = raw["by"]
+        if not (isinstance(by, list) and by and all(isinstance(b, str) and b in DETERMINERS for b in by)):
+            raise PolicyDataError(f"{where}.by 须为非空列表，取值为 {'、'.join(DETERMINERS)}，收到 {by!r}")
+        most = _hours_value(raw["max"], f"{where}.max")
+        if not most:
+            raise PolicyDataError(f"{where}.max 须大于 0")
+        return {"kind": kind, "by": tuple(dict.fromkeys(by)), "max": most}
     _keys(raw, where, ("kind",))  # "none": the activity records something but credits no hours
     return {"kind": kind}
 
@@ -369,7 +407,7 @@ def _parse_needs(raw: Any, materials: Mapping[str, str], where: str) -> tuple[On
 
 def _parse_activity(code: str, raw: Any, materials: Mapping[str, str], where: str) -> Activity:
     _keys(raw, where, ("label", "facts", "formula", "materials"),
-          ("subject", "counted_year", "extra_materials", "needs_review", "note"))
+          ("subject", "counted_year", "extra_materials", "needs_review", "note", "identity", "calendar_days"))
     if not isinstance(raw["facts"], list):
         raise PolicyDataError(f"{where}.facts 须为列表")
     specs = tuple(_parse_fact(f, f"{where}.facts[{i}]") for i, f in enumerate(raw["facts"]))
@@ -400,7 +438,34 @@ def _parse_activity(code: str, raw: Any, materials: Mapping[str, str], where: st
         raise PolicyDataError(f"{where}.needs_review 须为 true 或 false")
     return Activity(code, _text(raw["label"], f"{where}.label"), specs, formula, subject, subject_fact,
                     counted_year, alternatives, tuple(extras), raw.get("needs_review", False),
-                    _optional_text(raw, "note", where))
+                    _optional_text(raw, "note", where), _parse_identity(raw.get("identity"), facts, f"{where}.identity"),
+                    _parse_calendar_days(raw.get("calendar_days"), facts, f"{where}.calendar_days"))
+
+
+def _parse_identity(raw: Any, facts: Mapping[str, FactSpec], where: str) -> Identity | None:
+    if raw is None:
+        return None
+    _keys(raw, where, ("facts", "per"))
+    if raw["per"] not in IDENTITY_SCOPES:
+        raise PolicyDataError(f"{where}.per 须为 {'、'.join(IDENTITY_SCOPES)}，收到 {raw['per']!r}")
+    names = raw["facts"]
+    if not isinstance(names, list) or (raw["per"] == "work" and not names):
+        raise PolicyDataError(f"{where}.facts 须为填报项列表（per 为 work 时不能为空）")
+    names = [_fact_ref(n, facts, ("text", "choice", "int"), f"{where}.facts", required=False) for n in names]
+    if len(set(names)) != len(names):
+        raise PolicyDataError(f"{where}.facts 有重复的填报项")
+    return Identity(tuple(names), raw["per"])
+
+
+def _parse_calendar_days(raw: Any, facts: Mapping[str, FactSpec], where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        raise PolicyDataError(f"{where} 须为非空的填报项列表")
+    names = tuple(_fact_ref(n, facts, ("int",), where, least=0) for n in raw)
+    if len(set(names)) != len(names):
+        raise PolicyDataError(f"{where} 有重复的填报项")
+    return names
 
 
 def load_policy(data: Mapping[str, Any]) -> Policy:
@@ -424,15 +489,33 @@ def load_policy(data: Mapping[str, Any]) -> Policy:
                   for code, raw in raw_activities.items()}
     proration = None
     if data.get("proration") is not None:
-        raw = _keys(data["proration"], f"{where}.proration", ("activity", "fact"))
-        if raw["activity"] not in activities:
-            raise PolicyDataError(f"{where}.proration.activity 不是本规则集的形式：{raw['activity']!r}")
-        act = activities[raw["activity"]]
-        _fact_ref(raw["fact"], {s.name: s for s in act.facts}, ("int",), f"{where}.proration.fact")
-        proration = Proration(raw["activity"], raw["fact"])
+        proration = _parse_proration(data["proration"], activities, f"{where}.proration")
     return Policy(_text(data["code"], f"{where}.code"), _text(data["region"], f"{where}.region"),
                   _text(data["title"], f"{where}.title"), data["year"], _text(data["name"], f"{where}.name"),
                   requirement, proration, dict(materials), activities, copy.deepcopy(dict(data)))
+
+
+def _parse_proration(raw: Any, activities: Mapping[str, Activity], where: str) -> Proration:
+    _keys(raw, where, ("activity", "fact"), ("thresholds",))
+    if raw["activity"] not in activities:
+        raise PolicyDataError(f"{where}.activity 不是本规则集的形式：{raw['activity']!r}")
+    act = activities[raw["activity"]]
+    facts = {s.name: s for s in act.facts}
+    _fact_ref(raw["fact"], facts, ("int",), f"{where}.fact", least=0)
+    thresholds = []
+    if not isinstance(raw.get("thresholds", []), list):
+        raise PolicyDataError(f"{where}.thresholds 须为列表")
+    for i, item in enumerate(raw.get("thresholds", [])):
+        at = f"{where}.thresholds[{i}]"
+        _keys(item, at, ("when", "more_than"))
+        when = _keys(item["when"], f"{at}.when", ("fact", "equals"))
+        spec = facts[_fact_ref(when["fact"], facts, ("choice",), f"{at}.when.fact")]
+        if not any(_same(v, when["equals"]) for v, _ in spec.choices):
+            raise PolicyDataError(f"{at}.when.equals 不是 {spec.name} 的有效取值：{when['equals']!r}")
+        if not (_is_int(item["more_than"]) and 0 <= item["more_than"] < 12):
+            raise PolicyDataError(f"{at}.more_than 须为 0 到 11 的整数（月数）")
+        thresholds.append(Threshold(spec.name, when["equals"], item["more_than"]))
+    return Proration(raw["activity"], raw["fact"], tuple(thresholds))
 
 
 def builtin_codes() -> list[str]:
@@ -579,6 +662,62 @@ def _over_a_year(span: tuple[dt.date, dt.date] | None) -> bool:
     return span is not None and _add_months(span[0], 12) <= span[1]
 
 
+def _months_in(span: tuple[dt.date, dt.date], year: int) -> int:
+    """Whole calendar months the inclusive period spans within one year (0 when it misses it)."""
+    first, last = max(span[0], dt.date(year, 1, 1)), min(span[1], dt.date(year, 12, 31))
+    if first > last:
+        return 0
+    return max(m for m in range(13) if _lasts(first, last, m))
+
+
+def _counted(act: Activity, facts: Mapping[str, Any]) -> int | None:
+    year = facts.get(act.counted_year) if act.counted_year else None
+    return year.year if isinstance(year, dt.date) else year
+
+
+def _check_assignment(act: Activity, facts: Mapping[str, Any], span: tuple[dt.date, dt.date]) -> None:
+    """An assignment's counted year lies in it, and its months in that year agree with its dates
+    (without a counted year: with the year of the period that holds the most months)."""
+    formula, year = act.formula, _counted(act, facts)
+    months = facts[formula["months_fact"]]
+    period = f"{span[0]:%Y-%m-%d}至{span[1]:%Y-%m-%d}"
+    if year is not None and not span[0].year <= year <= span[1].year:
+        raise RuleError(f"外派期间为{period}，计入年度{year}年不在外派期间内", act.counted_year)
+    most = _months_in(span, year) if year is not None else max(
+        _months_in(span, y) for y in range(span[0].year, span[1].year + 1))
+    if months > most:
+        where = f"在{year}年内" if year is not None else "在任一年度内"
+        raise RuleError(f"填写的工作月数为{months}个月，但外派期间（{period}）{where}只有{most}个整月",
+                        formula["months_fact"])
+
+
+def days_in_year(year: int | None) -> int:
+    """Days of a calendar year; 366 when the year is not known (the most any year has)."""
+    return 366 if year is None or calendar.isleap(year) else 365
+
+
+def _check_calendar_days(act: Activity, facts: Mapping[str, Any]) -> None:
+    total = sum(facts.get(name, 0) for name in act.calendar_days)
+    year = _counted(act, facts)
+    if total > days_in_year(year):
+        labels = "与".join(spec.label for spec in act.facts if spec.name in act.calendar_days)
+        within = f"{year}年共{days_in_year(year)}天" if year is not None else f"一年最多{days_in_year(None)}天"
+        raise RuleError(f"{labels}合计{total}天，超过一年的天数（{within}）", act.calendar_days[0])
+
+
+def _check_threshold(policy: Policy, act: Activity, facts: Mapping[str, Any]) -> None:
+    """An absence that must last more than some months to lower the requirement (河南：境外工作、
+    病假须年度内超过6个月) is refused when it does not."""
+    proration = policy.proration
+    months = facts.get(proration.fact)
+    for rule in proration.thresholds:
+        if _same(facts.get(rule.fact), rule.equals) and months is not None and months <= rule.more_than:
+            spec = next(s for s in act.facts if s.name == rule.fact)
+            kind = dict(spec.choices)[rule.equals]
+            raise RuleError(f"{kind}须年度内超过{rule.more_than}个月方可按在岗时间折算学时要求，填写的为{months}个月",
+                            proration.fact)
+
+
 def _hours(formula: Mapping[str, Any], facts: Mapping[str, Any]) -> Decimal:
     kind = formula["kind"]
     if kind == "per_unit":
@@ -592,27 +731,104 @@ def _hours(formula: Mapping[str, Any], facts: Mapping[str, Any]) -> Decimal:
     return next((hours for upto, hours in formula["steps"] if rank <= upto), formula["beyond"])
 
 
-def credit(policy: Policy, activity: str, facts: Mapping[str, Any]) -> Credit:
-    """The hours one declared activity earns, split into public and professional columns."""
+def credit(policy: Policy, activity: str, facts: Mapping[str, Any], *, in_year: int | None = None) -> Credit:
+    """The hours one declared activity earns, split into public and professional columns.
+
+    ``in_year``: the year the item is declared in, its counted year (计入年度) when the facts give
+    none, so that what depends on the year is checked (an assignment's dates, the days of the
+    year).  A "determined" activity earns 0 here: its hours are the reviewer's (see
+    ``determined_credit``)."""
     act = _activity(policy, activity)
+    if in_year is not None and act.counted_year and isinstance(facts, Mapping) and facts.get(act.counted_year) in (None, ""):
+        if next(s for s in act.facts if s.name == act.counted_year).type == "year":
+            facts = {**facts, act.counted_year: in_year}
     cleaned = _clean_facts(act, facts)
     formula, subject = act.formula, act.subject
     public = professional = ZERO
+    if act.calendar_days:
+        _check_calendar_days(act, cleaned)
+    if policy.proration is not None and act.code == policy.proration.activity:
+        _check_threshold(policy, act, cleaned)
     if formula["kind"] == "full_year":
         span = _span(act, cleaned)
+        if span is not None:
+            _check_assignment(act, cleaned, span)
         long_enough = cleaned[formula["months_fact"]] >= formula["min_months"] or _over_a_year(span)
         if cleaned[formula["passed_fact"]] and long_enough:
             public, professional = policy.requirement.public, policy.requirement.professional
-    elif formula["kind"] != "none":
+    elif formula["kind"] not in ("none", "determined"):
         hours = _hours(formula, cleaned)
         subject = cleaned[act.subject_fact] if act.subject_fact else subject
         if subject == "public":
             public = hours
         else:
             professional = hours
-    year = cleaned.get(act.counted_year) if act.counted_year else None
-    return Credit(act.code, subject, public, professional, act.needs_review,
-                  year.year if isinstance(year, dt.date) else year, cleaned)
+    elif formula["kind"] == "determined":
+        subject = cleaned[act.subject_fact] if act.subject_fact else subject
+    return Credit(act.code, subject, public, professional, act.needs_review, _counted(act, cleaned), cleaned,
+                  formula.get("by", ()))
+
+
+def determined_credit(policy: Policy, activity: str, facts: Mapping[str, Any], hours: Any) -> Credit:
+    """The credit of a "determined" activity once the reviewing organisation has set its hours."""
+    act = _activity(policy, activity)
+    if act.formula["kind"] != "determined":
+        raise RuleError(f"“{act.label}”的学时按折算细则计算，不由审核单位核定")
+    base = credit(policy, activity, facts)
+    number = None if isinstance(hours, (str, float)) else _as_decimal(hours)
+    most = act.formula["max"]
+    if number is None or not ZERO <= number <= most or number != number.quantize(Decimal("0.1")):
+        raise RuleError(f"核定学时须为 0 到 {_plain(most)} 之间、最多一位小数的数，收到 {hours!r}", "hours")
+    if base.subject == "public":
+        return replace(base, public=number)
+    return replace(base, professional=number)
+
+
+def hours_facts(policy: Policy, activity: str) -> tuple[str, ...]:
+    """The facts the activity's hours are computed from (where a form shows why an item earns none)."""
+    formula = _activity(policy, activity).formula
+    kind = formula["kind"]
+    if kind == "per_unit":
+        return tuple(formula["units"])
+    if kind in ("stated", "rank"):
+        return (formula["fact"],)
+    if kind == "table":
+        return formula["keys"]
+    if kind == "full_year":
+        return formula["months_fact"], formula["passed_fact"]
+    return ()
+
+
+def credits_nothing_by_rule(policy: Policy, activity: str) -> bool:
+    """Whether the activity earns no hours by its formula: a record (an absence) or hours the
+    reviewer sets.  Any other item that earns 0 hours has nothing to declare."""
+    return _activity(policy, activity).formula["kind"] in ("none", "determined")
+
+
+def identity(policy: Policy, activity: str, facts: Mapping[str, Any]) -> tuple[str, tuple[str, ...]] | None:
+    """What makes a declared item the same as another (see ``Identity``): its scope and the
+    identifying facts' values as text; None when the activity has none.  The identifying facts are
+    required on entry even where the rule set lets the hours be computed without them."""
+    act = _activity(policy, activity)
+    if act.identity is None:
+        return None
+    cleaned = _clean_facts(act, facts, only=act.identity.facts)
+    values = []
+    for name in act.identity.facts:
+        if name not in cleaned:
+            spec = next(s for s in act.facts if s.name == name)
+            raise RuleError(f"缺少必填项{_named(spec)}（同一项目只能申报一次，须据此识别）", name)
+        values.append(str(cleaned[name]))
+    return act.identity.per, tuple(values)
+
+
+def calendar_days(policy: Policy, activity: str, facts: Mapping[str, Any]) -> int:
+    """The calendar days a day-based item takes (days plus half days); 0 for other activities."""
+    act = _activity(policy, activity)
+    if not act.calendar_days:
+        return 0
+    cleaned = _clean_facts(act, facts, only=act.calendar_days)
+    return sum(cleaned.get(name, 0) for name in act.calendar_days)
 
 
 def counted_year(policy: Policy, activity: str, facts: Mapping[str, Any]) -> int | None:
@@ -669,11 +885,21 @@ def requirement(policy: Policy, *, months_away: int = 0) -> Totals:
 
 def absence_months(policy: Policy, items: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
     """Months away from post in a year: the proration fact summed over the year's
-    declarations of the rule set's proration activity, capped at 12."""
+    declarations of the rule set's proration activity, capped at 12.  An absence that does not
+    pass its threshold (e.g. sick leave of six months or less in Henan) lowers nothing."""
     if policy.proration is None:
         return 0
     act = _activity(policy, policy.proration.activity)
-    months = sum(_clean_facts(act, facts)[policy.proration.fact] for code, facts in items if code == act.code)
+    months = 0
+    for code, facts in items:
+        if code != act.code:
+            continue
+        cleaned = _clean_facts(act, facts)
+        try:
+            _check_threshold(policy, act, cleaned)
+        except RuleError:
+            continue
+        months += cleaned[policy.proration.fact]
     return min(months, 12)
 
 
@@ -702,8 +928,11 @@ def activity_choices(policy: Policy) -> list[tuple[str, str]]:
 
 
 def form_spec(policy: Policy, activity: str) -> tuple[FactSpec, ...]:
-    """The activity's facts in form order, to build a web form from."""
-    return _activity(policy, activity).facts
+    """The activity's facts in form order, to build a web form from; the facts that identify an
+    item (see ``identity``) are required there."""
+    act = _activity(policy, activity)
+    names = act.identity.facts if act.identity else ()
+    return tuple(replace(spec, required=True) if spec.name in names else spec for spec in act.facts)
 
 
 def _extra_needs(act: Activity, facts: Mapping[str, Any]) -> tuple[OneOf, ...]:

@@ -51,20 +51,18 @@ def _reviewers(p, applicant):
 
 @pytest.fixture
 def approve(p):
-    """approve(applicant, {year: items}, start, end, rule_set=None, months_away={}) → an approved
-    declaration. Items are (subject, days, half_days) trainings under the Hunan rules, or
-    (activity, facts) pairs for another rule set."""
+    """approve(applicant, {year: items}, start, end, rule_set=None) → an approved declaration.
+    Items are (subject, days, half_days) trainings under the Hunan rules, or (activity, facts)
+    pairs for another rule set (a Henan absence among them prorates its year)."""
 
-    def make(applicant, years, start_year=2019, end_year=2023, *, rule_set=None, months_away=None):
+    def make(applicant, years, start_year=2019, end_year=2023, *, rule_set=None):
         rule_set = RuleSet.objects.get(code=rule_set) if isinstance(rule_set, str) else rule_set
         declaration = services.declaration_create(
             user=applicant, applicant=applicant, data={**PROFILE, "name": applicant.name},
             start_year=start_year, end_year=end_year, rule_set=rule_set,
         )
         for year, items in years.items():
-            record = services.year_record_add(
-                declaration=declaration, user=applicant, year=year, months_away=(months_away or {}).get(year, 0)
-            )
+            record = services.year_record_add(declaration=declaration, user=applicant, year=year)
             for item in items:
                 if isinstance(item[1], dict):
                     activity, facts = item

@@ -140,8 +140,9 @@ def test_the_issuing_bureau_is_the_bureau_of_the_approving_declarations_unit(p, 
 
 
 def test_years_are_prorated_where_the_rule_set_says(p, approve, issue):
-    """Henan prorates the requirement by months away from post; six months away halve it."""
-    approve(p.song, {2021: [("training", {"hours": 30})]}, 2021, 2021, rule_set="henan-2024", months_away={2021: 6})
+    """Henan prorates the requirement by months away from post; six months of maternity leave halve it."""
+    absence = ("absence", {"reason": "maternity", "months_away": 6})
+    approve(p.song, {2021: [("training", {"hours": 30}), absence]}, 2021, 2021, rule_set="henan-2024")
     certificate, _ = issue(p.song, 2021, 2021)
     (year,) = certificate.facts["years"]
     assert year["required"] == {"public": "15", "professional": "30", "total": "45"} and year["months_away"] == 6

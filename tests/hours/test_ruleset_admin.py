@@ -12,7 +12,7 @@ from hours import rules
 from hours.models import RuleSet, RuleSetChange
 from hours.policies import policy_for, stored_policies
 from hours.rulesets import rule_set_create, rule_set_update
-from tests.helpers import SESSION_QUERIES, assert_database_query_count
+from tests.helpers import SESSION_QUERIES, assert_database_query_count, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +89,18 @@ def test_change_page_shows_a_readable_summary_and_the_json(client, superuser, hu
         assert text in page, text
     # The JSON in its textarea, indented, Chinese as it is (escaped as the Jinja2 widget escapes).
     assert '\n      &#34;label&#34;: &#34;培训班、研修班、进修班&#34;,' in page
+
+
+def test_summary_states_the_limits_and_who_determines_hours(client, superuser, hunan):
+    client.force_login(superuser)
+    page = text_of(client.get(change_url(hunan)))
+    for text in ("同一“论文题目”每人每年度只能申报一次", "同一“专利号”每人每年度只能申报一次", "每年度只能申报一次",
+                 "“整天数”与“半天数”合计不超过全年天数"):
+        assert text in page, text
+    page = text_of(client.get(change_url(RuleSet.objects.get(code="henan-2024"))))
+    for text in ("（境外工作须超过 6 个月、病假须超过 6 个月）", "由审核中的人社部门或省业务主管部门核定（0–1000 学时），核定前计 0 学时",
+                 "每年度每种“情形”只能申报一次"):
+        assert text in page, text
 
 
 def test_summary_escapes_what_the_data_says(client, superuser, hunan):

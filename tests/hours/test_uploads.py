@@ -269,7 +269,7 @@ def test_no_orphan_file_when_the_user_may_not_add(media, song, declaration, demo
     # Nor may an item of another declaration be attached to this one.
     own = services.declaration_create(user=other, applicant=other, data={**PROFILE, "name": other.name}, start_year=2019, end_year=2020)
     record = services.year_record_add(declaration=own, user=other, year=2019)
-    item = services.item_add(year_record=record, user=other, activity="paper", facts={"author_rank": 1})
+    item = services.item_add(year_record=record, user=other, activity="paper", facts={"author_rank": 1, "title": "湘中找矿模型"})
     with pytest.raises(PermissionDenied):
         services.evidence_add(declaration=declaration, user=song, category=EvidenceCategory.ITEM, upload=upload_of(sample("scan.png"), "a.png"), item=item)
     assert files_under(media) == [] and not Evidence.objects.exists()

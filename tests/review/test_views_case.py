@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from hours import services
-from hours.models import EvidenceCategory
+from hours.models import EvidenceCategory, Item
 from review import workflow
 from review.models import Action, ReviewStep, State
 from tests.helpers import text_of
@@ -117,12 +117,55 @@ def test_two_first_authors_of_the_same_paper(client, p):
 
     other = draft(p.zhao)
     other_record = services.year_record_add(declaration=other, user=p.zhao, year=2023)
-    add_item(other, p.zhao, other_record, activity="paper", facts={**PAPER, "author_rank": 2})  # second author: no conflict
+    second = add_item(other, p.zhao, other_record, activity="paper", facts={**PAPER, "author_rank": 2})  # no conflict
     assert "✔ 成果未与他人冲突" in check_lines(client.get(case_url(d)))
+    services.item_delete(item=second, user=p.zhao)  # one item per paper: he corrects his rank
     add_item(other, p.zhao, other_record, activity="paper", facts=PAPER)
     lines = check_lines(client.get(case_url(d)))
     assert f"✘ 成果署名冲突：“{PAPER['title']}”：赵金强（{other.business_no}）也申报为第1位" in lines
     assert "✘ 成果署名冲突" in text_of(client.get(case_url(d)))
+
+
+def test_the_applicants_own_paper_in_two_years_of_a_declaration(client, p):
+    d = draft(p.song, start_year=2022, end_year=2023)
+    for year in (2022, 2023):
+        record = services.year_record_add(declaration=d, user=p.song, year=year)
+        add_item(d, p.song, record, activity="paper", facts={**PAPER, "year": year})
+    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    client.force_login(p.chen)
+    lines = check_lines(client.get(case_url(d)))
+    assert f"✘ 成果重复申报：“{PAPER['title']}”同时计入2022、2023年度" in lines
+    assert "✔ 成果未与他人冲突" in lines  # nobody else claims it
+
+
+def test_the_applicants_own_paper_in_another_declaration(client, p):
+    in_2022 = {**PAPER, "year": 2022}
+    earlier = draft(p.song, start_year=2022, end_year=2022)
+    add_item(earlier, p.song, services.year_record_add(declaration=earlier, user=p.song, year=2022), activity="paper", facts=in_2022)
+    again = draft(p.song, start_year=2022, end_year=2022)  # the same year declared again: no repeat
+    add_item(again, p.song, services.year_record_add(declaration=again, user=p.song, year=2022), activity="paper", facts=in_2022)
+    d = draft(p.song, start_year=2023, end_year=2023)
+    add_item(d, p.song, services.year_record_add(declaration=d, user=p.song, year=2023), activity="paper", facts=PAPER)
+    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    again = workflow.declaration_submit(declaration=again, user=p.song, pledge=True)
+    client.force_login(p.chen)
+    lines = check_lines(client.get(case_url(d)))
+    assert (f"✘ 成果重复申报：“{PAPER['title']}”已在申报{earlier.business_no}的2022年度申报；"
+            f"“{PAPER['title']}”已在申报{again.business_no}的2022年度申报") in lines
+    # the same year in another declaration is that year declared again, not a repeat
+    lines = check_lines(client.get(case_url(again)))
+    assert f"✘ 成果重复申报：“{PAPER['title']}”已在申报{d.business_no}的2023年度申报" in lines
+
+
+def test_a_paper_counted_twice_in_a_year_before_the_fix_is_reported(client, p):
+    d = draft(p.song)
+    record = services.year_record_add(declaration=d, user=p.song, year=2023)
+    add_item(d, p.song, record, activity="paper", facts=PAPER)
+    Item.objects.create(year_record=record, applicant=p.song, activity="paper", facts={**PAPER, "year": 2023},
+                        title=PAPER["title"], professional_hours=30, counted_year=2023)  # as a double click stored it
+    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    client.force_login(p.chen)
+    assert f"✘ 成果重复申报：“{PAPER['title']}”在2023年度申报了2次" in check_lines(client.get(case_url(d)))
 
 
 # --- decisions through the form -------------------------------------------------------------------

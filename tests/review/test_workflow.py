@@ -208,7 +208,7 @@ def test_reject_at_each_level_then_edit_and_resubmit(p, state, reviewer, organis
 
     # Editable again: the applicant corrects it and sends it back to the unit.
     record = row.year_records.get()
-    services.item_add(year_record=record, user=p.song, activity="paper", facts={"author_rank": 1})
+    services.item_add(year_record=record, user=p.song, activity="paper", facts={"author_rank": 1, "title": "湘中找矿模型"})
     d = declaration_submit(declaration=row, user=p.song, pledge=True)
     again = fresh(d)
     assert (again.state, again.current_org, again.rejection_reason) == (State.UNIT_REVIEW, p.dzyjs, "")

@@ -1,6 +1,7 @@
 """Edge cases of the rules engine, per activity, plus rule-set validation and case checks."""
 
 import ast
+import copy
 import datetime as dt
 import json
 import sys
@@ -16,12 +17,18 @@ from hours.rules import (
     absence_months,
     activity_choices,
     builtin_codes,
+    calendar_days,
     counted_year,
     covered_years,
     credit,
+    credits_nothing_by_rule,
+    days_in_year,
+    determined_credit,
     evaluate_case,
     evaluate_file,
     form_spec,
+    hours_facts,
+    identity,
     load_builtin,
     load_policy,
     material_choices,
@@ -338,9 +345,9 @@ def test_year_check_rejects_bad_hours(hunan, public, professional):
 
 def test_absence_months_sums_the_proration_activity_and_caps_at_a_year(henan, hunan):
     items = [("absence", {"reason": "maternity", "months_away": 6}), ("training", {"hours": 10}),
-             ("absence", {"reason": "sick_leave", "months_away": 4})]
-    assert absence_months(henan, items) == 10
-    assert absence_months(henan, items + [("absence", {"reason": "abroad", "months_away": 7})]) == 12
+             ("absence", {"reason": "sick_leave", "months_away": 7})]
+    assert absence_months(henan, items) == 12  # 6 + 7 months, capped at a year
+    assert absence_months(henan, items[:2] + [("absence", {"reason": "other", "months_away": 4})]) == 10
     assert absence_months(hunan, items) == 0
     with pytest.raises(RuleError):
         absence_months(henan, [("absence", {"reason": "holiday", "months_away": 3})])
@@ -412,8 +419,10 @@ def test_hunan_offers_the_readme_activities_with_their_facts(hunan):
     assert required == {
         "training": ["subject", "days", "half_days"], "practice": ["subject", "days", "half_days"],
         "conference": ["subject", "days", "half_days"], "online_course": ["subject", "hours"],
-        "research_project": ["level", "role"], "book": ["author_rank"], "paper": ["author_rank"],
-        "invention_patent": ["rank"], "utility_patent": ["rank"], "award": ["level", "grade"],
+        # the title or number that identifies a work is required on entry (one item per work)
+        "research_project": ["level", "role", "title"], "book": ["author_rank", "title"],
+        "paper": ["author_rank", "title"], "invention_patent": ["rank", "number"],
+        "utility_patent": ["rank", "number"], "award": ["level", "grade", "title"],
         "digital_exam": ["modules"], "aid_assignment": ["months", "passed"], "degree_course": ["courses"],
         "qualification_exam": ["subjects"],
     }
@@ -436,7 +445,7 @@ def test_henan_declares_16_types_with_a_90_hour_year(henan):
 
 def test_henan_hours_are_stated_and_flagged_for_review(henan):
     for code, _ in activity_choices(henan):
-        if code == "absence":
+        if code in ("absence", "other"):
             continue
         facts = {s.name: s.choices[0][0] for s in form_spec(henan, code) if s.type == "choice"}
         result = credit(henan, code, facts | {"hours": 12})
@@ -643,3 +652,226 @@ def test_evaluate_file_rejects_malformed_files(tmp_path, content, message):
 def test_evaluate_file_reports_a_missing_file(tmp_path):
     with pytest.raises(CasesFileError, match="无法读取用例文件"):
         evaluate_file(tmp_path / "absent.json")
+
+
+# --- issue 16: policy corrections ----------------------------------------------------------
+
+# 三援 (notice: "超过1年以上的，考核合格者视为完成外派期间所有年度继续教育90学时"): worked cases in
+# the shared cases format, kept here rather than in the shared file.
+AID_CASES = [
+    {"id": "aid-over-a-year-first-year", "policy": "hunan-2024", "kind": "credit", "activity": "aid_assignment",
+     "facts": {"months": 12, "passed": True, "start_date": "2020-01-01", "end_date": "2021-12-31", "year": 2020},
+     "expect": {"public": 30, "professional": 60}},
+    {"id": "aid-over-a-year-last-year", "policy": "hunan-2024", "kind": "credit", "activity": "aid_assignment",
+     "facts": {"months": 12, "passed": True, "start_date": "2020-01-01", "end_date": "2021-12-31", "year": 2021},
+     "expect": {"public": 30, "professional": 60}},
+    {"id": "aid-over-a-year-short-first-year", "policy": "hunan-2024", "kind": "credit", "activity": "aid_assignment",
+     "facts": {"months": 3, "passed": True, "start_date": "2023-10-01", "end_date": "2025-03-31", "year": 2023},
+     "expect": {"public": 30, "professional": 60}},
+    {"id": "aid-six-months-within-a-year", "policy": "hunan-2024", "kind": "credit", "activity": "aid_assignment",
+     "facts": {"months": 6, "passed": True, "start_date": "2024-03-01", "end_date": "2024-08-31", "year": 2024},
+     "expect": {"public": 30, "professional": 60}},
+    {"id": "aid-a-year-split-over-two-years", "policy": "hunan-2024", "kind": "credit", "activity": "aid_assignment",
+     "facts": {"months": 6, "passed": True, "start_date": "2023-07-01", "end_date": "2024-06-30", "year": 2024},
+     "expect": {"public": 30, "professional": 60}},
+    {"id": "aid-five-months-in-the-year-earns-nothing", "policy": "hunan-2024", "kind": "credit",
+     "activity": "aid_assignment",
+     "facts": {"months": 5, "passed": True, "start_date": "2023-08-01", "end_date": "2024-05-31", "year": 2024},
+     "expect": {"public": 0, "professional": 0}},
+]
+# (case, the fact the refusal names, words of the message)
+AID_REFUSALS = [
+    # the 2020–2021 assignment that used to fill 2023 as well
+    ({"months": 12, "passed": True, "start_date": "2020-01-01", "end_date": "2021-12-31", "year": 2023},
+     "year", "计入年度2023年不在外派期间内"),
+    ({"months": 6, "passed": True, "start_date": "2024-03-01", "end_date": "2024-08-31", "year": 2023},
+     "year", "不在外派期间内"),
+    # more months than the dates span in the year
+    ({"months": 7, "passed": True, "start_date": "2024-03-01", "end_date": "2024-08-31", "year": 2024},
+     "months", "在2024年内只有6个整月"),
+    ({"months": 6, "passed": True, "start_date": "2024-03-15", "end_date": "2024-09-10", "year": 2024},
+     "months", "只有5个整月"),
+    ({"months": 4, "passed": True, "start_date": "2023-10-01", "end_date": "2025-03-31", "year": 2023},
+     "months", "在2023年内只有3个整月"),
+    ({"months": 12, "passed": True, "start_date": "2024-03-01", "end_date": "2024-08-31"},
+     "months", "在任一年度内只有6个整月"),
+]
+
+
+@pytest.mark.parametrize("case", AID_CASES, ids=[c["id"] for c in AID_CASES])
+def test_aid_assignment_worked_cases(case, policies):
+    result = evaluate_case(case, policies)
+    assert result.ok, result.reason
+
+
+@pytest.mark.parametrize(("facts", "fact", "words"), AID_REFUSALS)
+def test_aid_assignment_credits_only_its_own_years_and_months(hunan, facts, fact, words):
+    with pytest.raises(RuleError, match=words) as error:
+        credit(hunan, "aid_assignment", facts)
+    assert error.value.fact == fact
+
+
+@pytest.mark.parametrize(("reason", "months", "ok"), [
+    ("abroad", 6, False), ("abroad", 7, True), ("sick_leave", 6, False), ("sick_leave", 7, True),
+    ("maternity", 3, True), ("other", 1, True),
+])
+def test_henan_abroad_and_sick_leave_must_pass_six_months(henan, reason, months, ok):
+    facts = {"reason": reason, "months_away": months}
+    if ok:
+        assert hours(credit(henan, "absence", facts)) == (0, 0)
+        assert absence_months(henan, [("absence", facts)]) == months
+    else:
+        with pytest.raises(RuleError, match="须年度内超过6个月方可按在岗时间折算学时要求") as error:
+            credit(henan, "absence", facts)
+        assert error.value.fact == "months_away"
+        assert absence_months(henan, [("absence", facts)]) == 0  # stored before the threshold: lowers nothing
+
+
+def test_henan_absence_of_no_months_is_no_absence(henan):
+    with pytest.raises(RuleError, match="不能小于 1"):
+        credit(henan, "absence", {"reason": "maternity", "months_away": 0})
+
+
+def test_henan_eight_months_abroad_prorates_by_the_time_at_post(henan):
+    months = absence_months(henan, [("absence", {"reason": "abroad", "months_away": 8})])
+    required = requirement(henan, months_away=months)
+    assert (required.public, required.professional, required.total) == (10, 20, 30)
+
+
+def test_hunan_offers_no_absence_and_no_proration(hunan):
+    assert hunan.proration is None and "absence" not in hunan.activities
+
+
+@pytest.mark.parametrize(("threshold", "words"), [
+    ({"when": {"fact": "reason", "equals": "holiday"}, "more_than": 6}, "不是 reason 的有效取值"),
+    ({"when": {"fact": "reason", "equals": "abroad"}, "more_than": 12}, "more_than 须为 0 到 11"),
+    ({"when": {"fact": "months_away", "equals": 1}, "more_than": 6}, "须为 choice 类型"),
+    ({"when": {"fact": "reason", "equals": "abroad"}}, "缺少：more_than"),
+])
+def test_proration_thresholds_are_validated(threshold, words):
+    data = json.loads((engine.DATA_DIR / "henan-2024.json").read_text(encoding="utf-8"))
+    data["proration"]["thresholds"] = [threshold]
+    with pytest.raises(PolicyDataError, match=words):
+        load_policy(data)
+
+
+@pytest.mark.parametrize(("activity", "facts", "year", "ok"), [
+    ("training", {"days": 366, "half_days": 366}, None, False),
+    ("training", {"days": 365, "half_days": 1}, 2023, False),
+    ("training", {"days": 365, "half_days": 1}, 2024, True),
+    ("conference", {"days": 200, "half_days": 166}, None, True),
+    ("practice", {"days": 1, "half_days": 366}, None, False),
+    ("overseas_exchange", {"days": 300, "half_days": 66}, 2023, False),
+])
+def test_a_day_based_item_takes_at_most_the_days_of_a_year(hunan, activity, facts, year, ok):
+    facts = {"subject": "professional", **facts} | ({"year": year} if year else {})
+    if ok:
+        assert credit(hunan, activity, facts).professional == 8 * facts["days"] + 4 * facts["half_days"]
+    else:
+        with pytest.raises(RuleError, match="整天数与半天数合计") as error:
+            credit(hunan, activity, facts)
+        assert error.value.fact == "days"
+    assert calendar_days(hunan, activity, facts) == facts["days"] + facts["half_days"]
+
+
+def test_only_day_based_activities_count_calendar_days(hunan, henan):
+    assert calendar_days(hunan, "paper", {"author_rank": 1}) == 0
+    assert calendar_days(henan, "training", {"hours": 30}) == 0
+    assert days_in_year(2024) == 366 and days_in_year(2023) == 365 and days_in_year(None) == 366
+
+
+@pytest.mark.parametrize(("raw", "words"), [
+    (["title"], "须为 int 类型"), ([], "须为非空的填报项列表"), (["days", "days"], "有重复的填报项"),
+])
+def test_calendar_days_are_validated(hunan, raw, words):
+    data = copy.deepcopy(hunan.data)
+    data["activities"]["training"]["calendar_days"] = raw
+    with pytest.raises(PolicyDataError, match=words):
+        load_policy(data)
+
+
+@pytest.mark.parametrize(("policy", "activity", "facts", "expected"), [
+    ("hunan-2024", "paper", {"author_rank": 1, "title": "  湘西铅锌矿成矿规律研究 "}, ("work", ("湘西铅锌矿成矿规律研究",))),
+    ("hunan-2024", "invention_patent", {"rank": 1, "number": "ZL202310001234.5"}, ("work", ("ZL202310001234.5",))),
+    ("hunan-2024", "digital_exam", {"modules": 2}, ("year", ())),
+    ("hunan-2024", "training", {"subject": "public", "days": 1, "half_days": 0}, None),
+    ("henan-2024", "absence", {"reason": "sick_leave", "months_away": 7}, ("year", ("sick_leave",))),
+])
+def test_identity_of_an_item(policies, policy, activity, facts, expected):
+    assert identity(policies[policy], activity, facts) == expected
+
+
+def test_the_identifying_fact_is_required_on_entry_not_to_compute_hours(hunan):
+    with pytest.raises(RuleError, match="同一项目只能申报一次") as error:
+        identity(hunan, "paper", {"author_rank": 1, "title": "   "})
+    assert error.value.fact == "title"
+    assert hours(credit(hunan, "paper", {"author_rank": 1})) == (0, 30)  # the shared cases have no titles
+    assert [s.name for s in form_spec(hunan, "paper") if s.required] == ["author_rank", "title"]
+
+
+@pytest.mark.parametrize(("raw", "words"), [
+    ({"facts": [], "per": "work"}, "per 为 work 时不能为空"),
+    ({"facts": ["title"], "per": "decade"}, "per 须为"),
+    ({"facts": ["abroad"], "per": "work"}, "须为 text/choice/int 类型"),
+    ({"facts": ["title", "title"], "per": "work"}, "有重复的填报项"),
+    ({"facts": ["title"]}, "缺少：per"),
+])
+def test_identity_is_validated(hunan, raw, words):
+    data = copy.deepcopy(hunan.data)
+    data["activities"]["paper"]["identity"] = raw
+    with pytest.raises(PolicyDataError, match=words):
+        load_policy(data)
+
+
+def test_henan_other_is_determined_by_the_reviewing_organisation(henan):
+    result = credit(henan, "other", {"title": "援企稳岗技术指导", "year": 2024})
+    assert (hours(result), result.subject, result.determined_by) == ((0, 0), "professional", ("bureau", "provincial_department"))
+    assert credits_nothing_by_rule(henan, "other") and credits_nothing_by_rule(henan, "absence")
+    assert not credits_nothing_by_rule(henan, "training")
+    set_ = determined_credit(henan, "other", {"title": "援企稳岗技术指导"}, Decimal("12.5"))
+    assert hours(set_) == (0, Decimal("12.5"))
+    with pytest.raises(RuleError, match="没有这些填报项：hours"):  # the applicant no longer types them
+        credit(henan, "other", {"title": "援企稳岗技术指导", "hours": 30})
+
+
+@pytest.mark.parametrize("value", [Decimal("-1"), Decimal("1000.5"), Decimal("1.25"), "12", 12.0, None, True])
+def test_determined_hours_are_bounded(henan, value):
+    with pytest.raises(RuleError, match="核定学时须为 0 到 1000"):
+        determined_credit(henan, "other", {"title": "X"}, value)
+
+
+def test_only_determined_activities_take_a_reviewers_hours(henan):
+    with pytest.raises(RuleError, match="不由审核单位核定"):
+        determined_credit(henan, "training", {"hours": 10}, 10)
+
+
+@pytest.mark.parametrize(("formula", "words"), [
+    ({"kind": "determined", "by": ["unit"], "max": 90}, "by 须为非空列表"),
+    ({"kind": "determined", "by": [], "max": 90}, "by 须为非空列表"),
+    ({"kind": "determined", "by": ["bureau"], "max": 0}, "max 须大于 0"),
+    ({"kind": "determined", "by": ["bureau"]}, "缺少：max"),
+])
+def test_determined_formula_is_validated(henan, formula, words):
+    data = copy.deepcopy(henan.data)
+    data["activities"]["other"]["formula"] = formula
+    with pytest.raises(PolicyDataError, match=words):
+        load_policy(data)
+
+
+def test_hours_facts_name_what_the_hours_come_from(hunan, henan):
+    assert hours_facts(hunan, "training") == ("days", "half_days")
+    assert hours_facts(hunan, "paper") == ("author_rank",)
+    assert hours_facts(hunan, "research_project") == ("level", "role")
+    assert hours_facts(hunan, "aid_assignment") == ("months", "passed")
+    assert hours_facts(henan, "training") == ("hours",)
+    assert hours_facts(henan, "absence") == () == hours_facts(henan, "other")
+
+
+def test_the_year_an_item_is_declared_in_is_its_counted_year_unless_given(hunan):
+    facts = {"months": 12, "passed": True, "start_date": "2020-01-01", "end_date": "2021-12-31"}
+    assert credit(hunan, "aid_assignment", facts, in_year=2021).year == 2021
+    with pytest.raises(RuleError, match="计入年度2023年不在外派期间内"):
+        credit(hunan, "aid_assignment", facts, in_year=2023)
+    assert credit(hunan, "aid_assignment", facts | {"year": 2020}, in_year=2023).year == 2020  # given: kept
+    with pytest.raises(RuleError, match="2023年共365天"):
+        credit(hunan, "training", training(days=300, half_days=66), in_year=2023)

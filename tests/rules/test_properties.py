@@ -1,6 +1,7 @@
 """Property tests: for any valid facts hours are never negative, bad facts only ever raise
 RuleError, and more hours never make a year's check worse."""
 
+import calendar
 import datetime as dt
 from decimal import Decimal
 
@@ -38,12 +39,48 @@ def facts_of(policy, activity):
 
 
 def consistent(policy, activity, facts):
-    """An assignment's dates come as an ordered pair (one date alone is rightly an error)."""
-    formula = policy.activities[activity].formula
+    """Facts that agree with each other, as a careful applicant gives them: an assignment's dates
+    come as an ordered pair (one date alone is rightly an error) around the counted year, with no
+    more months than they span in it; day-based items within a year; absences past their threshold."""
+    act = policy.activities[activity]
+    formula = act.formula
     pair = [facts.pop(formula[key], None) for key in ("start_fact", "end_fact") if key in formula]
     if len(pair) == 2 and None not in pair:
-        facts[formula["start_fact"]], facts[formula["end_fact"]] = sorted(pair)
+        start, end = sorted(pair)
+        facts[formula["start_fact"]], facts[formula["end_fact"]] = start, end
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        year = facts.get(act.counted_year)
+        if year is not None:
+            year = min(max(year, first.year), last.year)
+            facts[act.counted_year] = year
+        years = [year] if year is not None else range(first.year, last.year + 1)
+        most = max(months_within(first, last, y) for y in years)
+        facts[formula["months_fact"]] = min(facts[formula["months_fact"]], most)
+    if act.calendar_days:
+        days = act.calendar_days
+        while sum(facts[name] for name in days) > 365:
+            biggest = max(days, key=facts.get)
+            facts[biggest] //= 2
+    if policy.proration and activity == policy.proration.activity:
+        for rule in policy.proration.thresholds:
+            if facts.get(rule.fact) == rule.equals:
+                facts[policy.proration.fact] = max(facts[policy.proration.fact], rule.more_than + 1)
     return facts
+
+
+def months_within(first, last, year):
+    """Whole months the inclusive period first..last spans within one year."""
+    first, last = max(first, dt.date(year, 1, 1)), min(last, dt.date(year, 12, 31))
+    months = 0
+    while months < 12:
+        step = months + 1
+        index = first.month - 1 + step
+        y, m = first.year + index // 12, index % 12 + 1
+        ends = dt.date(y, m, min(first.day, calendar.monthrange(y, m)[1]))
+        if ends > last + dt.timedelta(days=1):
+            break
+        months = step
+    return months
 
 
 @given(st.data(), st.sampled_from(ACTIVITIES))
@@ -109,3 +146,33 @@ def test_more_months_away_never_raise_the_requirement(first, second):
     low, high = sorted((first, second))
     fewer, more = requirement(POLICIES["henan-2024"], months_away=low), requirement(POLICIES["henan-2024"], months_away=high)
     assert more.public <= fewer.public and more.professional <= fewer.professional and more.total <= fewer.total
+
+
+@given(st.data(), st.sampled_from([(code, a) for code, a in ACTIVITIES if POLICIES[code].activities[a].calendar_days]))
+def test_a_day_based_item_never_earns_more_than_a_years_days(data, pair):
+    code, activity = pair
+    policy = POLICIES[code]
+    act = policy.activities[activity]
+    facts = data.draw(facts_of(policy, activity))
+    days = sum(facts[name] for name in act.calendar_days)
+    try:
+        result = credit(policy, activity, facts)
+    except RuleError as error:
+        assert days > 365 and error.fact == act.calendar_days[0]
+    else:
+        assert days <= 366
+        assert result.total <= 366 * max(act.formula["units"].values())
+
+
+@given(st.data())
+def test_an_assignment_never_fills_a_year_outside_its_dates(data):
+    policy = POLICIES["hunan-2024"]
+    facts = data.draw(facts_of(policy, "aid_assignment"))
+    start, end = sorted(data.draw(st.lists(DATES, min_size=2, max_size=2)))
+    facts |= {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    try:
+        result = credit(policy, "aid_assignment", facts)
+    except RuleError:
+        return
+    if result.total and "year" in facts:
+        assert start.year <= facts["year"] <= end.year

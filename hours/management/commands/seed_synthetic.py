@@ -761,7 +761,7 @@ class Seeder:
                         record = next(record_pks)
                         for subject, days, half, title, h in items:
                             items_out.append({
-                                "year_record_id": record, "activity": "training",
+                                "year_record_id": record, "applicant_id": row["applicant_id"], "activity": "training",
                                 "facts": {"subject": subject, "days": days, "half_days": half, "title": title,
                                           "year": year},
                                 "title": title, "public_hours": hours[h] if subject == "public" else zero,

@@ -18,7 +18,7 @@ def drop_repeated_uploads(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("hours", "0006_accepted_by")]
+    dependencies = [("hours", "0012_item_determined_at")]
 
     operations = [
         migrations.RunPython(drop_repeated_uploads, migrations.RunPython.noop),

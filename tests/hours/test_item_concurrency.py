@@ -1,0 +1,109 @@
+"""The same paper added from two tabs at the same moment, and the same training record claimed
+twice at once, in real threads with their own connections (PostgreSQL; or SQLite on a file with
+IMMEDIATE transactions): exactly one item, the other request refused with its message, never a
+500. The declaration's row lock serialises the two; when both have passed the service's check
+before either writes, the unique constraint decides (the second round shows it).
+
+Run on PostgreSQL:
+    DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/robust_policy .venv/bin/python -m pytest tests/hours/test_item_concurrency.py
+"""
+import threading
+from contextlib import nullcontext
+from types import SimpleNamespace
+from unittest import mock
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from accounts.management.commands.load_demo import load
+from accounts.models import User
+from hours import services
+from hours.models import Declaration, Item, ItemSource, TrainingRecord, YearRecord
+from tests.conftest import ensure_rule_sets, province_only
+from tests.review.test_concurrency import PROFILE, _writers_queue  # noqa: F401 - skips where writers cannot queue
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+ROUNDS = 3
+PAPER = {"author_rank": 1, "title": "湘西铅锌矿成矿规律研究"}
+
+
+@pytest.fixture
+def p(transactional_db, demo_data):
+    ensure_rule_sets()
+    load(province_only(demo_data))
+    return SimpleNamespace(song=User.objects.get(name="宋庆涛"))
+
+
+def at_once(*calls):
+    """Each call in its own thread and connection, all released together; per call ("ok", result)
+    or ("refused", messages)."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            prepared = call()
+            barrier.wait(timeout=10)
+            results[index] = ("ok", prepared())
+        except ValidationError as exc:
+            results[index] = ("refused", exc.messages)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            results[index] = ("error", repr(exc))
+            barrier.abort()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    assert all(r and r[0] != "error" for r in results), results
+    return results
+
+
+def year(p):
+    d = services.declaration_create(user=p.song, applicant=p.song, data={**PROFILE, "name": p.song.name},
+                                    start_year=2023, end_year=2023)
+    return services.year_record_add(declaration=d, user=p.song, year=2023)
+
+
+def add_paper(record_pk, user_pk):
+    def prepare():
+        record, user = YearRecord.objects.get(pk=record_pk), User.objects.get(pk=user_pk)
+        return lambda: services.item_add(year_record=record, user=user, activity="paper", facts=PAPER)
+
+    return prepare
+
+
+@pytest.mark.parametrize("past_the_check", [False, True], ids=["the-check-refuses", "the-constraint-refuses"])
+def test_the_same_paper_from_two_tabs_at_once_is_one_item(p, past_the_check):
+    for _ in range(ROUNDS):
+        record = year(p)
+        with mock.patch.object(services, "_identity_taken", return_value=None) if past_the_check else nullcontext():
+            results = at_once(add_paper(record.pk, p.song.pk), add_paper(record.pk, p.song.pk))
+        assert sorted(r[0] for r in results) == ["ok", "refused"], results
+        refused = next(r for r in results if r[0] == "refused")
+        assert refused[1] == ["“湘西铅锌矿成矿规律研究”已在2023年度申报，同一论文题目只能申报一次。"]
+        assert Item.objects.filter(year_record=record).count() == 1
+        assert Declaration.objects.get(pk=record.declaration_id).total_professional == 30
+
+
+def test_the_same_record_claimed_twice_at_once_is_one_item(p):
+    for round_no in range(ROUNDS):
+        record = year(p)
+        training = TrainingRecord.objects.create(
+            source=ItemSource.PLATFORM, id_number=p.song.id_number, name=p.song.name, year=2023,
+            title=f"2023年度公需科目培训（第{round_no + 1}期）", subject="public", hours=30,
+        )
+
+        def claim():
+            year_record, user = YearRecord.objects.get(pk=record.pk), User.objects.get(pk=p.song.pk)
+            return lambda: services.training_records_claim(year_record=year_record, user=user, record_ids=[training.pk])
+
+        results = at_once(claim, claim)
+        assert sorted(r[0] for r in results) == ["ok", "refused"], results
+        assert Item.objects.filter(year_record=record).count() == 1
+        assert Declaration.objects.get(pk=record.declaration_id).total_public == 30
