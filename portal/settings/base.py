@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
+    # After CSRF and messages: a second identical POST is answered, not carried out again.
+    "portal.repeats.RepeatedPostMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a refused (locked-out) login into the lock-out page.
     "axes.middleware.AxesMiddleware",
