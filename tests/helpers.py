@@ -113,6 +113,11 @@ def make_staff(*, username, role, organisation=None, name="测试管理员", pas
 # --- reading pages ------------------------------------------------------------------------------
 
 
+def hidden_fields(response):
+    """name → value of the page's hidden inputs (a confirmation page's, to send it as the browser would)."""
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', response.content.decode()))
+
+
 def text_of(response):
     """The page as text with tags removed and whitespace collapsed, for `in` checks on what users read."""
     html = response.content.decode()

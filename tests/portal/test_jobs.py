@@ -4,7 +4,6 @@ its polling fragment and the file download are for the job's owner only; a refus
 job at once, a crash is retried only for the kinds that are safe to run again; a duplicate
 delivery does nothing. Also: 打包下载 of a large case and 学时认定单 rendering as jobs."""
 import io
-import re
 import runpy
 import zipfile
 from pathlib import Path
@@ -22,7 +21,7 @@ from portal.models import Job, JobKind, JobState
 from review import exports, workflow
 from review import services as review_services
 from review.models import State
-from tests.helpers import SESSION_QUERIES, assert_database_query_count, menu_links, text_of
+from tests.helpers import SESSION_QUERIES, assert_database_query_count, hidden_fields, menu_links, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.portal.jobs_support import run_worker, waiting_declarations
 
@@ -120,9 +119,9 @@ def test_select_all_filtered_follows_the_filter_and_asks_first(client, p):
     assert Declaration.objects.filter(state=State.BUREAU_REVIEW).count() == 21  # nothing decided yet
 
     # Confirmed as the confirmation page sends it: with the fingerprint of the 20 it showed.
-    shown = dict(re.findall(r'<input type="hidden" name="(count|fingerprint)" value="([^"]*)">', confirm.content.decode()))
-    assert shown["count"] == "20"
-    response = client.post(reverse(BATCH), {**form, **shown, "confirmed": "1"})
+    shown = hidden_fields(confirm)
+    assert shown["count"] == "20" and shown["confirmed"] == "1"
+    response = client.post(reverse(BATCH), shown)
     assert "共 20 件：成功 20 件" in text_of(response)  # 20: still within one request
     assert Declaration.objects.filter(pk__in=[d.pk for d in waiting], state=State.REJECTED).count() == 20
     assert Declaration.objects.get(pk=other.pk).state == State.BUREAU_REVIEW

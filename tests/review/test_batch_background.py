@@ -21,7 +21,7 @@ from portal.models import Job, JobKind, JobState
 from review import services, workflow
 from review.models import Action, Notification, ReviewStep, State
 from tests.conftest import Demo, ensure_rule_sets, province_only
-from tests.helpers import text_of
+from tests.helpers import hidden_fields, text_of
 from tests.hours.fixtures_views import people
 from tests.portal.jobs_support import run_worker, waiting_declarations
 
@@ -87,7 +87,7 @@ def test_600_decisions_in_the_background_with_visible_progress(province, databas
     assert confirm.status_code == 200 and "将对待办列表当前筛选出的全部 600 件申报批量 审核通过" in text_of(confirm)
     assert not bureau_decisions(pks).exists()
 
-    response = client.post(reverse(BATCH), {**form, "confirmed": "1"})
+    response = client.post(reverse(BATCH), hidden_fields(confirm))
     job = Job.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("portal:job", args=[job.pk])
     assert (job.kind, job.state, job.total, job.done, job.owner) == (JobKind.BATCH_DECIDE, JobState.QUEUED, 600, 0, p.hn_clerk)
