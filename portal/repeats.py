@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.shortcuts import redirect, render
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 REMEMBER_SECONDS = 600
 BUSY_SECONDS = 120
 WAIT_SECONDS = 10
@@ -72,7 +73,8 @@ class RepeatedPostMiddleware:
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.method != "POST":
+        # Forms only: an API (CSRF-exempt, JSON) reads its own body and answers for itself.
+        if request.method != "POST" or getattr(view_func, "csrf_exempt", False) or request.content_type not in FORM_TYPES:
             return None
         visitor = _visitor(request)
         if visitor is None:

@@ -113,6 +113,17 @@ def make_staff(*, username, role, organisation=None, name="测试管理员", pas
 # --- reading pages ------------------------------------------------------------------------------
 
 
+def another_browser(user):
+    """A client signed in as `user` in a session of its own: a second browser or computer, which
+    the guard against repeated POSTs of one browser (portal/repeats.py) does not answer for, so
+    the domain's own rules do."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def hidden_fields(response):
     """name → value of the page's hidden inputs (a confirmation page's, to send it as the browser would)."""
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', response.content.decode()))

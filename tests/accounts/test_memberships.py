@@ -5,7 +5,8 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.models import Membership, MembershipStatus, User
-from tests.helpers import make_person, text_of
+from portal.repeats import REPEATED
+from tests.helpers import another_browser, make_person, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -64,13 +65,16 @@ def test_the_confirmed_person_sees_the_unit_on_the_home_page(institute_admin, he
     assert "等待" not in page
 
 
-def test_confirming_twice_says_so_and_changes_nothing(institute_admin, he_lei):
+def test_confirming_twice_says_so_and_changes_nothing(demo, institute_admin, he_lei):
     institute_admin.post(confirm_url(he_lei))
     he_lei.refresh_from_db()
     decided_at = he_lei.decided_at
 
     response = institute_admin.post(confirm_url(he_lei), follow=True)  # a double click
     assert response.status_code == 200
+    assert REPEATED in text_of(response)
+    # The same from another browser: the membership's own state answers.
+    response = another_browser(demo.account("applicant_unit_admin")).post(confirm_url(he_lei), follow=True)
     assert "该申请已是“已确认”状态，无需再次处理。" in text_of(response)
     he_lei.refresh_from_db()
     assert (he_lei.status, he_lei.decided_at) == (MembershipStatus.ACTIVE, decided_at)

@@ -8,7 +8,8 @@ from hours import services
 from hours.models import Declaration, Evidence, Item, YearRecord
 from review import workflow
 from review.models import Action, State
-from tests.helpers import text_of
+from portal.repeats import REPEATED
+from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
 URL = "hours:declaration_list"
@@ -174,7 +175,7 @@ def test_year_add_duplicate_year(client, p):
     d = draft(p.song, start_year=2021, end_year=2023)
     login(client, p.song)
     assert client.post(reverse("hours:year_add", args=[d.pk]), {"year": "2022"}).status_code == 302
-    response = client.post(reverse("hours:year_add", args=[d.pk]), {"year": "2022"})
+    response = another_browser(p.song).post(reverse("hours:year_add", args=[d.pk]), {"year": "2022"})
     assert response.status_code == 400
     assert response.context["year_form"].errors["year"] == ["年度应在申报年度2021–2023年之内，且每个年度只能填写一次明细（已填写：2022年）。"]
     assert "年度应在申报年度2021–2023年之内" in text_of(response)
@@ -392,8 +393,11 @@ def test_double_submit(client, p, media):
     first = client.post(url, {"pledge": "on"}, follow=True)
     second = client.post(url, {"pledge": "on"}, follow=True)
     assert "已提交" in messages_of(first)[0]
-    assert messages_of(second) == ["该申报当前为“待单位审核”，不能提交。"]
+    assert messages_of(second) == [REPEATED]
     assert second.redirect_chain[-1][0] == reverse(URL)
+    # From another browser the declaration's own state answers.
+    third = another_browser(p.song).post(url, {"pledge": "on"}, follow=True)
+    assert messages_of(third) == ["该申报当前为“待单位审核”，不能提交。"]
     assert steps(d, action=Action.SUBMIT) == 1
     assert fresh(d).state == State.UNIT_REVIEW
 
@@ -420,7 +424,8 @@ def test_every_edit_url_is_refused_after_submission(client, p, media):
     item = Item.objects.get(year_record=record)
     evidence = Evidence.objects.filter(declaration=d).first()
     login(client, p.song)
-    client.post(reverse("hours:declaration_submit", args=[d.pk]), {"pledge": "on"})
+    # Submitted in another tab: the posts below are this tab's, none of them a repeat of its own.
+    another_browser(p.song).post(reverse("hours:declaration_submit", args=[d.pk]), {"pledge": "on"})
     assert fresh(d).state == State.UNIT_REVIEW
 
     def snapshot():

@@ -13,7 +13,8 @@ from hours import services
 from hours.models import EvidenceCategory, Item
 from review import workflow
 from review.models import Action, ReviewStep, State
-from tests.helpers import text_of
+from portal.repeats import REPEATED
+from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
 pytestmark = pytest.mark.usefixtures("media")
@@ -277,6 +278,10 @@ def test_a_second_click_is_told_it_was_handled(client, p):
     assert client.post(case_url(d), data).status_code == 302
     response = client.post(case_url(d), data, follow=True)
     assert response.status_code == 200 and response.redirect_chain[-1][0] == reverse("review:unit_queue")
+    assert REPEATED in messages_of(response)
+    # The page left open in another browser: the workflow says someone acted first.
+    response = another_browser(p.chen).post(case_url(d), data, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("review:unit_queue")
     assert "该申报已被他人处理，请刷新后查看最新状态。" in messages_of(response)
     assert steps(d, action=Action.APPROVE) == 1
     assert (fresh(d).state, fresh(d).current_org) == (State.BUREAU_REVIEW, p.hn)
