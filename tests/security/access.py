@@ -230,6 +230,8 @@ def url_kwargs(world, obj):
         "certificate": {"number": w.certificate.number},
         "unknown_number": {"number": UNISSUED_NUMBER},
         "job": {"pk": w.job.pk},
+        "song_pending": {"pk": w.song_pending.pk},
+        "held_filing": {"pk": w.held_filing.pk},
     }[obj]
 
 

@@ -2,20 +2,22 @@
 (declarations in several states and jurisdictions, their years, items and files, training
 filings, pending memberships, an issued certificate), made once per module through the services
 inside the province's module transaction, so hundreds of requests share one set-up."""
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 from django.test import override_settings
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as account_services
 from accounts.models import Membership, MembershipStatus
 from certificates import services as certificate_services
 from hours import filings, services
-from hours.models import EvidenceCategory
+from hours.models import EvidenceCategory, ItemSource, TrainingRecord
 from review import services as review_services
 from review import workflow
 from review.models import State
-from tests.hours.fixtures_views import at_state, draft, pdf, people, png, year_with_training
+from tests.hours.fixtures_views import at_state, draft, pdf, people, png, submitted, year_with_training
 from tests.hours.test_filings import filing_data
 
 # The visitors of the matrix: a demo account each (None: not signed in).
@@ -99,6 +101,28 @@ def build_world(demo, signing_dir):
     # An authenticator being bound by someone outside the matrix, so the admin's device pages have a row.
     account_services.totp_device_start(user=demo.user("jyt_admin"))
     w.users = {role: (demo.user(login) if login else None) for role, login in ROLES.items()}
+
+    # So that every kind of form is on some page for the generated-input crawl
+    # (tests/security/test_generated_input.py): 宋庆涛's 2021 declaration waits at his unit (撤销),
+    # a platform record of 2022 waits to be ticked into his draft (确认选择), a filing of the
+    # institute is recorded and held (参训人员名单), 何磊 waits for his unit (撤回申请), and 长沙's
+    # clerk has a bound authenticator (动态口令).
+    w.song_pending = submitted(p.song, start_year=2021, end_year=2021)
+    TrainingRecord.objects.create(
+        source=ItemSource.PLATFORM, id_number=p.song.id_number, name=p.song.name, year=2022, title="2022年度公需科目网络培训",
+        subject="public", hours=Decimal("8"),
+    )
+    w.held_filing = workflow.filing_approve(
+        filing=workflow.filing_submit(
+            filing=filings.filing_create(
+                user=p.chen, organisation=p.dzyjs, data=filing_data(name="已备案的专业培训"), notice=pdf("通知.pdf"), schedule=pdf("课程表.pdf")
+            ),
+            user=p.chen,
+        ),
+        user=demo.user("zrzy_admin"),
+    )
+    TOTPDevice.objects.create(user=w.users["city_clerk"], name="身份验证器", confirmed=True)
+    w.extra_users = {"pending_member": demo.user("430121198810111372")}
     return w
 
 
