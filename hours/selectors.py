@@ -4,6 +4,7 @@ from django.http import Http404
 
 from accounts.models import OrganisationKind, Role, User
 from accounts.roles import grants
+from accounts.validators import normalize_id_number
 from review.models import PENDING_STATES, State
 
 from . import rules
@@ -180,7 +181,7 @@ def proxy_staff(*, user, query=""):
     qs = User.objects.filter(q, id_number__isnull=False).select_related("organisation").order_by("organisation__path", "name")
     query = (query or "").strip()
     if query:
-        qs = qs.filter(Q(name__icontains=query) | Q(id_number=query.upper()))
+        qs = qs.filter(Q(name__icontains=query) | Q(id_number=normalize_id_number(query)))
     return qs
 
 
