@@ -4,6 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from .models import ETHNIC_GROUPS, Education, User
 from .selectors import organisation_find
+from .services import ALREADY_REGISTERED
 from portal.inputs import normalise_text
 
 from .validators import normalize_id_number, normalize_login, normalize_phone, validate_id_number, validate_phone
@@ -76,7 +77,7 @@ class RegistrationForm(forms.Form):
     def clean_id_number(self):
         id_number = self.cleaned_data["id_number"]
         if User.objects.filter(id_number=id_number).exists():
-            raise forms.ValidationError("该证件号码已注册，请直接登录；如忘记密码请联系单位管理员。")
+            raise forms.ValidationError(ALREADY_REGISTERED)
         return id_number
 
     def clean_name(self):
