@@ -21,16 +21,20 @@ CATEGORIES = [
 ]
 
 
+ACCOUNT_HELP = "姓名、证件号码和性别取自账号的实名信息，不能在申报中修改；如有误请联系系统管理员更正。"
+
+
 def _choices(values, blank="请选择"):
     return [("", blank)] + [(v, v) for v in values]
 
 
 class ApplicantForm(forms.Form):
-    """Step 6: the applicant's data; every field marked * is required."""
+    """Step 6: the applicant's data; every field marked * is required. 姓名, 证件号码 and 性别 are
+    the account's, shown but not posted (hours/services.py takes them from the account)."""
 
     id_number = forms.CharField(label="证件号码", disabled=True, required=False)
-    name = forms.CharField(label="姓名", max_length=50)
-    gender = forms.ChoiceField(label="性别", choices=Gender.choices)
+    name = forms.CharField(label="姓名", disabled=True, required=False, help_text=ACCOUNT_HELP)
+    gender = forms.ChoiceField(label="性别", choices=Gender.choices, disabled=True, required=False)
     ethnicity = forms.ChoiceField(label="民族", choices=_choices(ETHNIC_GROUPS))
     unit = forms.CharField(label="单位名称", disabled=True, required=False, help_text="经单位确认的工作单位；如需变更请在“我的信息”中申请")
     title_sought = forms.ChoiceField(label="拟申报职称", choices=_choices(TITLES))

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import MembershipStatus, Role
 from accounts.roles import organisations_for, roles_of
+from accounts.validators import gender_from_id_number
 from portal.storage import FileWrites, delete_on_commit
 
 from . import rules
@@ -18,6 +19,9 @@ from .policies import default_rule_set, policy_for
 from .uploads import check_upload
 
 APPLICANT_FIELDS = ("name", "id_number", "gender", "ethnicity", "phone", "education", "title_sought", "category", "specialty", "remark")
+# What the account already holds: never typed on the declaration, whatever is posted.
+IDENTITY_FIELDS = ("name", "id_number", "gender")
+DECLARED_FIELDS = tuple(f for f in APPLICANT_FIELDS if f not in IDENTITY_FIELDS)
 FIRST_YEAR = 2000
 
 
@@ -48,10 +52,22 @@ def _check_span(start_year, end_year):
         raise ValidationError("终止年度不能早于起始年度。")
 
 
+def identity_of(applicant):
+    """姓名, 证件号码 and 性别 as the account holds them: the declaration states the person, so the
+    certificate printed from it carries the registered name beside the real number."""
+    return {
+        "name": applicant.name,
+        "id_number": applicant.id_number,
+        "gender": applicant.gender or gender_from_id_number(applicant.id_number),
+    }
+
+
 def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=None):
     who = _declaring_role(user, applicant)
     if who is None:
         raise PermissionDenied("您无权为该人员申报。")
+    if not applicant.id_number:
+        raise ValidationError("该账号没有登记证件号码，不能申报学时；请联系系统管理员补充。")
     unit = applicant.organisation
     if unit is None or not applicant.memberships.filter(status=MembershipStatus.ACTIVE, organisation=unit).exists():
         raise ValidationError("您的工作单位尚未确认，请等待单位管理员确认后再申报。")
@@ -64,9 +80,9 @@ def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=
             rule_set=rule_set or default_rule_set(),
             start_year=start_year,
             end_year=end_year,
-            **{f: data.get(f, "") for f in APPLICANT_FIELDS},
+            **{f: data.get(f, "") for f in DECLARED_FIELDS},
+            **identity_of(applicant),
         )
-        declaration.id_number = applicant.id_number
         declaration.save()
         # 业务编号: the day it was opened and its number, e.g. 202406130000021.
         declaration.business_no = f"{timezone.localdate():%Y%m%d}{declaration.pk:07d}"
@@ -98,9 +114,11 @@ def declaration_update(*, declaration, user, data, start_year, end_year):
         outside = locked.year_records.exclude(year__range=(start_year, end_year)).values_list("year", flat=True)
         if outside:
             raise ValidationError(f"已填写{'、'.join(map(str, outside))}年度明细，不在新的申报年度范围内，请先删除。")
-        for f in APPLICANT_FIELDS:
-            if f != "id_number":
-                setattr(locked, f, data.get(f, getattr(locked, f)))
+        for f in DECLARED_FIELDS:
+            setattr(locked, f, data.get(f, getattr(locked, f)))
+        # A name corrected on the account since the draft was made reaches it now.
+        for f, value in identity_of(locked.applicant).items():
+            setattr(locked, f, value)
         locked.start_year, locked.end_year = start_year, end_year
         locked.save()
     return locked

@@ -83,12 +83,15 @@ def declaration_list(request):
     )
 
 
+def _identity_initial(user):
+    # Shown only (disabled fields; the services take them from the account): the number masked as on every page.
+    identity = services.identity_of(user) if user.id_number else {"name": user.name, "gender": user.gender}
+    return {**identity, "id_number": mask_id_number(user.id_number)}
+
+
 def _applicant_initial(user):
     return {
-        # Shown only (a disabled field; the service takes the number from the account): masked as on every page.
-        "id_number": mask_id_number(user.id_number),
-        "name": user.name,
-        "gender": user.gender,
+        **_identity_initial(user),
         "ethnicity": user.ethnicity or "汉族",
         "unit": str(user.organisation or "尚未确认"),
         "phone": user.phone,
@@ -118,7 +121,8 @@ def declaration_applicant_edit(request, pk):
     declaration = _owned(request, pk)
     if not declaration.is_editable:
         return _locked(request, declaration)
-    initial = {f: getattr(declaration, f) for f in services.APPLICANT_FIELDS}
+    initial = {f: getattr(declaration, f) for f in services.DECLARED_FIELDS}
+    initial.update(_identity_initial(declaration.applicant))
     initial.update(unit=str(declaration.organisation), start_year=declaration.start_year, end_year=declaration.end_year)
     form = ApplicantForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
