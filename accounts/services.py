@@ -103,14 +103,18 @@ def membership_withdraw(*, membership, actor):
     if membership.person_id != actor.pk:
         raise PermissionDenied
     with transaction.atomic():
-        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        locked = Membership.objects.select_for_update().filter(pk=membership.pk).first()
+        if locked is None:  # withdrawn by a second tab or the first of a double click
+            raise ValidationError("该申请已撤回。", code="gone")
         if locked.status != MembershipStatus.PENDING:
             raise ValidationError("该申请已被处理，无法撤回。")
         locked.delete()
 
 
 def _lock_pending_for_admin(membership, actor):
-    locked = Membership.objects.select_for_update().select_related("organisation", "person").get(pk=membership.pk)
+    locked = Membership.objects.select_for_update().select_related("organisation", "person").filter(pk=membership.pk).first()
+    if locked is None:  # the person withdrew it (withdrawing deletes the request) since the page was read
+        raise ValidationError("该申请已被申请人撤回。", code="gone")
     if locked.organisation not in roles.organisations_for(actor, Role.UNIT_ADMIN):
         raise PermissionDenied("只有该单位的管理员可以确认人员。")
     if locked.status != MembershipStatus.PENDING:
@@ -160,7 +164,9 @@ def totp_check(*, device, token):
     wrong code, any code for 1, 2, 4, 8 … seconds. Raises ValidationError saying why."""
     with transaction.atomic():
         # Locked, so that two requests cannot both spend one code.
-        device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        device = TOTPDevice.objects.select_for_update().filter(pk=device.pk).first()
+        if device is None:  # the system administrator unbound it while the code was being typed
+            raise ValidationError("身份验证器已被管理员解除绑定，请重新登录后重新绑定。", code="gone")
         allowed, refusal = device.verify_is_allowed()
         accepted = allowed and device.verify_token(token)
         if accepted and not device.confirmed:

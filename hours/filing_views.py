@@ -17,7 +17,7 @@ from review import workflow
 
 from . import filings, selectors
 from .forms import FilingDecisionForm, FilingForm, FilingQueueFilterForm, RosterForm
-from .views import PAGE_SIZE, _attempt, _errors
+from .views import PAGE_SIZE, _attempt, _errors, _gone
 
 
 @role_required(Role.UNIT_ADMIN)
@@ -77,6 +77,9 @@ def filing_edit(request, pk):
         try:
             filings.filing_update(filing=filing, user=request.user, data=data, notice=data.get("notice"), schedule=data.get("schedule"))
         except (ValidationError, PermissionDenied) as exc:
+            if _gone(exc):  # deleted in another tab since this page read it
+                messages.error(request, _errors(exc))
+                return redirect("hours:filing_list")
             form.add_error(None, _errors(exc))
         else:
             messages.success(request, "培训备案已保存。")

@@ -44,8 +44,15 @@ def filing_create(*, user, organisation, data, notice, schedule):
     return filing
 
 
+GONE = "该备案已被删除。"
+
+
 def _lock_editable(filing, user):
-    locked = TrainingFiling.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=filing.pk)
+    try:
+        locked = TrainingFiling.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=filing.pk)
+    except TrainingFiling.DoesNotExist:
+        # Deleted in another tab (or by the first of a double click) since the page read it.
+        raise ValidationError(GONE, code="gone") from None
     _check_admin(user, locked.organisation)
     if not locked.is_editable:
         raise ValidationError(f"该备案当前为“{locked.get_state_display()}”，提交后不能修改；如需修改请先撤销。")

@@ -90,15 +90,25 @@ def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=
     return declaration
 
 
+# The declaration, or a part of it, was deleted since the page read it: in another tab, or by the
+# first click of a double click. Code "gone": the views then answer on the list.
+GONE = "该申报已被删除。"
+YEAR_GONE = "该年度明细已被删除，请刷新页面。"
+ITEM_GONE = "该学习项目已被删除，请刷新页面。"
+
+
 def _lock_editable(declaration, user):
     """Re-read the declaration with a row lock and make sure `user` may still change it."""
     # of=("self",): lock the declaration only, not its unit and rule set, which every other
     # declaration of the unit (or the province) shares.
-    locked = (
-        Declaration.objects.select_for_update(of=("self",))
-        .select_related("rule_set", "organisation")
-        .get(pk=declaration.pk)
-    )
+    try:
+        locked = (
+            Declaration.objects.select_for_update(of=("self",))
+            .select_related("rule_set", "organisation")
+            .get(pk=declaration.pk)
+        )
+    except Declaration.DoesNotExist:
+        raise ValidationError(GONE, code="gone") from None
     owner = locked.declared_by_id or locked.applicant_id
     if owner != user.pk:
         raise PermissionDenied("您无权修改该申报。")
@@ -160,6 +170,7 @@ def item_add(*, year_record, user, activity, facts):
     """Hours come from the rules engine; the counted year (计入年度) must be the record's year."""
     with transaction.atomic():
         locked = _lock_editable(year_record.declaration, user)
+        _check_year_exists(locked, year_record)
         policy = policy_for(locked.rule_set)
         try:
             result = rules.credit(policy, activity, facts)
@@ -179,6 +190,12 @@ def item_add(*, year_record, user, activity, facts):
         )
         _recompute(locked)
     return item
+
+
+def _check_year_exists(locked, year_record):
+    # Years are deleted under the declaration's lock, which the caller holds: this answer stands.
+    if not locked.year_records.filter(pk=year_record.pk).exists():
+        raise ValidationError(YEAR_GONE)
 
 
 def item_delete(*, item, user):
@@ -245,6 +262,8 @@ def evidence_add(*, declaration, user, category, upload, item=None, year=None, y
             locked = _lock_editable(declaration, user)
             if item is not None and item.year_record.declaration_id != locked.pk:
                 raise PermissionDenied
+            if item is not None and not Item.objects.filter(pk=item.pk).exists():
+                raise ValidationError(ITEM_GONE)
             evidence.save()
     return evidence
 
@@ -261,6 +280,7 @@ def training_records_claim(*, year_record, user, record_ids):
     can be claimed once: the OneToOne link to its item is taken under a row lock."""
     with transaction.atomic():
         locked = _lock_editable(year_record.declaration, user)
+        _check_year_exists(locked, year_record)
         records = list(
             TrainingRecord.objects.select_for_update()
             .filter(pk__in=record_ids, id_number=locked.id_number, year=year_record.year)

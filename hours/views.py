@@ -27,11 +27,21 @@ from .forms import (
     TrainingImportForm,
     YearForm,
 )
-from .models import Item
+from .models import Declaration, Item
 from .policies import policy_for
 from .uploads import ALLOWED_HINT
 
 PAGE_SIZE = 10
+
+
+def _gone(exc):
+    """Whether a refusal says the declaration was deleted meanwhile (another tab, a double click)."""
+    return getattr(exc, "code", None) == "gone" or (isinstance(exc, workflow.WorkflowError) and exc.code == "missing")
+
+
+def _list_of(declaration):
+    """The list a declaration is reached from: the applicant's own, or the unit's 单位代为申报."""
+    return redirect("hours:proxy_list" if declaration.declared_by_id else "hours:declaration_list")
 
 
 def _errors(exc):
@@ -132,6 +142,9 @@ def declaration_applicant_edit(request, pk):
                 declaration=declaration, user=request.user, data=data, start_year=data["start_year"], end_year=data["end_year"]
             )
         except (ValidationError, PermissionDenied) as exc:
+            if _gone(exc):
+                messages.error(request, _errors(exc))
+                return _list_of(declaration)
             form.add_error(None, _errors(exc))
         else:
             messages.success(request, "申报信息已保存。")
@@ -207,7 +220,11 @@ def declaration_detail(request, pk):
     return render(request, "hours/declaration_detail.html", context)
 
 
-def _back(declaration, **params):
+def _back(declaration, *, refused=False, **params):
+    """Back to the workspace after an action; after a refusal to the list instead if the
+    declaration was deleted meanwhile (the refusal's message says so)."""
+    if refused and not Declaration.objects.filter(pk=declaration.pk).exists():
+        return _list_of(declaration)
     url = reverse("hours:declaration_edit", kwargs={"pk": declaration.pk})
     query = "&".join(f"{k}={v}" for k, v in params.items() if v)
     return redirect(f"{url}?{query}" if query else url)
@@ -240,6 +257,9 @@ def year_add(request, pk):
                 declaration=declaration, user=request.user, year=form.cleaned_data["year"], months_away=form.cleaned_data["months_away"]
             )
         except (ValidationError, PermissionDenied) as exc:
+            if _gone(exc):
+                messages.error(request, _errors(exc))
+                return _list_of(declaration)
             form.add_error(None, _errors(exc))
         else:
             messages.success(request, f"已新增{record.year}年度明细，请添加学习项目。")
@@ -252,8 +272,8 @@ def year_add(request, pk):
 def year_delete(request, pk, year_pk):
     declaration = _owned(request, pk)
     record = get_object_or_404(declaration.year_records, pk=year_pk)
-    _attempt(request, lambda: services.year_record_delete(year_record=record, user=request.user), f"已删除{record.year}年度明细。")
-    return _back(declaration)
+    done = _attempt(request, lambda: services.year_record_delete(year_record=record, user=request.user), f"已删除{record.year}年度明细。")
+    return _back(declaration, refused=not done)
 
 
 @require_POST
@@ -273,6 +293,9 @@ def item_add(request, pk, year_pk):
         try:
             item = services.item_add(year_record=record, user=request.user, activity=activity, facts=form.facts())
         except (ValidationError, PermissionDenied) as exc:
+            if _gone(exc):
+                messages.error(request, _errors(exc))
+                return _list_of(declaration)
             _attach(form, exc)
         else:
             messages.success(
@@ -318,8 +341,8 @@ def item_delete(request, pk, item_pk):
     declaration = _owned(request, pk)
     # The service locks item.year_record.declaration: fetched with the item, not two look-ups later.
     item = get_object_or_404(Item.objects.select_related("year_record__declaration"), pk=item_pk, year_record__declaration=declaration)
-    _attempt(request, lambda: services.item_delete(item=item, user=request.user), "已删除该学习项目。")
-    return _back(declaration, year=item.year_record_id)
+    done = _attempt(request, lambda: services.item_delete(item=item, user=request.user), "已删除该学习项目。")
+    return _back(declaration, refused=not done, year=item.year_record_id)
 
 
 def _store_files(request, declaration, files, **kwargs):
@@ -330,10 +353,13 @@ def _store_files(request, declaration, files, **kwargs):
             stored += 1
         except (ValidationError, PermissionDenied) as exc:
             refused.append(_errors(exc))
+            if _gone(exc):
+                break  # the declaration is gone: said once, not once per file
     if stored:
         messages.success(request, f"已上传{stored}个文件。")
     for reason in refused:
         messages.error(request, reason)
+    return bool(refused)
 
 
 @require_POST
@@ -344,11 +370,11 @@ def evidence_upload(request, pk):
         return _locked(request, declaration)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
-        _store_files(
+        refused = _store_files(
             request, declaration, form.cleaned_data["files"], category=form.cleaned_data["category"],
             year=form.cleaned_data.get("cover_from"), year_to=form.cleaned_data.get("cover_to"),
         )
-        return _back(declaration)
+        return _back(declaration, refused=refused)
     return render(request, "hours/declaration_edit.html", _workspace_context(request, declaration, evidence_form=form), status=400)
 
 
@@ -358,11 +384,12 @@ def item_evidence_upload(request, pk, item_pk):
     declaration = _owned(request, pk)
     item = get_object_or_404(Item, pk=item_pk, year_record__declaration=declaration)
     form = ItemEvidenceForm(request.POST, request.FILES, policy=policy_for(declaration.rule_set), item=item)
+    refused = True
     if form.is_valid():
-        _store_files(request, declaration, form.cleaned_data["files"], category="item", item=item, material=form.cleaned_data["material"])
+        refused = _store_files(request, declaration, form.cleaned_data["files"], category="item", item=item, material=form.cleaned_data["material"])
     else:
         messages.error(request, "请选择材料名称和文件。" + ALLOWED_HINT)
-    return _back(declaration, year=item.year_record_id)
+    return _back(declaration, refused=refused, year=item.year_record_id)
 
 
 @require_POST
@@ -370,8 +397,8 @@ def item_evidence_upload(request, pk, item_pk):
 def evidence_delete(request, pk, evidence_pk):
     declaration = _owned(request, pk)
     evidence = get_object_or_404(declaration.evidence, pk=evidence_pk)
-    _attempt(request, lambda: services.evidence_delete(evidence=evidence, user=request.user), f"已删除“{evidence.original_name}”。")
-    return _back(declaration)
+    done = _attempt(request, lambda: services.evidence_delete(evidence=evidence, user=request.user), f"已删除“{evidence.original_name}”。")
+    return _back(declaration, refused=not done)
 
 
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
@@ -395,8 +422,8 @@ def training_claim(request, pk, year_pk):
         items = services.training_records_claim(year_record=record, user=request.user, record_ids=ids)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _errors(exc))
-    else:
-        messages.success(request, f"已确认选择{len(items)}条培训记录。")
+        return _back(declaration, refused=True, year=record.pk)
+    messages.success(request, f"已确认选择{len(items)}条培训记录。")
     return _back(declaration, year=record.pk)
 
 
@@ -421,7 +448,9 @@ def declaration_submit(request, pk):
         )
     except workflow.WorkflowError as exc:
         messages.error(request, exc.message)
-        return redirect("hours:declaration_edit", pk=pk) if declaration.is_editable else redirect("hours:declaration_list")
+        if _gone(exc) or not declaration.is_editable:
+            return _list_of(declaration)
+        return redirect("hours:declaration_edit", pk=pk)
     messages.success(request, f"申报 {declaration.business_no} 已提交，等待审核。提交后不能修改，如需修改可撤销。")
     return redirect("hours:proxy_list" if declaration.declared_by_id else "hours:declaration_list")
 
@@ -445,7 +474,7 @@ def declaration_delete(request, pk):
     _attempt(
         request, lambda: services.declaration_delete(declaration=declaration, user=request.user), f"申报 {declaration.business_no} 已删除。"
     )
-    return redirect("hours:declaration_list")
+    return _list_of(declaration)
 
 
 
