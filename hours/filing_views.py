@@ -17,6 +17,7 @@ from review import workflow
 
 from . import filings, selectors
 from .forms import FilingDecisionForm, FilingForm, FilingQueueFilterForm, RosterForm
+from .services import AlreadyOpen
 from .views import PAGE_SIZE, _attempt, _errors, _gone
 
 
@@ -59,6 +60,9 @@ def filing_new(request):
             filing = filings.filing_create(
                 user=request.user, organisation=unit, data=data, notice=data["notice"], schedule=data["schedule"]
             )
+        except AlreadyOpen as exc:  # saved twice: the first one is opened
+            messages.info(request, exc.message)
+            return redirect("hours:filing_detail", pk=exc.existing.pk)
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, _errors(exc))
         else:

@@ -4,7 +4,7 @@ review/workflow.py."""
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -12,6 +12,7 @@ from accounts.models import MembershipStatus, Role
 from accounts.roles import organisations_for, roles_of
 from accounts.validators import gender_from_id_number
 from portal.storage import FileWrites, delete_on_commit
+from review.models import OPEN_STATES, State
 
 from . import rules
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingRecord, YearRecord
@@ -62,7 +63,48 @@ def identity_of(applicant):
     }
 
 
+class AlreadyOpen(ValidationError):
+    """A second declaration (or training filing) where one is open already — a double click, the
+    back button and 保存 again, two tabs. `existing` is the open one; `opens` says whether the
+    user may open it (then the page goes there, else the message stays on the form)."""
+
+    def __init__(self, message, *, existing, opens):
+        super().__init__(message, code="already_open")
+        self.existing = existing
+        self.opens = opens
+
+
+def open_kind(obj):
+    """的暂存申报, 正在审核的备案 …: an open declaration or filing as the messages name it, after
+    “2019–2023年度” or “2024年“某培训””."""
+    if obj.state == State.DRAFT:
+        return f"的暂存{obj.noun}"
+    return f"{'审核不通过' if obj.state == State.REJECTED else '正在审核'}的{obj.noun}"
+
+
+def _open_declaration(*, applicant, start_year, end_year):
+    return (
+        Declaration.objects.filter(applicant=applicant, start_year=start_year, end_year=end_year, state__in=OPEN_STATES)
+        .select_related("declared_by")
+        .first()
+    )
+
+
+def _already_open(existing, *, user, applicant):
+    where = f"{existing.years_label}年度{open_kind(existing)}（业务编号 {existing.business_no}"
+    if (existing.declared_by_id or existing.applicant_id) == user.pk:
+        then = "；如需修改请先撤销。" if existing.is_pending else "。"
+        return AlreadyOpen(f"您已有{where}），已为您打开{then}", existing=existing, opens=True)
+    if existing.applicant_id == user.pk:
+        message = f"您已有{where}，由{existing.declared_by.name}代为申报），不能重复申报。"
+    else:
+        message = f"{applicant.name}已有{where}），不能重复申报。"
+    return AlreadyOpen(message, existing=existing, opens=False)
+
+
 def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=None):
+    """A new draft; AlreadyOpen when the applicant has an open declaration for the span (also when
+    a second request made it between this one's look-up and its save: the unique constraint)."""
     who = _declaring_role(user, applicant)
     if who is None:
         raise PermissionDenied("您无权为该人员申报。")
@@ -72,21 +114,31 @@ def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=
     if unit is None or not applicant.memberships.filter(status=MembershipStatus.ACTIVE, organisation=unit).exists():
         raise ValidationError("您的工作单位尚未确认，请等待单位管理员确认后再申报。")
     _check_span(start_year, end_year)
-    with transaction.atomic():
-        declaration = Declaration(
-            applicant=applicant,
-            declared_by=None if who[0] == Role.APPLICANT else user,
-            organisation=unit,
-            rule_set=rule_set or default_rule_set(),
-            start_year=start_year,
-            end_year=end_year,
-            **{f: data.get(f, "") for f in DECLARED_FIELDS},
-            **identity_of(applicant),
-        )
-        declaration.save()
-        # 业务编号: the day it was opened and its number, e.g. 202406130000021.
-        declaration.business_no = f"{timezone.localdate():%Y%m%d}{declaration.pk:07d}"
-        Declaration.objects.filter(pk=declaration.pk).update(business_no=declaration.business_no)
+    span = {"applicant": applicant, "start_year": start_year, "end_year": end_year}
+    existing = _open_declaration(**span)
+    if existing is not None:
+        raise _already_open(existing, user=user, applicant=applicant)
+    try:
+        with transaction.atomic():
+            declaration = Declaration(
+                applicant=applicant,
+                declared_by=None if who[0] == Role.APPLICANT else user,
+                organisation=unit,
+                rule_set=rule_set or default_rule_set(),
+                start_year=start_year,
+                end_year=end_year,
+                **{f: data.get(f, "") for f in DECLARED_FIELDS},
+                **identity_of(applicant),
+            )
+            declaration.save()
+            # 业务编号: the day it was opened and its number, e.g. 202406130000021.
+            declaration.business_no = f"{timezone.localdate():%Y%m%d}{declaration.pk:07d}"
+            Declaration.objects.filter(pk=declaration.pk).update(business_no=declaration.business_no)
+    except IntegrityError:
+        existing = Declaration.objects.filter(state__in=OPEN_STATES, **span).select_related("declared_by").first()
+        if existing is None:
+            raise
+        raise _already_open(existing, user=user, applicant=applicant) from None
     return declaration
 
 
@@ -117,20 +169,44 @@ def _lock_editable(declaration, user):
     return locked
 
 
+def _span_taken(declaration, start_year, end_year):
+    other = (
+        Declaration.objects.filter(applicant=declaration.applicant_id, start_year=start_year, end_year=end_year, state__in=OPEN_STATES)
+        .exclude(pk=declaration.pk)
+        .first()
+    )
+    if other is None:
+        return None
+    return ValidationError(
+        f"已有{other.years_label}年度{open_kind(other)}（业务编号 {other.business_no}），"
+        "同一年度只能有一份未审核通过的申报，请修改该申报或选择其他年度。"
+    )
+
+
 def declaration_update(*, declaration, user, data, start_year, end_year):
     _check_span(start_year, end_year)
-    with transaction.atomic():
-        locked = _lock_editable(declaration, user)
-        outside = locked.year_records.exclude(year__range=(start_year, end_year)).values_list("year", flat=True)
-        if outside:
-            raise ValidationError(f"已填写{'、'.join(map(str, outside))}年度明细，不在新的申报年度范围内，请先删除。")
-        for f in DECLARED_FIELDS:
-            setattr(locked, f, data.get(f, getattr(locked, f)))
-        # A name corrected on the account since the draft was made reaches it now.
-        for f, value in identity_of(locked.applicant).items():
-            setattr(locked, f, value)
-        locked.start_year, locked.end_year = start_year, end_year
-        locked.save()
+    try:
+        with transaction.atomic():
+            locked = _lock_editable(declaration, user)
+            outside = locked.year_records.exclude(year__range=(start_year, end_year)).values_list("year", flat=True)
+            if outside:
+                raise ValidationError(f"已填写{'、'.join(map(str, outside))}年度明细，不在新的申报年度范围内，请先删除。")
+            taken = _span_taken(locked, start_year, end_year)
+            if taken:
+                raise taken
+            for f in DECLARED_FIELDS:
+                setattr(locked, f, data.get(f, getattr(locked, f)))
+            # A name corrected on the account since the draft was made reaches it now.
+            for f, value in identity_of(locked.applicant).items():
+                setattr(locked, f, value)
+            locked.start_year, locked.end_year = start_year, end_year
+            locked.save()
+    except IntegrityError:
+        # Another request opened a declaration for the new span between the check and the save.
+        taken = _span_taken(declaration, start_year, end_year)
+        if taken is None:
+            raise
+        raise taken from None
     return locked
 
 

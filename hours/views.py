@@ -118,12 +118,25 @@ def declaration_new(request):
             declaration = services.declaration_create(
                 user=request.user, applicant=request.user, data=data, start_year=data["start_year"], end_year=data["end_year"]
             )
+        except services.AlreadyOpen as exc:
+            return _open_instead(request, form, exc)
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, _errors(exc))
         else:
             messages.success(request, f"已暂存，业务编号 {declaration.business_no}。请填写各年度明细并上传佐证材料。")
             return redirect("hours:declaration_edit", pk=declaration.pk)
     return render(request, "hours/declaration_applicant.html", {"form": form, "declaration": None})
+
+
+def _open_instead(request, form, exc, proxy_for=None):
+    """Step 6 saved again for a span that has an open declaration (a double click, the back
+    button): open that one, or — someone else's — say why on the form."""
+    if exc.opens:
+        messages.info(request, exc.message)
+        # The workspace sends one under review on to its detail page.
+        return redirect("hours:declaration_edit", pk=exc.existing.pk)
+    form.add_error(None, exc.message)
+    return render(request, "hours/declaration_applicant.html", {"form": form, "declaration": None, "proxy_for": proxy_for})
 
 
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
@@ -546,6 +559,8 @@ def proxy_new(request, person_pk):
             declaration = services.declaration_create(
                 user=request.user, applicant=person, data=data, start_year=data["start_year"], end_year=data["end_year"]
             )
+        except services.AlreadyOpen as exc:
+            return _open_instead(request, form, exc, proxy_for=person)
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, _errors(exc))
         else:
