@@ -14,7 +14,7 @@ from accounts.models import OrganisationKind, Role
 from accounts.roles import grants
 from hours import rules
 from hours.models import YearRecord
-from hours.policies import default_rule_set, policy_for
+from hours.policies import policy_for, reference_rule_set
 from review.models import State
 
 from . import numbers
@@ -112,7 +112,7 @@ def approved_span(*, applicant, start_year, end_year):
             public, professional = record.public_hours, record.professional_hours
         else:
             if fallback_policy is None:
-                fallback_policy = policy_for(latest.rule_set if latest else default_rule_set())
+                fallback_policy = policy_for(latest.rule_set if latest else reference_rule_set())
             policy, months, public, professional = fallback_policy, 0, ZERO, ZERO
         check = rules.year_check(policy, public, professional, months_away=months)
         rows.append(YearRow(year, public, professional, months, check, record))

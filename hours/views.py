@@ -28,7 +28,7 @@ from .forms import (
     YearForm,
 )
 from .models import Declaration, Item
-from .policies import policy_for
+from .policies import default_rule_set, policy_for
 from .uploads import ALLOWED_HINT
 
 PAGE_SIZE = 10
@@ -109,8 +109,19 @@ def _applicant_initial(user):
     }
 
 
+def _say_if_no_rule_set(request):
+    """Step 6 opened while no rule set is in force (hours/policies.default_rule_set): said at once,
+    not only after the form is filled in (the save is refused with the same message)."""
+    if request.method == "GET":
+        try:
+            default_rule_set()
+        except ValidationError as exc:
+            messages.error(request, exc.message)
+
+
 @role_required(Role.APPLICANT)
 def declaration_new(request):
+    _say_if_no_rule_set(request)
     form = ApplicantForm(request.POST or None, initial=_applicant_initial(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -552,6 +563,7 @@ def proxy_list(request):
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def proxy_new(request, person_pk):
     person = get_object_or_404(selectors.proxy_staff(user=request.user), pk=person_pk)
+    _say_if_no_rule_set(request)
     form = ApplicantForm(request.POST or None, initial=_applicant_initial(person))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
