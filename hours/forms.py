@@ -8,7 +8,7 @@ from accounts.validators import normalize_phone, validate_phone
 
 from . import rules
 from .models import COURSE_TYPES, EvidenceCategory, TrainingType
-from .services import allowed_years
+from .services import PREVIOUS_CERTIFICATE_MAX_YEARS, allowed_years, previous_certificate_problem
 from .uploads import ALLOWED_HINT
 
 # <input type="date"> takes only YYYY-MM-DD; the zh-hans format (2026/11/01) would show an empty field.
@@ -164,8 +164,12 @@ class MultipleFileField(forms.FileField):
 
 class EvidenceForm(forms.Form):
     category = forms.ChoiceField(label="材料类别", choices=[c for c in EvidenceCategory.choices if c[0] != EvidenceCategory.ITEM])
-    cover_from = forms.IntegerField(label="认定单起始年度", required=False, min_value=1990, max_value=2100, help_text="仅上传以前年度学时认定单时填写")
-    cover_to = forms.IntegerField(label="认定单终止年度", required=False, min_value=1990, max_value=2100)
+    # Bounded in clean() by what a certificate can cover (services.previous_certificate_problem).
+    cover_from = forms.IntegerField(
+        label="认定单起始年度", required=False, min_value=1, max_value=9999,
+        help_text=f"仅上传以前年度学时认定单时填写；一份认定单最多覆盖{PREVIOUS_CERTIFICATE_MAX_YEARS}个年度",
+    )
+    cover_to = forms.IntegerField(label="认定单终止年度", required=False, min_value=1, max_value=9999)
     files = MultipleFileField(label="选取文件", help_text=ALLOWED_HINT)
 
     def clean(self):
@@ -176,8 +180,10 @@ class EvidenceForm(forms.Form):
                 self.add_error("cover_from", "请填写该学时认定单的起始年度。")
             if not stop:
                 self.add_error("cover_to", "请填写该学时认定单的终止年度。")
-            if start and stop and stop < start:
-                self.add_error("cover_to", "终止年度不能早于起始年度。")
+            if start and stop:
+                problem = previous_certificate_problem(start, stop)
+                if problem:
+                    self.add_error("cover_to", problem)
         return cleaned
 
 

@@ -10,6 +10,7 @@ from review.models import PENDING_STATES, State
 from . import rules
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingFiling, TrainingRecord
 from .policies import policy_for
+from .services import previous_certificate_problem
 
 STATUS_FILTERS = {
     "all": ("全部", None),
@@ -92,10 +93,14 @@ def declaration_workspace(declaration):
         ).select_related("source_org").order_by("title")
     ):
         open_records.setdefault(tr.year, []).append(tr)
-    covered = {
-        y for e in evidence if e.category == EvidenceCategory.PREVIOUS_CERTIFICATE and e.year and e.year_to
-        for y in range(e.year, e.year_to + 1)
-    }
+    covered = {}  # year → the earlier certificate that is its evidence
+    for e in evidence:
+        if e.category == EvidenceCategory.PREVIOUS_CERTIFICATE and e.year and e.year_to:
+            # A cover stored before it was bounded (1990–2100) waives nothing; the pages say why.
+            e.cover_problem = previous_certificate_problem(e.year, e.year_to)
+            if not e.cover_problem:
+                for y in range(e.year, e.year_to + 1):
+                    covered.setdefault(y, e)
     years = []
     for record in records:
         check = rules.year_check(policy, record.public_hours, record.professional_hours, months_away=record.months_away)
@@ -113,7 +118,7 @@ def declaration_workspace(declaration):
             )
         years.append(
             {"record": record, "check": check, "items": items, "training_records": open_records.get(record.year, []),
-             "covered_by_certificate": record.year in covered}
+             "covered_by_certificate": covered.get(record.year)}
         )
     return {
         "policy": policy,

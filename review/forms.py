@@ -4,6 +4,7 @@ from accounts.forms import IdNumberField
 from accounts.models import Nature
 
 from .selectors import QUEUE_STATES
+from .services import filing_period_problem
 
 # <input type="date"> takes only YYYY-MM-DD; the zh-hans format (2026/11/01) would show an empty field.
 ISO_DATE = "%Y-%m-%d"
@@ -119,6 +120,11 @@ class FilingPeriodForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("opens_on") and cleaned.get("closes_on") and cleaned["closes_on"] < cleaned["opens_on"]:
+        year, opens_on, closes_on = cleaned.get("year"), cleaned.get("opens_on"), cleaned.get("closes_on")
+        if opens_on and closes_on and closes_on < opens_on:
             self.add_error("closes_on", "截止日期不能早于开始日期。")
+        elif year and opens_on and closes_on:
+            problem = filing_period_problem(year, opens_on, closes_on)
+            if problem:
+                self.add_error(None, problem)
         return cleaned
