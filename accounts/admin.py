@@ -4,6 +4,14 @@ from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from .models import Membership, Organisation, RoleGrant, User
+from .validators import normalize_login
+
+
+class IdNumberSearch:
+    """An 证件号码 searched for as typed — full-width digits, a lower-case x — finds it as stored."""
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, normalize_login(search_term))
 
 
 @admin.register(Organisation)
@@ -25,7 +33,7 @@ class RoleGrantInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(IdNumberSearch, DjangoUserAdmin):
     list_display = ["username", "name", "organisation", "is_active", "is_staff"]
     search_fields = ["username", "name", "id_number"]
     list_select_related = ["organisation"]
@@ -41,7 +49,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(IdNumberSearch, admin.ModelAdmin):
     list_display = ["person", "organisation", "status", "requested_at", "decided_at", "decided_by"]
     list_filter = ["status"]
     search_fields = ["person__name", "person__id_number", "organisation__name"]

@@ -122,6 +122,14 @@ def test_an_imported_full_width_number_is_stored_normalised(client, p):
     assert TrainingRecord.objects.get(title="全角导入的培训").id_number == p.song.id_number
 
 
+def test_the_admins_search_finds_an_account_by_a_full_width_number(client, demo):
+    client.force_login(demo.account("sysadmin"))
+    for url in (reverse("admin:accounts_user_changelist"), reverse("admin:accounts_membership_changelist")):
+        response = client.get(url, {"q": full_width("430121198810111372")})
+        assert response.status_code == 200
+        assert response.context["cl"].result_count == 1, url
+
+
 # --- numbers stored before normalisation --------------------------------------------------------------
 
 
