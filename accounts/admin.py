@@ -6,6 +6,14 @@ from treebeard.forms import movenodeform_factory
 from portal.admin import InputPolicyAdmin
 
 from .models import Membership, Organisation, RoleGrant, User
+from .validators import normalize_login
+
+
+class IdNumberSearch:
+    """An 证件号码 searched for as typed — full-width digits, a lower-case x — finds it as stored."""
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, normalize_login(search_term))
 
 
 @admin.register(Organisation)
@@ -27,7 +35,7 @@ class RoleGrantInline(InputPolicyAdmin, admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(InputPolicyAdmin, DjangoUserAdmin):
+class UserAdmin(InputPolicyAdmin, IdNumberSearch, DjangoUserAdmin):
     list_display = ["username", "name", "organisation", "is_active", "is_staff"]
     search_fields = ["username", "name", "id_number"]
     list_select_related = ["organisation"]
@@ -43,7 +51,7 @@ class UserAdmin(InputPolicyAdmin, DjangoUserAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(InputPolicyAdmin, admin.ModelAdmin):
+class MembershipAdmin(InputPolicyAdmin, IdNumberSearch, admin.ModelAdmin):
     list_display = ["person", "organisation", "status", "requested_at", "decided_at", "decided_by"]
     list_filter = ["status"]
     search_fields = ["person__name", "person__id_number", "organisation__name"]

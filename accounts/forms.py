@@ -2,10 +2,24 @@ from django import forms
 from django.contrib.auth import password_validation
 
 from portal.forms import AuthenticationFormBase, Form, ModelForm
+from portal.inputs import normalise_text
 
 from .models import ETHNIC_GROUPS, Education, User
 from .selectors import organisation_find
+from .services import ALREADY_REGISTERED
 from .validators import normalize_id_number, normalize_login, normalize_phone, validate_id_number, validate_phone
+
+
+class IdNumberField(forms.CharField):
+    """An 证件号码 as people type it — full-width １２３…Ｘ, spaces, a lower-case x — normalised as
+    stored before anything else checks it; control characters are refused with their message."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 18)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return normalize_id_number(normalise_text(super().to_python(value)))
 
 
 class LoginForm(AuthenticationFormBase):
@@ -51,7 +65,7 @@ class UnitPickerField(forms.CharField):
 
 
 class RegistrationForm(Form):
-    id_number = forms.CharField(label="证件号码", max_length=18, validators=[validate_id_number])
+    id_number = IdNumberField(label="证件号码", validators=[validate_id_number])
     name = forms.CharField(label="姓名", max_length=50)
     phone = forms.CharField(label="联系电话", max_length=20, validators=[validate_phone])
     ethnicity = forms.ChoiceField(label="民族", choices=[(e, e) for e in ETHNIC_GROUPS], initial="汉族")
@@ -61,9 +75,9 @@ class RegistrationForm(Form):
     password2 = forms.CharField(label="确认密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     def clean_id_number(self):
-        id_number = normalize_id_number(self.cleaned_data["id_number"])
+        id_number = self.cleaned_data["id_number"]
         if User.objects.filter(id_number=id_number).exists():
-            raise forms.ValidationError("该证件号码已注册，请直接登录；如忘记密码请联系单位管理员。")
+            raise forms.ValidationError(ALREADY_REGISTERED)
         return id_number
 
     def clean_name(self):

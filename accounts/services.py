@@ -3,7 +3,8 @@ import logging
 import math
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -50,21 +51,39 @@ def staff_account_create(*, username, name, password, phone="", role, organisati
     return user
 
 
+ALREADY_REGISTERED = "该证件号码已注册，请直接登录；如忘记密码请联系单位管理员。"
+
+
+def _registered(id_number):
+    return User.objects.filter(Q(id_number=id_number) | Q(username=id_number)).exists()
+
+
 def person_register(*, id_number, name, phone, password, organisation, **profile):
     """Self-registration of a professional: the account exists at once, but may declare only
-    after the chosen unit's administrator confirms the membership."""
+    after the chosen unit's administrator confirms the membership. A number registered already —
+    also by a request that got there first, from a second tab or a double click — is refused as
+    the form refuses it (ValidationError on id_number), never a server error."""
     id_number = normalize_id_number(id_number)
     if organisation.kind == OrganisationKind.BUREAU:
         raise ValidationError({"organisation": "请选择您所在的用人单位，人社部门不能作为工作单位。"})
-    with transaction.atomic():
-        user = User(username=id_number, id_number=id_number, name=name.strip(), phone=phone, **profile)
-        if not user.gender:
-            user.gender = gender_from_id_number(id_number)
-        user.set_password(password)
-        user.full_clean(exclude=["password"])
-        user.save()
-        RoleGrant.objects.create(user=user, role=Role.APPLICANT)
-        Membership.objects.create(person=user, organisation=organisation)
+    user = User(username=id_number, id_number=id_number, name=name.strip(), phone=phone, **profile)
+    if not user.gender:
+        user.gender = gender_from_id_number(id_number)
+    user.set_password(password)
+    # Uniqueness is checked below as one message for the number (the username is the number).
+    user.full_clean(exclude=["password"], validate_unique=False)
+    try:
+        with transaction.atomic():
+            if _registered(id_number):
+                raise ValidationError({"id_number": ALREADY_REGISTERED})
+            user.save()
+            RoleGrant.objects.create(user=user, role=Role.APPLICANT)
+            Membership.objects.create(person=user, organisation=organisation)
+    except IntegrityError:
+        # Both requests passed the check; the unique index let the first one in (PostgreSQL).
+        if _registered(id_number):
+            raise ValidationError({"id_number": ALREADY_REGISTERED}) from None
+        raise
     return user
 
 
@@ -84,14 +103,18 @@ def membership_withdraw(*, membership, actor):
     if membership.person_id != actor.pk:
         raise PermissionDenied
     with transaction.atomic():
-        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        locked = Membership.objects.select_for_update().filter(pk=membership.pk).first()
+        if locked is None:  # withdrawn by a second tab or the first of a double click
+            raise ValidationError("该申请已撤回。", code="gone")
         if locked.status != MembershipStatus.PENDING:
             raise ValidationError("该申请已被处理，无法撤回。")
         locked.delete()
 
 
 def _lock_pending_for_admin(membership, actor):
-    locked = Membership.objects.select_for_update().select_related("organisation", "person").get(pk=membership.pk)
+    locked = Membership.objects.select_for_update().select_related("organisation", "person").filter(pk=membership.pk).first()
+    if locked is None:  # the person withdrew it (withdrawing deletes the request) since the page was read
+        raise ValidationError("该申请已被申请人撤回。", code="gone")
     if locked.organisation not in roles.organisations_for(actor, Role.UNIT_ADMIN):
         raise PermissionDenied("只有该单位的管理员可以确认人员。")
     if locked.status != MembershipStatus.PENDING:
@@ -141,7 +164,9 @@ def totp_check(*, device, token):
     wrong code, any code for 1, 2, 4, 8 … seconds. Raises ValidationError saying why."""
     with transaction.atomic():
         # Locked, so that two requests cannot both spend one code.
-        device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        device = TOTPDevice.objects.select_for_update().filter(pk=device.pk).first()
+        if device is None:  # the system administrator unbound it while the code was being typed
+            raise ValidationError("身份验证器已被管理员解除绑定，请重新登录后重新绑定。", code="gone")
         allowed, refusal = device.verify_is_allowed()
         accepted = allowed and device.verify_token(token)
         if accepted and not device.confirmed:

@@ -5,8 +5,11 @@ import re
 import phonenumbers
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
+
+from portal.inputs import normalise_text, safe_text
 
 ID_NUMBER_MESSAGES = {
     stdnum_errors.InvalidLength: "证件号码应为18位。",
@@ -34,22 +37,56 @@ def _stdnum_message(module, value, messages, fallback):
 
 
 def normalize_id_number(value):
-    return (value or "").strip().upper()
+    """An 证件号码 as it is stored and compared: NFKC (the full-width １２３…Ｘ of Chinese input
+    methods become 123…X), spaces removed, the check character upper-cased. Never raises, so that
+    look-ups and filters can use it: what normalise_text refuses (control characters) is dropped
+    here, and refused by validate_id_number wherever a number is stored."""
+    return "".join(safe_text(value).split()).upper()
 
 
-_ID_NUMBER_SHAPE = re.compile(r"\d{17}[\dXx]")
+_ID_NUMBER_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
+
+# The birth date in a number must be a working professional's: 16 is the legal working age, and
+# no one declaring continuing-education hours is 100. Outside the window the number was mistyped
+# (2030 for 2003, a wrong century); python-stdnum checks only that the date exists.
+ID_NUMBER_MIN_AGE = 16
+ID_NUMBER_MAX_AGE = 100
 
 
 def normalize_login(value):
-    """What a person typed to sign in: an 证件号码 with its check character upper-cased (so
-    "…109x" and "…109X" are one account, also for the lock-out count), a username as typed."""
+    """What a person typed to sign in: an 证件号码 normalised as stored (so "…109x", "…109X" and
+    the full-width "…１０９Ｘ" are one account, also for the lock-out count), a username as typed."""
     value = (value or "").strip()
-    return normalize_id_number(value) if _ID_NUMBER_SHAPE.fullmatch(value) else value
+    number = normalize_id_number(value)
+    return number if _ID_NUMBER_SHAPE.fullmatch(number) else value
+
+
+def _age_on(today, born):
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _birth_date_problem(number, today=None):
+    born = ric.get_birth_date(number)
+    today = today or timezone.localdate()
+    shown = f"证件号码中的出生日期（{born.year}年{born.month}月{born.day}日）"
+    if born > today:
+        return f"{shown}晚于今天，请核对后重新输入。"
+    age = _age_on(today, born)
+    if age < ID_NUMBER_MIN_AGE:
+        return f"{shown}表明年龄不满{ID_NUMBER_MIN_AGE}周岁，请核对后重新输入。"
+    if age >= ID_NUMBER_MAX_AGE:
+        return f"{shown}表明年龄已满{ID_NUMBER_MAX_AGE}周岁，请核对后重新输入。"
+    return None
 
 
 def validate_id_number(value):
-    """A mainland resident ID number (居民身份证号码) with a correct check character."""
-    _, message = _stdnum_message(ric, normalize_id_number(value), ID_NUMBER_MESSAGES, "证件号码无效。")
+    """A mainland resident ID number (居民身份证号码) with a correct check character and the birth
+    date of someone of working age; control characters are refused with normalise_text's message."""
+    normalise_text(value)
+    number = normalize_id_number(value)
+    _, message = _stdnum_message(ric, number, ID_NUMBER_MESSAGES, "证件号码无效。")
+    if message is None:
+        message = _birth_date_problem(number)
     if message:
         raise ValidationError(message, code="invalid_id_number")
 

@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
@@ -121,8 +120,6 @@ def register(request):
             )
         except ValidationError as exc:
             form.add_error(None, exc)
-        except IntegrityError:
-            form.add_error("id_number", "该证件号码已注册，请直接登录。")
         else:
             login(request, user, backend="accounts.backends.IdNumberOrUsernameBackend")
             messages.success(request, f"注册成功，已提交给“{data['organisation']}”的管理员确认。确认后即可申报学时。")

@@ -14,7 +14,7 @@ from accounts.models import OrganisationKind, Role
 from accounts.roles import grants
 from hours import rules
 from hours.models import YearRecord
-from hours.policies import default_rule_set, policy_for
+from hours.policies import policy_for, reference_rule_set
 from review.models import State
 
 from . import numbers
@@ -63,6 +63,7 @@ class YearRow:
 
 @dataclass(frozen=True)
 class ApprovedSpan:
+    applicant: object
     start_year: int
     end_year: int
     rows: list
@@ -111,11 +112,11 @@ def approved_span(*, applicant, start_year, end_year):
             public, professional = record.public_hours, record.professional_hours
         else:
             if fallback_policy is None:
-                fallback_policy = policy_for(latest.rule_set if latest else default_rule_set())
+                fallback_policy = policy_for(latest.rule_set if latest else reference_rule_set())
             policy, months, public, professional = fallback_policy, 0, ZERO, ZERO
         check = rules.year_check(policy, public, professional, months_away=months)
         rows.append(YearRow(year, public, professional, months, check, record))
-    return ApprovedSpan(start_year, end_year, rows, latest)
+    return ApprovedSpan(applicant, start_year, end_year, rows, latest)
 
 
 def certificate_facts(span):
@@ -148,8 +149,10 @@ def certificate_facts(span):
         "region": latest.rule_set.data.get("region") or latest.rule_set.region,
         "policy_name": policy.name,
         "requirement": {k: hours_text(getattr(req, k)) for k in ("public", "professional", "total")},
-        "name": latest.name,
-        "id_number_masked": mask_id_number(latest.id_number),
+        # The person as registered, not the name typed on a declaration (declarations made before
+        # the name came from the account may differ): the certificate carries the account's.
+        "name": span.applicant.name,
+        "id_number_masked": mask_id_number(span.applicant.id_number),
         "unit": latest.organisation.name,
         "unit_id": latest.organisation_id,
         "bureau": bureau.name,

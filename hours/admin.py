@@ -18,7 +18,8 @@ from portal.forms import ModelForm
 
 from . import rules
 from .models import RuleSet, RuleSetChange
-from .rulesets import rule_set_create, rule_set_update, rule_set_validate
+from .policies import default_rule_set_code
+from .rulesets import in_force_message, rule_set_create, rule_set_update, rule_set_validate
 
 SUBJECT_LABELS = {"public": "公需科目", "professional": "专业科目", "both": "公需与专业（视为完成当年要求）"}
 
@@ -225,6 +226,13 @@ class RuleSetForm(ModelForm):
         if not self.instance.pk and RuleSet.objects.filter(code=policy.code).exists():
             raise ValidationError("规则编码 %(code)s 已存在，请修改原规则集。", params={"code": policy.code})
         return data
+
+    def clean_is_active(self):
+        active = self.cleaned_data["is_active"]
+        # Switched off, every new and proxy declaration would have no rule set to use.
+        if self.instance.pk and self.instance.is_active and not active and self.instance.code == default_rule_set_code():
+            raise ValidationError(in_force_message(self.instance.code))
+        return active
 
 
 # --- the admin pages ------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from review import workflow
 from . import filings, selectors
 from .models import TrainingFiling
 from .forms import FilingDecisionForm, FilingForm, FilingQueueFilterForm, RosterForm
-from .views import PAGE_SIZE, _attempt, _errors
+from .services import AlreadyOpen
+from .views import PAGE_SIZE, _attempt, _errors, _gone
 
 
 @role_required(Role.UNIT_ADMIN)
@@ -61,6 +62,9 @@ def filing_new(request):
             filing = filings.filing_create(
                 user=request.user, organisation=unit, data=data, notice=data["notice"], schedule=data["schedule"]
             )
+        except AlreadyOpen as exc:  # saved twice: the first one is opened
+            messages.info(request, exc.message)
+            return redirect("hours:filing_detail", pk=exc.existing.pk)
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, _errors(exc))
         else:
@@ -79,6 +83,9 @@ def filing_edit(request, pk):
         try:
             filings.filing_update(filing=filing, user=request.user, data=data, notice=data.get("notice"), schedule=data.get("schedule"))
         except (ValidationError, PermissionDenied) as exc:
+            if _gone(exc):  # deleted in another tab since this page read it
+                messages.error(request, _errors(exc))
+                return redirect("hours:filing_list")
             form.add_error(None, _errors(exc))
         else:
             messages.success(request, "培训备案已保存。")

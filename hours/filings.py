@@ -2,7 +2,7 @@
 through review/workflow.py like declarations."""
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role
@@ -10,10 +10,11 @@ from accounts.roles import organisations_for
 from portal import jobs
 from portal.models import Job, JobKind
 from portal.storage import FileWrites, delete_on_commit
-from review.models import State
+from review.models import OPEN_STATES, State
 
 from .imports import roster_import, row_count
 from .models import TrainingFiling
+from .services import AlreadyOpen, open_kind
 from .uploads import check_upload
 
 FIELDS = ("year", "name", "training_type", "course_type", "hours", "days", "planned_start", "planned_end")
@@ -31,39 +32,86 @@ def _check_dates(data):
         raise ValidationError("预计培训开始时间应在备案年度内。")
 
 
+def _open_filing(organisation, data, exclude=None):
+    found = TrainingFiling.objects.filter(organisation=organisation, year=data["year"], name=data["name"], state__in=OPEN_STATES)
+    return found.exclude(pk=exclude).first() if exclude else found.first()
+
+
+def _already_open(existing):
+    then = "；如需修改请先撤销。" if existing.is_pending else "。"
+    return AlreadyOpen(
+        f"本单位已有{existing.year}年“{existing.name}”{open_kind(existing)}，已为您打开{then}", existing=existing, opens=True
+    )
+
+
 def filing_create(*, user, organisation, data, notice, schedule):
+    """A new draft filing; AlreadyOpen when the unit has an open one of that name and year (saved
+    twice, or by a second request between this one's look-up and its save: the constraint)."""
     _check_admin(user, organisation)
     _check_dates(data)
+    existing = _open_filing(organisation, data)
+    if existing is not None:
+        raise _already_open(existing)
     filing = TrainingFiling(organisation=organisation, created_by=user, **{f: data[f] for f in FIELDS})
     uploads = [(filing.notice, notice, check_upload(notice)), (filing.schedule, schedule, check_upload(schedule))]
-    with FileWrites() as files:
-        for field, upload, checked in uploads:
-            files.save(field, upload, filename=checked.original_name)
-        with files.atomic():
-            filing.save()
+    try:
+        with FileWrites() as files:
+            for field, upload, checked in uploads:
+                files.save(field, upload, filename=checked.original_name)
+            with files.atomic():
+                filing.save()
+    except IntegrityError:
+        existing = _open_filing(organisation, data)
+        if existing is None:
+            raise
+        raise _already_open(existing) from None
     return filing
 
 
+GONE = "该备案已被删除。"
+
+
 def _lock_editable(filing, user):
-    locked = TrainingFiling.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=filing.pk)
+    try:
+        locked = TrainingFiling.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=filing.pk)
+    except TrainingFiling.DoesNotExist:
+        # Deleted in another tab (or by the first of a double click) since the page read it.
+        raise ValidationError(GONE, code="gone") from None
     _check_admin(user, locked.organisation)
     if not locked.is_editable:
         raise ValidationError(f"该备案当前为“{locked.get_state_display()}”，提交后不能修改；如需修改请先撤销。")
     return locked
 
 
+def _name_taken(filing, data):
+    other = _open_filing(filing.organisation_id, data, exclude=filing.pk)
+    if other is None:
+        return None
+    return ValidationError(f"本单位已有{other.year}年“{other.name}”{open_kind(other)}，请修改该备案或使用其他培训名称。")
+
+
 def filing_update(*, filing, user, data, notice=None, schedule=None):
     _check_dates(data)
     uploads = {which: (upload, check_upload(upload)) for which, upload in (("notice", notice), ("schedule", schedule)) if upload is not None}
-    with FileWrites() as files, files.atomic():
-        locked = _lock_editable(filing, user)
-        for f in FIELDS:
-            setattr(locked, f, data[f])
-        for which, (upload, checked) in uploads.items():
-            field = getattr(locked, which)
-            delete_on_commit(field)  # the file being replaced, once the new one is committed
-            files.save(field, upload, filename=checked.original_name)
-        locked.save()
+    try:
+        with FileWrites() as files, files.atomic():
+            locked = _lock_editable(filing, user)
+            taken = _name_taken(locked, data)
+            if taken:
+                raise taken
+            for f in FIELDS:
+                setattr(locked, f, data[f])
+            for which, (upload, checked) in uploads.items():
+                field = getattr(locked, which)
+                delete_on_commit(field)  # the file being replaced, once the new one is committed
+                files.save(field, upload, filename=checked.original_name)
+            locked.save()
+    except IntegrityError:
+        # A filing of that name was opened by another request between the check and the save.
+        taken = _name_taken(filing, data)
+        if taken is None:
+            raise
+        raise taken from None
     return locked
 
 

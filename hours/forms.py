@@ -10,7 +10,7 @@ from portal.forms import Form
 
 from . import rules
 from .models import COURSE_TYPES, EvidenceCategory, TrainingType
-from .services import allowed_years
+from .services import PREVIOUS_CERTIFICATE_MAX_YEARS, allowed_years, previous_certificate_problem
 from .uploads import ALLOWED_HINT
 
 # <input type="date"> takes only YYYY-MM-DD; the zh-hans format (2026/11/01) would show an empty field.
@@ -23,16 +23,20 @@ CATEGORIES = [
 ]
 
 
+ACCOUNT_HELP = "姓名、证件号码和性别取自账号的实名信息，不能在申报中修改；如有误请联系系统管理员更正。"
+
+
 def _choices(values, blank="请选择"):
     return [("", blank)] + [(v, v) for v in values]
 
 
 class ApplicantForm(Form):
-    """Step 6: the applicant's data; every field marked * is required."""
+    """Step 6: the applicant's data; every field marked * is required. 姓名, 证件号码 and 性别 are
+    the account's, shown but not posted (hours/services.py takes them from the account)."""
 
     id_number = forms.CharField(label="证件号码", disabled=True, required=False)
-    name = forms.CharField(label="姓名", max_length=50)
-    gender = forms.ChoiceField(label="性别", choices=Gender.choices)
+    name = forms.CharField(label="姓名", disabled=True, required=False, help_text=ACCOUNT_HELP)
+    gender = forms.ChoiceField(label="性别", choices=Gender.choices, disabled=True, required=False)
     ethnicity = forms.ChoiceField(label="民族", choices=_choices(ETHNIC_GROUPS))
     unit = forms.CharField(label="单位名称", disabled=True, required=False, help_text="经单位确认的工作单位；如需变更请在“我的信息”中申请")
     title_sought = forms.ChoiceField(label="拟申报职称", choices=_choices(TITLES))
@@ -158,8 +162,12 @@ class MultipleFileField(forms.FileField):
 
 class EvidenceForm(Form):
     category = forms.ChoiceField(label="材料类别", choices=[c for c in EvidenceCategory.choices if c[0] != EvidenceCategory.ITEM])
-    cover_from = forms.IntegerField(label="认定单起始年度", required=False, min_value=1990, max_value=2100, help_text="仅上传以前年度学时认定单时填写")
-    cover_to = forms.IntegerField(label="认定单终止年度", required=False, min_value=1990, max_value=2100)
+    # Bounded in clean() by what a certificate can cover (services.previous_certificate_problem).
+    cover_from = forms.IntegerField(
+        label="认定单起始年度", required=False, min_value=1, max_value=9999,
+        help_text=f"仅上传以前年度学时认定单时填写；一份认定单最多覆盖{PREVIOUS_CERTIFICATE_MAX_YEARS}个年度",
+    )
+    cover_to = forms.IntegerField(label="认定单终止年度", required=False, min_value=1, max_value=9999)
     files = MultipleFileField(label="选取文件", help_text=ALLOWED_HINT)
 
     def clean(self):
@@ -170,8 +178,10 @@ class EvidenceForm(Form):
                 self.add_error("cover_from", "请填写该学时认定单的起始年度。")
             if not stop:
                 self.add_error("cover_to", "请填写该学时认定单的终止年度。")
-            if start and stop and stop < start:
-                self.add_error("cover_to", "终止年度不能早于起始年度。")
+            if start and stop:
+                problem = previous_certificate_problem(start, stop)
+                if problem:
+                    self.add_error("cover_to", problem)
         return cleaned
 
 

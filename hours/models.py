@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from django_fsm import transition
 
-from review.models import Reviewable, State
+from review.models import OPEN_STATES, Reviewable, State
 
 HOURS = {"max_digits": 7, "decimal_places": 1, "default": Decimal("0")}
 
@@ -81,6 +81,10 @@ class Declaration(Reviewable):
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+    duplicate_of = models.ForeignKey(
+        "self", verbose_name="重复于", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="“同一年度只能有一份未审核通过的申报”之前已重复的申报，指向保留的那一份（迁移 hours 0009 所标）",
+    )
 
     class Meta:
         verbose_name = "学时核认申报"
@@ -93,6 +97,13 @@ class Declaration(Reviewable):
         ]
         constraints = [
             models.CheckConstraint(name="declaration_span_ordered", condition=Q(start_year__lte=models.F("end_year"))),
+            # One open declaration per person and span (a double click, the back button, a unit
+            # declaring for someone who already has): the one open is edited, sent again or
+            # withdrawn. After approval the span may be declared again; other spans may overlap.
+            models.UniqueConstraint(
+                fields=["applicant", "start_year", "end_year"], condition=Q(state__in=OPEN_STATES, duplicate_of__isnull=True),
+                name="declaration_one_open_per_span",
+            ),
         ]
 
     def __str__(self):
@@ -313,6 +324,10 @@ class TrainingFiling(Reviewable):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+    duplicate_of = models.ForeignKey(
+        "self", verbose_name="重复于", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="“同名培训只能有一份未通过的备案”之前已重复的备案，指向保留的那一份（迁移 hours 0009 所标）",
+    )
 
     noun = "备案"
 
@@ -326,6 +341,11 @@ class TrainingFiling(Reviewable):
         ]
         constraints = [
             models.CheckConstraint(name="filing_dates_ordered", condition=Q(planned_start__lte=models.F("planned_end"))),
+            # One open filing of a training per unit and year (the roster's records are keyed by its name).
+            models.UniqueConstraint(
+                fields=["organisation", "year", "name"], condition=Q(state__in=OPEN_STATES, duplicate_of__isnull=True),
+                name="filing_one_open_per_name",
+            ),
         ]
 
     def __str__(self):

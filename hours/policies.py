@@ -27,9 +27,29 @@ def policy_for(rule_set):
     return policy
 
 
+NONE_IN_FORCE = "当前没有启用的学时折算规则，暂不能新增申报；请联系系统管理员。"
+
+
+def default_rule_set_code():
+    return settings.DEFAULT_RULE_SET
+
+
 def default_rule_set():
-    """The rule set new declarations use (settings.DEFAULT_RULE_SET, hunan-2024 by default)."""
-    return RuleSet.objects.get(code=getattr(settings, "DEFAULT_RULE_SET", "hunan-2024"), is_active=True)
+    """The rule set new declarations use (settings.DEFAULT_RULE_SET); ValidationError when it is
+    switched off or missing — the admin refuses to switch it off, but the setting may name another."""
+    rule_set = RuleSet.objects.filter(code=default_rule_set_code(), is_active=True).first()
+    if rule_set is None:
+        raise ValidationError(NONE_IN_FORCE, code="no_rule_set")
+    return rule_set
+
+
+def reference_rule_set():
+    """The rule set a span with nothing approved is measured against: the one in force, or — none
+    is — the one the setting names even if switched off, or else the latest there is."""
+    return (
+        RuleSet.objects.filter(code=default_rule_set_code()).first()
+        or RuleSet.objects.order_by("-is_active", "-year", "code").first()
+    )
 
 
 def stored_policies():

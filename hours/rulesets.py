@@ -8,6 +8,7 @@ from django.db import transaction
 
 from . import rules
 from .models import RuleSet, RuleSetChange
+from .policies import default_rule_set_code
 
 
 def _has_nul(value) -> bool:
@@ -35,6 +36,10 @@ def rule_set_validate(*, data) -> rules.Policy:
         raise
     except (TypeError, ValueError, KeyError, AttributeError) as exc:  # data the validator did not foresee
         raise rules.PolicyDataError(f"规则数据无效：{exc}") from exc
+
+
+def in_force_message(code):
+    return f"新增申报正在使用该规则集（DEFAULT_RULE_SET = {code}），不能停用；请先在设置中改用其他规则集。"
 
 
 def rule_set_create(*, data, user, note: str = "", is_active: bool = True) -> RuleSet:
@@ -65,6 +70,8 @@ def rule_set_update(*, rule_set: RuleSet, data, user, note: str = "", is_active:
                 f"规则数据中的 code 为 {policy.code!r}，与规则编码 {locked.code!r} 不符（规则编码不可修改）"
             )
         active = locked.is_active if is_active is None else is_active
+        if locked.is_active and not active and locked.code == default_rule_set_code():
+            raise rules.PolicyDataError(in_force_message(locked.code))
         if locked.data == data and locked.is_active == active:
             return locked
         notes = [note.strip()] if note.strip() else []

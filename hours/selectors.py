@@ -4,11 +4,13 @@ from django.http import Http404
 
 from accounts.models import OrganisationKind, Role, User
 from accounts.roles import grants
+from accounts.validators import normalize_id_number
 from review.models import PENDING_STATES, State
 
 from . import rules
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingFiling, TrainingRecord
 from .policies import determined_activities, determiners, policy_for
+from .services import previous_certificate_problem
 
 STATUS_FILTERS = {
     "all": ("全部", None),
@@ -91,10 +93,14 @@ def declaration_workspace(declaration):
         ).select_related("source_org").order_by("title")
     ):
         open_records.setdefault(tr.year, []).append(tr)
-    covered = {
-        y for e in evidence if e.category == EvidenceCategory.PREVIOUS_CERTIFICATE and e.year and e.year_to
-        for y in range(e.year, e.year_to + 1)
-    }
+    covered = {}  # year → the earlier certificate that is its evidence
+    for e in evidence:
+        if e.category == EvidenceCategory.PREVIOUS_CERTIFICATE and e.year and e.year_to:
+            # A cover stored before it was bounded (1990–2100) waives nothing; the pages say why.
+            e.cover_problem = previous_certificate_problem(e.year, e.year_to)
+            if not e.cover_problem:
+                for y in range(e.year, e.year_to + 1):
+                    covered.setdefault(y, e)
     determined = determined_activities(policy)
     years = []
     for record in records:
@@ -121,7 +127,7 @@ def declaration_workspace(declaration):
             )
         years.append(
             {"record": record, "check": check, "errors": errors, "items": items,
-             "training_records": open_records.get(record.year, []), "covered_by_certificate": record.year in covered}
+             "training_records": open_records.get(record.year, []), "covered_by_certificate": covered.get(record.year)}
         )
     return {
         "policy": policy,
@@ -239,7 +245,7 @@ def proxy_staff(*, user, query=""):
     qs = User.objects.filter(q, id_number__isnull=False).select_related("organisation").order_by("organisation__path", "name")
     query = (query or "").strip()
     if query:
-        qs = qs.filter(Q(name__icontains=query) | Q(id_number=query.upper()))
+        qs = qs.filter(Q(name__icontains=query) | Q(id_number=normalize_id_number(query)))
     return qs
 
 

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from accounts.models import MembershipStatus, Role
 from accounts.roles import organisations_for, roles_of
+from accounts.validators import gender_from_id_number
 from portal.storage import FileWrites, delete_on_commit
-from review.models import State
+from review.models import OPEN_STATES, State
 from review.workflow import WorkflowError
 
 from . import rules, selectors
@@ -20,11 +21,33 @@ from .policies import default_rule_set, identity_key, policy_for
 from .uploads import check_upload
 
 APPLICANT_FIELDS = ("name", "id_number", "gender", "ethnicity", "phone", "education", "title_sought", "category", "specialty", "remark")
+# What the account already holds: never typed on the declaration, whatever is posted.
+IDENTITY_FIELDS = ("name", "id_number", "gender")
+DECLARED_FIELDS = tuple(f for f in APPLICANT_FIELDS if f not in IDENTITY_FIELDS)
 FIRST_YEAR = 2000
 
 
 def allowed_years():
     return range(FIRST_YEAR, timezone.localdate().year + 1)
+
+
+# An earlier 学时认定单 waives the materials of every year it covers (2024 notice 三(三)), so what
+# it covers is bounded by what a certificate can be: years already past or this one, none before
+# the portal's FIRST_YEAR, and no more than a title evaluation's span of five years (the notice:
+# 2019–2023; its own example: a 2018–2022 certificate).
+PREVIOUS_CERTIFICATE_MAX_YEARS = 5
+
+
+def previous_certificate_problem(start, end):
+    """Why an earlier certificate cannot be said to cover start–end, or None."""
+    this_year = timezone.localdate().year
+    if not (FIRST_YEAR <= start <= this_year and FIRST_YEAR <= end <= this_year):
+        return f"以前年度学时认定单所覆盖的年度应在{FIRST_YEAR}年至{this_year}年之间。"
+    if end < start:
+        return "终止年度不能早于起始年度。"
+    if end - start + 1 > PREVIOUS_CERTIFICATE_MAX_YEARS:
+        return f"一份学时认定单最多覆盖{PREVIOUS_CERTIFICATE_MAX_YEARS}个年度（如2019–2023年），请核对起止年度。"
+    return None
 
 
 def _declaring_role(user, applicant):
@@ -50,41 +73,114 @@ def _check_span(start_year, end_year):
         raise ValidationError("终止年度不能早于起始年度。")
 
 
+def identity_of(applicant):
+    """姓名, 证件号码 and 性别 as the account holds them: the declaration states the person, so the
+    certificate printed from it carries the registered name beside the real number."""
+    return {
+        "name": applicant.name,
+        "id_number": applicant.id_number,
+        "gender": applicant.gender or gender_from_id_number(applicant.id_number),
+    }
+
+
+class AlreadyOpen(ValidationError):
+    """A second declaration (or training filing) where one is open already — a double click, the
+    back button and 保存 again, two tabs. `existing` is the open one; `opens` says whether the
+    user may open it (then the page goes there, else the message stays on the form)."""
+
+    def __init__(self, message, *, existing, opens):
+        super().__init__(message, code="already_open")
+        self.existing = existing
+        self.opens = opens
+
+
+def open_kind(obj):
+    """的暂存申报, 正在审核的备案 …: an open declaration or filing as the messages name it, after
+    “2019–2023年度” or “2024年“某培训””."""
+    if obj.state == State.DRAFT:
+        return f"的暂存{obj.noun}"
+    return f"{'审核不通过' if obj.state == State.REJECTED else '正在审核'}的{obj.noun}"
+
+
+def _open_declaration(*, applicant, start_year, end_year):
+    return (
+        Declaration.objects.filter(applicant=applicant, start_year=start_year, end_year=end_year, state__in=OPEN_STATES)
+        .select_related("declared_by")
+        .first()
+    )
+
+
+def _already_open(existing, *, user, applicant):
+    where = f"{existing.years_label}年度{open_kind(existing)}（业务编号 {existing.business_no}"
+    if (existing.declared_by_id or existing.applicant_id) == user.pk:
+        then = "；如需修改请先撤销。" if existing.is_pending else "。"
+        return AlreadyOpen(f"您已有{where}），已为您打开{then}", existing=existing, opens=True)
+    if existing.applicant_id == user.pk:
+        message = f"您已有{where}，由{existing.declared_by.name}代为申报），不能重复申报。"
+    else:
+        message = f"{applicant.name}已有{where}），不能重复申报。"
+    return AlreadyOpen(message, existing=existing, opens=False)
+
+
 def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=None):
+    """A new draft; AlreadyOpen when the applicant has an open declaration for the span (also when
+    a second request made it between this one's look-up and its save: the unique constraint)."""
     who = _declaring_role(user, applicant)
     if who is None:
         raise PermissionDenied("您无权为该人员申报。")
+    if not applicant.id_number:
+        raise ValidationError("该账号没有登记证件号码，不能申报学时；请联系系统管理员补充。")
     unit = applicant.organisation
     if unit is None or not applicant.memberships.filter(status=MembershipStatus.ACTIVE, organisation=unit).exists():
         raise ValidationError("您的工作单位尚未确认，请等待单位管理员确认后再申报。")
     _check_span(start_year, end_year)
-    with transaction.atomic():
-        declaration = Declaration(
-            applicant=applicant,
-            declared_by=None if who[0] == Role.APPLICANT else user,
-            organisation=unit,
-            rule_set=rule_set or default_rule_set(),
-            start_year=start_year,
-            end_year=end_year,
-            **{f: data.get(f, "") for f in APPLICANT_FIELDS},
-        )
-        declaration.id_number = applicant.id_number
-        declaration.save()
-        # 业务编号: the day it was opened and its number, e.g. 202406130000021.
-        declaration.business_no = f"{timezone.localdate():%Y%m%d}{declaration.pk:07d}"
-        Declaration.objects.filter(pk=declaration.pk).update(business_no=declaration.business_no)
+    span = {"applicant": applicant, "start_year": start_year, "end_year": end_year}
+    existing = _open_declaration(**span)
+    if existing is not None:
+        raise _already_open(existing, user=user, applicant=applicant)
+    try:
+        with transaction.atomic():
+            declaration = Declaration(
+                applicant=applicant,
+                declared_by=None if who[0] == Role.APPLICANT else user,
+                organisation=unit,
+                rule_set=rule_set or default_rule_set(),
+                start_year=start_year,
+                end_year=end_year,
+                **{f: data.get(f, "") for f in DECLARED_FIELDS},
+                **identity_of(applicant),
+            )
+            declaration.save()
+            # 业务编号: the day it was opened and its number, e.g. 202406130000021.
+            declaration.business_no = f"{timezone.localdate():%Y%m%d}{declaration.pk:07d}"
+            Declaration.objects.filter(pk=declaration.pk).update(business_no=declaration.business_no)
+    except IntegrityError:
+        existing = Declaration.objects.filter(state__in=OPEN_STATES, **span).select_related("declared_by").first()
+        if existing is None:
+            raise
+        raise _already_open(existing, user=user, applicant=applicant) from None
     return declaration
+
+
+# The declaration, or a part of it, was deleted since the page read it: in another tab, or by the
+# first click of a double click. Code "gone": the views then answer on the list.
+GONE = "该申报已被删除。"
+YEAR_GONE = "该年度明细已被删除，请刷新页面。"
+ITEM_GONE = "该学习项目已被删除，请刷新页面。"
 
 
 def _lock_editable(declaration, user):
     """Re-read the declaration with a row lock and make sure `user` may still change it."""
     # of=("self",): lock the declaration only, not its unit and rule set, which every other
     # declaration of the unit (or the province) shares.
-    locked = (
-        Declaration.objects.select_for_update(of=("self",))
-        .select_related("rule_set", "organisation")
-        .get(pk=declaration.pk)
-    )
+    try:
+        locked = (
+            Declaration.objects.select_for_update(of=("self",))
+            .select_related("rule_set", "organisation")
+            .get(pk=declaration.pk)
+        )
+    except Declaration.DoesNotExist:
+        raise ValidationError(GONE, code="gone") from None
     owner = locked.declared_by_id or locked.applicant_id
     if owner != user.pk:
         raise PermissionDenied("您无权修改该申报。")
@@ -93,18 +189,44 @@ def _lock_editable(declaration, user):
     return locked
 
 
+def _span_taken(declaration, start_year, end_year):
+    other = (
+        Declaration.objects.filter(applicant=declaration.applicant_id, start_year=start_year, end_year=end_year, state__in=OPEN_STATES)
+        .exclude(pk=declaration.pk)
+        .first()
+    )
+    if other is None:
+        return None
+    return ValidationError(
+        f"已有{other.years_label}年度{open_kind(other)}（业务编号 {other.business_no}），"
+        "同一年度只能有一份未审核通过的申报，请修改该申报或选择其他年度。"
+    )
+
+
 def declaration_update(*, declaration, user, data, start_year, end_year):
     _check_span(start_year, end_year)
-    with transaction.atomic():
-        locked = _lock_editable(declaration, user)
-        outside = locked.year_records.exclude(year__range=(start_year, end_year)).values_list("year", flat=True)
-        if outside:
-            raise ValidationError(f"已填写{'、'.join(map(str, outside))}年度明细，不在新的申报年度范围内，请先删除。")
-        for f in APPLICANT_FIELDS:
-            if f != "id_number":
+    try:
+        with transaction.atomic():
+            locked = _lock_editable(declaration, user)
+            outside = locked.year_records.exclude(year__range=(start_year, end_year)).values_list("year", flat=True)
+            if outside:
+                raise ValidationError(f"已填写{'、'.join(map(str, outside))}年度明细，不在新的申报年度范围内，请先删除。")
+            taken = _span_taken(locked, start_year, end_year)
+            if taken:
+                raise taken
+            for f in DECLARED_FIELDS:
                 setattr(locked, f, data.get(f, getattr(locked, f)))
-        locked.start_year, locked.end_year = start_year, end_year
-        locked.save()
+            # A name corrected on the account since the draft was made reaches it now.
+            for f, value in identity_of(locked.applicant).items():
+                setattr(locked, f, value)
+            locked.start_year, locked.end_year = start_year, end_year
+            locked.save()
+    except IntegrityError:
+        # Another request opened a declaration for the new span between the check and the save.
+        taken = _span_taken(declaration, start_year, end_year)
+        if taken is None:
+            raise
+        raise taken from None
     return locked
 
 
@@ -148,6 +270,7 @@ def item_add(*, year_record, user, activity, facts):
     year — the database's unique constraint decides when two requests race."""
     with transaction.atomic():
         locked = _lock_editable(year_record.declaration, user)
+        _check_year_exists(locked, year_record)
         policy = policy_for(locked.rule_set)
         try:
             result = rules.credit(policy, activity, facts, in_year=year_record.year)
@@ -254,6 +377,12 @@ def determined_hours_set(*, declaration, hours):
     return {"determined_hours": recorded} if recorded else {}
 
 
+def _check_year_exists(locked, year_record):
+    # Years are deleted under the declaration's lock, which the caller holds: this answer stands.
+    if not locked.year_records.filter(pk=year_record.pk).exists():
+        raise ValidationError(YEAR_GONE)
+
+
 def item_delete(*, item, user):
     with transaction.atomic():
         locked = _lock_editable(item.year_record.declaration, user)
@@ -324,6 +453,9 @@ def evidence_add(*, declaration, user, category, upload, item=None, year=None, y
         # 2024 notice 三(三): an earlier 学时认定单 is the evidence for every year it covers.
         if not (year and year_to and year <= year_to):
             raise ValidationError("请填写该学时认定单所覆盖的起始年度和终止年度。")
+        problem = previous_certificate_problem(year, year_to)
+        if problem:
+            raise ValidationError(problem)
     else:
         year_to = None
     checked = check_upload(upload)
@@ -349,6 +481,8 @@ def evidence_add(*, declaration, user, category, upload, item=None, year=None, y
             locked = _lock_editable(declaration, user)
             if item is not None and item.year_record.declaration_id != locked.pk:
                 raise PermissionDenied
+            if item is not None and not Item.objects.filter(pk=item.pk).exists():
+                raise ValidationError(ITEM_GONE)
             same = Evidence.objects.filter(declaration=locked, sha256=checked.sha256, category=category, item=item)
             if item is not None:
                 same = same.filter(material=material)
@@ -374,6 +508,7 @@ def training_records_claim(*, year_record, user, record_ids):
     can be claimed once: the OneToOne link to its item is taken under a row lock."""
     with transaction.atomic():
         locked = _lock_editable(year_record.declaration, user)
+        _check_year_exists(locked, year_record)
         records = list(
             TrainingRecord.objects.select_for_update()
             .filter(pk__in=record_ids, id_number=locked.id_number, year=year_record.year)

@@ -29,11 +29,21 @@ from .forms import (
     TrainingImportForm,
     YearForm,
 )
-from .models import Item
-from .policies import policy_for
+from .models import Declaration, Item
+from .policies import default_rule_set, policy_for
 from .uploads import ALLOWED_HINT
 
 PAGE_SIZE = 10
+
+
+def _gone(exc):
+    """Whether a refusal says the declaration was deleted meanwhile (another tab, a double click)."""
+    return getattr(exc, "code", None) == "gone" or (isinstance(exc, workflow.WorkflowError) and exc.code == "missing")
+
+
+def _list_of(declaration):
+    """The list a declaration is reached from: the applicant's own, or the unit's 单位代为申报."""
+    return redirect("hours:proxy_list" if declaration.declared_by_id else "hours:declaration_list")
 
 
 def _errors(exc):
@@ -85,12 +95,15 @@ def declaration_list(request):
     )
 
 
+def _identity_initial(user):
+    # Shown only (disabled fields; the services take them from the account): the number masked as on every page.
+    identity = services.identity_of(user) if user.id_number else {"name": user.name, "gender": user.gender}
+    return {**identity, "id_number": mask_id_number(user.id_number)}
+
+
 def _applicant_initial(user):
     return {
-        # Shown only (a disabled field; the service takes the number from the account): masked as on every page.
-        "id_number": mask_id_number(user.id_number),
-        "name": user.name,
-        "gender": user.gender,
+        **_identity_initial(user),
         "ethnicity": user.ethnicity or "汉族",
         "unit": str(user.organisation or "尚未确认"),
         "phone": user.phone,
@@ -98,8 +111,19 @@ def _applicant_initial(user):
     }
 
 
+def _say_if_no_rule_set(request):
+    """Step 6 opened while no rule set is in force (hours/policies.default_rule_set): said at once,
+    not only after the form is filled in (the save is refused with the same message)."""
+    if request.method == "GET":
+        try:
+            default_rule_set()
+        except ValidationError as exc:
+            messages.error(request, exc.message)
+
+
 @role_required(Role.APPLICANT)
 def declaration_new(request):
+    _say_if_no_rule_set(request)
     form = ApplicantForm(request.POST or None, initial=_applicant_initial(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -107,6 +131,8 @@ def declaration_new(request):
             declaration = services.declaration_create(
                 user=request.user, applicant=request.user, data=data, start_year=data["start_year"], end_year=data["end_year"]
             )
+        except services.AlreadyOpen as exc:
+            return _open_instead(request, form, exc)
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, _errors(exc))
         else:
@@ -115,12 +141,24 @@ def declaration_new(request):
     return render(request, "hours/declaration_applicant.html", {"form": form, "declaration": None})
 
 
+def _open_instead(request, form, exc, proxy_for=None):
+    """Step 6 saved again for a span that has an open declaration (a double click, the back
+    button): open that one, or — someone else's — say why on the form."""
+    if exc.opens:
+        messages.info(request, exc.message)
+        # The workspace sends one under review on to its detail page.
+        return redirect("hours:declaration_edit", pk=exc.existing.pk)
+    form.add_error(None, exc.message)
+    return render(request, "hours/declaration_applicant.html", {"form": form, "declaration": None, "proxy_for": proxy_for})
+
+
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def declaration_applicant_edit(request, pk):
     declaration = _owned(request, pk)
     if not declaration.is_editable:
         return _locked(request, declaration)
-    initial = {f: getattr(declaration, f) for f in services.APPLICANT_FIELDS}
+    initial = {f: getattr(declaration, f) for f in services.DECLARED_FIELDS}
+    initial.update(_identity_initial(declaration.applicant))
     initial.update(unit=str(declaration.organisation), start_year=declaration.start_year, end_year=declaration.end_year)
     form = ApplicantForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -130,6 +168,9 @@ def declaration_applicant_edit(request, pk):
                 declaration=declaration, user=request.user, data=data, start_year=data["start_year"], end_year=data["end_year"]
             )
         except (ValidationError, PermissionDenied) as exc:
+            if _gone(exc):
+                messages.error(request, _errors(exc))
+                return _list_of(declaration)
             form.add_error(None, _errors(exc))
         else:
             messages.success(request, "申报信息已保存。")
@@ -206,7 +247,11 @@ def declaration_detail(request, pk):
     return render(request, "hours/declaration_detail.html", context)
 
 
-def _back(declaration, **params):
+def _back(declaration, *, refused=False, **params):
+    """Back to the workspace after an action; after a refusal to the list instead if the
+    declaration was deleted meanwhile (the refusal's message says so)."""
+    if refused and not Declaration.objects.filter(pk=declaration.pk).exists():
+        return _list_of(declaration)
     url = reverse("hours:declaration_edit", kwargs={"pk": declaration.pk})
     query = "&".join(f"{k}={v}" for k, v in params.items() if v)
     return redirect(f"{url}?{query}" if query else url)
@@ -237,6 +282,9 @@ def year_add(request, pk):
         try:
             record = services.year_record_add(declaration=declaration, user=request.user, year=form.cleaned_data["year"])
         except (ValidationError, PermissionDenied) as exc:
+            if _gone(exc):
+                messages.error(request, _errors(exc))
+                return _list_of(declaration)
             form.add_error(None, _errors(exc))
         else:
             messages.success(request, f"已新增{record.year}年度明细，请添加学习项目。")
@@ -249,8 +297,8 @@ def year_add(request, pk):
 def year_delete(request, pk, year_pk):
     declaration = _owned(request, pk)
     record = get_object_or_404(declaration.year_records, pk=year_pk)
-    _attempt(request, lambda: services.year_record_delete(year_record=record, user=request.user), f"已删除{record.year}年度明细。")
-    return _back(declaration)
+    done = _attempt(request, lambda: services.year_record_delete(year_record=record, user=request.user), f"已删除{record.year}年度明细。")
+    return _back(declaration, refused=not done)
 
 
 @require_POST
@@ -270,6 +318,9 @@ def item_add(request, pk, year_pk):
         try:
             item = services.item_add(year_record=record, user=request.user, activity=activity, facts=form.facts())
         except (ValidationError, PermissionDenied) as exc:
+            if _gone(exc):
+                messages.error(request, _errors(exc))
+                return _list_of(declaration)
             _attach(form, exc)
         else:
             label, kind = policy.activities[activity].label, policy.activities[activity].formula["kind"]
@@ -322,8 +373,8 @@ def item_delete(request, pk, item_pk):
     declaration = _owned(request, pk)
     # The service locks item.year_record.declaration: fetched with the item, not two look-ups later.
     item = get_object_or_404(Item.objects.select_related("year_record__declaration"), pk=item_pk, year_record__declaration=declaration)
-    _attempt(request, lambda: services.item_delete(item=item, user=request.user), "已删除该学习项目。")
-    return _back(declaration, year=item.year_record_id)
+    done = _attempt(request, lambda: services.item_delete(item=item, user=request.user), "已删除该学习项目。")
+    return _back(declaration, refused=not done, year=item.year_record_id)
 
 
 def _store_files(request, declaration, files, **kwargs):
@@ -334,10 +385,13 @@ def _store_files(request, declaration, files, **kwargs):
             stored += 1
         except (ValidationError, PermissionDenied) as exc:
             refused.append(_errors(exc))
+            if _gone(exc):
+                break  # the declaration is gone: said once, not once per file
     if stored:
         messages.success(request, f"已上传{stored}个文件。")
     for reason in refused:
         messages.error(request, reason)
+    return bool(refused)
 
 
 @require_POST
@@ -348,11 +402,11 @@ def evidence_upload(request, pk):
         return _locked(request, declaration)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
-        _store_files(
+        refused = _store_files(
             request, declaration, form.cleaned_data["files"], category=form.cleaned_data["category"],
             year=form.cleaned_data.get("cover_from"), year_to=form.cleaned_data.get("cover_to"),
         )
-        return _back(declaration)
+        return _back(declaration, refused=refused)
     return render(request, "hours/declaration_edit.html", _workspace_context(request, declaration, evidence_form=form), status=400)
 
 
@@ -362,11 +416,12 @@ def item_evidence_upload(request, pk, item_pk):
     declaration = _owned(request, pk)
     item = get_object_or_404(Item, pk=item_pk, year_record__declaration=declaration)
     form = ItemEvidenceForm(request.POST, request.FILES, policy=policy_for(declaration.rule_set), item=item)
+    refused = True
     if form.is_valid():
-        _store_files(request, declaration, form.cleaned_data["files"], category="item", item=item, material=form.cleaned_data["material"])
+        refused = _store_files(request, declaration, form.cleaned_data["files"], category="item", item=item, material=form.cleaned_data["material"])
     else:
         messages.error(request, "请选择材料名称和文件。" + ALLOWED_HINT)
-    return _back(declaration, year=item.year_record_id)
+    return _back(declaration, refused=refused, year=item.year_record_id)
 
 
 @require_POST
@@ -374,8 +429,8 @@ def item_evidence_upload(request, pk, item_pk):
 def evidence_delete(request, pk, evidence_pk):
     declaration = _owned(request, pk)
     evidence = get_object_or_404(declaration.evidence, pk=evidence_pk)
-    _attempt(request, lambda: services.evidence_delete(evidence=evidence, user=request.user), f"已删除“{evidence.original_name}”。")
-    return _back(declaration)
+    done = _attempt(request, lambda: services.evidence_delete(evidence=evidence, user=request.user), f"已删除“{evidence.original_name}”。")
+    return _back(declaration, refused=not done)
 
 
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
@@ -402,8 +457,8 @@ def training_claim(request, pk, year_pk):
         items = services.training_records_claim(year_record=record, user=request.user, record_ids=ids)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _errors(exc))
-    else:
-        messages.success(request, f"已确认选择{len(items)}条培训记录。")
+        return _back(declaration, refused=True, year=record.pk)
+    messages.success(request, f"已确认选择{len(items)}条培训记录。")
     return _back(declaration, year=record.pk)
 
 
@@ -425,7 +480,9 @@ def declaration_submit(request, pk):
         )
     except workflow.WorkflowError as exc:
         messages.error(request, exc.message)
-        return redirect("hours:declaration_edit", pk=pk) if declaration.is_editable else redirect("hours:declaration_list")
+        if _gone(exc) or not declaration.is_editable:
+            return _list_of(declaration)
+        return redirect("hours:declaration_edit", pk=pk)
     messages.success(request, f"申报 {declaration.business_no} 已提交，等待审核。提交后不能修改，如需修改可撤销。")
     return redirect("hours:proxy_list" if declaration.declared_by_id else "hours:declaration_list")
 
@@ -449,7 +506,7 @@ def declaration_delete(request, pk):
     _attempt(
         request, lambda: services.declaration_delete(declaration=declaration, user=request.user), f"申报 {declaration.business_no} 已删除。"
     )
-    return redirect("hours:declaration_list")
+    return _list_of(declaration)
 
 
 
@@ -516,6 +573,7 @@ def proxy_list(request):
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def proxy_new(request, person_pk):
     person = get_object_or_404(selectors.proxy_staff(user=request.user), pk=person_pk)
+    _say_if_no_rule_set(request)
     form = ApplicantForm(request.POST or None, initial=_applicant_initial(person))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -523,6 +581,8 @@ def proxy_new(request, person_pk):
             declaration = services.declaration_create(
                 user=request.user, applicant=person, data=data, start_year=data["start_year"], end_year=data["end_year"]
             )
+        except services.AlreadyOpen as exc:
+            return _open_instead(request, form, exc, proxy_for=person)
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, _errors(exc))
         else:

@@ -1,12 +1,13 @@
 from django import forms
 
+from accounts.forms import IdNumberField
 from accounts.models import Nature
-from accounts.validators import normalize_id_number
 
 from portal.forms import Form
 from portal.inputs import parse_ids
 
 from .selectors import QUEUE_STATES
+from .services import filing_period_problem
 
 # <input type="date"> takes only YYYY-MM-DD; the zh-hans format (2026/11/01) would show an empty field.
 ISO_DATE = "%Y-%m-%d"
@@ -17,16 +18,13 @@ PRINCIPLES = ["按折算细则核定", "按单位备案培训认定", "按培训
 class QueueFilterForm(Form):
     year = forms.IntegerField(label="年度", required=False, min_value=1990, max_value=2100)
     name = forms.CharField(label="姓名", required=False, max_length=50)
-    id_number = forms.CharField(label="证件号码", required=False, max_length=18)
+    id_number = IdNumberField(label="证件号码", required=False)
     status = forms.ChoiceField(label="审核状态", choices=QUEUE_STATES, required=False, initial="pending")
-
-    def clean_id_number(self):
-        return normalize_id_number(self.cleaned_data["id_number"])
 
 
 class TodoFilterForm(Form):
     applicant = forms.CharField(label="申请人/单位", required=False, max_length=100)
-    id_number = forms.CharField(label="证件号", required=False, max_length=18)
+    id_number = IdNumberField(label="证件号", required=False)
     business_no = forms.CharField(label="受理编号", required=False, max_length=20)
     service = forms.ChoiceField(label="服务事项", required=False, choices=[("", "全部"), ("declaration", "学时核认申报")])
     stage = forms.ChoiceField(label="经办环节", required=False, choices=[("", "全部"), ("bureau_review", "人社部门审核")])
@@ -35,9 +33,6 @@ class TodoFilterForm(Form):
     supervision = forms.ChoiceField(label="督办状态", required=False, choices=[("", "全部"), ("normal", "正常"), ("overdue", "督办")])
     channel = forms.ChoiceField(label="受理渠道", required=False, choices=[("", "全部"), ("self", "个人网上申报"), ("proxy", "单位代为申报")])
     handler = forms.CharField(label="受理人", required=False, max_length=50, help_text="姓名；填“未受理”查看尚无人受理的")
-
-    def clean_id_number(self):
-        return normalize_id_number(self.cleaned_data["id_number"])
 
     def clean(self):
         cleaned = super().clean()
@@ -162,6 +157,11 @@ class FilingPeriodForm(Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("opens_on") and cleaned.get("closes_on") and cleaned["closes_on"] < cleaned["opens_on"]:
+        year, opens_on, closes_on = cleaned.get("year"), cleaned.get("opens_on"), cleaned.get("closes_on")
+        if opens_on and closes_on and closes_on < opens_on:
             self.add_error("closes_on", "截止日期不能早于开始日期。")
+        elif year and opens_on and closes_on:
+            problem = filing_period_problem(year, opens_on, closes_on)
+            if problem:
+                self.add_error(None, problem)
         return cleaned

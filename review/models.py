@@ -16,6 +16,8 @@ class State(models.TextChoices):
 
 PENDING_STATES = (State.UNIT_REVIEW, State.SUPERIOR_REVIEW, State.BUREAU_REVIEW)
 EDITABLE_STATES = (State.DRAFT, State.REJECTED)
+# Not yet approved: edited and sent again, or withdrawn to be changed, never started afresh.
+OPEN_STATES = (*EDITABLE_STATES, *PENDING_STATES)
 
 
 class Action(models.TextChoices):

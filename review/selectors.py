@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 
 from accounts.models import Role
 from accounts.roles import organisations_for
+from accounts.validators import normalize_id_number
 from hours import rules
 from hours.models import Declaration, Evidence, Item
 from hours.policies import identity_key
@@ -35,7 +36,7 @@ def _apply_common(qs, filters):
     if filters.get("name"):
         qs = qs.filter(name__icontains=filters["name"])
     if filters.get("id_number"):
-        qs = qs.filter(id_number=filters["id_number"].strip().upper())
+        qs = qs.filter(id_number=normalize_id_number(filters["id_number"]))
     if filters.get("business_no"):
         qs = qs.filter(business_no=filters["business_no"].strip())
     return qs

@@ -145,14 +145,24 @@ def case_zip_run(*, job, progress):
     return {"filename": filename, "size": size, "content_type": "application/zip"}
 
 
+def filing_period_problem(year, opens_on, closes_on):
+    """Why a window cannot be the year's, or None. Within the year: the window that applies on a
+    day is looked up by that day's year (review/periods.py), so days past 31 December would belong
+    to the next year's window, and a window reaching back or on for centuries is a typing error."""
+    if opens_on.year == closes_on.year == year:
+        return None
+    return f"集中办理时间应在{year}年内：开始日期和截止日期都应在{year}年1月1日至12月31日之间。"
+
+
 def filing_period_set(*, bureau, year, opens_on, closes_on, supervision_days, user):
     """Set (or change) a bureau's filing window for a year; only that bureau's clerks may."""
     if bureau not in organisations_for(user, Role.BUREAU_CLERK):
         raise PermissionDenied("只有该人社部门的经办人可以设置集中办理时间。")
     if closes_on < opens_on:
         raise ValidationError("截止日期不能早于开始日期。")
-    if not (opens_on.year == year or closes_on.year == year):
-        raise ValidationError(f"办理时间应在{year}年内。")
+    problem = filing_period_problem(year, opens_on, closes_on)
+    if problem:
+        raise ValidationError(problem)
     period, _ = FilingPeriod.objects.update_or_create(
         bureau=bureau, year=year,
         defaults={"opens_on": opens_on, "closes_on": closes_on, "supervision_days": supervision_days, "updated_by": user},

@@ -70,7 +70,7 @@ def _lock(obj):
             type(obj).objects.select_for_update(of=("self",)).select_related("organisation", "current_org").get(pk=obj.pk)
         )
     except type(obj).DoesNotExist:
-        raise WorkflowError("该记录不存在或已被删除。", "missing")
+        raise WorkflowError(f"该{obj.noun}已被删除。", "missing")
 
 
 def _save(locked, actor, *, action, from_state, next_org=None, opinion="", details=None):

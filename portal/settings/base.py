@@ -207,6 +207,9 @@ STORAGE_SIGNED_URLS = env_bool("STORAGE_SIGNED_URLS", False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The rule set (学时折算规则, by code) new declarations use; the admin refuses to switch it off.
+DEFAULT_RULE_SET = env("DEFAULT_RULE_SET", "hunan-2024")
+
 # A signed-in session ends SESSION_COOKIE_AGE after signing in however busy it is, after
 # SESSION_IDLE_TIMEOUT without a request (等保三级 asks for an idle time-out; 30 min is usual), and
 # when the browser closes (accounts/middleware.py).

@@ -229,3 +229,35 @@ def test_queue_pages_at_fifteen(demo, client):
     assert "共16条，显示1-15条" in page and "人员14" in page and "人员15" not in page
     page = text_of(client.get(QUEUE_URL, {"page": 2}))
     assert "显示16-16条" in page and "人员15" in page
+
+
+# --- a request withdrawn while the administrator decides it (two tabs, two people) ------------------
+
+
+def test_confirming_or_rejecting_a_request_withdrawn_meanwhile_says_so(demo, he_lei):
+    admin = demo.account("applicant_unit_admin")
+    services.membership_withdraw(membership=he_lei, actor=he_lei.person)
+    for decide in (
+        lambda: services.membership_confirm(membership=he_lei, actor=admin),
+        lambda: services.membership_reject(membership=he_lei, actor=admin, reason="不是本单位人员"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            decide()
+        assert caught.value.messages == ["该申请已被申请人撤回。"]
+
+
+def test_withdrawing_twice_at_once_says_the_second_is_already_withdrawn(demo, he_lei):
+    services.membership_withdraw(membership=he_lei, actor=he_lei.person)
+    with pytest.raises(ValidationError) as caught:
+        services.membership_withdraw(membership=he_lei, actor=he_lei.person)
+    assert caught.value.messages == ["该申请已撤回。"]
+
+
+def test_the_administrators_page_answers_a_withdrawn_request_with_a_message(institute_admin, he_lei, monkeypatch):
+    from accounts import views
+
+    monkeypatch.setattr(views, "_membership_for_admin", lambda request, pk: he_lei)  # read before it was withdrawn
+    services.membership_withdraw(membership=he_lei, actor=he_lei.person)
+    response = institute_admin.post(confirm_url(he_lei), follow=True)
+    assert response.redirect_chain == [(QUEUE_URL, 302)]
+    assert "该申请已被申请人撤回。" in text_of(response)

@@ -1,7 +1,11 @@
 """Self-registration of professionals on the 专业技术人员注册 page."""
 import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 
+from accounts import services
+from accounts.forms import RegistrationForm
 from accounts.models import Membership, MembershipStatus, Role, User
 from tests.helpers import make_id_number, text_of
 
@@ -148,3 +152,34 @@ def test_unit_suggestions_leave_out_bureaus(demo, client):
     assert not [n for n in names if "人力资源和社会保障" in n]
     response = client.get(reverse("accounts:organisation_suggest"), {"q": "124300004448915450"})
     assert response.json()["results"] == [{"name": "湖南省地质研究所", "uscc": "124300004448915450"}]
+
+
+# --- the same number registered twice: a second tab or a double click ------------------------------
+
+ALREADY = "该证件号码已注册，请直接登录；如忘记密码请联系单位管理员。"
+
+
+@pytest.fixture
+def form_check_missed(monkeypatch):
+    """The other tab registers between this request's form check and its save."""
+    monkeypatch.setattr(RegistrationForm, "clean_id_number", lambda form: form.cleaned_data["id_number"])
+
+
+def test_a_registration_landing_between_the_check_and_the_save_is_a_form_error(demo, client, form_check_missed):
+    number = make_id_number()
+    assert client.post(REGISTER_URL, form_data(id_number=number)).status_code == 302
+    second = Client()
+    response = second.post(REGISTER_URL, form_data(id_number=number.lower(), phone="13907319999"))
+    assert response.status_code == 200
+    assert response.context["form"].errors["id_number"] == [ALREADY]
+    assert User.objects.filter(id_number=number).count() == 1
+    assert "_auth_user_id" not in second.session
+
+
+def test_the_service_refuses_a_number_already_registered(demo):
+    number = make_id_number()
+    unit = demo.org("湖南省地质研究所")
+    services.person_register(id_number=number, name="张晓明", phone="13907311234", password="Xueshi#2024", organisation=unit)
+    with pytest.raises(ValidationError) as caught:
+        services.person_register(id_number=number, name="张晓明", phone="13907311234", password="Xueshi#2024", organisation=unit)
+    assert caught.value.message_dict == {"id_number": [ALREADY]}

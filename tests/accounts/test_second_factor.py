@@ -234,3 +234,17 @@ def test_the_admin_hides_the_key_and_unbinds_a_lost_authenticator(demo, client):
     with override_settings(REQUIRE_2FA=True):
         sign_in(client, "hn_clerk")
         assert client.get(HOME)["Location"].startswith(SETUP)
+
+
+def test_a_code_for_an_authenticator_unbound_meanwhile_is_refused_with_a_message(demo):
+    """The administrator deletes a lost authenticator while its owner is typing a code for it."""
+    from django.core.exceptions import ValidationError
+
+    from accounts import services
+
+    device = bound_device(demo.user("hn_clerk"))
+    token = code(device)
+    TOTPDevice.objects.filter(pk=device.pk).delete()
+    with pytest.raises(ValidationError) as caught:
+        services.totp_check(device=device, token=token)
+    assert caught.value.messages == ["身份验证器已被管理员解除绑定，请重新登录后重新绑定。"]

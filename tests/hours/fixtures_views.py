@@ -21,12 +21,12 @@ from PIL import Image
 from hours import services
 from hours.models import Declaration, EvidenceCategory
 from review import workflow
-from review.models import ReviewStep, State
+from review.models import OPEN_STATES, ReviewStep, State
 from tests.helpers import assert_database_query_count
 from tests.hours.files import make_samples
 
 __all__ = [
-    "people", "PROFILE", "TRAINING", "media", "p", "png_bytes", "pdf_bytes", "png", "pdf", "draft", "year_with_training",
+    "people", "PROFILE", "TRAINING", "FREE_SPANS", "free_span", "media", "p", "png_bytes", "pdf_bytes", "png", "pdf", "draft", "year_with_training",
     "add_item", "attach_item_files", "attach_general_files", "complete_draft", "submitted", "at_state", "rejected",
     "approved", "fresh", "steps", "row_of", "frozen_now", "form_data_for_new", "assert_same_queries", "messages_of",
 ]
@@ -113,8 +113,22 @@ def pdf(name="培训通知.pdf", data=None):
 # --- declarations, through the services ---------------------------------------------------------
 
 
-def draft(user, applicant=None, *, start_year=2023, end_year=2023, **profile):
+# Spans a test declaration takes when the test names none: 2023, then — one declaration is open
+# per applicant and span — 2022, 2021 … alone, then two-year spans, and so on.
+FREE_SPANS = [(end - length, end) for length in range(0, 24) for end in range(2023, 1999 + length, -1)]
+
+
+def free_span(applicant):
+    taken = set(Declaration.objects.filter(applicant=applicant, state__in=OPEN_STATES).values_list("start_year", "end_year"))
+    return next(span for span in FREE_SPANS if span not in taken)
+
+
+def draft(user, applicant=None, *, start_year=None, end_year=None, **profile):
+    """A draft of `applicant` (`user` unless told) made by `user`; for 2023, or for the first span
+    the applicant has no open declaration for (see FREE_SPANS) when the test names none."""
     applicant = applicant or user
+    if start_year is None and end_year is None:
+        start_year, end_year = free_span(applicant)
     data = {**PROFILE, "name": applicant.name, **profile}
     return services.declaration_create(user=user, applicant=applicant, data=data, start_year=start_year, end_year=end_year)
 

@@ -236,7 +236,7 @@ def test_claim_turns_records_into_items_without_evidence(client, p, imported, me
     # claiming again, or from another declaration, is refused
     response = client.post(url, {"records": chosen[:1]}, follow=True)
     assert messages_of(response) == ["以下培训记录已被申报，不能重复选择：2023年度公需科目网络培训"]
-    other = draft(p.song)
+    other = draft(p.song, start_year=2022, end_year=2023)
     other_record = services.year_record_add(declaration=other, user=p.song, year=2023)
     response = client.post(reverse("hours:training_claim", args=[other.pk, other_record.pk]), {"records": chosen}, follow=True)
     assert any(m.startswith("以下培训记录已被申报，不能重复选择") for m in messages_of(response))

@@ -1,6 +1,6 @@
 """学时核认申报 (the declarations list) says whether the filing window is open and how many days
 are left, from one look-up of the window (review.periods.window)."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -20,12 +20,14 @@ def set_window(p, opens_on, closes_on):
 
 
 def test_an_open_window_shows_the_days_left(client, p):
-    today = timezone.localdate()
-    set_window(p, today - timedelta(days=3), today + timedelta(days=7))
-    client.force_login(p.song)
-    text = text_of(client.get(reverse("hours:declaration_list")))
-    assert "距截止还有 7 天" in text and "不在申报期内" not in text
-    assert periods.window(p.dzyjs) == (None, 7)
+    # Mid-year: a window around today lies within its year (as every year's window must).
+    with frozen_now(datetime(timezone.localdate().year, 6, 10, 10, 0)):
+        today = timezone.localdate()
+        set_window(p, today - timedelta(days=3), today + timedelta(days=7))
+        client.force_login(p.song)
+        text = text_of(client.get(reverse("hours:declaration_list")))
+        assert "距截止还有 7 天" in text and "不在申报期内" not in text
+        assert periods.window(p.dzyjs) == (None, 7)
 
 
 def test_a_closed_window_says_when_it_opens(client, p):

@@ -2,9 +2,12 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from hours import selectors, services
-from hours.models import EvidenceCategory
+from hours.models import Evidence, EvidenceCategory
+from review import workflow
+from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import draft, pdf, year_with_training
 
@@ -55,4 +58,69 @@ def test_upload_page_asks_for_the_years(client, p, media):
     )
     assert response.status_code == 302
     page = client.get(reverse("hours:declaration_edit", args=[d.pk])).content.decode()
-    assert "以前年度学时认定单【1】" in page and "（2018–2022年度）" in page
+    assert "以前年度学时认定单【1】" in page and "（覆盖2018–2022年度）" in page
+
+
+# --- what a certificate can cover: past years, from FIRST_YEAR, five at most ---------------------------
+
+
+@pytest.mark.parametrize(
+    "start, stop, message",
+    [
+        (1990, 2100, "以前年度学时认定单所覆盖的年度应在2000年至{this_year}年之间。"),
+        (1999, 2003, "以前年度学时认定单所覆盖的年度应在2000年至{this_year}年之间。"),
+        ("this_year", "next_year", "以前年度学时认定单所覆盖的年度应在2000年至{this_year}年之间。"),
+        (2014, 2023, "一份学时认定单最多覆盖5个年度（如2019–2023年），请核对起止年度。"),
+    ],
+)
+def test_a_cover_beyond_a_plausible_certificate_is_refused(client, p, media, start, stop, message):
+    this_year = timezone.localdate().year
+    start = {"this_year": this_year}.get(start, start)
+    stop = {"next_year": this_year + 1}.get(stop, stop)
+    message = message.format(this_year=this_year)
+    d = draft(p.song, start_year=2019, end_year=2023)
+    with pytest.raises(ValidationError) as caught:
+        services.evidence_add(
+            declaration=d, user=p.song, category=EvidenceCategory.PREVIOUS_CERTIFICATE, upload=pdf("认定单.pdf"),
+            year=start, year_to=stop,
+        )
+    assert caught.value.messages == [message]
+    client.force_login(p.song)
+    response = client.post(
+        reverse("hours:evidence_upload", args=[d.pk]),
+        {"category": "previous_certificate", "cover_from": start, "cover_to": stop, "files": pdf("认定单.pdf")},
+    )
+    assert response.status_code == 400 and message in text_of(response)
+    assert not d.evidence.exists()
+
+
+def test_a_cover_stored_before_the_bounds_waives_nothing_and_the_reviewers_see_why(client, p, media):
+    d = draft(p.song, start_year=2022, end_year=2022)
+    year_with_training(d, p.song, 2022)
+    evidence = services.evidence_add(
+        declaration=d, user=p.song, category=EvidenceCategory.PREVIOUS_CERTIFICATE, upload=pdf("认定单.pdf"),
+        year=2018, year_to=2022,
+    )
+    Evidence.objects.filter(pk=evidence.pk).update(year=1990, year_to=2100)  # as the portal accepted it before
+    workspace = selectors.declaration_workspace(d)
+    assert not workspace["years"][0]["covered_by_certificate"] and workspace["years"][0]["items"][0]["missing"]
+    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    client.force_login(p.chen)
+    page = text_of(client.get(reverse("review:case", args=[d.pk])))
+    assert "认定单.pdf （所填覆盖年度1990–2100年不合理，未作为佐证）" in page
+
+
+def test_the_reviewers_see_the_years_a_certificate_covers(client, p, media):
+    d = draft(p.song, start_year=2021, end_year=2022)
+    year_with_training(d, p.song, 2021)
+    year_with_training(d, p.song, 2022)
+    services.evidence_add(
+        declaration=d, user=p.song, category=EvidenceCategory.PREVIOUS_CERTIFICATE, upload=pdf("2017-2021认定单.pdf"),
+        year=2017, year_to=2021,
+    )
+    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    client.force_login(p.chen)
+    page = text_of(client.get(reverse("review:case", args=[d.pk])))
+    assert "2017-2021认定单.pdf （覆盖2017–2021年度）" in page
+    assert "2021年度的学习项目以以前年度学时认定单“2017-2021认定单.pdf”（2017–2021年度）为佐证" in page
+    assert "2022年度的学习项目以以前年度学时认定单" not in page

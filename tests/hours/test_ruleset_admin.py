@@ -176,15 +176,42 @@ def test_invalid_data_is_refused_and_nothing_changes(client, superuser, hunan, d
     assert RuleSetChange.objects.count() == changes
 
 
-def test_switching_a_rule_set_off_is_recorded(client, superuser, hunan):
+def test_switching_a_rule_set_off_is_recorded(client, superuser):
+    henan = RuleSet.objects.get(code="henan-2024")  # not the one new declarations use
+    client.force_login(superuser)
+    response = post_data(client, henan, henan.data, is_active=False)
+    assert response.status_code == 302
+    henan.refresh_from_db()
+    assert not henan.is_active
+    assert "henan-2024" not in stored_policies()
+    change = RuleSetChange.objects.filter(rule_set=henan).latest("changed_at", "id")
+    assert change.note == "规则数据未变；停用" and change.before == change.after
+
+
+IN_FORCE = "新增申报正在使用该规则集（DEFAULT_RULE_SET = hunan-2024），不能停用；请先在设置中改用其他规则集。"
+
+
+def test_the_rule_set_new_declarations_use_cannot_be_switched_off(client, superuser, hunan):
+    changes = RuleSetChange.objects.count()
     client.force_login(superuser)
     response = post_data(client, hunan, hunan.data, is_active=False)
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert IN_FORCE in response.content.decode()
     hunan.refresh_from_db()
-    assert not hunan.is_active
-    assert "hunan-2024" not in stored_policies()
-    change = RuleSetChange.objects.filter(rule_set=hunan).latest("changed_at", "id")
-    assert change.note == "规则数据未变；停用" and change.before == change.after
+    assert hunan.is_active and RuleSetChange.objects.count() == changes
+    with pytest.raises(rules.PolicyDataError) as caught:
+        rule_set_update(rule_set=hunan, data=hunan.data, user=superuser, is_active=False)
+    assert str(caught.value) == IN_FORCE
+    assert client.get(reverse("admin:hours_ruleset_delete", args=[hunan.pk])).status_code == 403
+
+
+def test_the_rule_set_in_force_follows_the_setting(client, superuser, hunan, settings):
+    settings.DEFAULT_RULE_SET = "henan-2024"
+    client.force_login(superuser)
+    assert post_data(client, hunan, hunan.data, is_active=False).status_code == 302
+    henan = RuleSet.objects.get(code="henan-2024")
+    response = post_data(client, henan, henan.data, is_active=False)
+    assert "新增申报正在使用该规则集（DEFAULT_RULE_SET = henan-2024），不能停用" in response.content.decode()
 
 
 def test_superuser_adds_next_years_rule_set(client, superuser, hunan):

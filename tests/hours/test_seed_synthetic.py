@@ -58,8 +58,12 @@ def test_counts(seeded):
     assert Item.objects.count() == sum(n * count for n, count in per_year.items())
     assert not Item.objects.exclude(activity="training").exists()
     for declaration in Declaration.objects.prefetch_related("year_records"):
-        assert [r.year for r in declaration.year_records.all()] == [2019, 2020, 2021, 2022, 2023]
-        assert (declaration.start_year, declaration.end_year) == (2019, 2023)
+        assert [r.year for r in declaration.year_records.all()] == list(range(declaration.start_year, declaration.end_year + 1))
+        assert declaration.end_year - declaration.start_year == 4
+    # Each person's latest declaration is for 2019–2023, an earlier one for the five years before:
+    # never two open for one span (the constraint would refuse them).
+    assert Declaration.objects.filter(start_year=2019).values("applicant").distinct().count() == User.objects.filter(declarations__isnull=False).distinct().count()
+    assert Declaration.objects.filter(start_year=2014).exists()
 
     bureaus = Organisation.objects.filter(kind=OrganisationKind.BUREAU)
     assert bureaus.filter(depth=1).count() == 1 and bureaus.filter(depth=2).count() == 14

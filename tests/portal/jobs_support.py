@@ -8,20 +8,26 @@ from django_tasks_db.management.commands import db_worker
 
 from hours.models import Declaration
 from review.models import State
-from tests.hours.fixtures_views import at_state
+from tests.hours.fixtures_views import FREE_SPANS, at_state
 
 
 def waiting_declarations(p, n):
     """n declarations of 湖南省地质研究所 waiting at 湖南省人力资源和社会保障厅. The first climbs the
     levels through the workflow; the others are copies of its row written in one bulk insert,
-    as seed_synthetic writes its province (the state is set from the start, not changed)."""
+    as seed_synthetic writes its province (the state is set from the start, not changed), each
+    for a person of the institute and a span that has no other open declaration."""
     first = at_state(p, State.BUREAU_REVIEW)
     fields = [f for f in Declaration._meta.concrete_fields if not f.primary_key]
+    slots = ((person, span) for person in (p.song, p.zhao, p.li, p.chen) for span in FREE_SPANS)
+    slots = [slot for slot in slots if slot != (first.applicant, (first.start_year, first.end_year))]
     copies = []
-    for i in range(1, n):
+    for i, (person, (start, end)) in zip(range(1, n), slots):
         row = Declaration(**{f.attname: getattr(first, f.attname) for f in fields})
         row.business_no = f"{first.business_no[:8]}B{i:06d}"
+        row.applicant, row.name, row.id_number, row.gender = person, person.name, person.id_number, person.gender
+        row.start_year, row.end_year = start, end
         copies.append(row)
+    assert len(copies) == n - 1, "more declarations than open spans of the institute's people"
     Declaration.objects.bulk_create(copies, batch_size=200)
     return list(Declaration.objects.filter(state=State.BUREAU_REVIEW, current_org=p.hn).order_by("pk"))
 

@@ -23,6 +23,7 @@ from hours.models import Declaration
 from review.models import Action, ReviewStep, State
 from review.workflow import WorkflowError, declaration_approve, declaration_reject, declaration_submit, declaration_withdraw
 from tests.helpers import make_staff
+from tests.hours.fixtures_views import free_span
 from tests.conftest import ensure_rule_sets, province_only
 
 ROUNDS = 3
@@ -107,10 +108,11 @@ def p(transactional_db, demo_data):
 
 def at(p, state):
     """A fresh declaration of 宋庆涛's waiting at `state`, brought there through the services."""
+    start, end = free_span(p.song)  # earlier rounds' declarations may still be open for theirs
     d = services.declaration_create(
-        user=p.song, applicant=p.song, data={**PROFILE, "name": p.song.name}, start_year=2019, end_year=2023
+        user=p.song, applicant=p.song, data={**PROFILE, "name": p.song.name}, start_year=start, end_year=end
     )
-    record = services.year_record_add(declaration=d, user=p.song, year=2019)
+    record = services.year_record_add(declaration=d, user=p.song, year=start)
     services.item_add(year_record=record, user=p.song, activity="training", facts={"subject": "public", "days": 2, "half_days": 0})
     d = declaration_submit(declaration=d, user=p.song, pledge=True)
     if state == State.BUREAU_REVIEW:

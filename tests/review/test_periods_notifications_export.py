@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -25,13 +26,19 @@ def set_window(p, opens_on, closes_on, days=5):
     )
 
 
+def within_year(today, days_before, days_after):
+    """A window around today cut to today's year (a year's window lies within it)."""
+    return max(today - timedelta(days=days_before), date(today.year, 1, 1)), min(today + timedelta(days=days_after), date(today.year, 12, 31))
+
+
 def test_submitting_outside_the_window_is_refused_with_its_dates(p):
-    today = timezone.localdate()
-    set_window(p, today + timedelta(days=10), today + timedelta(days=40))
-    d = draft(p.song)
-    year_with_training(d, p.song)
-    with pytest.raises(workflow.WorkflowError) as caught:
-        workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    with frozen_now(datetime(timezone.localdate().year, 6, 10, 10, 0)):  # room for a window later in the year
+        today = timezone.localdate()
+        set_window(p, today + timedelta(days=10), today + timedelta(days=40))
+        d = draft(p.song)
+        year_with_training(d, p.song)
+        with pytest.raises(workflow.WorkflowError) as caught:
+            workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
     assert caught.value.code == "closed"
     assert f"{(today + timedelta(days=10)):%Y年%m月%d日}" in caught.value.message
     assert fresh(d).state == State.DRAFT
@@ -82,7 +89,7 @@ def test_working_days_skip_weekends():
 
 def test_overdue_declarations_are_marked_and_filtered(client, p):
     today = timezone.localdate()
-    set_window(p, today - timedelta(days=60), today + timedelta(days=30), days=2)
+    set_window(p, *within_year(today, 60, 30), days=2)
     with frozen_now(timezone.now() - timedelta(days=10)):
         old = at_state(p, State.BUREAU_REVIEW)
     recent = at_state(p, State.BUREAU_REVIEW, applicant=p.zhao)
@@ -127,3 +134,31 @@ def test_queue_export_has_the_columns_shown_and_only_jurisdiction_rows(client, p
     client.force_login(p.cs_clerk)
     rows = list(load_workbook(io.BytesIO(b"".join(client.get(reverse("review:bureau_todo"), {"export": "xlsx"}).streaming_content))).active.iter_rows(values_only=True))
     assert len(rows) == 1
+
+
+# --- a window within its year ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "opens_on, closes_on",
+    [
+        (date(1, 1, 1), date(9999, 12, 31)),  # as typed into the date fields
+        (date(2024, 6, 1), date(9999, 12, 31)),
+        (date(2024, 6, 1), date(2025, 1, 31)),  # into the next year: that year's own window would apply then
+        (date(2023, 12, 1), date(2024, 7, 31)),
+    ],
+)
+def test_a_window_outside_its_year_is_refused(client, p, opens_on, closes_on):
+    message = "集中办理时间应在2024年内：开始日期和截止日期都应在2024年1月1日至12月31日之间。"
+    with pytest.raises(ValidationError) as caught:
+        services.filing_period_set(
+            bureau=p.hn, year=2024, opens_on=opens_on, closes_on=closes_on, supervision_days=5, user=p.hn_clerk
+        )
+    assert caught.value.messages == [message]
+    client.force_login(p.hn_clerk)
+    response = client.post(
+        reverse("review:filing_periods"),
+        {"year": 2024, "opens_on": opens_on.isoformat(), "closes_on": closes_on.isoformat(), "supervision_days": 5},
+    )
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not FilingPeriod.objects.filter(bureau=p.hn, year=2024).exists()

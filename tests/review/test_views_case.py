@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from hours import services
-from hours.models import EvidenceCategory, Item
+from hours.models import Declaration, EvidenceCategory, Item
 from review import workflow
 from review.models import Action, ReviewStep, State
 from portal.repeats import REPEATED
@@ -412,7 +412,8 @@ def test_case_page_query_count_does_not_grow(client, p):
     shared = png_bytes()
 
     def declaration_of(user, n=0):
-        d = draft(user)
+        # Every one holds 2023, each for a span of its own (one open declaration per person and span).
+        d = draft(user, start_year=2023 - Declaration.objects.filter(applicant=user).count(), end_year=2023)
         record = services.year_record_add(declaration=d, user=user, year=2023)
         item = add_item(d, user, record, activity="paper", facts=PAPER)
         add_item(d, user, record)

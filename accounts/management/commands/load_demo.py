@@ -1,6 +1,6 @@
 import io
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -94,11 +94,12 @@ def load(data):
     for spec in data.get("filing_periods", []):
         bureau = orgs[spec["bureau"]]
         clerk = User.objects.filter(role_grants__role=Role.BUREAU_CLERK, role_grants__organisation=bureau).first()
+        # A year's window lies within the year (review/services.filing_period_problem).
         filing_period_set(
             bureau=bureau,
             year=today.year,
-            opens_on=today - timedelta(days=spec["opens_days_ago"]),
-            closes_on=today + timedelta(days=spec["closes_in_days"]),
+            opens_on=max(today - timedelta(days=spec["opens_days_ago"]), date(today.year, 1, 1)),
+            closes_on=min(today + timedelta(days=spec["closes_in_days"]), date(today.year, 12, 31)),
             supervision_days=spec["supervision_days"],
             user=clerk,
         )

@@ -691,10 +691,10 @@ class Seeder:
             step["ip_address"] = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
         return fields, steps
 
-    def training(self, specialty):
+    def training(self, specialty, span):
         """Per year: 1–2 training items (8 hours a day, 4 a half day), most years one of each subject."""
         rng, years = self.rng, []
-        for year in YEARS:
+        for year in span:
             roll = rng.random()
             subjects = ["professional", "public"] if roll < 0.65 else (["professional"] if roll < 0.9 else ["public"])
             items = []
@@ -709,10 +709,30 @@ class Seeder:
             years.append((year, items))
         return years
 
+    @staticmethod
+    def spans(plans):
+        """The years each plan declares. One declaration is open per person and span
+        (declaration_one_open_per_span), so a person's earlier declarations are for other spans:
+        the five years before (as for the title before this one), then other five-year spans,
+        then shorter ones — every span a person is given differs from their others."""
+        first = len(YEARS)
+        choices = [
+            range(end - length + 1, end + 1)
+            for length in range(first, 0, -1)
+            for end in sorted(range(2000 + length - 1, YEARS.stop), key=lambda end: ((YEARS.stop - 1 - end) % first != 0, -end))
+        ]
+        spans, seen = [None] * len(plans), Counter()
+        for index in range(len(plans) - 1, -1, -1):  # the latest declaration of each person is for YEARS
+            person = plans[index][3]
+            spans[index] = choices[seen[person]]
+            seen[person] += 1
+        return spans
+
     def build_declarations(self):
         rule_set = RuleSet.objects.get(code=RULE_SET_CODE)
         self.units_by_pk = {info.org.pk: info for info in self.units}
         plans = self.plan()
+        spans = self.spans(plans)
         hours = {h: Decimal(h) for h in range(1000)}
         zero = hours[0]
         done = 0
@@ -720,20 +740,20 @@ class Seeder:
         for start in range(0, len(plans), self.batch_size):
             batch = plans[start:start + self.batch_size]
             declarations, contents, histories = [], [], []
-            for plan in batch:
+            for plan, span in zip(batch, spans[start:start + self.batch_size]):
                 created, submitted, state, person = plan
                 pk, name, number, gender, ethnicity, phone, education, home, title, specialty = self.people[person]
                 info = self.units[home]
                 fields, steps = self.history(plan, info)
-                years = self.training(specialty)
+                years = self.training(specialty, span)
                 public = sum(h for _, items in years for s, *_, h in items if s == "public")
                 professional = sum(h for _, items in years for s, *_, h in items if s != "public")
                 declarations.append({
                     "state": state, "submitted_at": submitted, "applicant_id": pk, "organisation_id": info.org.pk,
                     "rule_set_id": rule_set.pk, "name": name, "id_number": number, "gender": gender,
                     "ethnicity": ethnicity, "phone": phone, "education": education, "title_sought": title,
-                    "category": info.category, "specialty": specialty, "start_year": YEARS[0],
-                    "end_year": YEARS[-1], "total_public": hours[public], "total_professional": hours[professional],
+                    "category": info.category, "specialty": specialty, "start_year": span[0],
+                    "end_year": span[-1], "total_public": hours[public], "total_professional": hours[professional],
                     "pledged_at": submitted, "created_at": created, **fields,
                 })
                 contents.append(years)
