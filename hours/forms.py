@@ -10,7 +10,7 @@ from portal.forms import Form
 
 from . import rules
 from .models import COURSE_TYPES, EvidenceCategory, TrainingType
-from .services import PREVIOUS_CERTIFICATE_MAX_YEARS, allowed_years, previous_certificate_problem
+from .years import PREVIOUS_CERTIFICATE_MAX_YEARS, allowed_years, previous_certificate_problem
 from .uploads import ALLOWED_HINT
 
 # <input type="date"> takes only YYYY-MM-DD; the zh-hans format (2026/11/01) would show an empty field.
@@ -162,7 +162,7 @@ class MultipleFileField(forms.FileField):
 
 class EvidenceForm(Form):
     category = forms.ChoiceField(label="材料类别", choices=[c for c in EvidenceCategory.choices if c[0] != EvidenceCategory.ITEM])
-    # Bounded in clean() by what a certificate can cover (services.previous_certificate_problem).
+    # Bounded in clean() by what a certificate can cover (years.previous_certificate_problem).
     cover_from = forms.IntegerField(
         label="认定单起始年度", required=False, min_value=1, max_value=9999,
         help_text=f"仅上传以前年度学时认定单时填写；一份认定单最多覆盖{PREVIOUS_CERTIFICATE_MAX_YEARS}个年度",

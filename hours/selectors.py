@@ -10,7 +10,7 @@ from review.models import PENDING_STATES, State
 from . import rules
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingFiling, TrainingRecord
 from .policies import determined_activities, determiners, policy_for
-from .services import previous_certificate_problem
+from .years import previous_certificate_problem
 
 STATUS_FILTERS = {
     "all": ("全部", None),

@@ -19,37 +19,12 @@ from . import rules, selectors
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingRecord, YearRecord
 from .policies import default_rule_set, identity_key, policy_for
 from .uploads import check_upload
+from .years import allowed_years, previous_certificate_problem
 
 APPLICANT_FIELDS = ("name", "id_number", "gender", "ethnicity", "phone", "education", "title_sought", "category", "specialty", "remark")
 # What the account already holds: never typed on the declaration, whatever is posted.
 IDENTITY_FIELDS = ("name", "id_number", "gender")
 DECLARED_FIELDS = tuple(f for f in APPLICANT_FIELDS if f not in IDENTITY_FIELDS)
-FIRST_YEAR = 2000
-
-
-def allowed_years():
-    return range(FIRST_YEAR, timezone.localdate().year + 1)
-
-
-# An earlier 学时认定单 waives the materials of every year it covers (2024 notice 三(三)), so what
-# it covers is bounded by what a certificate can be: years already past or this one, none before
-# the portal's FIRST_YEAR, and no more than a title evaluation's span of five years (the notice:
-# 2019–2023; its own example: a 2018–2022 certificate).
-PREVIOUS_CERTIFICATE_MAX_YEARS = 5
-
-
-def previous_certificate_problem(start, end):
-    """Why an earlier certificate cannot be said to cover start–end, or None."""
-    this_year = timezone.localdate().year
-    if not (FIRST_YEAR <= start <= this_year and FIRST_YEAR <= end <= this_year):
-        return f"以前年度学时认定单所覆盖的年度应在{FIRST_YEAR}年至{this_year}年之间。"
-    if end < start:
-        return "终止年度不能早于起始年度。"
-    if end - start + 1 > PREVIOUS_CERTIFICATE_MAX_YEARS:
-        return f"一份学时认定单最多覆盖{PREVIOUS_CERTIFICATE_MAX_YEARS}个年度（如2019–2023年），请核对起止年度。"
-    return None
-
-
 def _declaring_role(user, applicant):
     """The role in which `user` may declare for `applicant`: themselves, or as administrator of the
     applicant's unit or of a department above it (Henan's 单位/主管部门代为申报)."""
@@ -214,13 +189,13 @@ def declaration_update(*, declaration, user, data, start_year, end_year):
             taken = _span_taken(locked, start_year, end_year)
             if taken:
                 raise taken
-            for f in DECLARED_FIELDS:
-                setattr(locked, f, data.get(f, getattr(locked, f)))
+            values = {f: data.get(f, getattr(locked, f)) for f in DECLARED_FIELDS}
             # A name corrected on the account since the draft was made reaches it now.
-            for f, value in identity_of(locked.applicant).items():
-                setattr(locked, f, value)
-            locked.start_year, locked.end_year = start_year, end_year
-            locked.save()
+            values.update(identity_of(locked.applicant), start_year=start_year, end_year=end_year)
+            if any(getattr(locked, f) != value for f, value in values.items()):  # the same form again writes nothing
+                for f, value in values.items():
+                    setattr(locked, f, value)
+                locked.save()
     except IntegrityError:
         # Another request opened a declaration for the new span between the check and the save.
         taken = _span_taken(declaration, start_year, end_year)
