@@ -1,5 +1,7 @@
 """Unit training filings while the unit edits them (drafts, files, rosters). Their review goes
 through review/workflow.py like declarations."""
+import hashlib
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -90,6 +92,17 @@ def _name_taken(filing, data):
     return ValidationError(f"本单位已有{other.year}年“{other.name}”{open_kind(other)}，请修改该备案或使用其他培训名称。")
 
 
+def _holds(field, checked):
+    """Whether the stored file is byte for byte the upload."""
+    if not field or field.size != checked.size:
+        return False
+    digest = hashlib.sha256()
+    with field.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest() == checked.sha256
+
+
 def filing_update(*, filing, user, data, notice=None, schedule=None):
     _check_dates(data)
     uploads = {which: (upload, check_upload(upload)) for which, upload in (("notice", notice), ("schedule", schedule)) if upload is not None}
@@ -99,13 +112,16 @@ def filing_update(*, filing, user, data, notice=None, schedule=None):
             taken = _name_taken(locked, data)
             if taken:
                 raise taken
-            for f in FIELDS:
-                setattr(locked, f, data[f])
-            for which, (upload, checked) in uploads.items():
-                field = getattr(locked, which)
-                delete_on_commit(field)  # the file being replaced, once the new one is committed
-                files.save(field, upload, filename=checked.original_name)
-            locked.save()
+            # The same file chosen again (the form sent twice) keeps the stored one.
+            uploads = {which: pair for which, pair in uploads.items() if not _holds(getattr(locked, which), pair[1])}
+            if uploads or any(getattr(locked, f) != data[f] for f in FIELDS):  # else: nothing to write
+                for f in FIELDS:
+                    setattr(locked, f, data[f])
+                for which, (upload, checked) in uploads.items():
+                    field = getattr(locked, which)
+                    delete_on_commit(field)  # the file being replaced, once the new one is committed
+                    files.save(field, upload, filename=checked.original_name)
+                locked.save()
     except IntegrityError:
         # A filing of that name was opened by another request between the check and the save.
         taken = _name_taken(filing, data)

@@ -163,6 +163,9 @@ def filing_period_set(*, bureau, year, opens_on, closes_on, supervision_days, us
     problem = filing_period_problem(year, opens_on, closes_on)
     if problem:
         raise ValidationError(problem)
+    current = FilingPeriod.objects.filter(bureau=bureau, year=year).first()
+    if current and (current.opens_on, current.closes_on, current.supervision_days) == (opens_on, closes_on, supervision_days):
+        return current  # the same window sent again: nothing to write
     period, _ = FilingPeriod.objects.update_or_create(
         bureau=bureau, year=year,
         defaults={"opens_on": opens_on, "closes_on": closes_on, "supervision_days": supervision_days, "updated_by": user},
