@@ -12,7 +12,7 @@ from django.urls import reverse
 from hours import filing_views, filings, services, views
 from hours.models import Declaration, TrainingFiling
 from review.models import State
-from tests.helpers import text_of
+from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.test_filing_views import form_data as filing_form
 from tests.hours.test_filings import new_filing
@@ -150,7 +150,7 @@ def test_a_second_delete_after_the_first_is_a_chinese_404(client, p):
     client.force_login(p.song)
     url = reverse("hours:declaration_delete", args=[d.pk])
     assert client.post(url).status_code == 302
-    second = client.post(url)
+    second = another_browser(p.song).post(url)  # in the same browser the repeated-POST guard answers
     assert second.status_code == 404
     assert "您访问的页面或记录不存在，或已被删除。" in text_of(second)
 

@@ -65,8 +65,10 @@ def at_once(*calls):
 
 
 def year(p):
+    """2023 of a new declaration of 宋庆涛 each round: spans 2023, 2022–2023, … (one open declaration per span)."""
+    start = 2023 - Declaration.objects.filter(applicant=p.song).count()
     d = services.declaration_create(user=p.song, applicant=p.song, data={**PROFILE, "name": p.song.name},
-                                    start_year=2023, end_year=2023)
+                                    start_year=start, end_year=2023)
     return services.year_record_add(declaration=d, user=p.song, year=2023)
 
 

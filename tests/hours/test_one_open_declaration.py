@@ -18,7 +18,7 @@ from hours import filings, services
 from hours.models import Declaration, TrainingFiling
 from review import workflow
 from review.models import State
-from tests.helpers import text_of
+from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.test_filing_views import form_data as filing_form
 from tests.hours.test_filings import new_filing
@@ -77,7 +77,7 @@ def test_the_unit_saving_a_proxy_declaration_twice_opens_its_draft(client, p):
     url = reverse("hours:proxy_new", args=[p.zhao.pk])
     client.post(url, form_data_for_new())
     d = Declaration.objects.get(applicant=p.zhao)
-    again = client.post(url, form_data_for_new(), follow=True)
+    again = another_browser(p.chen).post(url, form_data_for_new(), follow=True)  # a second computer
     assert again.redirect_chain == [(edit_url(d), 302)]
     assert f"您已有2023年度的暂存申报（业务编号 {d.business_no}），已为您打开。" in messages_of(again)
     assert Declaration.objects.filter(applicant=p.zhao).count() == 1

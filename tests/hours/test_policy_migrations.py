@@ -6,7 +6,7 @@ import pytest
 from django.apps import apps as django_apps
 
 from hours import services
-from hours.models import Item, RuleSet, RuleSetChange, YearRecord
+from hours.models import Declaration, Item, RuleSet, RuleSetChange, YearRecord
 from review.models import State
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
@@ -17,8 +17,10 @@ months_derive = importlib.import_module("hours.migrations.0008_derived_months_aw
 
 
 def henan_draft(user, **kwargs):
+    """2023 of a Henan declaration, beside any the person has open (2023, then 2022–2023, …)."""
+    start = 2023 - Declaration.objects.filter(applicant=user).count()
     return services.declaration_create(
-        user=user, applicant=user, data={**PROFILE, "name": user.name}, start_year=2023, end_year=2023,
+        user=user, applicant=user, data={**PROFILE, "name": user.name}, start_year=start, end_year=2023,
         rule_set=RuleSet.objects.get(code="henan-2024"), **kwargs,
     )
 

@@ -143,7 +143,7 @@ def test_the_applicants_own_paper_in_another_declaration(client, p):
     in_2022 = {**PAPER, "year": 2022}
     earlier = draft(p.song, start_year=2022, end_year=2022)
     add_item(earlier, p.song, services.year_record_add(declaration=earlier, user=p.song, year=2022), activity="paper", facts=in_2022)
-    again = draft(p.song, start_year=2022, end_year=2022)  # the same year declared again: no repeat
+    again = draft(p.song, start_year=2021, end_year=2022)  # the same year declared again: no repeat
     add_item(again, p.song, services.year_record_add(declaration=again, user=p.song, year=2022), activity="paper", facts=in_2022)
     d = draft(p.song, start_year=2023, end_year=2023)
     add_item(d, p.song, services.year_record_add(declaration=d, user=p.song, year=2023), activity="paper", facts=PAPER)
