@@ -32,6 +32,10 @@ class PortalLoginView(LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def get_redirect_url(self):
+        # The same rule as every other next= of the portal: a path of this site, a valid header.
+        return redirect_target(self.request, self.request.POST.get("next") or self.request.GET.get("next"), "")
+
     def dispatch(self, request, *args, **kwargs):
         if request.method == "POST" and request.user.is_authenticated:
             # A second click on 登录 (or a second tab) finds the visitor signed in already.

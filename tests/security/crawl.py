@@ -170,6 +170,8 @@ def filled(form, button=None):
             data[name] = sample_upload(control)
         elif control.kind == "password":
             data[name] = DEMO_PASSWORD
+        elif control.kind == "hidden":
+            data[name] = control.value  # nobody types into a hidden field
         elif control.value.strip():
             data[name] = control.value
         elif name == "id_number" and form.url_name == "accounts:register":
