@@ -243,3 +243,13 @@ def test_good_files_still_go_through_every_form(client, p, media):
     client.force_login(p.chen)
     assert client.post(reverse("hours:filing_new"), filing_form()).status_code == 302
     assert len(files_under(media)) == 4
+
+
+def test_the_corpus_is_small_labelled_once_and_the_same_every_time():
+    for build in (malformed_uploads, malformed_imports):
+        first, again = build(), build()
+        labels = [label for label, *_ in first]
+        assert len(set(labels)) == len(labels)
+        for (label, name, content, _), (_, _, same, _) in zip(first, again):
+            assert content == same or label == "pdf-password", label  # its file identifier is random
+            assert len(content) < 512 * 1024, label
