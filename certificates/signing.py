@@ -363,7 +363,10 @@ def check_seal(data):
     from pyhanko_certvalidator import ValidationContext
 
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        # Strictly: every certificate we issue is written by pyHanko itself and reads strictly,
+        # while the lenient reader fills an announced but missing cross-reference table with
+        # defaults (a 184-byte upload claiming 10⁹ objects grew by gigabytes for minutes).
+        reader = PdfFileReader(io.BytesIO(data), strict=True)
         embedded = list(reader.embedded_signatures)
     except Exception:  # noqa: BLE001 — any parse failure means the file is not a readable PDF
         logger.info("uploaded PDF could not be parsed", exc_info=True)

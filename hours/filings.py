@@ -14,7 +14,7 @@ from portal.models import Job, JobKind
 from portal.storage import FileWrites, delete_on_commit
 from review.models import OPEN_STATES, State
 
-from .imports import roster_import, row_count
+from .imports import roster_import, roster_row_count
 from .models import TrainingFiling
 from .services import AlreadyOpen, open_kind
 from .uploads import check_upload
@@ -156,7 +156,7 @@ def filing_roster_upload(*, filing, user, upload):
     """The roster's import report, or — for more than ROSTER_IN_REQUEST_MAX_ROWS rows — the
     background job importing it (refusals such as a filing not yet approved come at once either way)."""
     _check_roster(filing, user)
-    rows = row_count(upload)
+    rows = roster_row_count(upload)
     if rows > ROSTER_IN_REQUEST_MAX_ROWS:
         return jobs.job_start(
             owner=user, kind=JobKind.ROSTER_IMPORT, title=f"参训人员名单导入：{filing.name}（{rows} 行）",

@@ -420,7 +420,9 @@ def item_evidence_upload(request, pk, item_pk):
     if form.is_valid():
         refused = _store_files(request, declaration, form.cleaned_data["files"], category="item", item=item, material=form.cleaned_data["material"])
     else:
-        messages.error(request, "请选择材料名称和文件。" + ALLOWED_HINT)
+        # A file the form itself refuses (an empty one) says so; otherwise something was not chosen.
+        problems = [e for e in form.errors.as_data().get("files", []) if e.code != "required"]
+        messages.error(request, (problems[0].messages[0] if problems else "请选择材料名称和文件。") + ALLOWED_HINT)
     return _back(declaration, refused=refused, year=item.year_record_id)
 
 

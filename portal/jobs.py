@@ -15,6 +15,8 @@ Job row fill up.
   counts that as a failed attempt, so it is retried or failed as above.
 """
 import logging
+import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -85,7 +87,7 @@ def job_start(*, owner, kind, title, params, total=0, upload=None):
     job = Job(owner=owner, kind=kind, title=title[:200], params=params, total=total)
     with FileWrites() as files:
         if upload is not None:
-            files.save(job.upload, upload)
+            files.save(job.upload, upload, filename=_stored_name(upload.name))
         with files.atomic():
             job.save()
     if runs_in_process():
@@ -95,6 +97,14 @@ def job_start(*, owner, kind, title, params, total=0, upload=None):
     else:
         transaction.on_commit(lambda: _enqueue(job.pk))
     return job
+
+
+def _stored_name(name):
+    """A server-made name for an uploaded file, keeping the extension its handler reads the format
+    from: the uploader's own name may be longer than the filesystem allows (255 bytes, 85 Chinese
+    characters) or anything else."""
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in (name or "") else ""
+    return uuid.uuid4().hex + (suffix if re.fullmatch(r"\.[a-z0-9]{1,10}", suffix) else "")
 
 
 def runs_in_process():

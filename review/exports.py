@@ -11,19 +11,24 @@ from openpyxl import Workbook
 from accounts.masking import mask_id_number
 from hours import selectors as hours_selectors
 from hours.models import EvidenceCategory
+from portal.inputs import safe_text
 
 COLUMNS = ["序号", "受理编号", "姓名", "身份证号", "工作单位", "申报年度", "最高学历", "公需科目学时", "专业科目学时", "合计学时", "审核状态", "当前审核单位", "受理时间"]
 MAX_ROWS = 100_000
 # Text starting with one of these is taken for a formula by Excel, WPS and LibreOffice (formula
-# injection: a declaration named =HYPERLINK(…) would run when a reviewer opens the export).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# injection: a declaration named =HYPERLINK(…) would run when a reviewer opens the export). A
+# leading tab or line break, the other way in, is already a space that safe_text strips.
+FORMULA_START = ("=", "+", "-", "@")
 
 
 def cell_text(value):
-    """What people typed, as text: a leading apostrophe keeps a would-be formula a string."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    """What people typed, as text a spreadsheet takes: through safe_text, since stored text may hold
+    control characters (pasted before the input policy), which openpyxl refuses for the whole file;
+    then a leading apostrophe keeps a would-be formula a string."""
+    if not isinstance(value, str):
+        return value
+    value = safe_text(value)
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def queue_xlsx(queryset, title):
@@ -54,7 +59,7 @@ ZIP_IN_REQUEST_MAX_BYTES = 20 * 1024 * 1024
 
 
 def case_zip_filename(declaration):
-    return f"{declaration.business_no}-{declaration.name}-材料.zip"
+    return safe_text(f"{declaration.business_no}-{declaration.name}-材料.zip")
 
 
 def case_zip_is_large(declaration):
@@ -76,7 +81,8 @@ def case_zip_write(declaration, handle, *, on_file=None):
                 prefix = policy.materials.get(evidence.material, "") + "-" if evidence.material else ""
             else:
                 folder, prefix = EvidenceCategory(evidence.category).label, ""
-            name = f"{folder}/{prefix}{evidence.original_name}"
+            # Stored names may hold what an unzip program or a file system chokes on.
+            name = safe_text(f"{folder}/{prefix}{evidence.original_name}")
             stem, dot, ext = name.rpartition(".")
             n = 1
             while name in used:

@@ -87,13 +87,14 @@ def docx():
     return out.getvalue()
 
 
-def doc():
+def doc(stream="WordDocument"):
     """A Word 97-2003 file: an OLE2 compound file (version 3, 512-byte sectors) holding one
     4096-byte WordDocument stream that starts with the FIB magic 0xA5EC, nFib 0x00C1. The stream
-    sits in sectors 0-7, so the FIB begins at byte 512, which is where `filetype` looks."""
+    sits in sectors 0-7, so the FIB begins at byte 512, which is where `filetype` looks. Under
+    another `stream` name it is a compound file that is not a Word document (an .xls has "Workbook")."""
     ENDOFCHAIN, FATSECT, FREESECT, NOSTREAM = 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF, 0xFFFFFFFF
-    stream = bytearray(4096)
-    stream[0:4] = b"\xec\xa5\xc1\x00"
+    stream_bytes = bytearray(4096)
+    stream_bytes[0:4] = b"\xec\xa5\xc1\x00"
     fat_sector, dir_sector = 8, 9
 
     header = bytearray()
@@ -117,10 +118,10 @@ def doc():
             + struct.pack("<IQ", start, size)
         )
 
-    directory = entry("Root Entry", 5, 1, ENDOFCHAIN, 0) + entry("WordDocument", 2, NOSTREAM, 0, len(stream))
+    directory = entry("Root Entry", 5, 1, ENDOFCHAIN, 0) + entry(stream, 2, NOSTREAM, 0, len(stream_bytes))
     directory += entry("", 0, NOSTREAM, 0, 0) * 2
     assert len(directory) == 512
-    return bytes(header + stream + fat_bytes + directory)
+    return bytes(header + stream_bytes + fat_bytes + directory)
 
 
 def exe():
