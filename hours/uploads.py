@@ -26,7 +26,7 @@ from xml.parsers import expat
 import filetype
 import olefile
 from django.core.exceptions import ValidationError
-from PIL import JpegImagePlugin, PngImagePlugin
+from PIL import ImageFile, JpegImagePlugin, PngImagePlugin
 
 MAX_BYTES = 20 * 1024 * 1024
 ALLOWED_HINT = "只能上传jpg、jpeg、png、doc、docx、pdf文件，且不超过20M。"
@@ -141,6 +141,10 @@ def _is_docx(upload):
 
 def _check_image(opener):
     def check(upload, name):
+        # WeasyPrint, once imported to render a certificate, turns on Pillow's tolerance of truncated
+        # images for the whole process: a cut-off photo would then decode padded with grey. Every
+        # image this portal decodes is either checked here or made by it, so strict decoding is right.
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
         try:
             # The plugin's constructor reads the header only: the size is known before any pixel is.
             image = opener(upload)

@@ -253,3 +253,17 @@ def test_the_corpus_is_small_labelled_once_and_the_same_every_time():
         for (label, name, content, _), (_, _, same, _) in zip(first, again):
             assert content == same or label == "pdf-password", label  # its file identifier is random
             assert len(content) < 512 * 1024, label
+
+
+@pytest.mark.parametrize("label", ["jpeg-truncated", "png-truncated"])
+def test_a_cut_off_image_is_refused_also_after_a_certificate_was_rendered(label):
+    """WeasyPrint, imported to render a certificate, turns Pillow's tolerance of truncated images on
+    for the whole process (a worker renders certificates and checks uploads): the check decodes strictly anyway."""
+    import weasyprint  # noqa: F401 - what a certificate rendering imports
+
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # as WeasyPrint leaves it
+    _, name, content, content_type = next(entry for entry in UPLOADS if entry[0] == label)
+    with pytest.raises(ValidationError):
+        check_upload(SimpleUploadedFile(name, content, content_type=content_type))
