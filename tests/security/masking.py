@@ -18,6 +18,7 @@ are checked by their own tests. Log lines may never hold a full number."""
 import json
 import logging
 import re
+import unicodedata
 
 import pytest
 from django.test import Client
@@ -57,7 +58,8 @@ def leaks(response, sent):
         return set()
     if not response.get("Content-Type", "").startswith(CHECKED_TYPES):
         return set()
-    found = full_numbers(response.content.decode("utf-8", "replace")) - full_numbers(sent)
+    # What was sent comes back as the input policy stores it: full-width digits as ordinary ones.
+    found = full_numbers(response.content.decode("utf-8", "replace")) - full_numbers(sent) - full_numbers(unicodedata.normalize("NFKC", sent))
     if not found:
         return set()
     request = getattr(response, "wsgi_request", None)

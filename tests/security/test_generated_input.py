@@ -9,13 +9,14 @@ For every form found:
 - sent with generated values (Hypothesis: pasted control characters, full-width digits, lone
   surrogates, huge and negative numbers, dates of another millennium, 10,000 characters, empty):
   never a server error, and when refused nothing is stored;
-- every file input sent each malformed file: refused, nothing stored.
+- every file input sent each malformed file (tests/malformed_files.py): refused, nothing stored.
 Every page's query string gets generated values too: never a server error."""
 import os
 import re
 from urllib.parse import urlencode
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -26,6 +27,7 @@ from tests.portal.test_every_url import quiet_request_log
 from tests.security.access import ACCESS, PARAMS, url_kwargs
 from tests.security.conftest import ROLES
 from tests.security.crawl import changed, filled, fingerprints, forms_of, messages_on, rewind
+from tests.malformed_files import malformed_imports, malformed_uploads
 from tests.strategies import typed_value
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +139,7 @@ def rolled_back():
     return Savepoint
 
 
-DONE = {"twice": set(), "typed": set()}
+DONE = {"twice": set(), "typed": set(), "files": set()}
 
 
 def untried(kind, role, form):
@@ -230,6 +232,35 @@ def test_every_form_takes_what_people_type(client, world, rolled_back, seen_with
                     )
 
         attempt()
+
+
+MALFORMED = malformed_uploads() + malformed_imports()
+
+
+@pytest.mark.parametrize("name, role, obj, visit_settings", VISITS)
+def test_every_file_input_refuses_malformed_files(client, world, rolled_back, seen_with, name, role, obj, visit_settings):
+    """Each file of tests/malformed_files.py (truncated images, a 9-byte PDF, zip bombs, a CSV cell
+    of 200,000 characters…) in each file input, the rest of the form as a person fills it: refused,
+    nothing stored, never a server error."""
+    sign_in(client, world, role)
+    posts, _ = discover(client, page_url(world, name, obj))
+    failures = []
+    for form in posts:
+        if not form.has_files or form.signature() in DONE["files"]:
+            continue
+        DONE["files"].add(form.signature())
+        for control in [c for c in form.controls.values() if c.kind == "file"]:
+            for label, filename, content, content_type in MALFORMED:
+                with rolled_back():
+                    sign_in(client, world, role)
+                    data = {**filled(form, form.buttons[0] if form.buttons else None),
+                            control.name: SimpleUploadedFile(filename, content, content_type=content_type)}
+                    before = fingerprints()
+                    response = send(client, form, data)
+                    stored = changed(before, fingerprints())
+                if response.status_code >= 500 or stored:
+                    failures.append(f"{form.action} ({form.url_name}) {control.name}={label}: {response.status_code}, changed {stored}")
+    assert not failures, f"malformed files as {role}:\n" + "\n".join(failures)
 
 
 @pytest.mark.parametrize("name, role, obj, visit_settings", VISITS)
