@@ -20,6 +20,10 @@ from django.utils import timezone
 from .inputs import DATE_MAX, DATE_MESSAGE, DATE_MIN, DECIMAL_MAX_DIGITS, INT_MAX, MULTILINE_MAX, TEXT_MAX, normalise_text, parse_id
 
 NUMBER_MESSAGE = "数值超出允许的范围。"
+LENGTH_MESSAGES = {
+    "max_length": "最多填写%(limit_value)d个字符（现为%(show_value)d个）。",
+    "min_length": "至少填写%(limit_value)d个字符（现为%(show_value)d个）。",
+}
 
 
 def _text(field, original, value):
@@ -60,6 +64,9 @@ def police(field):
         return
     if isinstance(field, (forms.CharField, forms.ChoiceField)):
         field.clean = partial(_text, field, field.clean)
+        # Django's own wording ("确保该变量包含不超过 18 字符") speaks of variables.
+        field.error_messages.setdefault("max_length", LENGTH_MESSAGES["max_length"])
+        field.error_messages.setdefault("min_length", LENGTH_MESSAGES["min_length"])
         if isinstance(field, forms.CharField) and field.max_length is None:
             field.max_length = MULTILINE_MAX if isinstance(field.widget, forms.Textarea) else TEXT_MAX
             field.validators.append(validators.MaxLengthValidator(field.max_length))

@@ -205,7 +205,7 @@ def errors_of(**data):
 
 
 def test_fields_that_set_no_bound_get_the_policys():
-    assert "name" in errors_of(name="x" * 201).errors
+    assert errors_of(name="x" * 201).errors["name"] == ["最多填写200个字符（现为201个）。"]
     assert "remark" not in errors_of(remark="x" * 2000).errors and "remark" in errors_of(remark="x" * 2001).errors
     assert errors_of(count=str(INT_MAX + 1)).errors["count"] == ["数值超出允许的范围。"]
     assert errors_of(count="-99999999999").errors["count"] == ["数值超出允许的范围。"]
