@@ -192,6 +192,20 @@ class RuleDataField(forms.JSONField):
     def __init__(self, **kwargs):
         super().__init__(decoder=_StrictJSONDecoder, **kwargs)
 
+    # Python's parser also fails with a ValueError (a number of more than 4,300 digits) or a
+    # RecursionError (nesting past its limit), which Django's field does not expect.
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except (ValueError, RecursionError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except (ValueError, RecursionError):
+            return forms.fields.InvalidJSONInput(data)
+
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value

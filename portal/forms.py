@@ -35,13 +35,33 @@ def _text(field, original, value):
     return original(value)
 
 
+def _by_id(field):
+    """Whether the choices are looked up by an integer primary key (a foreign key's form field names
+    it as to_field_name)."""
+    pk = field.queryset.model._meta.pk
+    return field.to_field_name in (None, pk.name, pk.attname) and pk.get_internal_type().endswith("AutoField")
+
+
+def _not_ids(field, value):
+    if not _by_id(field):  # asked when used: a form may set its queryset after ours runs
+        return []
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return [v for v in values if v not in field.empty_values and not isinstance(v, field.queryset.model) and parse_id(v) is None]
+
+
 def _model_choice(field, original, value):
-    if field.to_field_name is None and field.queryset.model._meta.pk.get_internal_type().endswith("AutoField"):
-        values = value if isinstance(value, (list, tuple)) else [value]
-        for v in values:
-            if v not in field.empty_values and not isinstance(v, field.queryset.model) and parse_id(v) is None:
-                raise ValidationError(field.error_messages["invalid_choice"], code="invalid_choice", params={"value": v})
+    for v in _not_ids(field, value):
+        raise ValidationError(field.error_messages["invalid_choice"], code="invalid_choice", params={"value": v})
     return original(value)
+
+
+def _shown_choice(field, original, data, initial):
+    """What the widget shows again after an error: not a value that is no id (the admin's
+    autocomplete widget looks the shown value up, and fails on ' ')."""
+    value = original(data, initial)
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if not _not_ids(field, v)]
+    return None if _not_ids(field, value) else value
 
 
 def _bound(field, validator):
@@ -61,6 +81,7 @@ def police(field):
         return
     if isinstance(field, (forms.ModelChoiceField, forms.ModelMultipleChoiceField)):
         field.clean = partial(_model_choice, field, field.clean)
+        field.bound_data = partial(_shown_choice, field, field.bound_data)
         return
     if isinstance(field, (forms.CharField, forms.ChoiceField)):
         field.clean = partial(_text, field, field.clean)

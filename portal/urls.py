@@ -3,9 +3,6 @@ from django.urls import include, path
 
 from . import views
 
-admin.site.site_header = "学时核认 · 系统管理"
-admin.site.site_title = "学时核认 · 系统管理"
-admin.site.index_title = "后台管理"
 
 portal_patterns = (
     [

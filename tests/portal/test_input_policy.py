@@ -266,3 +266,19 @@ def test_an_id_beyond_a_bigint_is_a_404(client, db, django_user_model, pk):
     client.force_login(user)
     path = reverse("portal:job", kwargs={"pk": 1}).replace("/1/", f"/{pk}/")
     assert client.get(path).status_code == 404
+
+
+def test_a_foreign_key_that_is_no_id_is_refused_and_not_shown_again(db):
+    """A model form's foreign key names its key as to_field_name; the admin's autocomplete widget
+    looks the shown value up again, so what is no id is not shown (it failed on ' ')."""
+    from accounts.models import Membership
+
+    class MembershipForm(portal_forms.ModelForm):
+        class Meta:
+            model = Membership
+            fields = ["person", "organisation"]
+
+    form = MembershipForm(data={"person": "x" * 300, "organisation": " 99999999999999999999 "})
+    assert not form.is_valid() and {"person", "organisation"} <= set(form.errors)
+    assert form["person"].value() is None and form["organisation"].value() is None
+    assert "x" * 300 not in str(form)
