@@ -5,9 +5,6 @@ done or already handled by someone else.
 
 Run with: DATABASE_URL=postgres://postgres@127.0.0.1:5432/xueshi .venv/bin/python -m pytest tests/review/test_batch_postgres.py
 """
-import copy
-import threading
-
 import pytest
 from django.db import connection
 
@@ -20,6 +17,7 @@ from review.workflow import STALE_MESSAGE
 from tests.helpers import DEMO_PASSWORD
 from tests.hours.fixtures_views import at_state, fresh, people
 from tests.conftest import Demo, ensure_rule_sets, province_only
+from tests.races import at_once
 
 pytestmark = [
     pytest.mark.postgres,
@@ -45,27 +43,17 @@ def province(demo_data):
 
 
 def batch_at_once(*batches):
-    """Each (user, ids) batch in its own thread and connection; all start together at a barrier."""
-    barrier = threading.Barrier(len(batches))
-    reports = [None] * len(batches)
+    """Each (user, ids) batch in its own thread and connection; all start together."""
 
-    def run(index, user_pk, ids):
-        try:
+    def press(user_pk, ids):
+        def prepare():
             user = User.objects.get(pk=user_pk)  # each request reads its own user…
-            barrier.wait(timeout=10)  # …then both press 批量审核 at once
-            reports[index] = declaration_batch_decide(user=user, ids=ids, decision="approve", ip="127.0.0.1")
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            reports[index] = exc
-            barrier.abort()
-        finally:
-            connection.close()
+            # …then both press 批量审核 at once
+            return lambda: declaration_batch_decide(user=user, ids=ids, decision="approve", ip="127.0.0.1")
 
-    threads = [threading.Thread(target=run, args=(i, user.pk, ids)) for i, (user, ids) in enumerate(batches)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a batch hung"
+        return prepare
+
+    reports = [report for _, report in at_once(*(press(user.pk, ids) for user, ids in batches))]
     assert all(isinstance(r, list) for r in reports), reports
     return reports
 
