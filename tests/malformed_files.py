@@ -79,27 +79,13 @@ def png_decompression_bomb():
 # --- PDF -------------------------------------------------------------------------------------------
 
 
-def _pdf(*objects):
-    """A PDF with a correct cross-reference table around these objects (object 1 is the catalog)."""
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
 def pdf_without_pages():
-    return _pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>")
+    return make_samples.pdf_of(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>")
 
 
 def pdf_with_a_page_tree_loop():
     """The page tree's only child is the tree itself: a reader that follows it never stops."""
-    return _pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>")
+    return make_samples.pdf_of(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>")
 
 
 def pdf_claiming_a_billion_objects():
@@ -126,22 +112,14 @@ def pdf_with_a_password():
 # --- Word ------------------------------------------------------------------------------------------
 
 
-def _docx(parts):
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in parts:
-            archive.writestr(zipfile.ZipInfo(name, make_samples.FIXED_TIME), text, zipfile.ZIP_DEFLATED)
-    return out.getvalue()
-
-
 def _docx_with_document(document):
-    return _docx([(name, text if name != "word/document.xml" else document) for name, text in make_samples.DOCX_PARTS])
+    return make_samples.docx([(name, text if name != "word/document.xml" else document) for name, text in make_samples.DOCX_PARTS])
 
 
 def docx_without_document():
     """[Content_Types].xml and a word/ folder, as filetype wants, but no word/document.xml."""
     parts = [(n, t) for n, t in make_samples.DOCX_PARTS if n != "word/document.xml"]
-    return _docx(parts + [("word/styles.xml", "<w:styles/>")])
+    return make_samples.docx(parts + [("word/styles.xml", "<w:styles/>")])
 
 
 def docx_with_broken_xml():
