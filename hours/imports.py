@@ -16,10 +16,11 @@ from decimal import Decimal
 
 import filetype
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from openpyxl import load_workbook
 
 from accounts.validators import normalize_id_number, validate_id_number
+from portal.constraints import refused_on_conflict
 from portal.inputs import normalise_text, safe_text
 
 from .models import TrainingRecord
@@ -262,13 +263,13 @@ def _parse(row, problems):
                           certificate_no=row.get("certificate_no", ""))
 
 
+RACED = "部分记录刚刚已由另一次导入写入，本次未导入任何记录，请重新导入（已导入的行会标为“已导入过”）。"
+
+
 def _store(rows):
-    try:
-        with transaction.atomic():
-            TrainingRecord.objects.bulk_create(rows, batch_size=1000)
-    except IntegrityError:
-        # Another import of the same records committed between our check and this insert.
-        raise ValidationError("部分记录刚刚已由另一次导入写入，本次未导入任何记录，请重新导入（已导入的行会标为“已导入过”）。")
+    # Another import of the same records may commit between our check and this insert.
+    with refused_on_conflict(lambda: ValidationError(RACED)), transaction.atomic():
+        TrainingRecord.objects.bulk_create(rows, batch_size=1000)
 
 
 def training_records_import(*, upload, source, source_org=None, user):

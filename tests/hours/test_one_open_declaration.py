@@ -116,7 +116,14 @@ def test_moving_a_draft_onto_a_span_already_open_is_refused(client, p):
 def test_a_second_save_landing_while_the_first_commits_opens_the_first(client, p, monkeypatch):
     """Both requests looked for an open draft before either saved: the database refuses the second."""
     first = draft(p.song)
-    monkeypatch.setattr(services, "_open_declaration", lambda **kw: None)
+    looked = []
+    real = services._open_declaration
+
+    def first_look_misses(**span):  # the look before saving, while the other request commits
+        looked.append(span)
+        return None if len(looked) == 1 else real(**span)
+
+    monkeypatch.setattr(services, "_open_declaration", first_look_misses)
     response = post_new(client, p.song)
     assert response.redirect_chain == [(edit_url(first), 302)]
     assert f"您已有2023年度的暂存申报（业务编号 {first.business_no}），已为您打开。" in messages_of(response)
