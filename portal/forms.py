@@ -40,10 +40,6 @@ def _model_choice(field, original, value):
     return original(value)
 
 
-def _bound(field, validator):
-    field.validators.append(validator)
-
-
 def _in_range(minimum, maximum, message):
     return [validators.MinValueValidator(minimum, message=message), validators.MaxValueValidator(maximum, message=message)]
 
