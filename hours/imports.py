@@ -27,6 +27,7 @@ from .models import TrainingRecord
 from .uploads import DOCX_MAX_ENTRIES, OLE_SIGNATURE, UNREADABLE_ZIP
 
 COLUMNS = {"证件号码": "id_number", "姓名": "name", "年度": "year", "培训名称": "title", "科目": "subject", "学时": "hours", "证书编号": "certificate_no"}
+LABELS = {key: label for label, key in COLUMNS.items()}
 REQUIRED = ("id_number", "name", "year", "title", "subject", "hours")
 SUBJECTS = {"公需科目": "public", "公需": "public", "专业科目": "professional", "专业": "professional"}
 MAX_HOURS = Decimal("200")
@@ -170,9 +171,7 @@ def _rows(upload, columns=COLUMNS, required=REQUIRED):
     """(line number, {column: text}, [problems]) for each non-blank row below the header. Each text
     is normalised; a cell that cannot be (control characters, garbled text) is a problem of its row."""
     keys, rows, _ = _table(upload, columns, required)
-    labels = {}
-    for label, key in columns.items():
-        labels.setdefault(key, label)
+    labels = {key: label for label, key in columns.items()}
     found = False
     for line, values in enumerate(rows, start=2):
         if line > MAX_ROWS + 1:
@@ -225,10 +224,7 @@ def _hours(text, maximum):
 
 
 def _lengths(values):
-    return [f"{label}不能超过{limit}个字" for key, label, limit in (
-        ("name", "姓名", MAX_LENGTHS["name"]), ("title", "培训名称", MAX_LENGTHS["title"]),
-        ("certificate_no", "证书编号", MAX_LENGTHS["certificate_no"]),
-    ) if len(values.get(key, "")) > limit]
+    return [f"{LABELS[key]}不能超过{limit}个字" for key, limit in MAX_LENGTHS.items() if len(values.get(key, "")) > limit]
 
 
 def _id_number(row, problems):
