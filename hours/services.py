@@ -78,12 +78,12 @@ def open_kind(obj):
     return f"{'审核不通过' if obj.state == State.REJECTED else '正在审核'}的{obj.noun}"
 
 
-def _open_declaration(*, applicant, start_year, end_year):
-    return (
-        Declaration.objects.filter(applicant=applicant, start_year=start_year, end_year=end_year, state__in=OPEN_STATES)
-        .select_related("declared_by")
-        .first()
-    )
+def _open_declaration(*, applicant, start_year, end_year, exclude=None):
+    """The applicant's open declaration for the span (other than `exclude`), or None."""
+    found = Declaration.objects.filter(applicant=applicant, start_year=start_year, end_year=end_year, state__in=OPEN_STATES)
+    if exclude is not None:
+        found = found.exclude(pk=exclude)
+    return found.select_related("declared_by").first()
 
 
 def _already_open(*, user, applicant, start_year, end_year):
@@ -164,11 +164,7 @@ def _lock_editable(declaration, user):
 
 
 def _span_taken(declaration, start_year, end_year):
-    other = (
-        Declaration.objects.filter(applicant=declaration.applicant_id, start_year=start_year, end_year=end_year, state__in=OPEN_STATES)
-        .exclude(pk=declaration.pk)
-        .first()
-    )
+    other = _open_declaration(applicant=declaration.applicant_id, start_year=start_year, end_year=end_year, exclude=declaration.pk)
     if other is None:
         return None
     return ValidationError(
