@@ -129,6 +129,16 @@ def demo_province(django_db_setup, django_db_blocker, demo_data):
         outer.__exit__(None, None, None)
 
 
+@pytest.fixture
+def committed_demo(transactional_db, demo_data):
+    """The demo province loaded and committed, for transactional tests (django_db(transaction=True)):
+    the race tests' threads read it through connections of their own, which do not see the
+    `demo` fixture's province inside its rolled-back transaction."""
+    ensure_rule_sets()
+    load(province_only(demo_data))
+    return Demo(demo_data)
+
+
 def _is_transactional(request):
     marker = request.node.get_closest_marker("django_db")
     in_marker = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))

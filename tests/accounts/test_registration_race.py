@@ -8,10 +8,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from accounts.management.commands.load_demo import load
 from accounts.models import Membership, User
 from tests.accounts.test_registration import REGISTER_URL, form_data
-from tests.conftest import ensure_rule_sets, province_only
 from tests.helpers import make_id_number
 from tests.races import in_threads, inserts_together
 
@@ -24,9 +22,7 @@ pytestmark = [
 ]
 
 
-def test_two_registrations_at_the_same_moment_make_one_account(demo_data, monkeypatch):
-    ensure_rule_sets()
-    load(province_only(demo_data))
+def test_two_registrations_at_the_same_moment_make_one_account(committed_demo, monkeypatch):
     number = make_id_number()
     barrier = inserts_together(monkeypatch, User)  # both requests have passed every check: now both insert
 

@@ -6,7 +6,6 @@ the applicant's row serialises them; on SQLite a file database with IMMEDIATE tr
 """
 import pytest
 
-from accounts.management.commands.load_demo import load
 from accounts.models import Organisation, User
 from certificates.models import Certificate, CertificateStatus
 from certificates.services import certificate_issue
@@ -14,17 +13,14 @@ from hours import services
 from review.workflow import declaration_approve, declaration_submit
 
 from .conftest import BASE_URL, PROFILE
-from tests.conftest import ensure_rule_sets, province_only
 from tests.races import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
 
 
 @pytest.fixture
-def people(transactional_db, demo_data):
+def people(committed_demo):
     """The demo province, committed, so that every thread's connection sees it."""
-    ensure_rule_sets()
-    load(province_only(demo_data))
     return (
         User.objects.get(name="宋庆涛"), User.objects.get(name="陈立新"), User.objects.get(username="hn_clerk"),
         Organisation.objects.get(name="湖南省人力资源和社会保障厅"),

@@ -8,10 +8,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from accounts.management.commands.load_demo import load
 from hours import filings, services
 from hours.models import Declaration, TrainingFiling
-from tests.conftest import Demo, ensure_rule_sets, province_only
 from tests.helpers import text_of
 from tests.hours.fixtures_views import draft, people
 from tests.hours.test_filings import new_filing
@@ -25,11 +23,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def p(demo_data, settings, tmp_path):
+def p(committed_demo, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    ensure_rule_sets()
-    load(province_only(demo_data))
-    return people(Demo(demo_data))
+    return people(committed_demo)
 
 
 def test_a_draft_deleted_in_two_tabs_at_once(p, monkeypatch):

@@ -15,12 +15,10 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.management.commands.load_demo import load
 from accounts.models import User
 from hours import services
 from hours.models import Declaration, Item, ItemSource, TrainingRecord, YearRecord
 from tests import races
-from tests.conftest import ensure_rule_sets, province_only
 from tests.review.test_concurrency import PROFILE
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
@@ -29,9 +27,7 @@ PAPER = {"author_rank": 1, "title": "湘西铅锌矿成矿规律研究"}
 
 
 @pytest.fixture
-def p(transactional_db, demo_data):
-    ensure_rule_sets()
-    load(province_only(demo_data))
+def p(committed_demo):
     return SimpleNamespace(song=User.objects.get(name="宋庆涛"))
 
 

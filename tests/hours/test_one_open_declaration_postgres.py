@@ -8,9 +8,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from accounts.management.commands.load_demo import load
 from hours.models import Declaration, TrainingFiling
-from tests.conftest import Demo, ensure_rule_sets, province_only
 from tests.helpers import text_of
 from tests.hours.fixtures_views import form_data_for_new, people
 from tests.hours.test_filing_views import form_data as filing_form
@@ -24,11 +22,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def p(demo_data, settings, tmp_path):
+def p(committed_demo, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    ensure_rule_sets()
-    load(province_only(demo_data))
-    return people(Demo(demo_data))
+    return people(committed_demo)
 
 
 def post_twice_at_once(barrier, user, url, data):

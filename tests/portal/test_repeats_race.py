@@ -7,10 +7,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.management.commands.load_demo import load
 from accounts.models import User
 from hours.models import Declaration
-from tests.conftest import ensure_rule_sets, province_only
 from tests.hours.fixtures_views import form_data_for_new
 from tests.races import in_threads
 
@@ -20,11 +18,9 @@ NEW = "hours:declaration_new"
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("writers_queue")
-def test_the_same_post_at_the_same_moment_runs_once(demo_data):
+def test_the_same_post_at_the_same_moment_runs_once(committed_demo):
     """Two tabs of one browser send 新增学时核认申报 together: one draft, the other tab told so.
     (PostgreSQL; SQLite's test database here is a file whose IMMEDIATE transactions queue writers too.)"""
-    ensure_rule_sets()
-    load(province_only(demo_data))
     song = User.objects.get(id_number="430121198805041015")
     first = Client()
     first.force_login(song)

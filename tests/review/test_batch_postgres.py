@@ -8,7 +8,6 @@ Run with: DATABASE_URL=postgres://postgres@127.0.0.1:5432/xueshi .venv/bin/pytho
 import pytest
 from django.db import connection
 
-from accounts.management.commands.load_demo import load
 from accounts.models import Role, User
 from accounts.services import staff_account_create
 from review.models import Action, ReviewStep, State
@@ -16,7 +15,6 @@ from review.services import declaration_batch_decide
 from review.workflow import STALE_MESSAGE
 from tests.helpers import DEMO_PASSWORD
 from tests.hours.fixtures_views import at_state, fresh, people
-from tests.conftest import Demo, ensure_rule_sets, province_only
 from tests.races import at_once
 
 pytestmark = [
@@ -32,10 +30,8 @@ DONE = "审核通过"
 
 
 @pytest.fixture
-def province(demo_data):
-    ensure_rule_sets()
-    load(province_only(demo_data))
-    p = people(Demo(demo_data))
+def province(committed_demo):
+    p = people(committed_demo)
     p.second_clerk = staff_account_create(
         username="hn_clerk2", name="王晓燕", password=DEMO_PASSWORD, role=Role.BUREAU_CLERK, organisation=p.hn
     )

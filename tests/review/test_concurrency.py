@@ -14,7 +14,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from accounts.management.commands.load_demo import load
 from accounts.models import Organisation, Role, User
 from hours import services
 from hours.models import Declaration
@@ -22,7 +21,6 @@ from review.models import Action, ReviewStep, State
 from review.workflow import WorkflowError, declaration_approve, declaration_reject, declaration_submit, declaration_withdraw
 from tests.helpers import make_staff
 from tests.hours.fixtures_views import free_span
-from tests.conftest import ensure_rule_sets, province_only
 from tests.races import at_once
 
 ROUNDS = 3
@@ -50,11 +48,9 @@ def request(service, declaration_pk, user_pk, **kwargs):
 
 
 @pytest.fixture
-def p(transactional_db, demo_data):
+def p(committed_demo):
     """The demo province, committed, so that every thread's connection sees it (the shared `demo`
     fixture keeps it in a transaction that is rolled back, visible to the main connection only)."""
-    ensure_rule_sets()
-    load(province_only(demo_data))
     hn = Organisation.objects.get(name="湖南省人力资源和社会保障厅")
     return SimpleNamespace(
         song=User.objects.get(name="宋庆涛"),
