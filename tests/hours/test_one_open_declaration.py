@@ -178,7 +178,7 @@ def test_renaming_a_filing_onto_an_open_one_is_refused(p, media):
 def test_the_reviewers_see_a_duplicate_marked_by_the_migration(client, p):
     kept = submitted(p.song)
     marked = submitted(p.song, start_year=2022, end_year=2022)
-    # As migration hours 0009 leaves a duplicate made before the constraint.
+    # As migration hours 0016 leaves a duplicate made before the constraint.
     Declaration.objects.filter(pk=marked.pk).update(start_year=2023, end_year=2023, duplicate_of=kept)
     client.force_login(p.chen)
     page = text_of(client.get(reverse("review:case", args=[marked.pk])))
