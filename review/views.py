@@ -120,7 +120,8 @@ def bureau_batch(request):
         if not data["confirmed"] or data["fingerprint"] != fingerprint:
             if data["confirmed"]:
                 # Cases arrived or were decided by others since the confirmation page: ask again.
-                messages.warning(request, f"筛选结果已变化（确认时为 {data['count']} 件，现为 {len(ids)} 件），请核对后重新确认。")
+                counts = f"（确认时为 {data['count']} 件，现为 {len(ids)} 件）" if data["count"] is not None else ""
+                messages.warning(request, f"筛选结果已变化{counts}，请核对后重新确认。")
             # Deciding every page of the list is one click away from a mistake: say how many first.
             decision = dict(form.fields["decision"].choices)[data["decision"]]
             return render(
