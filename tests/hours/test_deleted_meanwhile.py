@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from hours import filing_views, filings, services, views
 from hours.models import Declaration, TrainingFiling
-from review.models import State
 from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.test_filing_views import form_data as filing_form
