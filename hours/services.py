@@ -114,11 +114,11 @@ def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=
     if unit is None or not applicant.memberships.filter(status=MembershipStatus.ACTIVE, organisation=unit).exists():
         raise ValidationError("您的工作单位尚未确认，请等待单位管理员确认后再申报。")
     _check_span(start_year, end_year)
-    span = {"user": user, "applicant": applicant, "start_year": start_year, "end_year": end_year}
-    already = _already_open(**span)
+    span = {"applicant": applicant, "start_year": start_year, "end_year": end_year}
+    already = _already_open(user=user, **span)
     if already:
         raise already
-    with refused_on_conflict(lambda: _already_open(**span)), transaction.atomic():
+    with refused_on_conflict(lambda: _already_open(user=user, **span)), transaction.atomic():
         declaration = Declaration(
             applicant=applicant,
             declared_by=None if who[0] == Role.APPLICANT else user,
