@@ -13,9 +13,11 @@ or (imports) on every one of its rows, with a reason the user can read."""
 import functools
 import io
 import random
+import re
 import struct
 import zipfile
 import zlib
+from datetime import datetime
 
 from openpyxl import Workbook
 from PIL import Image
@@ -34,6 +36,7 @@ CSV = "text/csv"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A valid ID number nobody in the demo province has: a roster row with it names an unknown person.
 STRANGER = "11010519491231002" + ric.calc_check_digit("110105194912310020")
+FIXED_DATETIME = datetime(*make_samples.FIXED_TIME)
 IMPORT_HEADER = ["证件号码", "姓名", "年度", "培训名称", "科目", "学时", "证书编号"]
 
 
@@ -189,21 +192,26 @@ def malformed_uploads():
 
 
 def _xlsx(rows, *, patch=None):
-    """An .xlsx made by openpyxl; `patch(sheet_xml) -> sheet_xml` then edits the worksheet's XML."""
+    """An .xlsx made by openpyxl, with the times it writes (the workbook's dates, each part's in the
+    zip) fixed, so that it is the same every time; `patch(sheet_xml) -> sheet_xml` then edits the
+    worksheet's XML."""
     workbook = Workbook()
+    workbook.properties.created = FIXED_DATETIME
     for row in rows:
         workbook.active.append(row)
     out = io.BytesIO()
-    workbook.save(out)
-    if patch is None:
-        return out.getvalue()
+    workbook.save(out)  # stamps the workbook modified now: set back below
     source = zipfile.ZipFile(io.BytesIO(out.getvalue()))
-    patched = io.BytesIO()
-    with zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as archive:
+    fixed = io.BytesIO()
+    with zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as archive:
         for info in source.infolist():
             data = source.read(info)
-            archive.writestr(info, patch(data) if info.filename == "xl/worksheets/sheet1.xml" else data)
-    return patched.getvalue()
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + FIXED_DATETIME.isoformat().encode() + b"Z", data)
+            elif info.filename == "xl/worksheets/sheet1.xml" and patch is not None:
+                data = patch(data)
+            archive.writestr(zipfile.ZipInfo(info.filename, make_samples.FIXED_TIME), data, zipfile.ZIP_DEFLATED)
+    return fixed.getvalue()
 
 
 def _row(**changes):
