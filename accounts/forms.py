@@ -2,7 +2,6 @@ from django import forms
 from django.contrib.auth import password_validation
 
 from portal.forms import AuthenticationFormBase, Form, ModelForm
-from portal.inputs import normalise_text
 
 from .models import ETHNIC_GROUPS, Education, User
 from .selectors import organisation_find
@@ -12,14 +11,15 @@ from .validators import normalize_id_number, normalize_login, normalize_phone, v
 
 class IdNumberField(forms.CharField):
     """An 证件号码 as people type it — full-width １２３…Ｘ, spaces, a lower-case x — normalised as
-    stored before anything else checks it; control characters are refused with their message."""
+    stored before anything else checks it. (The input policy of portal/forms.py has already
+    normalised the text and refused control characters; the spaces and the x are this field's.)"""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 18)
         super().__init__(**kwargs)
 
     def to_python(self, value):
-        return normalize_id_number(normalise_text(super().to_python(value)))
+        return normalize_id_number(super().to_python(value))
 
 
 class LoginForm(AuthenticationFormBase):

@@ -3,10 +3,12 @@ import logging
 import math
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from portal.constraints import refused_on_conflict
 
 from . import roles
 from .models import Membership, MembershipStatus, Organisation, OrganisationKind, Role, RoleGrant, User
@@ -54,8 +56,11 @@ def staff_account_create(*, username, name, password, phone="", role, organisati
 ALREADY_REGISTERED = "该证件号码已注册，请直接登录；如忘记密码请联系单位管理员。"
 
 
-def _registered(id_number):
-    return User.objects.filter(Q(id_number=id_number) | Q(username=id_number)).exists()
+def _already_registered(id_number):
+    """The refusal of a number registered already (as an ID number, or as the username it becomes), else None."""
+    if User.objects.filter(Q(id_number=id_number) | Q(username=id_number)).exists():
+        return ValidationError({"id_number": ALREADY_REGISTERED})
+    return None
 
 
 def person_register(*, id_number, name, phone, password, organisation, **profile):
@@ -72,18 +77,14 @@ def person_register(*, id_number, name, phone, password, organisation, **profile
     user.set_password(password)
     # Uniqueness is checked below as one message for the number (the username is the number).
     user.full_clean(exclude=["password"], validate_unique=False)
-    try:
-        with transaction.atomic():
-            if _registered(id_number):
-                raise ValidationError({"id_number": ALREADY_REGISTERED})
-            user.save()
-            RoleGrant.objects.create(user=user, role=Role.APPLICANT)
-            Membership.objects.create(person=user, organisation=organisation)
-    except IntegrityError:
-        # Both requests passed the check; the unique index let the first one in (PostgreSQL).
-        if _registered(id_number):
-            raise ValidationError({"id_number": ALREADY_REGISTERED}) from None
-        raise
+    # Both requests may pass the check; the unique index then lets the first one in (PostgreSQL).
+    with refused_on_conflict(lambda: _already_registered(id_number)), transaction.atomic():
+        already = _already_registered(id_number)
+        if already:
+            raise already
+        user.save()
+        RoleGrant.objects.create(user=user, role=Role.APPLICANT)
+        Membership.objects.create(person=user, organisation=organisation)
     return user
 
 

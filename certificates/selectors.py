@@ -15,12 +15,12 @@ from accounts.roles import grants
 from hours import rules
 from hours.models import YearRecord
 from hours.policies import policy_for, reference_rule_set
+from hours.years import FIRST_YEAR
 from review.models import State
 
 from . import numbers
 from .models import Certificate, CertificateStatus
 
-FIRST_YEAR = 2000
 ZERO = Decimal("0")
 
 

@@ -18,8 +18,7 @@ from portal.forms import ModelForm
 
 from . import rules
 from .models import RuleSet, RuleSetChange
-from .policies import default_rule_set_code
-from .rulesets import in_force_message, rule_set_create, rule_set_update, rule_set_validate
+from .rulesets import rule_set_create, rule_set_update, rule_set_validate, switch_off_problem
 
 SUBJECT_LABELS = {"public": "公需科目", "professional": "专业科目", "both": "公需与专业（视为完成当年要求）"}
 
@@ -243,9 +242,9 @@ class RuleSetForm(ModelForm):
 
     def clean_is_active(self):
         active = self.cleaned_data["is_active"]
-        # Switched off, every new and proxy declaration would have no rule set to use.
-        if self.instance.pk and self.instance.is_active and not active and self.instance.code == default_rule_set_code():
-            raise ValidationError(in_force_message(self.instance.code))
+        problem = switch_off_problem(self.instance, active) if self.instance.pk else None
+        if problem:
+            raise ValidationError(problem)
         return active
 
 

@@ -4,12 +4,13 @@ import hashlib
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role
 from accounts.roles import organisations_for
 from portal import jobs
+from portal.constraints import refused_on_conflict
 from portal.models import Job, JobKind
 from portal.storage import FileWrites, delete_on_commit
 from review.models import OPEN_STATES, State
@@ -39,7 +40,11 @@ def _open_filing(organisation, data, exclude=None):
     return found.exclude(pk=exclude).first() if exclude else found.first()
 
 
-def _already_open(existing):
+def _already_open(organisation, data):
+    """AlreadyOpen when the unit has an open filing of that name and year, else None."""
+    existing = _open_filing(organisation, data)
+    if existing is None:
+        return None
     then = "；如需修改请先撤销。" if existing.is_pending else "。"
     return AlreadyOpen(
         f"本单位已有{existing.year}年“{existing.name}”{open_kind(existing)}，已为您打开{then}", existing=existing, opens=True
@@ -51,22 +56,16 @@ def filing_create(*, user, organisation, data, notice, schedule):
     twice, or by a second request between this one's look-up and its save: the constraint)."""
     _check_admin(user, organisation)
     _check_dates(data)
-    existing = _open_filing(organisation, data)
-    if existing is not None:
-        raise _already_open(existing)
+    already = _already_open(organisation, data)
+    if already:
+        raise already
     filing = TrainingFiling(organisation=organisation, created_by=user, **{f: data[f] for f in FIELDS})
     uploads = [(filing.notice, notice, check_upload(notice)), (filing.schedule, schedule, check_upload(schedule))]
-    try:
-        with FileWrites() as files:
-            for field, upload, checked in uploads:
-                files.save(field, upload, filename=checked.original_name)
-            with files.atomic():
-                filing.save()
-    except IntegrityError:
-        existing = _open_filing(organisation, data)
-        if existing is None:
-            raise
-        raise _already_open(existing) from None
+    with refused_on_conflict(lambda: _already_open(organisation, data)), FileWrites() as files:
+        for field, upload, checked in uploads:
+            files.save(field, upload, filename=checked.original_name)
+        with files.atomic():
+            filing.save()
     return filing
 
 
@@ -106,28 +105,22 @@ def _holds(field, checked):
 def filing_update(*, filing, user, data, notice=None, schedule=None):
     _check_dates(data)
     uploads = {which: (upload, check_upload(upload)) for which, upload in (("notice", notice), ("schedule", schedule)) if upload is not None}
-    try:
-        with FileWrites() as files, files.atomic():
-            locked = _lock_editable(filing, user)
-            taken = _name_taken(locked, data)
-            if taken:
-                raise taken
-            # The same file chosen again (the form sent twice) keeps the stored one.
-            uploads = {which: pair for which, pair in uploads.items() if not _holds(getattr(locked, which), pair[1])}
-            if uploads or any(getattr(locked, f) != data[f] for f in FIELDS):  # else: nothing to write
-                for f in FIELDS:
-                    setattr(locked, f, data[f])
-                for which, (upload, checked) in uploads.items():
-                    field = getattr(locked, which)
-                    delete_on_commit(field)  # the file being replaced, once the new one is committed
-                    files.save(field, upload, filename=checked.original_name)
-                locked.save()
-    except IntegrityError:
-        # A filing of that name was opened by another request between the check and the save.
-        taken = _name_taken(filing, data)
-        if taken is None:
-            raise
-        raise taken from None
+    # A filing of that name may be opened by another request between the check and the save.
+    with refused_on_conflict(lambda: _name_taken(filing, data)), FileWrites() as files, files.atomic():
+        locked = _lock_editable(filing, user)
+        taken = _name_taken(locked, data)
+        if taken:
+            raise taken
+        # The same file chosen again (the form sent twice) keeps the stored one.
+        uploads = {which: pair for which, pair in uploads.items() if not _holds(getattr(locked, which), pair[1])}
+        if uploads or any(getattr(locked, f) != data[f] for f in FIELDS):  # else: nothing to write
+            for f in FIELDS:
+                setattr(locked, f, data[f])
+            for which, (upload, checked) in uploads.items():
+                field = getattr(locked, which)
+                delete_on_commit(field)  # the file being replaced, once the new one is committed
+                files.save(field, upload, filename=checked.original_name)
+            locked.save()
     return locked
 
 

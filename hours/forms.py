@@ -198,10 +198,6 @@ class SubmitForm(Form):
     pledge = forms.BooleanField(label="本人承诺以上信息真实有效", error_messages={"required": "请勾选“本人承诺以上信息真实有效”后再提交。"})
 
 
-class RejectReasonForm(Form):
-    reason = forms.CharField(label="审核不通过原因", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
-
-
 class TrainingImportForm(Form):
     source = forms.ChoiceField(
         label="数据来源",

@@ -16,16 +16,18 @@ from decimal import Decimal
 
 import filetype
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from openpyxl import load_workbook
 
 from accounts.validators import normalize_id_number, validate_id_number
+from portal.constraints import refused_on_conflict
 from portal.inputs import normalise_text, safe_text
 
 from .models import TrainingRecord
 from .uploads import DOCX_MAX_ENTRIES, OLE_SIGNATURE, UNREADABLE_ZIP
 
 COLUMNS = {"证件号码": "id_number", "姓名": "name", "年度": "year", "培训名称": "title", "科目": "subject", "学时": "hours", "证书编号": "certificate_no"}
+LABELS = {key: label for label, key in COLUMNS.items()}
 REQUIRED = ("id_number", "name", "year", "title", "subject", "hours")
 SUBJECTS = {"公需科目": "public", "公需": "public", "专业科目": "professional", "专业": "professional"}
 MAX_HOURS = Decimal("200")
@@ -169,9 +171,7 @@ def _rows(upload, columns=COLUMNS, required=REQUIRED):
     """(line number, {column: text}, [problems]) for each non-blank row below the header. Each text
     is normalised; a cell that cannot be (control characters, garbled text) is a problem of its row."""
     keys, rows, _ = _table(upload, columns, required)
-    labels = {}
-    for label, key in columns.items():
-        labels.setdefault(key, label)
+    labels = {key: label for label, key in columns.items()}
     found = False
     for line, values in enumerate(rows, start=2):
         if line > MAX_ROWS + 1:
@@ -224,10 +224,7 @@ def _hours(text, maximum):
 
 
 def _lengths(values):
-    return [f"{label}不能超过{limit}个字" for key, label, limit in (
-        ("name", "姓名", MAX_LENGTHS["name"]), ("title", "培训名称", MAX_LENGTHS["title"]),
-        ("certificate_no", "证书编号", MAX_LENGTHS["certificate_no"]),
-    ) if len(values.get(key, "")) > limit]
+    return [f"{LABELS[key]}不能超过{limit}个字" for key, limit in MAX_LENGTHS.items() if len(values.get(key, "")) > limit]
 
 
 def _id_number(row, problems):
@@ -262,13 +259,13 @@ def _parse(row, problems):
                           certificate_no=row.get("certificate_no", ""))
 
 
+RACED = "部分记录刚刚已由另一次导入写入，本次未导入任何记录，请重新导入（已导入的行会标为“已导入过”）。"
+
+
 def _store(rows):
-    try:
-        with transaction.atomic():
-            TrainingRecord.objects.bulk_create(rows, batch_size=1000)
-    except IntegrityError:
-        # Another import of the same records committed between our check and this insert.
-        raise ValidationError("部分记录刚刚已由另一次导入写入，本次未导入任何记录，请重新导入（已导入的行会标为“已导入过”）。")
+    # Another import of the same records may commit between our check and this insert.
+    with refused_on_conflict(lambda: ValidationError(RACED)), transaction.atomic():
+        TrainingRecord.objects.bulk_create(rows, batch_size=1000)
 
 
 def training_records_import(*, upload, source, source_org=None, user):

@@ -83,7 +83,7 @@ class Declaration(Reviewable):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     duplicate_of = models.ForeignKey(
         "self", verbose_name="重复于", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="“同一年度只能有一份未审核通过的申报”之前已重复的申报，指向保留的那一份（迁移 hours 0009 所标）",
+        help_text="“同一年度只能有一份未审核通过的申报”之前已重复的申报，指向保留的那一份（迁移 hours 0016 所标）",
     )
 
     class Meta:
@@ -326,7 +326,7 @@ class TrainingFiling(Reviewable):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     duplicate_of = models.ForeignKey(
         "self", verbose_name="重复于", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="“同名培训只能有一份未通过的备案”之前已重复的备案，指向保留的那一份（迁移 hours 0009 所标）",
+        help_text="“同名培训只能有一份未通过的备案”之前已重复的备案，指向保留的那一份（迁移 hours 0016 所标）",
     )
 
     noun = "备案"

@@ -38,8 +38,12 @@ def rule_set_validate(*, data) -> rules.Policy:
         raise rules.PolicyDataError(f"规则数据无效：{exc}") from exc
 
 
-def in_force_message(code):
-    return f"新增申报正在使用该规则集（DEFAULT_RULE_SET = {code}），不能停用；请先在设置中改用其他规则集。"
+def switch_off_problem(rule_set, active):
+    """Why `rule_set` may not become `active` as asked, or None: switched off, the rule set new
+    declarations use would leave every new and proxy declaration without one."""
+    if rule_set.is_active and not active and rule_set.code == default_rule_set_code():
+        return f"新增申报正在使用该规则集（DEFAULT_RULE_SET = {rule_set.code}），不能停用；请先在设置中改用其他规则集。"
+    return None
 
 
 def rule_set_create(*, data, user, note: str = "", is_active: bool = True) -> RuleSet:
@@ -70,8 +74,9 @@ def rule_set_update(*, rule_set: RuleSet, data, user, note: str = "", is_active:
                 f"规则数据中的 code 为 {policy.code!r}，与规则编码 {locked.code!r} 不符（规则编码不可修改）"
             )
         active = locked.is_active if is_active is None else is_active
-        if locked.is_active and not active and locked.code == default_rule_set_code():
-            raise rules.PolicyDataError(in_force_message(locked.code))
+        problem = switch_off_problem(locked, active)
+        if problem:
+            raise rules.PolicyDataError(problem)
         if locked.data == data and locked.is_active == active:
             return locked
         notes = [note.strip()] if note.strip() else []

@@ -4,13 +4,14 @@ review/workflow.py."""
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import MembershipStatus, Role
 from accounts.roles import organisations_for, roles_of
 from accounts.validators import gender_from_id_number
+from portal.constraints import refused_on_conflict
 from portal.storage import FileWrites, delete_on_commit
 from review.models import OPEN_STATES, State
 from review.workflow import WorkflowError
@@ -77,15 +78,19 @@ def open_kind(obj):
     return f"{'审核不通过' if obj.state == State.REJECTED else '正在审核'}的{obj.noun}"
 
 
-def _open_declaration(*, applicant, start_year, end_year):
-    return (
-        Declaration.objects.filter(applicant=applicant, start_year=start_year, end_year=end_year, state__in=OPEN_STATES)
-        .select_related("declared_by")
-        .first()
-    )
+def _open_declaration(*, applicant, start_year, end_year, exclude=None):
+    """The applicant's open declaration for the span (other than `exclude`), or None."""
+    found = Declaration.objects.filter(applicant=applicant, start_year=start_year, end_year=end_year, state__in=OPEN_STATES)
+    if exclude is not None:
+        found = found.exclude(pk=exclude)
+    return found.select_related("declared_by").first()
 
 
-def _already_open(existing, *, user, applicant):
+def _already_open(*, user, applicant, start_year, end_year):
+    """AlreadyOpen when the applicant has an open declaration for the span, else None."""
+    existing = _open_declaration(applicant=applicant, start_year=start_year, end_year=end_year)
+    if existing is None:
+        return None
     where = f"{existing.years_label}年度{open_kind(existing)}（业务编号 {existing.business_no}"
     if (existing.declared_by_id or existing.applicant_id) == user.pk:
         then = "；如需修改请先撤销。" if existing.is_pending else "。"
@@ -110,30 +115,24 @@ def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=
         raise ValidationError("您的工作单位尚未确认，请等待单位管理员确认后再申报。")
     _check_span(start_year, end_year)
     span = {"applicant": applicant, "start_year": start_year, "end_year": end_year}
-    existing = _open_declaration(**span)
-    if existing is not None:
-        raise _already_open(existing, user=user, applicant=applicant)
-    try:
-        with transaction.atomic():
-            declaration = Declaration(
-                applicant=applicant,
-                declared_by=None if who[0] == Role.APPLICANT else user,
-                organisation=unit,
-                rule_set=rule_set or default_rule_set(),
-                start_year=start_year,
-                end_year=end_year,
-                **{f: data.get(f, "") for f in DECLARED_FIELDS},
-                **identity_of(applicant),
-            )
-            declaration.save()
-            # 业务编号: the day it was opened and its number, e.g. 202406130000021.
-            declaration.business_no = f"{timezone.localdate():%Y%m%d}{declaration.pk:07d}"
-            Declaration.objects.filter(pk=declaration.pk).update(business_no=declaration.business_no)
-    except IntegrityError:
-        existing = Declaration.objects.filter(state__in=OPEN_STATES, **span).select_related("declared_by").first()
-        if existing is None:
-            raise
-        raise _already_open(existing, user=user, applicant=applicant) from None
+    already = _already_open(user=user, **span)
+    if already:
+        raise already
+    with refused_on_conflict(lambda: _already_open(user=user, **span)), transaction.atomic():
+        declaration = Declaration(
+            applicant=applicant,
+            declared_by=None if who[0] == Role.APPLICANT else user,
+            organisation=unit,
+            rule_set=rule_set or default_rule_set(),
+            start_year=start_year,
+            end_year=end_year,
+            **{f: data.get(f, "") for f in DECLARED_FIELDS},
+            **identity_of(applicant),
+        )
+        declaration.save()
+        # 业务编号: the day it was opened and its number, e.g. 202406130000021.
+        declaration.business_no = f"{timezone.localdate():%Y%m%d}{declaration.pk:07d}"
+        Declaration.objects.filter(pk=declaration.pk).update(business_no=declaration.business_no)
     return declaration
 
 
@@ -165,11 +164,7 @@ def _lock_editable(declaration, user):
 
 
 def _span_taken(declaration, start_year, end_year):
-    other = (
-        Declaration.objects.filter(applicant=declaration.applicant_id, start_year=start_year, end_year=end_year, state__in=OPEN_STATES)
-        .exclude(pk=declaration.pk)
-        .first()
-    )
+    other = _open_declaration(applicant=declaration.applicant_id, start_year=start_year, end_year=end_year, exclude=declaration.pk)
     if other is None:
         return None
     return ValidationError(
@@ -180,28 +175,22 @@ def _span_taken(declaration, start_year, end_year):
 
 def declaration_update(*, declaration, user, data, start_year, end_year):
     _check_span(start_year, end_year)
-    try:
-        with transaction.atomic():
-            locked = _lock_editable(declaration, user)
-            outside = locked.year_records.exclude(year__range=(start_year, end_year)).values_list("year", flat=True)
-            if outside:
-                raise ValidationError(f"已填写{'、'.join(map(str, outside))}年度明细，不在新的申报年度范围内，请先删除。")
-            taken = _span_taken(locked, start_year, end_year)
-            if taken:
-                raise taken
-            values = {f: data.get(f, getattr(locked, f)) for f in DECLARED_FIELDS}
-            # A name corrected on the account since the draft was made reaches it now.
-            values.update(identity_of(locked.applicant), start_year=start_year, end_year=end_year)
-            if any(getattr(locked, f) != value for f, value in values.items()):  # the same form again writes nothing
-                for f, value in values.items():
-                    setattr(locked, f, value)
-                locked.save()
-    except IntegrityError:
-        # Another request opened a declaration for the new span between the check and the save.
-        taken = _span_taken(declaration, start_year, end_year)
-        if taken is None:
-            raise
-        raise taken from None
+    # Another request may open a declaration for the new span between the check and the save.
+    with refused_on_conflict(lambda: _span_taken(declaration, start_year, end_year)), transaction.atomic():
+        locked = _lock_editable(declaration, user)
+        outside = locked.year_records.exclude(year__range=(start_year, end_year)).values_list("year", flat=True)
+        if outside:
+            raise ValidationError(f"已填写{'、'.join(map(str, outside))}年度明细，不在新的申报年度范围内，请先删除。")
+        taken = _span_taken(locked, start_year, end_year)
+        if taken:
+            raise taken
+        values = {f: data.get(f, getattr(locked, f)) for f in DECLARED_FIELDS}
+        # A name corrected on the account since the draft was made reaches it now.
+        values.update(identity_of(locked.applicant), start_year=start_year, end_year=end_year)
+        if any(getattr(locked, f) != value for f, value in values.items()):  # the same form again writes nothing
+            for f, value in values.items():
+                setattr(locked, f, value)
+            locked.save()
     return locked
 
 
@@ -275,11 +264,8 @@ def item_add(*, year_record, user, activity, facts):
             identity_key=key,
         )
         if key:  # only an identified item can meet the unique constraint: a savepoint to catch it
-            try:
-                with transaction.atomic():
-                    item.save()
-            except IntegrityError:
-                raise _identity_refusal(policy, year_record, activity, result.facts) from None
+            with refused_on_conflict(lambda: _identity_refusal(policy, year_record, activity, result.facts)), transaction.atomic():
+                item.save()
         else:
             item.save()
         _recompute(locked)
@@ -461,13 +447,12 @@ def evidence_add(*, declaration, user, category, upload, item=None, year=None, y
             same = Evidence.objects.filter(declaration=locked, sha256=checked.sha256, category=category, item=item)
             if item is not None:
                 same = same.filter(material=material)
+            duplicate = ValidationError(f"文件“{checked.original_name}”已上传过，无需重复上传。", code="duplicate")
             if same.exists():
-                raise ValidationError(f"文件“{checked.original_name}”已上传过，无需重复上传。", code="duplicate")
-            try:
-                with transaction.atomic():
-                    evidence.save()
-            except IntegrityError:  # the same file sent at the same moment from another tab
-                raise ValidationError(f"文件“{checked.original_name}”已上传过，无需重复上传。", code="duplicate") from None
+                raise duplicate
+            # Or the same file sent at the same moment from another tab.
+            with refused_on_conflict(lambda: duplicate), transaction.atomic():
+                evidence.save()
     return evidence
 
 

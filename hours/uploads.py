@@ -79,6 +79,10 @@ def _corrupt(name, what="文件"):
     return ValidationError(f"文件“{name}”已损坏或不完整，无法作为{what}打开，请重新保存或导出后再上传。", code="corrupt")
 
 
+def _bomb(name):
+    return ValidationError(f"文件“{name}”解压后过大或结构异常，已拒绝。", code="zip_bomb")
+
+
 def _password(name):
     return ValidationError(f"文件“{name}”设置了打开密码，审核人员无法打开，请取消密码后重新上传。", code="encrypted")
 
@@ -252,13 +256,13 @@ def _check_docx(upload, name):
         with zipfile.ZipFile(upload) as archive:
             entries = archive.infolist()
             if len(entries) > DOCX_MAX_ENTRIES or sum(info.file_size for info in entries) > DOCX_MAX_UNPACKED:
-                raise ValidationError(f"文件“{name}”解压后过大或结构异常，已拒绝。", code="zip_bomb")
+                raise _bomb(name)
             try:
                 document = archive.getinfo("word/document.xml")
             except KeyError:
                 raise ValidationError(f"文件“{name}”不是完整的Word文档（缺少正文部分），请用Word另存为.docx后再上传。", code="corrupt")
             if document.file_size > DOCX_MAX_DOCUMENT_XML:
-                raise ValidationError(f"文件“{name}”解压后过大或结构异常，已拒绝。", code="zip_bomb")
+                raise _bomb(name)
             with archive.open(document) as part:
                 _check_xml(part, name)
     except UNREADABLE_ZIP:

@@ -64,10 +64,6 @@ def _shown_choice(field, original, data, initial):
     return None if _not_ids(field, value) else value
 
 
-def _bound(field, validator):
-    field.validators.append(validator)
-
-
 def _in_range(minimum, maximum, message):
     return [validators.MinValueValidator(minimum, message=message), validators.MaxValueValidator(maximum, message=message)]
 

@@ -16,6 +16,8 @@ import unicodedata
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.utils.encoding import iri_to_uri
+from django.utils.http import url_has_allowed_host_and_scheme
 
 # Chinese input methods type these full-width; NFKC would turn them into ASCII punctuation.
 KEEP_FULL_WIDTH = frozenset("，：；！？（）～…")
@@ -42,10 +44,11 @@ DATE_MESSAGE = f"日期应在{DATE_MIN.year}年至{DATE_MAX.year}年之间。"
 
 def _refused(ch):
     """Why one character (after normalisation) cannot be stored, or None."""
-    if ch == "\ufffd" or "\ud800" <= ch <= "\udfff" or unicodedata.category(ch) == "Cs" or (ord(ch) & 0xFFFE) == 0xFFFE:
-        return GARBLED_MESSAGE
     category = unicodedata.category(ch)
-    if category == "Cc" or category == "Cf":
+    # Cs: the surrogates U+D800–U+DFFF; U+xxFFFE and U+xxFFFF are noncharacters.
+    if ch == "\ufffd" or category == "Cs" or (ord(ch) & 0xFFFE) == 0xFFFE:
+        return GARBLED_MESSAGE
+    if category in ("Cc", "Cf"):
         return CONTROL_MESSAGE
     return None
 
@@ -141,11 +144,14 @@ class JSONBodyError(ValueError):
     """A JSON body the portal will not read, with the reason in Chinese and English."""
 
 
+JSON_TOO_DEEP = f"JSON 嵌套过深（最多{JSON_MAX_DEPTH}层）。The JSON is nested too deeply."
+
+
 def _check_json(value, depth=0):
     if isinstance(value, (list, dict)):
         depth += 1
         if depth > JSON_MAX_DEPTH:
-            raise JSONBodyError(f"JSON 嵌套过深（最多{JSON_MAX_DEPTH}层）。The JSON is nested too deeply.")
+            raise JSONBodyError(JSON_TOO_DEEP)
     if isinstance(value, str):
         for ch in value:
             if "\ud800" <= ch <= "\udfff":
@@ -172,7 +178,7 @@ def load_json(body):
     try:
         value = json.loads(text, parse_constant=no_constants)
     except RecursionError:
-        raise JSONBodyError(f"JSON 嵌套过深（最多{JSON_MAX_DEPTH}层）。The JSON is nested too deeply.") from None
+        raise JSONBodyError(JSON_TOO_DEEP) from None
     _check_json(value)
     return value
 
@@ -181,9 +187,6 @@ def redirect_target(request, url, default):
     """Where to send the browser after a form: `url` (a `next` or `back` field) only if it is a
     page of this site and a valid header value (no line breaks or control characters, which
     Django's host check lets through and the Location header then refuses), else `default`."""
-    from django.utils.encoding import iri_to_uri
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     url = url or ""
     # A path of this site ("/…"): anything else ("0", "edit") would be taken for a view name by redirect().
     local = url.startswith("/") or url.startswith(("http://", "https://"))

@@ -27,9 +27,12 @@ BUSY = "相同的内容正在办理中，请稍候刷新页面查看结果，不
 
 
 def _visitor(request):
+    """The browser: its session, or before signing in its CSRF cookie; None for neither."""
     session = getattr(request, "session", None)
-    key = session.session_key if session is not None else None
-    return f"s:{key}" if key else (f"c:{request.COOKIES[settings.CSRF_COOKIE_NAME]}" if settings.CSRF_COOKIE_NAME in request.COOKIES else None)
+    if session is not None and session.session_key:
+        return f"s:{session.session_key}"
+    token = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+    return f"c:{token}" if token else None
 
 
 def fingerprint(request):

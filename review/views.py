@@ -31,17 +31,26 @@ TODO_PAGE_SIZE = 15
 EXPORT_REFUSED = "筛选条件有误，请修改后再导出。"
 
 
+def _listed(request, filters, *, selector, columns, title):
+    """(the rows a list page shows, None), or (None, its Excel file) when export=xlsx is asked.
+    Filters fail closed: an invalid filter (None) lists nothing and exports nothing."""
+    export = request.GET.get("export") == "xlsx"
+    if filters is None:
+        if export:
+            messages.error(request, EXPORT_REFUSED)
+        return Declaration.objects.none(), None
+    found = selector(user=request.user, filters=filters)
+    if export:
+        return None, exports.queue_xlsx(found, title)
+    return selectors.shown(found, columns), None
+
+
 def _queue(request, *, title, selector, template="review/queue.html"):
     form = QueueFilterForm(request.GET or None, initial={"status": "pending"})
     filters = filters_of(form, {"status": "pending"})
-    if filters is None:
-        rows = Declaration.objects.none()
-        if request.GET.get("export") == "xlsx":
-            messages.error(request, EXPORT_REFUSED)
-    else:
-        if request.GET.get("export") == "xlsx":
-            return exports.queue_xlsx(selector(user=request.user, filters=filters), title)
-        rows = selectors.shown(selector(user=request.user, filters=filters), selectors.QUEUE_COLUMNS)
+    rows, export = _listed(request, filters, selector=selector, columns=selectors.QUEUE_COLUMNS, title=title)
+    if export:
+        return export
     page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, template, {"title": title, "form": form, "page": page}, status=200 if filters is not None else 400)
 
@@ -60,15 +69,9 @@ def superior_queue(request):
 def bureau_todo(request):
     form = TodoFilterForm(request.GET or None)
     filters = filters_of(form, {})
-    if filters is None:
-        rows = Declaration.objects.none()
-        if request.GET.get("export") == "xlsx":
-            messages.error(request, EXPORT_REFUSED)
-    else:
-        qs = selectors.bureau_todo(user=request.user, filters=filters)
-        if request.GET.get("export") == "xlsx":
-            return exports.queue_xlsx(qs, "待办列表")
-        rows = selectors.shown(qs, selectors.TODO_COLUMNS)
+    rows, export = _listed(request, filters, selector=selectors.bureau_todo, columns=selectors.TODO_COLUMNS, title="待办列表")
+    if export:
+        return export
     page = Paginator(rows, TODO_PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.pending_counts(user=request.user).get(Role.BUREAU_CLERK, {"waiting": 0, "overdue": 0})
     overdue_before = selectors.overdue_before(request.user)
@@ -117,7 +120,8 @@ def bureau_batch(request):
         if not data["confirmed"] or data["fingerprint"] != fingerprint:
             if data["confirmed"]:
                 # Cases arrived or were decided by others since the confirmation page: ask again.
-                messages.warning(request, f"筛选结果已变化（确认时为 {data['count']} 件，现为 {len(ids)} 件），请核对后重新确认。")
+                counts = f"（确认时为 {data['count']} 件，现为 {len(ids)} 件）" if data["count"] is not None else ""
+                messages.warning(request, f"筛选结果已变化{counts}，请核对后重新确认。")
             # Deciding every page of the list is one click away from a mistake: say how many first.
             decision = dict(form.fields["decision"].choices)[data["decision"]]
             return render(

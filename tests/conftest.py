@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
 
 from accounts.management.commands.load_demo import load
@@ -35,6 +35,23 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def writers_queue(django_db_setup):
+    """For a race test (tests/races.py; `pytest.mark.usefixtures("writers_queue")`): PostgreSQL, or
+    SQLite on a file, where IMMEDIATE transactions queue writers. Django's in-memory SQLite test
+    database (shared cache) answers a second writer with “table is locked” at once instead of
+    waiting, so it cannot host a race: skipped there."""
+    if connection.vendor == "postgresql":
+        return
+    if (
+        connection.vendor == "sqlite"
+        and not connection.is_in_memory_db()
+        and connection.settings_dict.get("OPTIONS", {}).get("transaction_mode") == "IMMEDIATE"
+    ):
+        return
+    pytest.skip("needs PostgreSQL, or SQLite on a file with IMMEDIATE transactions (the test database is in memory)")
 
 # One signed-in person per kind of account the demo province has (and what each is there to show).
 DEMO_ACCOUNTS = {
@@ -110,6 +127,16 @@ def demo_province(django_db_setup, django_db_blocker, demo_data):
     with django_db_blocker.unblock():
         transaction.set_rollback(True)
         outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def committed_demo(transactional_db, demo_data):
+    """The demo province loaded and committed, for transactional tests (django_db(transaction=True)):
+    the race tests' threads read it through connections of their own, which do not see the
+    `demo` fixture's province inside its rolled-back transaction."""
+    ensure_rule_sets()
+    load(province_only(demo_data))
+    return Demo(demo_data)
 
 
 def _is_transactional(request):

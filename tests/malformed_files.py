@@ -13,9 +13,11 @@ or (imports) on every one of its rows, with a reason the user can read."""
 import functools
 import io
 import random
+import re
 import struct
 import zipfile
 import zlib
+from datetime import datetime
 
 from openpyxl import Workbook
 from PIL import Image
@@ -34,6 +36,7 @@ CSV = "text/csv"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A valid ID number nobody in the demo province has: a roster row with it names an unknown person.
 STRANGER = "11010519491231002" + ric.calc_check_digit("110105194912310020")
+FIXED_DATETIME = datetime(*make_samples.FIXED_TIME)
 IMPORT_HEADER = ["证件号码", "姓名", "年度", "培训名称", "科目", "学时", "证书编号"]
 
 
@@ -79,27 +82,13 @@ def png_decompression_bomb():
 # --- PDF -------------------------------------------------------------------------------------------
 
 
-def _pdf(*objects):
-    """A PDF with a correct cross-reference table around these objects (object 1 is the catalog)."""
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
 def pdf_without_pages():
-    return _pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>")
+    return make_samples.pdf_of(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>")
 
 
 def pdf_with_a_page_tree_loop():
     """The page tree's only child is the tree itself: a reader that follows it never stops."""
-    return _pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>")
+    return make_samples.pdf_of(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>")
 
 
 def pdf_claiming_a_billion_objects():
@@ -126,22 +115,14 @@ def pdf_with_a_password():
 # --- Word ------------------------------------------------------------------------------------------
 
 
-def _docx(parts):
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in parts:
-            archive.writestr(zipfile.ZipInfo(name, make_samples.FIXED_TIME), text, zipfile.ZIP_DEFLATED)
-    return out.getvalue()
-
-
 def _docx_with_document(document):
-    return _docx([(name, text if name != "word/document.xml" else document) for name, text in make_samples.DOCX_PARTS])
+    return make_samples.docx([(name, text if name != "word/document.xml" else document) for name, text in make_samples.DOCX_PARTS])
 
 
 def docx_without_document():
     """[Content_Types].xml and a word/ folder, as filetype wants, but no word/document.xml."""
     parts = [(n, t) for n, t in make_samples.DOCX_PARTS if n != "word/document.xml"]
-    return _docx(parts + [("word/styles.xml", "<w:styles/>")])
+    return make_samples.docx(parts + [("word/styles.xml", "<w:styles/>")])
 
 
 def docx_with_broken_xml():
@@ -211,21 +192,26 @@ def malformed_uploads():
 
 
 def _xlsx(rows, *, patch=None):
-    """An .xlsx made by openpyxl; `patch(sheet_xml) -> sheet_xml` then edits the worksheet's XML."""
+    """An .xlsx made by openpyxl, with the times it writes (the workbook's dates, each part's in the
+    zip) fixed, so that it is the same every time; `patch(sheet_xml) -> sheet_xml` then edits the
+    worksheet's XML."""
     workbook = Workbook()
+    workbook.properties.created = FIXED_DATETIME
     for row in rows:
         workbook.active.append(row)
     out = io.BytesIO()
-    workbook.save(out)
-    if patch is None:
-        return out.getvalue()
+    workbook.save(out)  # stamps the workbook modified now: set back below
     source = zipfile.ZipFile(io.BytesIO(out.getvalue()))
-    patched = io.BytesIO()
-    with zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as archive:
+    fixed = io.BytesIO()
+    with zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as archive:
         for info in source.infolist():
             data = source.read(info)
-            archive.writestr(info, patch(data) if info.filename == "xl/worksheets/sheet1.xml" else data)
-    return patched.getvalue()
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + FIXED_DATETIME.isoformat().encode() + b"Z", data)
+            elif info.filename == "xl/worksheets/sheet1.xml" and patch is not None:
+                data = patch(data)
+            archive.writestr(zipfile.ZipInfo(info.filename, make_samples.FIXED_TIME), data, zipfile.ZIP_DEFLATED)
+    return fixed.getvalue()
 
 
 def _row(**changes):

@@ -50,12 +50,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='declaration',
             name='duplicate_of',
-            field=models.ForeignKey(blank=True, help_text='“同一年度只能有一份未审核通过的申报”之前已重复的申报，指向保留的那一份（迁移 hours 0009 所标）', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='hours.declaration', verbose_name='重复于'),
+            field=models.ForeignKey(blank=True, help_text='“同一年度只能有一份未审核通过的申报”之前已重复的申报，指向保留的那一份（迁移 hours 0016 所标）', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='hours.declaration', verbose_name='重复于'),
         ),
         migrations.AddField(
             model_name='trainingfiling',
             name='duplicate_of',
-            field=models.ForeignKey(blank=True, help_text='“同名培训只能有一份未通过的备案”之前已重复的备案，指向保留的那一份（迁移 hours 0009 所标）', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='hours.trainingfiling', verbose_name='重复于'),
+            field=models.ForeignKey(blank=True, help_text='“同名培训只能有一份未通过的备案”之前已重复的备案，指向保留的那一份（迁移 hours 0016 所标）', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='hours.trainingfiling', verbose_name='重复于'),
         ),
         migrations.RunPython(mark_duplicates, migrations.RunPython.noop),
         migrations.AddConstraint(

@@ -4,13 +4,8 @@ the applicant's row serialises them; on SQLite a file database with IMMEDIATE tr
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/xueshi .venv/bin/python -m pytest tests/certificates/test_concurrency.py
 """
-import copy
-import threading
-
 import pytest
-from django.db import connection
 
-from accounts.management.commands.load_demo import load
 from accounts.models import Organisation, User
 from certificates.models import Certificate, CertificateStatus
 from certificates.services import certificate_issue
@@ -18,25 +13,14 @@ from hours import services
 from review.workflow import declaration_approve, declaration_submit
 
 from .conftest import BASE_URL, PROFILE
-from tests.conftest import ensure_rule_sets, province_only
+from tests.races import at_once
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _writers_queue(django_db_setup):
-    if connection.vendor == "postgresql":
-        return
-    if not connection.is_in_memory_db() and connection.settings_dict.get("OPTIONS", {}).get("transaction_mode") == "IMMEDIATE":
-        return
-    pytest.skip("needs PostgreSQL, or SQLite on a file with IMMEDIATE transactions (the test database is in memory)")
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
 
 
 @pytest.fixture
-def people(transactional_db, demo_data):
+def people(committed_demo):
     """The demo province, committed, so that every thread's connection sees it."""
-    ensure_rule_sets()
-    load(province_only(demo_data))
     return (
         User.objects.get(name="宋庆涛"), User.objects.get(name="陈立新"), User.objects.get(username="hn_clerk"),
         Organisation.objects.get(name="湖南省人力资源和社会保障厅"),
@@ -55,29 +39,13 @@ def approved(people, year, professional_days):
 
 
 def double_click(user_pk):
-    barrier = threading.Barrier(2)
-    results = [None, None]
+    """Two clicks on 下载 at once; per click the certificate's number and whether it was made then."""
 
-    def run(index):
-        try:
-            user = User.objects.get(pk=user_pk)
-            barrier.wait(timeout=10)
-            certificate, created = certificate_issue(user=user, start_year=2020, end_year=2021, base_url=BASE_URL)
-            results[index] = (certificate.number, created)
-        except BaseException as exc:  # noqa: BLE001 - reported in the assertion below
-            results[index] = ("error", repr(exc))
-            barrier.abort()
-        finally:
-            connection.close()
+    def click():
+        user = User.objects.get(pk=user_pk)
+        return lambda: certificate_issue(user=user, start_year=2020, end_year=2021, base_url=BASE_URL)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    assert all(r and r[0] != "error" for r in results), results
-    return results
+    return [(certificate.number, created) for _, (certificate, created) in at_once(click, click)]
 
 
 def test_two_clicks_at_once_issue_one_certificate_and_then_one_successor(people):

@@ -3,7 +3,6 @@ account's: shown on step 6 but not editable there, and taken from the account by
 whatever is posted, for the applicant's own declarations and for those a unit declares for them."""
 import importlib
 
-import pytest
 from django.apps import apps
 from django.urls import reverse
 

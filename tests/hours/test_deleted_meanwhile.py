@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from hours import filing_views, filings, services, views
 from hours.models import Declaration, TrainingFiling
-from review.models import State
 from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.test_filing_views import form_data as filing_form
@@ -39,6 +38,11 @@ def stale(monkeypatch):
 def deleted_meanwhile(declaration, user):
     services.declaration_delete(declaration=Declaration.objects.get(pk=declaration.pk), user=user)
     return declaration
+
+
+def filing_deleted_meanwhile(filing, user):
+    filings.filing_delete(filing=TrainingFiling.objects.get(pk=filing.pk), user=user)
+    return filing
 
 
 # --- the services -------------------------------------------------------------------------------------
@@ -86,8 +90,7 @@ def test_a_file_for_an_item_deleted_in_another_tab_is_refused(p, media):
 
 
 def test_a_filing_deleted_meanwhile_is_gone_for_every_editing_service(p, media):
-    filing = new_filing(p)
-    filings.filing_delete(filing=TrainingFiling.objects.get(pk=filing.pk), user=p.chen)
+    filing = filing_deleted_meanwhile(new_filing(p), p.chen)
     for call in (
         lambda: filings.filing_delete(filing=filing, user=p.chen),
         lambda: filings.filing_update(filing=filing, user=p.chen, data={f: getattr(filing, f) for f in filings.FIELDS}),
@@ -156,8 +159,7 @@ def test_a_second_delete_after_the_first_is_a_chinese_404(client, p):
 
 
 def test_deleting_a_filing_deleted_meanwhile_answers_on_the_list(client, p, stale, media):
-    filing = stale(new_filing(p))
-    filings.filing_delete(filing=TrainingFiling.objects.get(pk=filing.pk), user=p.chen)
+    filing = stale(filing_deleted_meanwhile(new_filing(p), p.chen))
     client.force_login(p.chen)
     response = client.post(reverse("hours:filing_delete", args=[filing.pk]), follow=True)
     assert response.redirect_chain == [(reverse("hours:filing_list"), 302)]
@@ -165,8 +167,7 @@ def test_deleting_a_filing_deleted_meanwhile_answers_on_the_list(client, p, stal
 
 
 def test_saving_a_filing_deleted_meanwhile_answers_on_the_list(client, p, stale, media):
-    filing = stale(new_filing(p))
-    filings.filing_delete(filing=TrainingFiling.objects.get(pk=filing.pk), user=p.chen)
+    filing = stale(filing_deleted_meanwhile(new_filing(p), p.chen))
     client.force_login(p.chen)
     response = client.post(reverse("hours:filing_edit", args=[filing.pk]), filing_form(notice="", schedule=""), follow=True)
     assert response.redirect_chain == [(reverse("hours:filing_list"), 302)]
@@ -175,8 +176,7 @@ def test_saving_a_filing_deleted_meanwhile_answers_on_the_list(client, p, stale,
 
 
 def test_submitting_a_filing_deleted_meanwhile_answers_on_the_list(client, p, stale, media):
-    filing = stale(new_filing(p))
-    filings.filing_delete(filing=TrainingFiling.objects.get(pk=filing.pk), user=p.chen)
+    filing = stale(filing_deleted_meanwhile(new_filing(p), p.chen))
     client.force_login(p.chen)
     response = client.post(reverse("hours:filing_submit", args=[filing.pk]), follow=True)
     assert response.redirect_chain == [(reverse("hours:filing_list"), 302)]

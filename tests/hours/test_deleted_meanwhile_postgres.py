@@ -4,20 +4,16 @@ it. The second request waits for the first's row lock, then finds no row: it ans
 with "该申报已被删除" (or "该备案已被删除"), never a server error.
 
 Run with: DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/<db> .venv/bin/python -m pytest tests/hours/test_deleted_meanwhile_postgres.py"""
-import threading
-
 import pytest
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
-from accounts.management.commands.load_demo import load
 from hours import filings, services
 from hours.models import Declaration, TrainingFiling
-from tests.conftest import Demo, ensure_rule_sets, province_only
 from tests.helpers import text_of
 from tests.hours.fixtures_views import draft, people
 from tests.hours.test_filings import new_filing
+from tests.races import post_at_once, together
 
 pytestmark = [
     pytest.mark.postgres,
@@ -27,51 +23,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def p(demo_data, settings, tmp_path):
+def p(committed_demo, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    ensure_rule_sets()
-    load(province_only(demo_data))
-    return people(Demo(demo_data))
-
-
-def together(monkeypatch, module, *names):
-    """The named services of `module` wait for each other: both requests have read the page's
-    object before either locks it."""
-    barrier = threading.Barrier(2)
-    for name in names:
-        real = getattr(module, name)
-
-        def waiting(*args, _real=real, **kwargs):
-            barrier.wait(timeout=10)
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(module, name, waiting)
-    return barrier
-
-
-def post_at_once(barrier, user, *urls_and_data):
-    """Each (url, data) posted by its own signed-in client in its own thread; the clients, and
-    how each request was answered."""
-    clients = [Client() for _ in urls_and_data]
-    answers = [None] * len(urls_and_data)
-
-    def post(index, url, data):
-        try:
-            clients[index].force_login(user)
-            answers[index] = clients[index].post(url, data)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            answers[index] = exc
-            barrier.abort()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(i, url, data)) for i, (url, data) in enumerate(urls_and_data)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert all(getattr(a, "status_code", None) == 302 for a in answers), answers
-    return clients, answers
+    return people(committed_demo)
 
 
 def test_a_draft_deleted_in_two_tabs_at_once(p, monkeypatch):

@@ -7,61 +7,34 @@ before either writes, the unique constraint decides (the second round shows it).
 Run on PostgreSQL:
     DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/robust_policy .venv/bin/python -m pytest tests/hours/test_item_concurrency.py
 """
-import threading
 from contextlib import nullcontext
+from operator import attrgetter
 from types import SimpleNamespace
 from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
-from accounts.management.commands.load_demo import load
 from accounts.models import User
 from hours import services
 from hours.models import Declaration, Item, ItemSource, TrainingRecord, YearRecord
-from tests.conftest import ensure_rule_sets, province_only
-from tests.review.test_concurrency import PROFILE, _writers_queue  # noqa: F401 - skips where writers cannot queue
+from tests import races
+from tests.review.test_concurrency import PROFILE
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
 ROUNDS = 3
 PAPER = {"author_rank": 1, "title": "湘西铅锌矿成矿规律研究"}
 
 
 @pytest.fixture
-def p(transactional_db, demo_data):
-    ensure_rule_sets()
-    load(province_only(demo_data))
+def p(committed_demo):
     return SimpleNamespace(song=User.objects.get(name="宋庆涛"))
 
 
 def at_once(*calls):
     """Each call in its own thread and connection, all released together; per call ("ok", result)
     or ("refused", messages)."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            prepared = call()
-            barrier.wait(timeout=10)
-            results[index] = ("ok", prepared())
-        except ValidationError as exc:
-            results[index] = ("refused", exc.messages)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            results[index] = ("error", repr(exc))
-            barrier.abort()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    assert all(r and r[0] != "error" for r in results), results
-    return results
+    return races.at_once(*calls, refused=ValidationError, reason=attrgetter("messages"))
 
 
 def year(p):

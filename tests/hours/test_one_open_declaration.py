@@ -116,7 +116,14 @@ def test_moving_a_draft_onto_a_span_already_open_is_refused(client, p):
 def test_a_second_save_landing_while_the_first_commits_opens_the_first(client, p, monkeypatch):
     """Both requests looked for an open draft before either saved: the database refuses the second."""
     first = draft(p.song)
-    monkeypatch.setattr(services, "_open_declaration", lambda **kw: None)
+    looked = []
+    real = services._open_declaration
+
+    def first_look_misses(**span):  # the look before saving, while the other request commits
+        looked.append(span)
+        return None if len(looked) == 1 else real(**span)
+
+    monkeypatch.setattr(services, "_open_declaration", first_look_misses)
     response = post_new(client, p.song)
     assert response.redirect_chain == [(edit_url(first), 302)]
     assert f"您已有2023年度的暂存申报（业务编号 {first.business_no}），已为您打开。" in messages_of(response)
@@ -171,7 +178,7 @@ def test_renaming_a_filing_onto_an_open_one_is_refused(p, media):
 def test_the_reviewers_see_a_duplicate_marked_by_the_migration(client, p):
     kept = submitted(p.song)
     marked = submitted(p.song, start_year=2022, end_year=2022)
-    # As migration hours 0009 leaves a duplicate made before the constraint.
+    # As migration hours 0016 leaves a duplicate made before the constraint.
     Declaration.objects.filter(pk=marked.pk).update(start_year=2023, end_year=2023, duplicate_of=kept)
     client.force_login(p.chen)
     page = text_of(client.get(reverse("review:case", args=[marked.pk])))

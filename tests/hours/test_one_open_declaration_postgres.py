@@ -4,19 +4,15 @@ find none, and insert; the unique constraint lets one in and the other opens it 
 one draft, no server error.
 
 Run with: DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/<db> .venv/bin/python -m pytest tests/hours/test_one_open_declaration_postgres.py"""
-import threading
-
 import pytest
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
-from accounts.management.commands.load_demo import load
 from hours.models import Declaration, TrainingFiling
-from tests.conftest import Demo, ensure_rule_sets, province_only
 from tests.helpers import text_of
 from tests.hours.fixtures_views import form_data_for_new, people
 from tests.hours.test_filing_views import form_data as filing_form
+from tests.races import inserts_together, post_at_once
 
 pytestmark = [
     pytest.mark.postgres,
@@ -26,47 +22,13 @@ pytestmark = [
 
 
 @pytest.fixture
-def p(demo_data, settings, tmp_path):
+def p(committed_demo, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    ensure_rule_sets()
-    load(province_only(demo_data))
-    return people(Demo(demo_data))
-
-
-def insert_together(monkeypatch, model):
-    """Both requests have looked for an open one and found none: now both insert."""
-    barrier = threading.Barrier(2)
-    real_save = model.save
-
-    def save(obj, *args, **kwargs):
-        if obj._state.adding:
-            barrier.wait(timeout=10)
-        return real_save(obj, *args, **kwargs)
-
-    monkeypatch.setattr(model, "save", save)
-    return barrier
+    return people(committed_demo)
 
 
 def post_twice_at_once(barrier, user, url, data):
-    clients = [Client(), Client()]
-    answers = [None, None]
-
-    def post(index):
-        try:
-            clients[index].force_login(user)
-            answers[index] = clients[index].post(url, data())
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            answers[index] = exc
-            barrier.abort()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert all(getattr(a, "status_code", None) == 302 for a in answers), answers
+    clients, answers = post_at_once(barrier, user, (url, data()), (url, data()))
     # Each click's own answer, read after both (the flash message waits in each browser's session).
     return [text_of(c.get(a["Location"], follow=True)) for c, a in zip(clients, answers)], answers
 
@@ -75,7 +37,7 @@ def post_twice_at_once(barrier, user, url, data):
 def test_step_6_saved_twice_at_once_makes_one_draft(p, monkeypatch, proxy):
     user, applicant = (p.chen, p.zhao) if proxy else (p.song, p.song)
     url = reverse("hours:proxy_new", args=[applicant.pk]) if proxy else reverse("hours:declaration_new")
-    barrier = insert_together(monkeypatch, Declaration)
+    barrier = inserts_together(monkeypatch, Declaration)
     pages, answers = post_twice_at_once(barrier, user, url, form_data_for_new)
     d = Declaration.objects.get(applicant=applicant)
     assert {a["Location"] for a in answers} == {reverse("hours:declaration_edit", args=[d.pk])}
@@ -83,7 +45,7 @@ def test_step_6_saved_twice_at_once_makes_one_draft(p, monkeypatch, proxy):
 
 
 def test_a_filing_saved_twice_at_once_is_filed_once(p, monkeypatch):
-    barrier = insert_together(monkeypatch, TrainingFiling)
+    barrier = inserts_together(monkeypatch, TrainingFiling)
     pages, answers = post_twice_at_once(barrier, p.chen, reverse("hours:filing_new"), filing_form)
     filing = TrainingFiling.objects.get()
     assert {a["Location"] for a in answers} == {reverse("hours:filing_detail", args=[filing.pk])}

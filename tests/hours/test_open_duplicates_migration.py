@@ -1,4 +1,4 @@
-"""Migration hours 0009 on rows that already break "one open declaration per applicant and span"
+"""Migration hours 0016 on rows that already break "one open declaration per applicant and span"
 and "one open filing per unit, year and name" (made before the constraints): nothing is deleted,
 the one most recently submitted (else last changed) of each group stays, the others are marked
 duplicate_of it, and the constraints are then added — on SQLite and PostgreSQL alike."""

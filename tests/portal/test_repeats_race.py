@@ -4,46 +4,37 @@ demo province (inside a transaction) would stand in the way of."""
 import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from accounts.management.commands.load_demo import load
 from accounts.models import User
 from hours.models import Declaration
-from tests.conftest import ensure_rule_sets, province_only
 from tests.hours.fixtures_views import form_data_for_new
-from tests.review.test_concurrency import _writers_queue  # noqa: F401 - autouse: PostgreSQL, or SQLite on a file
+from tests.races import in_threads
 
 NEW = "hours:declaration_new"
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_same_post_at_the_same_moment_runs_once(demo_data):
+@pytest.mark.usefixtures("writers_queue")
+def test_the_same_post_at_the_same_moment_runs_once(committed_demo):
     """Two tabs of one browser send 新增学时核认申报 together: one draft, the other tab told so.
     (PostgreSQL; SQLite's test database here is a file whose IMMEDIATE transactions queue writers too.)"""
-    ensure_rule_sets()
-    load(province_only(demo_data))
     song = User.objects.get(id_number="430121198805041015")
     first = Client()
     first.force_login(song)
     second = Client()
     second.cookies = first.cookies  # the same browser: the same session
     barrier = threading.Barrier(2)
-    answers = [None, None]
 
-    def send(index, client):
-        try:
+    def send(client):
+        def run():
             barrier.wait(timeout=10)
-            answers[index] = client.post(reverse(NEW), form_data_for_new())
-        finally:
-            connection.close()
+            return client.post(reverse(NEW), form_data_for_new())
 
-    threads = [threading.Thread(target=send, args=(i, c)) for i, c in enumerate((first, second))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+        return run
+
+    answers = in_threads(send(first), send(second), barrier=barrier)
     assert Declaration.objects.filter(applicant=song).count() == 1
     assert sorted(a.status_code for a in answers) in ([302, 302], [302, 409])

@@ -14,13 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from accounts.management.commands.load_demo import load
 from hours.models import Declaration
 from portal import jobs
 from portal.models import Job, JobKind, JobState
 from review import services, workflow
 from review.models import Action, Notification, ReviewStep, State
-from tests.conftest import Demo, ensure_rule_sets, province_only
 from tests.helpers import hidden_fields, text_of
 from tests.hours.fixtures_views import people
 from tests.portal.jobs_support import run_worker, waiting_declarations
@@ -61,10 +59,8 @@ class ProgressWatcher(threading.Thread):
 
 
 @pytest.fixture
-def province(demo_data):
-    ensure_rule_sets()
-    load(province_only(demo_data))
-    return people(Demo(demo_data))
+def province(committed_demo):
+    return people(committed_demo)
 
 
 @pytest.fixture

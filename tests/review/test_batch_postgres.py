@@ -5,13 +5,9 @@ done or already handled by someone else.
 
 Run with: DATABASE_URL=postgres://postgres@127.0.0.1:5432/xueshi .venv/bin/python -m pytest tests/review/test_batch_postgres.py
 """
-import copy
-import threading
-
 import pytest
 from django.db import connection
 
-from accounts.management.commands.load_demo import load
 from accounts.models import Role, User
 from accounts.services import staff_account_create
 from review.models import Action, ReviewStep, State
@@ -19,7 +15,7 @@ from review.services import declaration_batch_decide
 from review.workflow import STALE_MESSAGE
 from tests.helpers import DEMO_PASSWORD
 from tests.hours.fixtures_views import at_state, fresh, people
-from tests.conftest import Demo, ensure_rule_sets, province_only
+from tests.races import at_once
 
 pytestmark = [
     pytest.mark.postgres,
@@ -34,10 +30,8 @@ DONE = "审核通过"
 
 
 @pytest.fixture
-def province(demo_data):
-    ensure_rule_sets()
-    load(province_only(demo_data))
-    p = people(Demo(demo_data))
+def province(committed_demo):
+    p = people(committed_demo)
     p.second_clerk = staff_account_create(
         username="hn_clerk2", name="王晓燕", password=DEMO_PASSWORD, role=Role.BUREAU_CLERK, organisation=p.hn
     )
@@ -45,27 +39,17 @@ def province(demo_data):
 
 
 def batch_at_once(*batches):
-    """Each (user, ids) batch in its own thread and connection; all start together at a barrier."""
-    barrier = threading.Barrier(len(batches))
-    reports = [None] * len(batches)
+    """Each (user, ids) batch in its own thread and connection; all start together."""
 
-    def run(index, user_pk, ids):
-        try:
+    def press(user_pk, ids):
+        def prepare():
             user = User.objects.get(pk=user_pk)  # each request reads its own user…
-            barrier.wait(timeout=10)  # …then both press 批量审核 at once
-            reports[index] = declaration_batch_decide(user=user, ids=ids, decision="approve", ip="127.0.0.1")
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            reports[index] = exc
-            barrier.abort()
-        finally:
-            connection.close()
+            # …then both press 批量审核 at once
+            return lambda: declaration_batch_decide(user=user, ids=ids, decision="approve", ip="127.0.0.1")
 
-    threads = [threading.Thread(target=run, args=(i, user.pk, ids)) for i, (user, ids) in enumerate(batches)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a batch hung"
+        return prepare
+
+    reports = [report for _, report in at_once(*(press(user.pk, ids) for user, ids in batches))]
     assert all(isinstance(r, list) for r in reports), reports
     return reports
 

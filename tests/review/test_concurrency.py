@@ -9,14 +9,11 @@ threads that write, and the module is skipped there.
 Run on PostgreSQL:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/xueshi .venv/bin/python -m pytest tests/review/test_concurrency.py
 """
-import copy
-import threading
+from operator import attrgetter
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection
 
-from accounts.management.commands.load_demo import load
 from accounts.models import Organisation, Role, User
 from hours import services
 from hours.models import Declaration
@@ -24,60 +21,21 @@ from review.models import Action, ReviewStep, State
 from review.workflow import WorkflowError, declaration_approve, declaration_reject, declaration_submit, declaration_withdraw
 from tests.helpers import make_staff
 from tests.hours.fixtures_views import free_span
-from tests.conftest import ensure_rule_sets, province_only
+from tests.races import at_once
 
 ROUNDS = 3
 PROFILE = {"gender": "男", "ethnicity": "土家族", "phone": "18899098765", "education": "硕士研究生",
            "title_sought": "高级工程师", "category": "工程技术", "specialty": "地质勘查"}
 
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _writers_queue(django_db_setup):
-    """PostgreSQL; or SQLite on a file, where IMMEDIATE transactions queue writers. Django's
-    in-memory SQLite test database (shared cache) answers a second writer with “table is locked”
-    at once instead of waiting, so it cannot host a race: skipped there."""
-    if connection.vendor == "postgresql":
-        return
-    if (
-        connection.vendor == "sqlite"
-        and not connection.is_in_memory_db()
-        and connection.settings_dict.get("OPTIONS", {}).get("transaction_mode") == "IMMEDIATE"
-    ):
-        return
-    pytest.skip("needs PostgreSQL, or SQLite on a file with IMMEDIATE transactions (the test database is in memory)")
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
 
 
 def race(*calls):
-    """Run the calls at the same moment, each in its own thread and connection; each call gets a
-    freshly read declaration and user, as two separate requests would. Returns per call either
+    """The calls at the same moment, each in its own thread and connection; each call gets a
+    freshly read declaration and user, as two separate requests would. Per call either
     ("ok", declaration) or ("refused", code)."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            prepared = call()  # the request reads its objects…
-            barrier.wait(timeout=10)  # …then all of them act at once
-            results[index] = ("ok", prepared())
-        except WorkflowError as exc:
-            results[index] = ("refused", exc.code)
-        except BaseException as exc:  # noqa: BLE001 - reported in the assertion below
-            results[index] = ("error", repr(exc))
-            barrier.abort()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    assert all(r and r[0] != "error" for r in results), results
-    return results
+    return at_once(*calls, refused=WorkflowError, reason=attrgetter("code"))
 
 
 def request(service, declaration_pk, user_pk, **kwargs):
@@ -90,11 +48,9 @@ def request(service, declaration_pk, user_pk, **kwargs):
 
 
 @pytest.fixture
-def p(transactional_db, demo_data):
+def p(committed_demo):
     """The demo province, committed, so that every thread's connection sees it (the shared `demo`
     fixture keeps it in a transaction that is rolled back, visible to the main connection only)."""
-    ensure_rule_sets()
-    load(province_only(demo_data))
     hn = Organisation.objects.get(name="湖南省人力资源和社会保障厅")
     return SimpleNamespace(
         song=User.objects.get(name="宋庆涛"),

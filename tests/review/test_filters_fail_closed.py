@@ -89,6 +89,18 @@ def test_a_confirmed_batch_runs_only_on_what_the_confirmation_counted(client, p,
     assert "共 4 件：成功 4 件" in text_of(done)
 
 
+def test_a_confirmation_without_its_count_is_asked_again_in_chinese(client, p, waiting):
+    """A confirmation page without the count (opened before an upgrade, or edited) asks again; the
+    message names no count rather than “None”."""
+    client.force_login(p.hn_clerk)
+    confirm = client.post(reverse(BATCH), {"scope": "filtered", "filters": "", "decision": "approve"})
+    sent = {k: v for k, v in hidden_fields(confirm).items() if k not in ("count", "fingerprint")}
+    again = client.post(reverse(BATCH), sent)
+    assert "筛选结果已变化，请核对后重新确认。" in text_of(again)
+    assert "None" not in text_of(again)
+    assert Declaration.objects.filter(state=State.BUREAU_REVIEW).count() == 3
+
+
 @pytest.mark.parametrize("ids", [["99999999999999999999"], ["²"], ["1", "-3"], ["1e3"]])
 def test_ticked_ids_that_are_no_ids_refuse_the_batch(client, p, waiting, ids):
     client.force_login(p.hn_clerk)

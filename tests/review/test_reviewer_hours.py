@@ -20,14 +20,19 @@ pytestmark = pytest.mark.usefixtures("media")
 OTHER = {"title": "援企稳岗技术指导"}
 
 
+def henan_year(p, year=2023):
+    """A draft of 宋庆涛's for `year` under the Henan rule set, and its year."""
+    d = services.declaration_create(
+        user=p.song, applicant=p.song, data={**PROFILE, "name": p.song.name}, start_year=year, end_year=year,
+        rule_set=RuleSet.objects.get(code="henan-2024"),
+    )
+    return d, services.year_record_add(declaration=d, user=p.song, year=year)
+
+
 def henan_case(p, *, to_department=False):
     """宋庆涛's Henan declaration with one 其他类别 item and a training, sent by his unit either to
     the bureau (湖南省人力资源和社会保障厅) or to the provincial department (湖南省自然资源厅)."""
-    d = services.declaration_create(
-        user=p.song, applicant=p.song, data={**PROFILE, "name": p.song.name}, start_year=2023, end_year=2023,
-        rule_set=RuleSet.objects.get(code="henan-2024"),
-    )
-    record = services.year_record_add(declaration=d, user=p.song, year=2023)
+    d, record = henan_year(p)
     services.item_add(year_record=record, user=p.song, activity="training", facts={"hours": 40, "title": "地质调查研修"})
     other = services.item_add(year_record=record, user=p.song, activity="other", facts=OTHER)
     d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
@@ -44,11 +49,7 @@ def field(item):
 
 
 def test_the_applicant_types_no_hours_and_the_item_counts_0(client, p):
-    d = services.declaration_create(
-        user=p.song, applicant=p.song, data={**PROFILE, "name": p.song.name}, start_year=2023, end_year=2023,
-        rule_set=RuleSet.objects.get(code="henan-2024"),
-    )
-    record = services.year_record_add(declaration=d, user=p.song, year=2023)
+    d, record = henan_year(p)
     client.force_login(p.song)
     form = client.get(reverse("hours:declaration_edit", args=[d.pk]), {"year": record.pk, "activity": "other"}).context["facts_form"]
     assert list(form.fields) == ["year", "title"]
@@ -104,11 +105,7 @@ def test_a_provincial_department_may_set_them_and_the_bureau_keeps_or_changes_th
 
 
 def test_the_applicants_own_unit_sets_nothing(client, p):
-    d = services.declaration_create(
-        user=p.song, applicant=p.song, data={**PROFILE, "name": p.song.name}, start_year=2023, end_year=2023,
-        rule_set=RuleSet.objects.get(code="henan-2024"),
-    )
-    record = services.year_record_add(declaration=d, user=p.song, year=2023)
+    d, record = henan_year(p)
     other = services.item_add(year_record=record, user=p.song, activity="other", facts=OTHER)
     d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
     client.force_login(p.chen)
@@ -121,11 +118,7 @@ def test_the_applicants_own_unit_sets_nothing(client, p):
 
 
 def test_a_superior_unit_sets_nothing(client, p):
-    d = services.declaration_create(
-        user=p.song, applicant=p.song, data={**PROFILE, "name": p.song.name}, start_year=2022, end_year=2022,
-        rule_set=RuleSet.objects.get(code="henan-2024"),
-    )
-    record = services.year_record_add(declaration=d, user=p.song, year=2022)
+    d, record = henan_year(p, 2022)
     other = services.item_add(year_record=record, user=p.song, activity="other", facts=OTHER)
     d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
     d = workflow.declaration_approve(declaration=d, user=p.chen, next_org=p.dzy)  # 湖南省地质院: a unit, not a department

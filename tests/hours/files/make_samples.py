@@ -25,17 +25,8 @@ def png():
     return out.getvalue()
 
 
-def pdf(text=b"Certificate"):
-    """A one-page PDF 1.4 with a correct cross-reference table, showing `text`."""
-    content = b"BT /F1 12 Tf 20 50 Td (" + text + b") Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
+def pdf_of(*objects):
+    """A PDF 1.4 with a correct cross-reference table around these objects (object 1 the catalog)."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, 1):
@@ -43,10 +34,22 @@ def pdf(text=b"Certificate"):
         out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def pdf(text=b"Certificate"):
+    """A one-page PDF showing `text`."""
+    content = b"BT /F1 12 Tf 20 50 Td (" + text + b") Tj ET"
+    return pdf_of(
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    )
 
 
 DOCX_PARTS = [
@@ -78,12 +81,13 @@ DOCX_PARTS = [
 ]
 
 
-def docx():
-    """The three parts a WordprocessingML package needs, [Content_Types].xml first (as Word writes it)."""
+def docx(parts=DOCX_PARTS):
+    """A WordprocessingML package of these parts (by default the three it needs, [Content_Types].xml
+    first, as Word writes it)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in DOCX_PARTS:
-            archive.writestr(zipfile.ZipInfo(name, FIXED_TIME), text.encode("utf-8"), zipfile.ZIP_DEFLATED)
+        for name, text in parts:
+            archive.writestr(zipfile.ZipInfo(name, FIXED_TIME), text, zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
