@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from portal.admin import InputPolicyAdmin
+from core.admin import InputPolicyAdmin
 
 from .models import Membership, Organisation, RoleGrant, User
 from .validators import normalize_login

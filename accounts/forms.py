@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 
-from portal.forms import AuthenticationFormBase, Form, ModelForm
+from core.forms import AuthenticationFormBase, Form, ModelForm
 
 from .models import ETHNIC_GROUPS, Education, User
 from .selectors import organisation_find
@@ -11,7 +11,7 @@ from .validators import normalize_id_number, normalize_login, normalize_phone, v
 
 class IdNumberField(forms.CharField):
     """An 证件号码 as people type it — full-width １２３…Ｘ, spaces, a lower-case x — normalised as
-    stored before anything else checks it. (The input policy of portal/forms.py has already
+    stored before anything else checks it. (The input policy of core/forms.py has already
     normalised the text and refused control characters; the spaces and the x are this field's.)"""
 
     def __init__(self, **kwargs):

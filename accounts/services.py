@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.constraints import refused_on_conflict
+from core.constraints import refused_on_conflict
 
 from . import roles
 from .models import Membership, MembershipStatus, Organisation, OrganisationKind, Role, RoleGrant, User

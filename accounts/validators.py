@@ -9,7 +9,7 @@ from django.utils import timezone
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
-from portal.inputs import normalise_text, safe_text
+from core.inputs import normalise_text, safe_text
 
 ID_NUMBER_MESSAGES = {
     stdnum_errors.InvalidLength: "证件号码应为18位。",

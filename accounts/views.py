@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.access import role_required
-from portal.inputs import redirect_target, safe_text
+from accounts.access import role_required
+from core.inputs import redirect_target, safe_text
 
 from . import selectors, services
 from .forms import LoginForm, MoveRequestForm, OTPTokenForm, ProfileForm, RegistrationForm, RejectForm

@@ -1,7 +1,7 @@
 """Issued certificates in the admin: readable, never editable (a certificate is immutable once issued)."""
 from django.contrib import admin
 
-from portal.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 
 from .models import Certificate, CertificateEvent
 

@@ -59,7 +59,6 @@ def extractable(pdf_bytes, expected):
 def main():
     import django
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.local")
     django.setup()
     from certificates import fonts, rendering, signing
 

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from portal.forms import Form
+from core.forms import Form
 
 from . import numbers
 from .selectors import FIRST_YEAR, span_problem

@@ -5,18 +5,16 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.masking import mask_id_number, mask_name
-from accounts.models import OrganisationKind, Role
-from accounts.roles import grants
+from core.masking import mask_id_number, mask_name
 from hours import rules
 from hours.models import YearRecord
 from hours.policies import policy_for, reference_rule_set
 from hours.years import FIRST_YEAR
-from review.models import State
+from workflow import jurisdiction
+from workflow.models import State
 
 from . import numbers
 from .models import Certificate, CertificateStatus
@@ -170,36 +168,19 @@ def fingerprint(facts):
     return hashlib.sha256(json.dumps(facts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-# --- who may open a certificate ------------------------------------------------------------------
-
-
-def visible_certificates_q(user):
-    """The owner, and reviewers whose jurisdiction holds the unit the certificate was issued for
-    (the same rule as for declarations: the unit, the subtree of a department, a bureau's area)."""
-    q = Q(applicant=user)
-    for role, org in grants(user):
-        if role == Role.UNIT_ADMIN:
-            q |= Q(organisation=org)
-        elif role == Role.DEPT_ADMIN:
-            q |= Q(organisation__path__startswith=org.path)
-        elif role == Role.BUREAU_CLERK and org.kind == OrganisationKind.BUREAU:
-            q |= Q(organisation__bureau__path__startswith=org.path) | Q(bureau__path__startswith=org.path)
-    return q
-
-
 def certificate_get_for_user(*, user, number):
     """The certificate if the user may download it, else 404 (whether it exists is not revealed)."""
     canonical = numbers.normalize(number)
     certificate = None
     if canonical and user.is_authenticated:
-        certificate = Certificate.objects.filter(visible_certificates_q(user), number=canonical).first()
+        certificate = Certificate.objects.filter(jurisdiction.certificates_q(user), number=canonical).first()
     if certificate is None:
         raise Http404("认定单不存在")
     return certificate
 
 
 def user_may_download(user, certificate):
-    return user.is_authenticated and Certificate.objects.filter(visible_certificates_q(user), pk=certificate.pk).exists()
+    return user.is_authenticated and Certificate.objects.filter(jurisdiction.certificates_q(user), pk=certificate.pk).exists()
 
 
 def my_certificates(*, user):

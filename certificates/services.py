@@ -10,9 +10,9 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from portal import jobs
-from portal.models import JobKind
-from portal.storage import FileWrites
+from core import jobs
+from core.models import JobKind
+from core.storage import FileWrites
 
 from . import numbers, rendering, selectors, signing
 from .models import Certificate, CertificateEvent, CertificateStatus, EventAction
@@ -59,7 +59,7 @@ def certificate_request(*, user, start_year, end_year, base_url, ip=None):
 
 
 def certificate_render_run(*, job, progress):
-    """The CERTIFICATE_RENDER handler (portal/jobs.py). Safe to run again: certificate_issue gives
+    """The CERTIFICATE_RENDER handler (core/jobs.py). Safe to run again: certificate_issue gives
     back the certificate an earlier attempt stored."""
     try:
         certificate, _created = certificate_issue(user=job.owner, **job.params)

@@ -14,10 +14,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
-from portal.access import role_required
-from portal.inputs import JSONBodyError, load_json
-from portal.models import JobState
-from portal.storage import file_response
+from accounts.access import role_required
+from core.inputs import JSONBodyError, load_json
+from core.models import JobState
+from core.storage import file_response
 
 from . import conf, numbers, ratelimit, selectors, services, signing
 from .forms import NumberForm, SpanForm, UploadForm

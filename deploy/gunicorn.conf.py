@@ -28,7 +28,7 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,
 
 # Access and error log to stdout/stderr (the journal under systemd). The request id is the
 # X-Request-ID response header: nginx's $request_id echoed by Django, or the one Django made when
-# the request came without (portal/logging.py), so one id ties nginx's, gunicorn's and Django's lines together.
+# the request came without (core/logging.py), so one id ties nginx's, gunicorn's and Django's lines together.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from portal.admin import InputPolicyAdmin, ReadOnlyAdmin
-from portal.forms import ModelForm
+from core.admin import InputPolicyAdmin, ReadOnlyAdmin
+from core.forms import ModelForm
 
 from . import rules
-from .models import RuleSet, RuleSetChange
+from .models import FilingStep, ReviewStep, RuleSet, RuleSetChange
 from .rulesets import rule_set_create, rule_set_update, rule_set_validate, switch_off_problem
 
 SUBJECT_LABELS = {"public": "公需科目", "professional": "专业科目", "both": "公需与专业（视为完成当年要求）"}
@@ -371,3 +371,35 @@ class RuleSetChangeAdmin(ReadOnlyAdmin):
     @admin.display(description="修改后")
     def after_pretty(self, obj):
         return format_html('<pre class="rule-json">{}</pre>', pretty_json(obj.after))
+
+
+# The audit trail: the system administrator may read every step; nobody may add, change or delete
+# one here (the model and its queryset refuse it too; see workflow/models.py).
+STEP_FIELDS = (
+    "action", "from_state", "to_state", "actor", "actor_role", "organisation", "next_org", "opinion", "details",
+    "ip_address", "created_at",
+)
+
+
+class AuditStepAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "action", "from_state", "to_state", "actor", "actor_role", "organisation")
+    list_filter = ("action", "to_state", "actor_role")
+    list_select_related = ("actor", "organisation")
+    date_hierarchy = "created_at"
+    actions = None  # no “delete selected”
+
+
+@admin.register(ReviewStep)
+class ReviewStepAdmin(AuditStepAdmin):
+    list_display = ("declaration", *AuditStepAdmin.list_display)
+    list_select_related = ("declaration", *AuditStepAdmin.list_select_related)
+    search_fields = ("declaration__business_no", "declaration__name", "actor__name")
+    readonly_fields = ("declaration", *STEP_FIELDS)
+
+
+@admin.register(FilingStep)
+class FilingStepAdmin(AuditStepAdmin):
+    list_display = ("filing", *AuditStepAdmin.list_display)
+    list_select_related = ("filing", *AuditStepAdmin.list_select_related)
+    search_fields = ("filing__name", "actor__name")
+    readonly_fields = ("filing", *STEP_FIELDS)

@@ -10,11 +10,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.roles import organisations_for
-from portal.access import role_required
-from portal.forms import filters_of
-from portal.models import Job
-from portal.storage import file_response
-from review import workflow
+from accounts.access import role_required
+from core.forms import filters_of
+from core.models import Job
+from core.storage import file_response
+from hours import transitions
+from workflow import jurisdiction
+from workflow.runner import WorkflowError
 
 from . import filings, selectors
 from .models import TrainingFiling
@@ -40,7 +42,7 @@ def _own_filing(request, pk):
     """A filing of one of the user's own units, for changing it: 404 for anyone else, reviewers
     who may read it included (as for another unit's filing)."""
     filing = selectors.filing_get_for_user(user=request.user, pk=pk)
-    if filing.organisation not in organisations_for(request.user, Role.UNIT_ADMIN):
+    if not jurisdiction.administers_unit(request.user, filing.organisation_id):
         raise Http404("备案不存在")
     return filing
 
@@ -99,8 +101,7 @@ def filing_edit(request, pk):
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
 def filing_detail(request, pk):
     filing = selectors.filing_get_for_user(user=request.user, pk=pk)
-    role = workflow.REVIEWER_ROLE.get(filing.state)
-    decides = bool(role and filing.current_org and filing.current_org in organisations_for(request.user, role))
+    decides = jurisdiction.reviewer(filing, request.user) is not None
     form = FilingDecisionForm(request.POST or None) if decides else None
     if request.method == "POST":
         if form is None:
@@ -108,12 +109,12 @@ def filing_detail(request, pk):
         if form.is_valid():
             try:
                 if form.cleaned_data["decision"] == "approve":
-                    workflow.filing_approve(filing=filing, user=request.user, opinion=form.cleaned_data["opinion"], ip=request.META.get("REMOTE_ADDR"))
+                    transitions.filing_approve(filing=filing, user=request.user, opinion=form.cleaned_data["opinion"], ip=request.META.get("REMOTE_ADDR"))
                     messages.success(request, f"“{filing.name}”已同意备案。")
                 else:
-                    workflow.filing_reject(filing=filing, user=request.user, reason=form.cleaned_data["opinion"], ip=request.META.get("REMOTE_ADDR"))
+                    transitions.filing_reject(filing=filing, user=request.user, reason=form.cleaned_data["opinion"], ip=request.META.get("REMOTE_ADDR"))
                     messages.success(request, f"“{filing.name}”审核不通过，已退回举办单位。")
-            except workflow.WorkflowError as exc:
+            except WorkflowError as exc:
                 messages.error(request, exc.message)
             return redirect("hours:filing_queue")
     return _render_detail(request, filing, form=form, status=400 if (form is not None and form.errors) else 200)
@@ -126,7 +127,7 @@ def _render_detail(request, filing, *, form=None, roster_form=None, report=None,
         {
             "filing": filing,
             "form": form,
-            "is_owner": filing.organisation in organisations_for(request.user, Role.UNIT_ADMIN),
+            "is_owner": jurisdiction.administers_unit(request.user, filing.organisation_id),
             "roster_form": roster_form or RosterForm(),
             "report": report,
             "records": Paginator(filing.records.order_by("id"), 20).get_page(request.GET.get("page")),
@@ -145,14 +146,14 @@ def _act(request, pk, action, success):
 @require_POST
 @role_required(Role.UNIT_ADMIN)
 def filing_submit(request, pk):
-    _act(request, pk, lambda f: workflow.filing_submit(filing=f, user=request.user, ip=request.META.get("REMOTE_ADDR")), "“{name}”已提交备案。")
+    _act(request, pk, lambda f: transitions.filing_submit(filing=f, user=request.user, ip=request.META.get("REMOTE_ADDR")), "“{name}”已提交备案。")
     return redirect("hours:filing_list")
 
 
 @require_POST
 @role_required(Role.UNIT_ADMIN)
 def filing_withdraw(request, pk):
-    _act(request, pk, lambda f: workflow.filing_withdraw(filing=f, user=request.user, ip=request.META.get("REMOTE_ADDR")), "“{name}”已撤销，可修改后重新提交。")
+    _act(request, pk, lambda f: transitions.filing_withdraw(filing=f, user=request.user, ip=request.META.get("REMOTE_ADDR")), "“{name}”已撤销，可修改后重新提交。")
     return redirect("hours:filing_list")
 
 

@@ -1,5 +1,5 @@
 """Unit training filings while the unit edits them (drafts, files, rosters). Their review goes
-through review/workflow.py like declarations."""
+through hours/transitions.py like declarations."""
 import hashlib
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,13 +7,12 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role
-from accounts.roles import organisations_for
-from portal import jobs
-from portal.constraints import refused_on_conflict
-from portal.models import Job, JobKind
-from portal.storage import FileWrites, delete_on_commit
-from review.models import OPEN_STATES, State
+from core import jobs
+from core.constraints import refused_on_conflict
+from core.models import Job, JobKind
+from core.storage import FileWrites, delete_on_commit
+from workflow import jurisdiction
+from workflow.models import OPEN_STATES, State
 
 from .imports import roster_import, roster_row_count
 from .models import TrainingFiling
@@ -24,7 +23,7 @@ FIELDS = ("year", "name", "training_type", "course_type", "hours", "days", "plan
 
 
 def _check_admin(user, organisation):
-    if organisation not in organisations_for(user, Role.UNIT_ADMIN):
+    if not jurisdiction.administers_unit(user, organisation.pk):
         raise PermissionDenied("只有该单位的管理员可以办理培训备案。")
 
 
@@ -133,7 +132,7 @@ def filing_delete(*, filing, user):
         locked.delete()
 
 
-# A roster longer than this is imported by a background job (portal/jobs.py).
+# A roster longer than this is imported by a background job (core/jobs.py).
 ROSTER_IN_REQUEST_MAX_ROWS = 500
 
 

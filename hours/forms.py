@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.models import ETHNIC_GROUPS, Education, Gender
 from accounts.validators import normalize_phone, validate_phone
 
-from portal.forms import Form
+from core.forms import Form
 
 from . import rules
 from .models import COURSE_TYPES, EvidenceCategory, TrainingType

@@ -3,7 +3,7 @@ every row is checked, bad rows are reported with their line numbers, good rows a
 
 A file that cannot be read as a whole (not a workbook, cut short, a zip bomb, a CSV cell beyond
 csv's field limit, no header) is refused with the reason; every cell is normalised by the portal's
-input policy (portal/inputs.py), so full-width digits in an ID number match, and a cell with
+input policy (core/inputs.py), so full-width digits in an ID number match, and a cell with
 control characters is its row's error. Reading is bounded: at most MAX_IMPORT_BYTES, MAX_ROWS rows
 and MAX_COLUMNS columns, and an .xlsx at most XLSX_MAX_UNPACKED bytes unpacked."""
 import csv
@@ -20,8 +20,8 @@ from django.db import transaction
 from openpyxl import load_workbook
 
 from accounts.validators import normalize_id_number, validate_id_number
-from portal.constraints import refused_on_conflict
-from portal.inputs import normalise_text, safe_text
+from core.constraints import refused_on_conflict
+from core.inputs import normalise_text, safe_text
 
 from .models import TrainingRecord
 from .uploads import DOCX_MAX_ENTRIES, OLE_SIGNATURE, UNREADABLE_ZIP

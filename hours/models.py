@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from django_fsm import transition
 
-from review.models import OPEN_STATES, Reviewable, State
+from workflow.models import OPEN_STATES, AbstractReviewStep, Reviewable, State
 
 HOURS = {"max_digits": 7, "decimal_places": 1, "default": Decimal("0")}
 
@@ -123,6 +123,16 @@ class Declaration(Reviewable):
         if self.start_year == self.end_year:
             return str(self.start_year)
         return f"{self.start_year}–{self.end_year}"
+
+
+class ReviewStep(AbstractReviewStep):
+    declaration = models.ForeignKey("hours.Declaration", on_delete=models.PROTECT, related_name="steps")
+
+    class Meta(AbstractReviewStep.Meta):
+        db_table = "review_reviewstep"  # moved from review (hours/migrations/0017), table kept
+        verbose_name = "审核记录"
+        verbose_name_plural = "审核记录"
+        indexes = [models.Index(fields=["declaration", "created_at"])]
 
 
 class YearRecord(models.Model):
@@ -357,3 +367,13 @@ class TrainingFiling(Reviewable):
         self.current_org = None
         self.waiting_since = None
         self.decided_at = now
+
+
+class FilingStep(AbstractReviewStep):
+    filing = models.ForeignKey("hours.TrainingFiling", on_delete=models.PROTECT, related_name="steps")
+
+    class Meta(AbstractReviewStep.Meta):
+        db_table = "review_filingstep"  # moved from review (hours/migrations/0017), table kept
+        verbose_name = "备案审核记录"
+        verbose_name_plural = "备案审核记录"
+        indexes = [models.Index(fields=["filing", "created_at"])]

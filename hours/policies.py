@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from accounts.models import OrganisationKind
-from portal.inputs import normalise_text
+from core.inputs import normalise_text
 
 from . import rules
 from .models import RuleSet
@@ -62,7 +62,7 @@ ONCE_A_YEAR = "*"  # the key of what is declared once a year, whatever its facts
 
 def identity_key(policy, activity, facts, *, text=normalise_text):
     """The item's identity (the rule set's: a paper's title, a patent's number; once a year) as
-    the database compares it: text normalised as typed text is (portal.inputs), then fully NFKC
+    the database compares it: text normalised as typed text is (core.inputs), then fully NFKC
     (so 全角 punctuation too), case-folded, with runs of whitespace made one space. "" when the
     activity has no identity. Raises RuleError when an identifying fact is missing, and
     ValidationError, under the fact's name, for text that cannot be stored; ``text=safe_text``

@@ -2,10 +2,11 @@
 from django.db.models import Prefetch, Q
 from django.http import Http404
 
-from accounts.models import OrganisationKind, Role, User
+from accounts.models import Role, User
 from accounts.roles import grants
 from accounts.validators import normalize_id_number
-from review.models import PENDING_STATES, State
+from workflow import jurisdiction
+from workflow.models import PENDING_STATES, State
 
 from . import rules
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingFiling, TrainingRecord
@@ -23,24 +24,6 @@ STATUS_FILTERS = {
 REQUIRED_CATEGORIES = (EvidenceCategory.EDUCATION, EvidenceCategory.HOURS)
 
 
-def visible_declarations_q(user):
-    """Which declarations a user may open: their own, what they declared for others, and — for
-    reviewers — submitted ones of the units in their organisation's subtree or bureau jurisdiction."""
-    q = Q(applicant=user) | Q(declared_by=user)
-    for role, org in grants(user):
-        if role == Role.UNIT_ADMIN:
-            q |= Q(organisation=org, submitted_at__isnull=False)
-        elif role == Role.DEPT_ADMIN:
-            q |= Q(organisation__path__startswith=org.path, submitted_at__isnull=False)
-        elif role == Role.BUREAU_CLERK:
-            q |= Q(
-                organisation__bureau__path__startswith=org.path,
-                organisation__bureau__kind=OrganisationKind.BUREAU,
-                submitted_at__isnull=False,
-            )
-    return q
-
-
 def declaration_get_for_user(*, user, pk):
     """The declaration if the user may see it, else 404 (whether it exists is not revealed)."""
     # get(), not first(): no ORDER BY to compile against the 150 selected columns (a third of this
@@ -49,7 +32,7 @@ def declaration_get_for_user(*, user, pk):
         return (
             Declaration.objects.select_related(
                 "organisation", "organisation__bureau", "rule_set", "current_org", "applicant", "declared_by", "accepted_by"
-            ).get(visible_declarations_q(user), pk=pk)
+            ).get(jurisdiction.declarations_q(user), pk=pk)
         )
     except Declaration.DoesNotExist:
         raise Http404("申报不存在") from None
@@ -57,7 +40,7 @@ def declaration_get_for_user(*, user, pk):
 
 def evidence_get_for_user(*, user, pk):
     evidence = Evidence.objects.filter(pk=pk).select_related("declaration").first()
-    if evidence is None or not Declaration.objects.filter(visible_declarations_q(user), pk=evidence.declaration_id).exists():
+    if evidence is None or not Declaration.objects.filter(jurisdiction.declarations_q(user), pk=evidence.declaration_id).exists():
         raise Http404("材料不存在")
     return evidence
 
@@ -257,23 +240,9 @@ def proxy_declarations(*, user, status="all"):
     return qs.order_by("-created_at", "-id")
 
 
-def visible_filings_q(user):
-    """Training filings a user may open: their units' own, and for reviewers those of the units in
-    their subtree or bureau jurisdiction once submitted."""
-    q = Q(pk__in=[])
-    for role, org in grants(user):
-        if role == Role.UNIT_ADMIN:
-            q |= Q(organisation=org)
-        elif role == Role.DEPT_ADMIN:
-            q |= Q(organisation__path__startswith=org.path, submitted_at__isnull=False)
-        elif role == Role.BUREAU_CLERK:
-            q |= Q(organisation__bureau__path__startswith=org.path, submitted_at__isnull=False)
-    return q
-
-
 def filing_get_for_user(*, user, pk):
     filing = (
-        TrainingFiling.objects.filter(visible_filings_q(user), pk=pk)
+        TrainingFiling.objects.filter(jurisdiction.filings_q(user), pk=pk)
         .select_related("organisation", "current_org", "created_by")
         .first()
     )

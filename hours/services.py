@@ -1,6 +1,6 @@
 """Changes to a declaration while the applicant (or the administrator declaring for them) edits
 it: drafts, year records, items, evidence, imported training records. State changes are in
-review/workflow.py."""
+hours/transitions.py."""
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,12 +9,12 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import MembershipStatus, Role
-from accounts.roles import organisations_for, roles_of
 from accounts.validators import gender_from_id_number
-from portal.constraints import refused_on_conflict
-from portal.storage import FileWrites, delete_on_commit
-from review.models import OPEN_STATES, State
-from review.workflow import WorkflowError
+from core.constraints import refused_on_conflict
+from core.storage import FileWrites, delete_on_commit
+from workflow import jurisdiction
+from workflow.models import OPEN_STATES, State
+from workflow.runner import WorkflowError
 
 from . import rules, selectors
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingRecord, YearRecord
@@ -26,21 +26,6 @@ APPLICANT_FIELDS = ("name", "id_number", "gender", "ethnicity", "phone", "educat
 # What the account already holds: never typed on the declaration, whatever is posted.
 IDENTITY_FIELDS = ("name", "id_number", "gender")
 DECLARED_FIELDS = tuple(f for f in APPLICANT_FIELDS if f not in IDENTITY_FIELDS)
-def _declaring_role(user, applicant):
-    """The role in which `user` may declare for `applicant`: themselves, or as administrator of the
-    applicant's unit or of a department above it (Henan's 单位/主管部门代为申报)."""
-    if user.pk == applicant.pk:
-        return (Role.APPLICANT, None) if Role.APPLICANT in roles_of(user) else None
-    unit = applicant.organisation
-    if unit is None:
-        return None
-    for role in (Role.UNIT_ADMIN, Role.DEPT_ADMIN):
-        for org in organisations_for(user, role):
-            if unit.path.startswith(org.path):
-                return role, org
-    return None
-
-
 def _check_span(start_year, end_year):
     years = allowed_years()
     if start_year not in years or end_year not in years:
@@ -92,7 +77,7 @@ def _already_open(*, user, applicant, start_year, end_year):
     if existing is None:
         return None
     where = f"{existing.years_label}年度{open_kind(existing)}（业务编号 {existing.business_no}"
-    if (existing.declared_by_id or existing.applicant_id) == user.pk:
+    if jurisdiction.edits(existing, user):
         then = "；如需修改请先撤销。" if existing.is_pending else "。"
         return AlreadyOpen(f"您已有{where}），已为您打开{then}", existing=existing, opens=True)
     if existing.applicant_id == user.pk:
@@ -105,7 +90,7 @@ def _already_open(*, user, applicant, start_year, end_year):
 def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=None):
     """A new draft; AlreadyOpen when the applicant has an open declaration for the span (also when
     a second request made it between this one's look-up and its save: the unique constraint)."""
-    who = _declaring_role(user, applicant)
+    who = jurisdiction.declaring_role(user, applicant)
     if who is None:
         raise PermissionDenied("您无权为该人员申报。")
     if not applicant.id_number:
@@ -155,8 +140,7 @@ def _lock_editable(declaration, user):
         )
     except Declaration.DoesNotExist:
         raise ValidationError(GONE, code="gone") from None
-    owner = locked.declared_by_id or locked.applicant_id
-    if owner != user.pk:
+    if not jurisdiction.edits(locked, user):
         raise PermissionDenied("您无权修改该申报。")
     if not locked.is_editable:
         raise ValidationError(f"该申报当前为“{locked.get_state_display()}”，提交后不能修改；如需修改请先撤销。")
@@ -309,7 +293,7 @@ def _identity_refusal(policy, year_record, activity, facts):
 def determined_hours_set(*, declaration, hours):
     """由审核单位核定: the hours the reviewer holding the declaration sets for its items of an
     activity the rule set has the reviewing organisation determine ({item id: hours}). Run by the
-    workflow under the declaration's lock, before the approval (review/workflow.py, effects=);
+    approval under the declaration's lock, before the transition (hours/transitions.py);
     returns what the approval step records. At the final level every such item the bureau may
     set must have hours by then (set at this level or an earlier one)."""
     entries = {entry["item"].pk: entry for entry in selectors.determinable_items(declaration)}

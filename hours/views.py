@@ -8,14 +8,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.masking import mask_id_number
+from core.masking import mask_id_number
 from accounts.models import Organisation, OrganisationKind, Role, User
-from accounts.roles import has_role, organisations_for
-from portal.access import role_required
-from portal.forms import filters_of
-from portal.inputs import parse_id, parse_ids, redirect_target
-from portal.storage import file_response
-from review import periods, workflow
+from accounts.roles import has_role
+from accounts.access import role_required
+from core.forms import filters_of
+from core.inputs import parse_id, parse_ids, redirect_target
+from core.storage import file_response
+from workflow import periods
+from hours import transitions
+from workflow import jurisdiction
+from workflow.runner import WorkflowError
 
 from . import imports, rules, selectors, services
 from .forms import (
@@ -38,7 +41,7 @@ PAGE_SIZE = 10
 
 def _gone(exc):
     """Whether a refusal says the declaration was deleted meanwhile (another tab, a double click)."""
-    return getattr(exc, "code", None) == "gone" or (isinstance(exc, workflow.WorkflowError) and exc.code == "missing")
+    return getattr(exc, "code", None) == "gone" or (isinstance(exc, WorkflowError) and exc.code == "missing")
 
 
 def _list_of(declaration):
@@ -56,7 +59,7 @@ def _attempt(request, action, success):
     """Run a service or workflow call: its refusal becomes the error message, its success the given one."""
     try:
         action()
-    except workflow.WorkflowError as exc:
+    except WorkflowError as exc:
         messages.error(request, exc.message)
         return False
     except (ValidationError, PermissionDenied) as exc:
@@ -199,31 +202,14 @@ def _workspace_context(request, declaration, **bound):
         "facts_form": facts_form,
         "evidence_form": bound.pop("evidence_form", None) or EvidenceForm(),
         "submit_form": bound.pop("submit_form", None) or SubmitForm(),
-        "proxy_levels": _proxy_levels(request.user, declaration),
+        "proxy_levels": transitions.submission_levels(declaration, request.user),
         "absence_label": policy.activities[policy.proration.activity].label if policy.proration else "",
         **bound,
     }
 
 
-def _proxy_levels(user, declaration):
-    """For a declaration made on someone's behalf: the superiors above the declaring administrator's
-    organisation and the bureau, one of which the submission goes to."""
-    if not declaration.declared_by_id:
-        if workflow.administers_own_unit(user, declaration):
-            superiors, bureau = workflow.next_level_choices(declaration, declaration.organisation)
-            return {"superiors": superiors, "bureau": bureau}
-        return None
-    for role in (Role.UNIT_ADMIN, Role.DEPT_ADMIN):
-        for org in organisations_for(user, role):
-            if declaration.organisation.path.startswith(org.path):
-                superiors, bureau = workflow.next_level_choices(declaration, org)
-                return {"superiors": superiors, "bureau": bureau}
-    return None
-
-
 def _editable_or_detail(request, declaration):
-    owner = declaration.declared_by_id or declaration.applicant_id
-    return declaration.is_editable and owner == request.user.pk
+    return declaration.is_editable and jurisdiction.edits(declaration, request.user)
 
 
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
@@ -260,7 +246,7 @@ def _back(declaration, *, refused=False, **params):
 def _owned(request, pk):
     """A declaration the signed-in user edits: 404 for anyone else's."""
     declaration = selectors.declaration_get_for_user(user=request.user, pk=pk)
-    if (declaration.declared_by_id or declaration.applicant_id) != request.user.pk:
+    if not jurisdiction.edits(declaration, request.user):
         raise Http404
     return declaration
 
@@ -473,14 +459,13 @@ def declaration_submit(request, pk):
         messages.error(request, "请勾选“本人承诺以上信息真实有效”后再提交。")
         return redirect(redirect_target(request, request.POST.get("back"), reverse("hours:declaration_edit", kwargs={"pk": pk})))
     next_org = None
-    if declaration.declared_by_id or workflow.administers_own_unit(request.user, declaration):
+    if declaration.declared_by_id or jurisdiction.administers_unit(request.user, declaration.organisation_id):
         next_org = Organisation.objects.filter(pk=parse_id(request.POST.get("next_org"))).first()
     try:
-        workflow.declaration_submit(
+        transitions.declaration_submit(
             declaration=declaration, user=request.user, pledge=True, next_org=next_org, ip=_client_ip(request),
-            problems=selectors.submission_problems,
         )
-    except workflow.WorkflowError as exc:
+    except WorkflowError as exc:
         messages.error(request, exc.message)
         if _gone(exc) or not declaration.is_editable:
             return _list_of(declaration)
@@ -495,7 +480,7 @@ def declaration_withdraw(request, pk):
     declaration = _owned(request, pk)
     _attempt(
         request,
-        lambda: workflow.declaration_withdraw(declaration=declaration, user=request.user, ip=_client_ip(request)),
+        lambda: transitions.declaration_withdraw(declaration=declaration, user=request.user, ip=_client_ip(request)),
         f"申报 {declaration.business_no} 已撤销，可修改后重新提交。",
     )
     return redirect("hours:proxy_list" if declaration.declared_by_id else "hours:declaration_list")
@@ -517,7 +502,7 @@ def _import_scope(user):
     only the rosters of that base's courses."""
     if has_role(user, Role.BUREAU_CLERK):
         return Organisation.objects.filter(kind=OrganisationKind.TRAINING_BASE).order_by("name"), False
-    own = [org.pk for org in organisations_for(user, Role.UNIT_ADMIN) if org.kind == OrganisationKind.TRAINING_BASE]
+    own = [org.pk for org in jurisdiction.administered_units(user, kind=OrganisationKind.TRAINING_BASE)]
     if not own:
         raise PermissionDenied("只有人社部门经办人或继续教育基地管理员可以导入培训记录。")
     return Organisation.objects.filter(pk__in=own), True

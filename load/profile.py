@@ -31,7 +31,7 @@ def accounts():
     from accounts.models import Role, RoleGrant
     from certificates.models import Certificate
     from hours.models import Declaration
-    from review.models import State
+    from workflow.models import State
 
     draft = (Declaration.objects.filter(state=State.DRAFT, declared_by=None, applicant__username__regex=r"^\d{17}[\dX]$")
              .select_related("applicant").order_by("id").first())

@@ -114,7 +114,7 @@ def prepare(args):
     from certificates.services import certificate_issue
     from hours import services as hours_services
     from hours.models import Declaration, Item
-    from review.models import State
+    from workflow.models import State
 
     call_command("migrate", interactive=False, verbosity=0)
     total = Declaration.objects.count()
@@ -314,7 +314,7 @@ def server_times():
             entry = json.loads(line)
         except ValueError:
             continue
-        if entry.get("logger") == "portal.request" and "." in entry.get("request_id", ""):
+        if entry.get("logger") == "core.request" and "." in entry.get("request_id", ""):
             times.setdefault(unquote(entry["request_id"].rsplit(".", 1)[0]), []).append(entry["duration_ms"])
     return times
 
@@ -338,7 +338,7 @@ def log_check():
     for line in lines:
         leaks += bool(unmasked.search(line))
         try:
-            requests_logged += json.loads(line).get("logger") == "portal.request"
+            requests_logged += json.loads(line).get("logger") == "core.request"
         except ValueError:
             not_json += 1
     return len(lines), requests_logged, not_json, leaks

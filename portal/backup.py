@@ -42,7 +42,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from certificates import conf as certificate_conf
 from certificates.signing import demo_signing_allowed, signing_dir
-from portal.storage import file_fields, stored_files
+from core.storage import file_fields, stored_files
 
 FORMAT = "xueshi-backup/1"
 MANIFEST = "manifest.json"

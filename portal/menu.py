@@ -8,7 +8,9 @@ from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 
 from accounts.models import OrganisationKind, Role
-from accounts.roles import is_sysadmin, organisations_for, roles_of
+from accounts.roles import is_sysadmin, roles_of
+from workflow import jurisdiction
+from workflow.levels import LEVELS
 
 # Entries with roles=None are for every signed-in person.
 ANY_SIGNED_IN = None
@@ -28,8 +30,13 @@ class Section:
     children: list = field(default_factory=list)
 
 
+def level_queues(section):
+    """The review levels' queue entries that the levels table (workflow/levels.py) puts in `section`."""
+    return [Entry(level.menu_label, level.queue, frozenset({level.role})) for level in LEVELS if level.menu_section == section]
+
+
 def administers_training_base(user):
-    return any(org.kind == OrganisationKind.TRAINING_BASE for org in organisations_for(user, Role.UNIT_ADMIN))
+    return bool(jurisdiction.administered_units(user, kind=OrganisationKind.TRAINING_BASE))
 
 
 MENU = [
@@ -45,8 +52,7 @@ MENU = [
                             Entry("学时核认申报", "hours:declaration_list", frozenset({Role.APPLICANT})),
                             Entry("学时证书打印", "certificates:print", frozenset({Role.APPLICANT})),
                             Entry("单位代为申报", "hours:proxy_list", frozenset({Role.UNIT_ADMIN, Role.DEPT_ADMIN})),
-                            Entry("学时核认申报单位审核", "review:unit_queue", frozenset({Role.UNIT_ADMIN})),
-                            Entry("学时核认上级单位审核", "review:superior_queue", frozenset({Role.DEPT_ADMIN})),
+                            *level_queues("继续教育"),
                             Entry("专业技术人员继续教育培训备案", "hours:filing_list", frozenset({Role.UNIT_ADMIN})),
                             Entry(
                                 "基地培训记录上传", "hours:training_import", frozenset({Role.UNIT_ADMIN}), when=administers_training_base
@@ -72,7 +78,7 @@ MENU = [
     Section(
         "综合柜员",
         [
-            Entry("待办列表", "review:bureau_todo", frozenset({Role.BUREAU_CLERK})),
+            *level_queues("综合柜员"),
             Entry("培训记录导入", "hours:training_import", frozenset({Role.BUREAU_CLERK})),
             Entry("集中办理时间", "review:filing_periods", frozenset({Role.BUREAU_CLERK})),
             Entry("辖区单位", "accounts:jurisdiction", frozenset({Role.BUREAU_CLERK})),

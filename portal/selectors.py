@@ -5,8 +5,9 @@ from accounts.models import Membership, MembershipStatus, Organisation, Organisa
 from accounts.roles import is_sysadmin, organisations_for, roles_of
 
 from hours.models import Declaration
-from review.models import PENDING_STATES, Notification, State
+from workflow.models import PENDING_STATES, Notification, State
 from review.selectors import pending_counts
+from workflow.levels import BY_ROLE
 
 
 def home_blocks(user):
@@ -48,6 +49,7 @@ def home_blocks(user):
     waiting = pending_counts(user=user)
     for block in blocks:
         block["review"] = waiting.get(block["role"])
+        block["level"] = BY_ROLE.get(block["role"])
     if is_sysadmin(user):
         blocks.append({"role": Role.SYSADMIN})
     return blocks

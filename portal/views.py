@@ -9,12 +9,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from hours.selectors import declaration_get_for_user
 
-from . import jobs
+from core import jobs
+from core.inputs import redirect_target
+from core.models import JobKind, JobState
+from core.storage import file_response
+
 from .context_processors import LARGE_TEXT_COOKIE
-from .inputs import redirect_target
-from .models import JobKind, JobState
 from .selectors import home_blocks
-from .storage import file_response
 
 
 @login_required

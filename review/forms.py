@@ -3,8 +3,8 @@ from django import forms
 from accounts.forms import IdNumberField
 from accounts.models import Nature
 
-from portal.forms import Form
-from portal.inputs import parse_ids
+from core.forms import Form
+from core.inputs import parse_ids
 
 from .selectors import QUEUE_STATES
 from .services import filing_period_problem
@@ -114,7 +114,7 @@ class DecisionForm(Form):
 
 
 class IdListField(forms.Field):
-    """Several ids (the ticked rows): each bounded as every id is (portal/inputs.parse_id); one
+    """Several ids (the ticked rows): each bounded as every id is (core/inputs.parse_id); one
     that is not an id refuses the whole list rather than deciding the others without it."""
 
     widget = forms.MultipleHiddenInput

@@ -13,10 +13,11 @@ from accounts.validators import normalize_id_number
 from hours import rules
 from hours.models import Declaration, Evidence, Item
 from hours.policies import identity_key
-from portal.inputs import safe_text
+from core.inputs import safe_text
 
-from . import periods
-from .models import State
+from workflow import periods
+from workflow.levels import LEVELS
+from workflow.models import State
 
 QUEUE_STATES = [
     ("pending", "待审核"),
@@ -143,10 +144,10 @@ def pending_counts(*, user):
     """Waiting and overdue counts for the home page and the service tree: one query per role held."""
     counts = {}
     cutoff = overdue_before(user)
-    for role, state in ((Role.UNIT_ADMIN, State.UNIT_REVIEW), (Role.DEPT_ADMIN, State.SUPERIOR_REVIEW), (Role.BUREAU_CLERK, State.BUREAU_REVIEW)):
-        orgs = organisations_for(user, role)
+    for level in LEVELS:
+        orgs = organisations_for(user, level.role)
         if orgs:
-            counts[role] = Declaration.objects.filter(state=state, current_org__in=orgs).aggregate(
+            counts[level.role] = Declaration.objects.filter(state=level.state, current_org__in=orgs).aggregate(
                 # Counted on waiting_since (set on every pending item), not id: the queue index
                 # (state, current_org, waiting_since) answers it alone, without reading the table.
                 waiting=Count("waiting_since"), overdue=Count("waiting_since", filter=Q(waiting_since__lt=cutoff))

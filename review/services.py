@@ -1,10 +1,9 @@
 """Decisions that span many declarations, and the review work that runs as background jobs
-(portal/jobs.py): a batch of more than 100 and the zip of a large case. Each item of a batch is
-decided in its own transaction through review/workflow.py, so a batch never leaves an item
+(core/jobs.py): a batch of more than 100 and the zip of a large case. Each item of a batch is
+decided in its own transaction through hours/transitions.py, so a batch never leaves an item
 half-done and reports every item's fate."""
 import tempfile
 from dataclasses import asdict, dataclass
-from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -13,17 +12,19 @@ from django.http import Http404
 from accounts.models import Role
 from accounts.roles import organisations_for
 from hours import selectors as hours_selectors
-from hours import services as hours_services
 from hours.models import Declaration
-from hours.selectors import visible_declarations_q
-from portal import jobs
-from portal.models import Job, JobKind, JobState
+from core import jobs
+from core.models import Job, JobKind, JobState
+from hours import transitions
+from hours.models import ReviewStep
+from workflow import jurisdiction
+from workflow.models import FilingPeriod, State
+from workflow.runner import WorkflowError
 
-from . import exports, workflow
-from .models import FilingPeriod, ReviewStep, State
+from . import exports
 
 
-# More than this many items go to a background job (portal/jobs.py); up to it, the clerk waits
+# More than this many items go to a background job (core/jobs.py); up to it, the clerk waits
 # for the results page as before.
 BATCH_IN_REQUEST_MAX = 100
 BATCH_OPINION = "批量审核通过"
@@ -46,7 +47,7 @@ def declaration_batch_decide(*, user, ids, decision, reason="", ip=None, job=Non
     already decided and reports them as done instead of deciding them again."""
     # Only what the clerk may see: an id from outside their jurisdiction reads as missing, so the
     # report never shows another bureau's applicant names or case numbers.
-    visible = Declaration.objects.filter(visible_declarations_q(user), pk__in=ids)
+    visible = Declaration.objects.filter(jurisdiction.declarations_q(user), pk__in=ids)
     found = {d.pk: d for d in visible.only("pk", "business_no", "name", "state")}
     details = {"batch_job": job.pk} if job else None
     earlier = set()
@@ -73,17 +74,16 @@ def _decide_one(declaration, *, user, decision, reason, ip, details):
     try:
         if decision == "approve":
             # Hours a reviewer must determine are set case by case: a batch sets none, so refuses those cases.
-            workflow.declaration_approve(
+            transitions.declaration_approve(
                 declaration=declaration, user=user, ip=ip, expected_state=State.BUREAU_REVIEW, opinion=BATCH_OPINION, details=details,
-                effects=partial(hours_services.determined_hours_set, hours={}),
             )
             message = "审核通过"
         else:
-            workflow.declaration_reject(
+            transitions.declaration_reject(
                 declaration=declaration, user=user, reason=reason, ip=ip, expected_state=State.BUREAU_REVIEW, details=details
             )
             message = "审核不通过，已退回申请人"
-    except workflow.WorkflowError as exc:
+    except WorkflowError as exc:
         return BatchResult(declaration.pk, declaration.business_no, declaration.name, False, exc.message)
     return BatchResult(declaration.pk, declaration.business_no, declaration.name, True, message)
 
@@ -102,7 +102,7 @@ def declaration_batch_enqueue(*, user, ids, decision, reason="", ip=None):
 
 
 def declaration_batch_run(*, job, progress):
-    """The BATCH_DECIDE handler (portal/jobs.py)."""
+    """The BATCH_DECIDE handler (core/jobs.py)."""
     params = job.params
     results = declaration_batch_decide(
         user=job.owner, ids=params["ids"], decision=params["decision"], reason=params.get("reason", ""), ip=params.get("ip"),
@@ -147,7 +147,7 @@ def case_zip_run(*, job, progress):
 
 def filing_period_problem(year, opens_on, closes_on):
     """Why a window cannot be the year's, or None. Within the year: the window that applies on a
-    day is looked up by that day's year (review/periods.py), so days past 31 December would belong
+    day is looked up by that day's year (workflow/periods.py), so days past 31 December would belong
     to the next year's window, and a window reaching back or on for centuries is a typing error."""
     if opens_on.year == closes_on.year == year:
         return None

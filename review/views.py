@@ -1,6 +1,5 @@
 import hashlib
 import tempfile
-from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,15 +13,17 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.roles import organisations_for
 from hours import selectors as hours_selectors
-from hours import services as hours_services
 from hours.models import Declaration
-from portal.access import role_required
-from portal.forms import filters_of
+from accounts.access import role_required
+from core.forms import filters_of
+from hours import transitions
+from workflow import jurisdiction, periods
+from workflow.levels import BY_STATE
+from workflow.models import FilingPeriod, State
+from workflow.runner import STALE_MESSAGE, WorkflowError, next_level_choices
 
-from . import exports, periods, selectors, services, workflow
-from .models import FilingPeriod
+from . import exports, selectors, services
 from .forms import BatchForm, DecisionForm, FilingPeriodForm, QueueFilterForm, TodoFilterForm
-from .models import State
 
 QUEUE_PAGE_SIZE = 10
 TODO_PAGE_SIZE = 15
@@ -144,13 +145,10 @@ def bureau_batch(request):
 
 def _decision_form(declaration, user, data=None):
     """The decision form if `user` holds the declaration at its current level, else None."""
-    role = workflow.REVIEWER_ROLE.get(declaration.state)
-    if role is None or declaration.current_org is None:
+    if jurisdiction.reviewer(declaration, user) is None:
         return None
-    if declaration.current_org not in organisations_for(user, role) or declaration.applicant_id == user.pk:
-        return None
-    final = declaration.state == State.BUREAU_REVIEW
-    superiors, bureau = workflow.next_level_choices(declaration, declaration.current_org)
+    final = BY_STATE[declaration.state].final
+    superiors, bureau = next_level_choices(declaration, declaration.current_org)
     return DecisionForm(
         data,
         superiors=superiors,
@@ -171,27 +169,27 @@ def case(request, pk):
             # A second click on the decision form (or a page left open while a colleague decided)
             # finds the declaration moved on: say so, as the workflow does, rather than 403.
             seen = request.POST.get("expected_state")
-            if seen in workflow.REVIEWER_ROLE and seen != declaration.state:
-                messages.error(request, workflow.STALE_MESSAGE)
-                return redirect(QUEUE_FOR_STATE[seen])
+            if seen in BY_STATE and seen != declaration.state:
+                messages.error(request, STALE_MESSAGE)
+                return redirect(BY_STATE[seen].queue)
             raise PermissionDenied("该申报不在您的审核环节。")
         if form.is_valid():
             data = form.cleaned_data
             try:
                 if data["decision"] == "approve":
-                    workflow.declaration_approve(
+                    transitions.declaration_approve(
                         declaration=declaration, user=request.user, next_org=data.get("target"), opinion=data.get("opinion", ""),
                         details=form.unit_details(), ip=request.META.get("REMOTE_ADDR"), expected_state=data.get("expected_state") or None,
-                        effects=partial(hours_services.determined_hours_set, hours=form.determined_hours()),
+                        determined_hours=form.determined_hours(),
                     )
                     messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）已审核通过。")
                 else:
-                    workflow.declaration_reject(
+                    transitions.declaration_reject(
                         declaration=declaration, user=request.user, reason=data["opinion"], details=form.unit_details(),
                         ip=request.META.get("REMOTE_ADDR"), expected_state=data.get("expected_state") or None,
                     )
                     messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）审核不通过，已退回申请人。")
-            except workflow.WorkflowError as exc:
+            except WorkflowError as exc:
                 messages.error(request, exc.message)
             return redirect(_queue_url_for(declaration))
     workspace = hours_selectors.declaration_workspace(declaration)
@@ -207,15 +205,9 @@ def case(request, pk):
     return render(request, "review/case.html", context, status=400 if request.method == "POST" else 200)
 
 
-QUEUE_FOR_STATE = {
-    State.UNIT_REVIEW: "review:unit_queue",
-    State.SUPERIOR_REVIEW: "review:superior_queue",
-    State.BUREAU_REVIEW: "review:bureau_todo",
-}
-
-
 def _queue_url_for(declaration):
-    return QUEUE_FOR_STATE.get(declaration.state, "review:bureau_todo")
+    level = BY_STATE.get(declaration.state)
+    return level.queue if level else "review:bureau_todo"
 
 
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
@@ -269,8 +261,8 @@ def filing_periods(request):
 def case_accept(request, pk):
     declaration = hours_selectors.declaration_get_for_user(user=request.user, pk=pk)
     try:
-        workflow.declaration_accept(declaration=declaration, user=request.user)
-    except workflow.WorkflowError as exc:
+        transitions.declaration_accept(declaration=declaration, user=request.user)
+    except WorkflowError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"已受理申报 {declaration.business_no}。")

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import override_settings
 
-from accounts.management.commands.load_demo import load
+from portal.management.commands.load_demo import load
 from accounts.models import Organisation, User
 from tests.security.masking import grep_every_response  # noqa: F401 - autouse: greps every response and log line for full ID and mobile numbers
 

@@ -115,7 +115,7 @@ def make_staff(*, username, role, organisation=None, name="测试管理员", pas
 
 def another_browser(user):
     """A client signed in as `user` in a session of its own: a second browser or computer, which
-    the guard against repeated POSTs of one browser (portal/repeats.py) does not answer for, so
+    the guard against repeated POSTs of one browser (core/repeats.py) does not answer for, so
     the domain's own rules do."""
     from django.test import Client
 

@@ -9,7 +9,7 @@ from django.db.models import OuterRef, Subquery
 
 from hours import rules
 from hours.policies import identity_key
-from portal.inputs import safe_text
+from core.inputs import safe_text
 
 
 def fill(apps, schema_editor):

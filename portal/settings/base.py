@@ -57,7 +57,7 @@ def require(name):
 
 
 INSTALLED_APPS = [
-    "portal.apps.PortalAdminConfig",  # django.contrib.admin with the portal's site
+    "core.apps.CoreAdminConfig",  # django.contrib.admin with the portal's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -72,7 +72,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
+    "core",
     "accounts",
+    "workflow",
     "hours",
     "review",
     "certificates",
@@ -82,7 +84,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every log line of the request carries its id (nginx's X-Request-ID, or a new one).
     "log_request_id.middleware.RequestIDMiddleware",
-    "portal.logging.RequestLogMiddleware",
+    "core.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
@@ -98,7 +100,7 @@ MIDDLEWARE = [
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
     # After CSRF and messages: a second identical POST is answered, not carried out again.
-    "portal.repeats.RepeatedPostMiddleware",
+    "core.repeats.RepeatedPostMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a refused (locked-out) login into the lock-out page.
     "axes.middleware.AxesMiddleware",
@@ -123,7 +125,7 @@ TEMPLATES = [
     },
 ]
 
-FORM_RENDERER = "portal.rendering.WidgetRenderer"
+FORM_RENDERER = "core.rendering.WidgetRenderer"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -161,7 +163,7 @@ MEDIA_URL = None
 def default_storage_from_env():
     """Uploaded files on the filesystem at MEDIA_ROOT, or in an S3-compatible bucket when
     STORAGE_BACKEND=s3. Either way they are private: only permission-checked views serve them (see
-    portal/storage.py), so the bucket needs no public policy and objects are written with a private ACL."""
+    core/storage.py), so the bucket needs no public policy and objects are written with a private ACL."""
     backend = env("STORAGE_BACKEND", "filesystem").strip().lower()
     if backend == "filesystem":
         # No "location" option: FileSystemStorage then follows MEDIA_ROOT, also when tests change it.
@@ -243,7 +245,7 @@ CONTENT_SECURITY_POLICY = {
 # that address for AXES_COOLOFF_MINUTES (each further try restarts the wait). Counted per login
 # *and* IP together: per login alone would let anyone lock a bureau clerk out from anywhere, per
 # IP alone would lock a whole office out behind one NAT address. The client IP is REMOTE_ADDR, as
-# for the verification rate limits (behind nginx, portal/proxy.py sets it from X-Real-IP). The system
+# for the verification rate limits (behind nginx, core/proxy.py sets it from X-Real-IP). The system
 # administrator unlocks early by deleting the row in the admin's Axes › Access attempts (or with
 # `manage.py axes_reset_username`).
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
@@ -276,7 +278,7 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "xueshi"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
-# Background jobs (portal/jobs.py). Embedded default: each job runs in-process as soon as its
+# Background jobs (core/jobs.py). Embedded default: each job runs in-process as soon as its
 # request commits, so `make run` needs no worker. TASKS_BACKEND=database queues them in the
 # database for `manage.py db_worker` (production); the tables exist either way.
 TASK_BACKENDS = {"immediate": "django_tasks.backends.immediate.ImmediateBackend", "database": "django_tasks_db.DatabaseBackend"}
@@ -302,7 +304,7 @@ REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
 
 def logging_config(log_format):
     """Everything to stderr, one line per record: `json` (one object a line, for the log shipper)
-    or `plain` (for a terminal). ID and mobile numbers are masked on every handler (portal/logging.py)."""
+    or `plain` (for a terminal). ID and mobile numbers are masked on every handler (core/logging.py)."""
     if log_format not in {"json", "plain"}:
         raise ImproperlyConfigured(f"LOG_FORMAT 只能是 json 或 plain（现为 {log_format!r}）")
     return {
@@ -310,12 +312,12 @@ def logging_config(log_format):
         "disable_existing_loggers": False,
         "filters": {
             "request_id": {"()": "log_request_id.filters.RequestIDFilter"},
-            "client_errors_in_one_line": {"()": "portal.logging.ClientErrorsInOneLine"},
-            "mask_personal_numbers": {"()": "portal.logging.MaskPersonalNumbers"},
+            "client_errors_in_one_line": {"()": "core.logging.ClientErrorsInOneLine"},
+            "mask_personal_numbers": {"()": "core.logging.MaskPersonalNumbers"},
         },
         "formatters": {
             "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"},
-            "json": {"()": "portal.logging.JsonFormatter"},
+            "json": {"()": "core.logging.JsonFormatter"},
         },
         "handlers": {
             "console": {"class": "logging.StreamHandler", "formatter": log_format,

@@ -14,7 +14,7 @@ LOGGING = logging_config(env("LOG_FORMAT", "json"))
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# nginx's address as gunicorn sees it: from there X-Real-IP is the client's address (portal/proxy.py).
+# nginx's address as gunicorn sees it: from there X-Real-IP is the client's address (core/proxy.py).
 TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES", "127.0.0.1,::1")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 # Monitoring may ask gunicorn directly over plain HTTP (curl 127.0.0.1:8000/healthz): answer, don't redirect.

@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from accounts.management.commands.load_demo import load
+from portal.management.commands.load_demo import load
 from accounts.models import User
 from certificates.selectors import approved_span
 from hours.models import Declaration
-from review.models import Action, State
+from workflow.models import Action, State
 
 pytestmark = pytest.mark.django_db
 

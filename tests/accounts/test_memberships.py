@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.models import Membership, MembershipStatus, User
-from portal.repeats import REPEATED
+from core.repeats import REPEATED
 from tests.helpers import another_browser, make_person, text_of
 
 pytestmark = pytest.mark.django_db

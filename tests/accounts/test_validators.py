@@ -2,7 +2,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.masking import mask_id_number, mask_name, mask_phone
+from core.masking import mask_id_number, mask_name, mask_phone
 from accounts.validators import (
     gender_from_id_number,
     normalize_id_number,

@@ -10,7 +10,8 @@ import pytest
 from certificates import services as certificate_services
 from hours import services
 from hours.models import RuleSet
-from review.workflow import declaration_approve, declaration_submit
+from hours.transitions import declaration_approve, declaration_submit
+from tests.hours.fixtures_views import complete
 
 PROFILE = {
     "gender": "男", "ethnicity": "汉族", "phone": "18899098765", "education": "硕士研究生", "title_sought": "副高级",
@@ -70,7 +71,7 @@ def approve(p):
                     subject, days, halves = item
                     activity, facts = "training", {"subject": subject, "days": days, "half_days": halves}
                 services.item_add(year_record=record, user=applicant, activity=activity, facts=facts)
-        declaration = declaration_submit(declaration=declaration, user=applicant, pledge=True)
+        declaration = declaration_submit(declaration=complete(declaration), user=applicant, pledge=True)
         for reviewer, next_org in _reviewers(p, applicant):
             declaration = declaration_approve(declaration=declaration, user=reviewer, next_org=next_org)
         return declaration

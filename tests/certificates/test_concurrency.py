@@ -10,10 +10,11 @@ from accounts.models import Organisation, User
 from certificates.models import Certificate, CertificateStatus
 from certificates.services import certificate_issue
 from hours import services
-from review.workflow import declaration_approve, declaration_submit
+from hours.transitions import declaration_approve, declaration_submit
 
 from .conftest import BASE_URL, PROFILE
 from tests.races import at_once
+from tests.hours.fixtures_views import complete
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
 
@@ -33,7 +34,7 @@ def approved(people, year, professional_days):
     record = services.year_record_add(declaration=d, user=song, year=year)
     services.item_add(year_record=record, user=song, activity="training", facts={"subject": "public", "days": 4, "half_days": 0})
     services.item_add(year_record=record, user=song, activity="training", facts={"subject": "professional", "days": professional_days, "half_days": 0})
-    d = declaration_submit(declaration=d, user=song, pledge=True)
+    d = declaration_submit(declaration=complete(d), user=song, pledge=True)
     d = declaration_approve(declaration=d, user=chen, next_org=hn)
     return declaration_approve(declaration=d, user=clerk)
 

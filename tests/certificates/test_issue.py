@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from certificates import numbers, rendering
 from certificates.models import Certificate, CertificateEvent, CertificateStatus
-from review.workflow import declaration_approve, declaration_submit
+from hours.transitions import declaration_approve, declaration_submit
 
 from .conftest import BASE_URL, FULL_YEAR, pdf_text, stored_bytes
+from tests.hours.fixtures_views import complete
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +126,7 @@ def test_only_approved_hours_count(p, approve, issue):
     )
     record = services.year_record_add(declaration=pending, user=p.song, year=2020)
     services.item_add(year_record=record, user=p.song, activity="training", facts={"subject": "public", "days": 4, "half_days": 0})
-    declaration_submit(declaration=pending, user=p.song, pledge=True)
+    declaration_submit(declaration=complete(pending), user=p.song, pledge=True)
     declaration_approve(declaration=pending, user=p.chen, next_org=p.hn)  # waiting at the bureau: not approved yet
     certificate, _ = issue(p.song, 2019, 2020)
     assert [(y["year"], y["total"]) for y in certificate.facts["years"]] == [(2019, "92"), (2020, "0")]

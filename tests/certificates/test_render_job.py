@@ -1,11 +1,11 @@
-"""学时认定单 rendering as a background job (portal/jobs.py): with a worker configured, 下载 of a
+"""学时认定单 rendering as a background job (core/jobs.py): with a worker configured, 下载 of a
 certificate not stored yet queues the rendering and sends the applicant to the job's page, which
 links the file once the worker has rendered and sealed it; a stored certificate is served at once."""
 import pytest
 from django.urls import reverse
 
 from certificates.models import Certificate
-from portal.models import Job, JobKind, JobState
+from core.models import Job, JobKind, JobState
 from tests.certificates.conftest import FULL_YEAR
 from tests.portal.jobs_support import run_worker
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.test import override_settings
 from django_fsm.signals import post_transition
 
-from accounts.management.commands.load_demo import load
+from portal.management.commands.load_demo import load
 from tests.conftest import ensure_rule_sets
 from tests.helpers import DEMO_PASSWORD
 

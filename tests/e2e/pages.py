@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from PIL import Image, ImageDraw
 
 from hours.models import Declaration
-from review.models import ReviewStep
+from hours.models import ReviewStep
 from tests.conftest import Demo
 from tests.hours.fixtures_views import people
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from review.models import State
+from workflow.models import State
 from tests.e2e.conftest import axe_violations
 from tests.e2e.pages import CHEN, ZHAO, assert_audited, declaration_of, demo_people, flash, open_menu
 from tests.helpers import DEMO_PASSWORD

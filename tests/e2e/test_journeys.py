@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from review.models import State
+from workflow.models import State
 from tests.e2e.pages import (
     CHEN,
     LI,

@@ -20,8 +20,9 @@ from PIL import Image
 
 from hours import services
 from hours.models import Declaration, EvidenceCategory
-from review import workflow
-from review.models import OPEN_STATES, ReviewStep, State
+from hours import transitions
+from workflow.models import OPEN_STATES, State
+from hours.models import ReviewStep
 from tests.helpers import assert_database_query_count
 from tests.hours.files import make_samples
 
@@ -163,6 +164,31 @@ def attach_general_files(declaration, user, year=None):
     ]
 
 
+def complete(declaration, user=None):
+    """The declaration with what submitting requires (hours.selectors.submission_problems), which the
+    transition checks itself: every material an item still lacks, and the two declaration-level
+    materials. Attaches nothing to a declaration that has them already."""
+    from hours import rules
+    from hours.models import Evidence, Item
+    from hours.policies import policy_for
+
+    user = user or declaration.declared_by or declaration.applicant
+    policy = policy_for(declaration.rule_set)
+    for item in Item.objects.filter(year_record__declaration=declaration, source="applicant"):
+        if item.activity not in policy.activities:
+            continue
+        have = set(item.evidence.exclude(material="").values_list("material", flat=True))
+        if rules.missing_materials(policy, item.activity, have, item.facts):
+            needed = [code for code, _ in rules.material_choices(policy, item.activity, item.facts) if code not in have]
+            attach_item_files(declaration, user, item, *needed)
+    held = set(Evidence.objects.filter(declaration=declaration, item__isnull=True).values_list("category", flat=True))
+    if EvidenceCategory.EDUCATION not in held:
+        services.evidence_add(declaration=declaration, user=user, category=EvidenceCategory.EDUCATION, upload=pdf("学历证书.pdf"))
+    if EvidenceCategory.HOURS not in held:
+        services.evidence_add(declaration=declaration, user=user, category=EvidenceCategory.HOURS, upload=png("学时证明.png"))
+    return declaration
+
+
 def complete_draft(user, applicant=None, **kwargs):
     """A draft with nothing missing: one year, one training item with its two materials, and the
     two declaration-level materials."""
@@ -178,7 +204,7 @@ def submitted(applicant, **kwargs):
     completeness check is the submit view's business, so this skips the files)."""
     d = draft(applicant, **kwargs)
     year_with_training(d, applicant)
-    return workflow.declaration_submit(declaration=d, user=applicant, pledge=True)
+    return transitions.declaration_submit(declaration=complete(d), user=applicant, pledge=True)
 
 
 def at_state(p, state, applicant=None, **kwargs):
@@ -187,16 +213,16 @@ def at_state(p, state, applicant=None, **kwargs):
     d = submitted(applicant or p.song, **kwargs)
     if state == State.UNIT_REVIEW:
         return d
-    d = workflow.declaration_approve(declaration=d, user=p.chen, next_org=p.dzy, opinion="同意")
+    d = transitions.declaration_approve(declaration=d, user=p.chen, next_org=p.dzy, opinion="同意")
     if state == State.SUPERIOR_REVIEW:
         return d
-    d = workflow.declaration_approve(declaration=d, user=p.dzy_admin, next_org=p.hn, opinion="同意")
+    d = transitions.declaration_approve(declaration=d, user=p.dzy_admin, next_org=p.hn, opinion="同意")
     if state == State.BUREAU_REVIEW:
         return d
     if state == State.APPROVED:
-        return workflow.declaration_approve(declaration=d, user=p.hn_clerk, opinion="同意")
+        return transitions.declaration_approve(declaration=d, user=p.hn_clerk, opinion="同意")
     if state == State.REJECTED:
-        return workflow.declaration_reject(declaration=d, user=p.hn_clerk, reason="佐证材料不清晰")
+        return transitions.declaration_reject(declaration=d, user=p.hn_clerk, reason="佐证材料不清晰")
     raise ValueError(state)
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from hours import services
 from hours.models import Declaration
-from review.models import State
+from workflow.models import State
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
 IDENTITY = ("name", "id_number", "gender")

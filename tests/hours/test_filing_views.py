@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hours.models import TrainingFiling
-from review import workflow
-from review.models import State
+from hours import transitions
+from workflow.models import State
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import at_state, pdf, png
 from tests.hours.test_filings import new_filing
@@ -43,7 +43,7 @@ def test_unit_files_a_training_and_bad_input_is_kept(client, p, media):
 
 
 def test_only_the_unit_and_its_reviewers_open_a_filing(client, p, media):
-    filing = workflow.filing_submit(filing=new_filing(p), user=p.chen)
+    filing = transitions.filing_submit(filing=new_filing(p), user=p.chen)
     url = reverse("hours:filing_detail", args=[filing.pk])
     for outsider, status in ((p.dzcl_admin, 404), (p.hnsd_admin, 404), (p.cs_clerk, 404), (p.song, 403)):
         client.force_login(outsider)
@@ -60,7 +60,7 @@ def test_only_the_unit_and_its_reviewers_open_a_filing(client, p, media):
 
 
 def test_department_queue_and_decision(client, p, media):
-    filing = workflow.filing_submit(filing=new_filing(p), user=p.chen)
+    filing = transitions.filing_submit(filing=new_filing(p), user=p.chen)
     client.force_login(p.zrzy_admin)
     assert filing.name in client.get(reverse("hours:filing_queue")).content.decode()
     url = reverse("hours:filing_detail", args=[filing.pk])
@@ -74,7 +74,7 @@ def test_department_queue_and_decision(client, p, media):
 
 
 def test_roster_page_reports_lines(client, p, media):
-    filing = workflow.filing_approve(filing=workflow.filing_submit(filing=new_filing(p), user=p.chen), user=p.zrzy_admin)
+    filing = transitions.filing_approve(filing=transitions.filing_submit(filing=new_filing(p), user=p.chen), user=p.zrzy_admin)
     client.force_login(p.chen)
     csv = "\ufeff证件号码,姓名,学时\n" f"{p.song.id_number},宋庆涛,24\n" "123,某某,8\n"
     response = client.post(
@@ -85,8 +85,8 @@ def test_roster_page_reports_lines(client, p, media):
 
 
 def test_case_page_shows_the_units_filings_and_where_hours_came_from(client, p, media):
-    filing = workflow.filing_approve(
-        filing=workflow.filing_submit(filing=new_filing(p, year=timezone.localdate().year), user=p.chen), user=p.zrzy_admin
+    filing = transitions.filing_approve(
+        filing=transitions.filing_submit(filing=new_filing(p, year=timezone.localdate().year), user=p.chen), user=p.zrzy_admin
     )
     d = at_state(p, State.UNIT_REVIEW, start_year=filing.year, end_year=filing.year)
     client.force_login(p.chen)
@@ -121,13 +121,13 @@ def test_filing_pages_query_counts_do_not_grow(client, p, media):
     from tests.hours.fixtures_views import assert_same_queries
 
     for index in range(2):
-        workflow.filing_submit(filing=new_filing(p, name=f"培训{index}"), user=p.chen)
+        transitions.filing_submit(filing=new_filing(p, name=f"培训{index}"), user=p.chen)
 
     def grow():
         for index in range(2, 14):
-            workflow.filing_submit(filing=new_filing(p, name=f"培训{index}"), user=p.chen)
+            transitions.filing_submit(filing=new_filing(p, name=f"培训{index}"), user=p.chen)
 
     page = assert_same_queries(client, p.chen, reverse("hours:filing_list"), grow)
     assert "培训13" in page.content.decode()
-    page = assert_same_queries(client, p.zrzy_admin, reverse("hours:filing_queue"), lambda: workflow.filing_submit(filing=new_filing(p, name="又一个"), user=p.chen))
+    page = assert_same_queries(client, p.zrzy_admin, reverse("hours:filing_queue"), lambda: transitions.filing_submit(filing=new_filing(p, name="又一个"), user=p.chen))
     assert "共15条" in page.content.decode()

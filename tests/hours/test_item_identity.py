@@ -28,7 +28,7 @@ def test_the_same_paper_twice_is_refused_beside_its_title(client, p):
     record = services.year_record_add(declaration=d, user=p.song, year=2023)
     client.force_login(p.song)
     assert client.post(item_url(d, record), PAPER).status_code == 302
-    # The double click is held back by the repeated-POST guard (portal/repeats.py); from another
+    # The double click is held back by the repeated-POST guard (core/repeats.py); from another
     # browser, or with other words in the form, the paper's identity refuses it.
     assert client.post(item_url(d, record), PAPER).status_code == 302
     response = another_browser(p.song).post(item_url(d, record), PAPER)

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from review import periods, services
+from workflow import periods
+from review import services
 from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 

@@ -12,9 +12,9 @@ from openpyxl import Workbook
 
 from hours import filings
 from hours.models import TrainingRecord
-from portal.inputs import CONTROL_MESSAGE
-from portal.models import Job, JobState
-from review import workflow
+from core.inputs import CONTROL_MESSAGE
+from core.models import Job, JobState
+from hours import transitions
 from tests.helpers import make_id_number, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.test_filings import new_filing
@@ -53,7 +53,7 @@ def refusals_of(response):
 
 @pytest.fixture
 def filing(p, media):
-    return workflow.filing_approve(filing=workflow.filing_submit(filing=new_filing(p), user=p.chen), user=p.zrzy_admin)
+    return transitions.filing_approve(filing=transitions.filing_submit(filing=new_filing(p), user=p.chen), user=p.zrzy_admin)
 
 
 # --- every malformed file --------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def test_a_broken_roster_is_refused_at_once_even_when_long(client, p, filing):
 
 def test_a_person_already_given_the_hours_by_another_filing_of_the_same_name_is_that_rows_error(client, p, filing):
     """Records are one per person, year and title: the second filing's roster hit the constraint (500)."""
-    twin = workflow.filing_approve(filing=workflow.filing_submit(filing=new_filing(p), user=p.chen), user=p.zrzy_admin)
+    twin = transitions.filing_approve(filing=transitions.filing_submit(filing=new_filing(p), user=p.chen), user=p.zrzy_admin)
     client.force_login(p.chen)
     post_roster(client, filing, csv_file("证件号码,姓名,学时", f"{p.song.id_number},宋庆涛,8"))
     response = post_roster(client, twin, csv_file("证件号码,姓名,学时", f"{p.song.id_number},宋庆涛,8", f"{p.zhao.id_number},赵金强,6"))

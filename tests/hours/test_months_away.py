@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from hours import selectors, services
 from hours.models import Item, RuleSet, YearRecord
-from review import workflow
+from hours import transitions
 from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
@@ -35,7 +35,7 @@ def test_a_stored_months_away_the_rule_set_cannot_apply_is_a_problem_on_the_page
     assert "没有按在岗时间折算学时要求的规定" in text_of(edit)
     detail = client.get(reverse("hours:declaration_detail", args=[d.pk]))
     assert detail.status_code == 200 and "没有按在岗时间折算学时要求的规定" in text_of(detail)
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)
     case = client.get(reverse("review:case", args=[d.pk]))
     assert case.status_code == 200

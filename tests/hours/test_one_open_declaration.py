@@ -16,8 +16,8 @@ from django.urls import reverse
 
 from hours import filings, services
 from hours.models import Declaration, TrainingFiling
-from review import workflow
-from review.models import State
+from hours import transitions
+from workflow.models import State
 from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.test_filing_views import form_data as filing_form
@@ -150,7 +150,7 @@ def test_saving_a_new_filing_twice_opens_the_first(client, p, media):
 
 
 def test_a_filing_under_review_is_opened_and_not_filed_again(p, media):
-    filing = workflow.filing_submit(filing=new_filing(p), user=p.chen)
+    filing = transitions.filing_submit(filing=new_filing(p), user=p.chen)
     with pytest.raises(services.AlreadyOpen) as caught:
         new_filing(p)
     assert caught.value.existing.pk == filing.pk
@@ -158,8 +158,8 @@ def test_a_filing_under_review_is_opened_and_not_filed_again(p, media):
 
 
 def test_an_approved_filing_may_be_followed_by_another_of_the_same_name(p, media):
-    filing = workflow.filing_submit(filing=new_filing(p), user=p.chen)
-    workflow.filing_approve(filing=filing, user=p.zrzy_admin)
+    filing = transitions.filing_submit(filing=new_filing(p), user=p.chen)
+    transitions.filing_approve(filing=filing, user=p.zrzy_admin)
     new_filing(p)
     assert TrainingFiling.objects.count() == 2
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from accounts.management.commands.load_demo import load
+from portal.management.commands.load_demo import load
 from hours.models import Declaration, TrainingFiling
 from tests.conftest import Demo, ensure_rule_sets, province_only
 from tests.hours.fixtures_views import draft, people, submitted

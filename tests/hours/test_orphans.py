@@ -1,5 +1,5 @@
 """Uploads that fail half-way, on real files on disk: the file written for a row that is rolled back
-is deleted again (portal.storage.FileWrites), no row ever points at a missing file, and
+is deleted again (core.storage.FileWrites), no row ever points at a missing file, and
 `manage.py sweep_files` removes what a rollback outside the service leaves behind — old unreferenced
 files only, never a referenced or a young one."""
 from datetime import timedelta
@@ -13,7 +13,7 @@ from django.db import transaction
 
 from hours import filings, services
 from hours.models import Evidence, EvidenceCategory, TrainingFiling
-from portal.storage import FileWrites, delete_on_commit, file_fields, referenced_names, storages_in_use, sweep
+from core.storage import FileWrites, delete_on_commit, file_fields, referenced_names, storages_in_use, sweep
 from tests.helpers import assert_database_query_count
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import draft, pdf, png, year_with_training

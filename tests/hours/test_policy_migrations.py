@@ -7,7 +7,7 @@ from django.apps import apps as django_apps
 
 from hours import services
 from hours.models import Declaration, Item, RuleSet, RuleSetChange, YearRecord
-from review.models import State
+from workflow.models import State
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
@@ -66,9 +66,9 @@ def test_months_away_are_cleared_where_there_is_no_proration_and_derived_in_hena
 
 
 def workflow_submit(declaration, user):
-    from review import workflow
+    from hours import transitions
 
-    d = workflow.declaration_submit(declaration=declaration, user=user, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(declaration), user=user, pledge=True)
     assert d.state == State.UNIT_REVIEW
 
 
@@ -105,18 +105,18 @@ def legacy_other(d, user, hours):
 
 
 def test_typed_hours_of_reviewer_determined_items_stand_only_where_approved(p):
-    from review import workflow
+    from hours import transitions
 
     pending = henan_draft(p.song)
     services.year_record_add(declaration=pending, user=p.song, year=2023)
     waiting = legacy_other(pending, p.song, 40)
-    pending = workflow.declaration_submit(declaration=pending, user=p.song, pledge=True)
+    pending = transitions.declaration_submit(declaration=complete(pending), user=p.song, pledge=True)
     done = henan_draft(p.zhao)
     services.year_record_add(declaration=done, user=p.zhao, year=2023)
     approved = legacy_other(done, p.zhao, 20)
-    done = workflow.declaration_submit(declaration=done, user=p.zhao, pledge=True)
-    done = workflow.declaration_approve(declaration=done, user=p.chen, next_org=p.hn)
-    done = workflow.declaration_approve(declaration=done, user=p.hn_clerk)
+    done = transitions.declaration_submit(declaration=complete(done), user=p.zhao, pledge=True)
+    done = transitions.declaration_approve(declaration=done, user=p.chen, next_org=p.hn)
+    done = transitions.declaration_approve(declaration=done, user=p.hn_clerk)
     determined_reset.reset(django_apps, None)
     waiting, approved = Item.objects.get(pk=waiting.pk), Item.objects.get(pk=approved.pk)
     assert (waiting.professional_hours, waiting.determined_at, waiting.facts) == (0, None, {"title": "技术指导"})

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from hours import selectors, services
 from hours.models import Evidence, EvidenceCategory
-from review import workflow
+from hours import transitions
 from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import draft, pdf, year_with_training
@@ -104,7 +104,7 @@ def test_a_cover_stored_before_the_bounds_waives_nothing_and_the_reviewers_see_w
     Evidence.objects.filter(pk=evidence.pk).update(year=1990, year_to=2100)  # as the portal accepted it before
     workspace = selectors.declaration_workspace(d)
     assert not workspace["years"][0]["covered_by_certificate"] and workspace["years"][0]["items"][0]["missing"]
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)
     page = text_of(client.get(reverse("review:case", args=[d.pk])))
     assert "认定单.pdf （所填覆盖年度1990–2100年不合理，未作为佐证）" in page
@@ -118,7 +118,7 @@ def test_the_reviewers_see_the_years_a_certificate_covers(client, p, media):
         declaration=d, user=p.song, category=EvidenceCategory.PREVIOUS_CERTIFICATE, upload=pdf("2017-2021认定单.pdf"),
         year=2017, year_to=2021,
     )
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)
     page = text_of(client.get(reverse("review:case", args=[d.pk])))
     assert "2017-2021认定单.pdf （覆盖2017–2021年度）" in page

@@ -1,4 +1,4 @@
-"""参训人员名单 longer than 500 rows is imported by a background job (portal/jobs.py): the file is
+"""参训人员名单 longer than 500 rows is imported by a background job (core/jobs.py): the file is
 kept in storage until the job has read it, the job page reports what was imported and which lines
 were wrong, and a refusal found when the job runs fails it at once (imports are never retried)."""
 import pytest
@@ -9,8 +9,8 @@ from django.urls import reverse
 from accounts.models import Role, RoleGrant
 from hours import filings
 from hours.models import TrainingRecord
-from portal.models import Job, JobKind, JobState
-from review import workflow
+from core.models import Job, JobKind, JobState
+from hours import transitions
 from tests.helpers import make_id_number, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.test_filings import new_filing
@@ -30,7 +30,7 @@ def long_roster(p):
 
 @pytest.fixture
 def filing(p, media):
-    return workflow.filing_approve(filing=workflow.filing_submit(filing=new_filing(p), user=p.chen), user=p.zrzy_admin)
+    return transitions.filing_approve(filing=transitions.filing_submit(filing=new_filing(p), user=p.chen), user=p.zrzy_admin)
 
 
 def stored_uploads(folder="jobs/uploads"):

@@ -17,13 +17,14 @@ from django.utils import timezone
 from stdnum.cn import ric, uscc
 
 from accounts import services
-from accounts.management.commands.load_demo import load
+from portal.management.commands.load_demo import load
 from accounts.models import Membership, MembershipStatus, Nature, Organisation, OrganisationKind, Role, RoleGrant, User
 from accounts.validators import validate_phone
 from hours import rules
 from hours.models import Declaration, Item, YearRecord
 from hours.policies import policy_for
-from review.models import PENDING_STATES, Action, ReviewStep, State
+from workflow.models import PENDING_STATES, Action, State
+from hours.models import ReviewStep
 
 pytestmark = pytest.mark.django_db
 
@@ -255,7 +256,7 @@ def test_steps_tell_each_declarations_history(seeded):
 def test_the_seeded_reviewers_can_act_through_the_workflow(seeded):
     """What waits at each level can be reviewed there, through review/workflow.py, by the
     administrator or clerk the seeder made for that organisation."""
-    from review.workflow import declaration_approve, declaration_reject
+    from hours.transitions import declaration_approve, declaration_reject
 
     def waiting(state):
         return Declaration.objects.select_related("organisation__bureau").filter(state=state).first()

@@ -11,8 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from hours import services
 from hours.models import Declaration, Evidence, EvidenceCategory, Item, ItemSource, TrainingRecord, YearRecord
-from review.models import Action, ReviewStep, State
-from review.workflow import WorkflowError, declaration_approve, declaration_submit, declaration_withdraw
+from workflow.models import Action, State
+from hours.models import ReviewStep
+from hours.transitions import declaration_approve, declaration_submit, declaration_withdraw
+from workflow.runner import WorkflowError
+from tests.hours.fixtures_views import complete
 
 FILES = Path(__file__).resolve().parent / "files"
 PROFILE = {
@@ -91,7 +94,7 @@ def test_nothing_is_editable_once_submitted(p, media):
         source=ItemSource.PLATFORM, id_number=p.song.id_number, name=p.song.name, year=2019, title="公需科目网络培训",
         subject="public", hours=Decimal("10"),
     )
-    declaration_submit(declaration=d, user=p.song, pledge=True)
+    declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     before = (totals(d), Item.objects.count(), YearRecord.objects.count(), Evidence.objects.count(), sorted(media.rglob("*")))
 
     attempts = {
@@ -272,7 +275,7 @@ def test_a_never_submitted_draft_can_be_deleted_with_its_files(p, media, django_
 
 def test_a_once_submitted_declaration_cannot_be_deleted(p):
     d = draft(p.song)
-    declaration_submit(declaration=d, user=p.song, pledge=True)
+    declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     d = declaration_withdraw(declaration=d, user=p.song)
     assert d.state == State.DRAFT
     with pytest.raises(ValidationError) as caught:
@@ -300,18 +303,18 @@ def test_unit_admin_declares_for_a_member_of_the_unit(p, next_org, state):
     with pytest.raises(PermissionDenied):
         services.year_record_add(declaration=d, user=p.li, year=2020)
     with pytest.raises(WorkflowError) as caught:
-        declaration_submit(declaration=d, user=p.li, pledge=True)
+        declaration_submit(declaration=complete(d), user=p.li, pledge=True)
     assert caught.value.code == "forbidden"
 
     # It skips the unit's own review: the administrator must choose the next level, above the unit.
     for wrong, code in ((None, "next_level_required"), (p.dzyjs, "bad_next_level")):
         with pytest.raises(WorkflowError) as caught:
-            declaration_submit(declaration=d, user=p.chen, pledge=True, next_org=wrong)
+            declaration_submit(declaration=complete(d), user=p.chen, pledge=True, next_org=wrong)
         assert caught.value.code == code
     assert Declaration.objects.get(pk=d.pk).state == State.DRAFT
 
     target = getattr(p, next_org)
-    d = declaration_submit(declaration=d, user=p.chen, pledge=True, next_org=target)
+    d = declaration_submit(declaration=complete(d), user=p.chen, pledge=True, next_org=target)
     row = Declaration.objects.get(pk=d.pk)
     assert (row.state, row.current_org) == (state, target)
     step = ReviewStep.objects.get(declaration=d)
@@ -334,7 +337,7 @@ def test_unit_admin_declares_for_a_member_of_the_unit(p, next_org, state):
 def test_superior_admin_may_declare_for_a_unit_below(p):
     d = draft(p.dzy_admin, p.song)
     assert (d.declared_by, d.organisation) == (p.dzy_admin, p.dzyjs)
-    d = declaration_submit(declaration=d, user=p.dzy_admin, pledge=True, next_org=p.zrzy)
+    d = declaration_submit(declaration=complete(d), user=p.dzy_admin, pledge=True, next_org=p.zrzy)
     assert Declaration.objects.get(pk=d.pk).current_org == p.zrzy
 
 

@@ -16,7 +16,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from hours import services
 from hours.models import Evidence, EvidenceCategory
 from hours.uploads import DOCX_MAX_ENTRIES, MAX_BYTES, check_upload
-from review.workflow import declaration_submit
+from hours.transitions import declaration_submit
+from tests.hours.fixtures_views import complete
 
 FILES = Path(__file__).resolve().parent / "files"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -259,7 +260,7 @@ def test_no_orphan_file_when_the_declaration_was_submitted_meanwhile(media, song
     record = services.year_record_add(declaration=declaration, user=song, year=2019)
     services.item_add(year_record=record, user=song, activity="training", facts={"subject": "public", "days": 2, "half_days": 0})
     stale = type(declaration).objects.get(pk=declaration.pk)  # the page the applicant still has open
-    declaration_submit(declaration=declaration, user=song, pledge=True)
+    declaration_submit(declaration=complete(declaration), user=song, pledge=True)
     with pytest.raises(ValidationError) as caught:
         services.evidence_add(declaration=stale, user=song, category=EvidenceCategory.HOURS, upload=upload_of(sample("certificate.pdf"), "a.pdf"))
     assert "提交后不能修改" in caught.value.messages[0]

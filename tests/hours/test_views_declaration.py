@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from hours import services
 from hours.models import Declaration, Evidence, Item, YearRecord
-from review import workflow
-from review.models import Action, State
-from portal.repeats import REPEATED
+from hours import transitions
+from workflow.models import Action, State
+from core.repeats import REPEATED
 from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
@@ -519,7 +519,7 @@ def test_another_applicant_gets_404_everywhere(client, p, song_draft):
 def test_reviewers_cannot_post_to_the_applicants_endpoints(client, p, song_draft):
     """Once submitted the unit admin may read it, but not change it through the applicant's URLs."""
     d = song_draft[0]
-    workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     _, posts = applicant_urls(*song_draft)
     login(client, p.chen)
     assert client.get(reverse("hours:declaration_detail", args=[d.pk])).status_code == 200

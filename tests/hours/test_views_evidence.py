@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from hours import services
 from hours.models import Evidence, EvidenceCategory
-from review import workflow
-from review.models import State
+from hours import transitions
+from workflow.models import State
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
 pytestmark = pytest.mark.usefixtures("media")
@@ -100,7 +100,7 @@ def test_the_original_name_survives_a_path_in_the_upload_name(client, p):
 
 def test_reviewers_in_jurisdiction_can_download(client, p, files):
     d, evidence, data = files
-    workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     for reviewer in (p.chen, p.dzy_admin, p.zrzy_admin, p.hn_clerk):
         client.force_login(reviewer)
         response = download(client, evidence["png"])
@@ -113,7 +113,7 @@ def test_everyone_else_gets_404(client, p, files):
     # while a draft, even the unit's administrator may not open it
     client.force_login(p.chen)
     assert download(client, evidence["png"]).status_code == 404
-    workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     for outsider in (p.zhao, p.wang, p.dzcl_admin, p.hnsd_admin, p.cs_clerk, p.csyy_admin):
         client.force_login(outsider)
         for e in evidence.values():

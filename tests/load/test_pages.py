@@ -10,8 +10,8 @@ from django.urls import reverse
 from hours import services as hours_services
 from hours.models import Item
 from load.pages import approval, case_ids, items_after, pickable
-from review import workflow
-from review.models import State
+from hours import transitions
+from workflow.models import State
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
 

@@ -7,7 +7,7 @@ from django.db import connection
 from django_tasks_db.management.commands import db_worker
 
 from hours.models import Declaration
-from review.models import State
+from workflow.models import State
 from tests.hours.fixtures_views import FREE_SPANS, at_state
 
 

@@ -1,6 +1,6 @@
 """What every storage test checks after a write, a failure or a sweep: no row points at a missing
 file, and (once swept) no stored file is left that no row points at. Both look at every FileField
-of every model (portal.storage.file_fields) and list the storage through its API, so they work on
+of every model (core.storage.file_fields) and list the storage through its API, so they work on
 the filesystem and on S3 alike. Also the fixtures for a real S3-compatible server (moto's)."""
 import os
 import time
@@ -17,7 +17,7 @@ from django.db import models
 from moto.server import ThreadedMotoServer
 
 from portal.settings.base import default_storage_from_env
-from portal.storage import file_fields, stored_files
+from core.storage import file_fields, stored_files
 
 
 def referenced():

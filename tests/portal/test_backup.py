@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.utils import load_backend
 
-from accounts.management.commands.load_demo import load
+from portal.management.commands.load_demo import load
 from accounts.models import Organisation, User
 from certificates.services import certificate_issue
 from certificates.signing import check_seal
@@ -28,8 +28,8 @@ from hours import services
 from hours.models import Declaration, Evidence, EvidenceCategory
 from portal.backup import BackupError, backup_create, backup_restore
 from portal.settings.base import default_storage_from_env
-from portal.storage import file_fields
-from review.models import ReviewStep
+from core.storage import file_fields
+from hours.models import ReviewStep
 from tests.conftest import ensure_rule_sets, province_only
 from tests.helpers import database_url
 from tests.hours.fixtures_views import draft, png

@@ -1,6 +1,6 @@
-"""The input policy (portal/inputs.py) and the mechanism that applies it everywhere: every form of
-the portal and of the admin is under it (portal/forms.py), every id in a path is bounded
-(portal/converters.py). The generated-input tests over every page are in
+"""The input policy (core/inputs.py) and the mechanism that applies it everywhere: every form of
+the portal and of the admin is under it (core/forms.py), every id in a path is bounded
+(core/converters.py). The generated-input tests over every page are in
 tests/security/test_generated_input.py."""
 import importlib
 import inspect
@@ -17,9 +17,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal import forms as portal_forms
-from portal.admin import InputPolicyAdmin, ReadOnlyAdmin
-from portal.inputs import (
+from core import forms as portal_forms
+from core.admin import InputPolicyAdmin, ReadOnlyAdmin
+from core.inputs import (
     CONTROL_MESSAGE, DATE_MESSAGE, GARBLED_MESSAGE, ID_MAX, INT_MAX, JSON_MAX_DEPTH, JSONBodyError, load_json,
     normalise_text, parse_id, parse_ids, redirect_target, safe_text,
 )
@@ -163,7 +163,7 @@ def test_every_form_of_the_portal_is_under_the_input_policy():
     classes = project_form_classes()
     assert len(classes) >= 25, sorted(c.__name__ for c in classes)
     outside = sorted(f"{c.__module__}.{c.__name__}" for c in classes if not issubclass(c, portal_forms.InputPolicy))
-    assert not outside, f"derive these from portal.forms.Form / ModelForm: {outside}"
+    assert not outside, f"derive these from core.forms.Form / ModelForm: {outside}"
 
 
 def test_every_admin_form_is_under_the_input_policy():
@@ -256,7 +256,7 @@ def _patterns(patterns, prefix=""):
 
 def test_every_id_in_a_path_is_bounded():
     unbounded = [route for route, entry in _patterns(get_resolver().url_patterns) if "<int:" in route]
-    assert not unbounded, f"use <id:…> (portal/converters.py): {unbounded}"
+    assert not unbounded, f"use <id:…> (core/converters.py): {unbounded}"
     assert any("<id:" in route for route, _ in _patterns(get_resolver().url_patterns))
 
 

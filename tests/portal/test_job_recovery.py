@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hours.models import Declaration
-from portal import jobs
-from portal.models import Job, JobState
+from core import jobs
+from core.models import Job, JobState
 from review import services as review_services
-from review.models import ReviewStep, State
+from workflow.models import State
+from hours.models import ReviewStep
 from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.portal.jobs_support import waiting_declarations

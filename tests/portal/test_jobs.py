@@ -1,4 +1,4 @@
-"""Background jobs (portal/jobs.py) and their pages: the embedded default runs a job in-process
+"""Background jobs (core/jobs.py) and their pages: the embedded default runs a job in-process
 during the request; the database queue leaves it to `manage.py db_worker`. The progress page,
 its polling fragment and the file download are for the job's owner only; a refusal fails the
 job at once, a crash is retried only for the kinds that are safe to run again; a duplicate
@@ -16,11 +16,12 @@ from django.urls import reverse
 from accounts.models import Role, RoleGrant
 from hours import services as hours_services
 from hours.models import Declaration, EvidenceCategory
-from portal import jobs
-from portal.models import Job, JobKind, JobState
-from review import exports, workflow
+from core import jobs
+from core.models import Job, JobKind, JobState
+from hours import transitions
+from review import exports
 from review import services as review_services
-from review.models import State
+from workflow.models import State
 from tests.helpers import SESSION_QUERIES, assert_database_query_count, hidden_fields, menu_links, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.portal.jobs_support import run_worker, waiting_declarations
@@ -217,7 +218,7 @@ def large_case(p, monkeypatch, media):
         data = png_bytes()
         hours_services.evidence_add(declaration=d, user=p.song, category=EvidenceCategory.HOURS, upload=png(f"学时证明{n}.png", data))
         files[f"学时上传/学时证明{n}.png"] = data
-    return workflow.declaration_submit(declaration=d, user=p.song, pledge=True), files
+    return transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True), files
 
 
 def test_a_large_case_is_zipped_by_a_job_and_downloaded_by_its_owner(client, p, large_case):

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import path
 
 from portal import urls as portal_urls
-from portal.logging import JsonFormatter, MaskPersonalNumbers, mask_personal_numbers
+from core.logging import JsonFormatter, MaskPersonalNumbers, mask_personal_numbers
 from portal.settings.base import logging_config
 
 ID_NUMBER = "430121198805041015"  # 宋庆涛, a demo account
@@ -151,7 +151,7 @@ def test_a_failed_login_with_an_id_number_logs_it_masked(json_logs, demo):
     # django-axes reports the failure (with the username starred out by its own settings); should
     # those change, lines_of() still finds no readable number.
     assert any(e["logger"].startswith("axes") and "New login failure" in e["message"] for e in ours), entries
-    [access] = [e for e in ours if e["logger"] == "portal.request"]
+    [access] = [e for e in ours if e["logger"] == "core.request"]
     assert access["path"] == "/accounts/login/" and access["method"] == "POST" and access["status"] == 200
     assert access["user_id"] is None and access["duration_ms"] >= 0
 
@@ -163,7 +163,7 @@ def test_the_request_log_names_the_signed_in_user_and_keeps_nginx_request_id(jso
     response = client.get("/hours/", HTTP_X_REQUEST_ID="nginx-7f3a9c")
     assert response.status_code == 200
     assert response["X-Request-ID"] == "nginx-7f3a9c"
-    [access] = [e for e in lines_of(json_logs) if e["logger"] == "portal.request"]
+    [access] = [e for e in lines_of(json_logs) if e["logger"] == "core.request"]
     assert access["request_id"] == "nginx-7f3a9c"
     assert access["user_id"] == song.pk and access["status"] == 200
 
@@ -180,9 +180,9 @@ def ok_queries(user, middleware):
 @pytest.mark.urls(__name__)
 def test_logging_a_view_that_never_looks_at_the_user_adds_no_query(json_logs, demo):
     song = demo.user(ID_NUMBER)
-    without = [m for m in settings.MIDDLEWARE if m != "portal.logging.RequestLogMiddleware"]
+    without = [m for m in settings.MIDDLEWARE if m != "core.logging.RequestLogMiddleware"]
     assert ok_queries(song, settings.MIDDLEWARE) == ok_queries(song, without)
-    [access] = [e for e in lines_of(json_logs) if e["logger"] == "portal.request"]
+    [access] = [e for e in lines_of(json_logs) if e["logger"] == "core.request"]
     assert access["user_id"] is None and access["path"] == "/ok/"
 
 
@@ -224,7 +224,7 @@ def test_an_error_is_logged_masked_with_the_request_id(json_logs, db):
     [error] = [e for e in entries if e["logger"] == "django.request"]
     assert error["level"] == "ERROR" and error["message"] == "Internal Server Error: /explode/"
     assert "RuntimeError: 申报人 4301**********1015（138****0001）的证件号码重复" in error["exception"]
-    assert [e["status"] for e in entries if e["logger"] == "portal.request"] == [500]
+    assert [e["status"] for e in entries if e["logger"] == "core.request"] == [500]
 
 
 @pytest.mark.urls(__name__)

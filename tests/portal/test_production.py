@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 
-from accounts.management.commands.load_demo import load
+from portal.management.commands.load_demo import load
 from accounts.models import User
 from hours.models import Evidence
 from tests.conftest import DEMO_ACCOUNTS, ensure_rule_sets, province_only
@@ -211,7 +211,7 @@ def test_an_upload_over_20_mb_is_refused_and_a_small_one_kept(gunicorn, applican
 
 def test_the_client_address_is_the_one_nginx_passes_on(gunicorn):
     """Behind nginx every request comes from 127.0.0.1; X-Real-IP names the client, so the bulk
-    verification limit (30 a minute) counts each client on its own (portal/proxy.py)."""
+    verification limit (30 a minute) counts each client on its own (core/proxy.py)."""
     if 60 - time.time() % 60 < 10:  # the limit's window is the clock minute: start in a fresh one
         time.sleep(60 - time.time() % 60)
     first, second = (f"198.18.{random.randrange(256)}.{n}" for n in random.sample(range(1, 255), 2))

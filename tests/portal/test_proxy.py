@@ -1,10 +1,10 @@
-"""portal/proxy.py, the WSGI wrapper gunicorn runs: X-Real-IP is believed only from a trusted proxy,
+"""core/proxy.py, the WSGI wrapper gunicorn runs: X-Real-IP is believed only from a trusted proxy,
 and a request body the view left unread is read before the connection closes."""
 import io
 
 import pytest
 
-from portal.proxy import BehindProxy
+from core.proxy import BehindProxy
 
 
 def call(environ, *, trusted=("127.0.0.1",), settings):

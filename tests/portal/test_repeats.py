@@ -1,4 +1,4 @@
-"""A form sent twice is carried out once (portal/repeats.py): the second identical POST from the same
+"""A form sent twice is carried out once (core/repeats.py): the second identical POST from the same
 browser is answered with the first one's page and a message, in sequence and at the same moment.
 Only a repeat of the visitor's last successful action is held back. The generated double-submit
 test over every form of every role is tests/security/test_generated_input.py."""
@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from hours.models import Declaration
-from portal.repeats import REPEATED
-from review.models import State
+from core.repeats import REPEATED
+from workflow.models import State
 from tests.hours.fixtures_views import *  # noqa: F403 - fixtures by name
 
 NEW = "hours:declaration_new"

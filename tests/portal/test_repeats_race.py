@@ -1,4 +1,4 @@
-"""Two tabs of one browser send the same form at the same moment (portal/repeats.py): it runs once.
+"""Two tabs of one browser send the same form at the same moment (core/repeats.py): it runs once.
 In its own module: a transactional test needs committed data, which the other tests' module-wide
 demo province (inside a transaction) would stand in the way of."""
 import threading

@@ -18,7 +18,7 @@ from django.urls import reverse
 from hours import filings, services
 from hours.models import Evidence, EvidenceCategory
 from portal.settings.base import default_storage_from_env
-from review import workflow
+from hours import transitions
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import draft, pdf, pdf_bytes, png
 from tests.hours.test_filings import filing_data
@@ -140,7 +140,7 @@ def test_reviewers_read_evidence_and_filing_papers_from_the_bucket(client, p, s3
     d = draft(p.song)
     data = pdf_bytes()
     services.evidence_add(declaration=d, user=p.song, category=EvidenceCategory.EDUCATION, upload=pdf("学位证书.pdf", data))
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)  # the unit's administrator, first to review
     response = client.get(reverse("review:case_zip", args=[d.pk]))
     assert response.status_code == 200

@@ -1,4 +1,4 @@
-"""Form widgets come from Django's Jinja2 widget templates (portal/rendering.py): every form of the
+"""Form widgets come from Django's Jinja2 widget templates (core/rendering.py): every form of the
 portal must give the same HTML as through the Django template engine (blank lines aside), and the
 admin's widgets, which exist only as Django templates, must still render."""
 import importlib
@@ -10,13 +10,13 @@ from django.forms.renderers import DjangoTemplates
 from django.test.html import parse_html
 from django.urls import reverse
 
-from portal.rendering import WidgetRenderer
+from core.rendering import WidgetRenderer
 
 APPS = ("accounts", "hours", "review", "certificates", "portal")
 
 
 def portal_forms():
-    """Every form class of the apps' forms modules (portal.forms' bases, which have no fields, aside)."""
+    """Every form class of the apps' forms modules (core.forms' bases, which have no fields, aside)."""
     found = []
     for app in APPS:
         try:

@@ -4,8 +4,10 @@ from django.urls import reverse
 
 from accounts.models import Role
 from hours.models import Declaration
-from review import workflow
-from review.models import ReviewStep, State
+from hours import transitions
+from workflow.runner import WorkflowError
+from workflow.models import State
+from hours.models import ReviewStep
 from tests.helpers import make_staff
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import at_state
@@ -30,14 +32,14 @@ def test_clerk_accepts_a_case_and_the_list_shows_it(client, p):
 def test_only_one_clerk_of_the_right_bureau_accepts(p):
     d = at_state(p, State.BUREAU_REVIEW)
     second = make_staff(username="hn_clerk2", role=Role.BUREAU_CLERK, organisation=p.hn, name="王晓燕")
-    workflow.declaration_accept(declaration=d, user=p.hn_clerk)
-    with pytest.raises(workflow.WorkflowError) as caught:
-        workflow.declaration_accept(declaration=d, user=second)
+    transitions.declaration_accept(declaration=d, user=p.hn_clerk)
+    with pytest.raises(WorkflowError) as caught:
+        transitions.declaration_accept(declaration=d, user=second)
     assert caught.value.code == "taken" and p.hn_clerk.name in caught.value.message
-    with pytest.raises(workflow.WorkflowError):
-        workflow.declaration_accept(declaration=d, user=p.cs_clerk)
+    with pytest.raises(WorkflowError):
+        transitions.declaration_accept(declaration=d, user=p.cs_clerk)
     waiting = at_state(p, State.UNIT_REVIEW, applicant=p.li)
-    with pytest.raises(workflow.WorkflowError):
-        workflow.declaration_accept(declaration=waiting, user=p.hn_clerk)
+    with pytest.raises(WorkflowError):
+        transitions.declaration_accept(declaration=waiting, user=p.hn_clerk)
     # Accepting does not reserve the decision: the other clerk can still approve.
-    assert workflow.declaration_approve(declaration=d, user=second).state == State.APPROVED
+    assert transitions.declaration_approve(declaration=d, user=second).state == State.APPROVED

@@ -13,8 +13,10 @@ from django_fsm.signals import post_transition
 
 from accounts.models import User
 from review import services as review_services
-from review import workflow
-from review.models import FilingStep, ReviewStep, State
+from hours import transitions
+from workflow.runner import WorkflowError
+from workflow.models import State
+from hours.models import FilingStep, ReviewStep
 from tests.conftest import DEMO_ACCOUNTS
 from tests.hours.fixtures_views import complete_draft, media, p  # noqa: F401 - media and p are fixtures
 from tests.portal.test_every_url import quiet_request_log, signed_in, urls_to_visit
@@ -36,7 +38,7 @@ def transitions():
 
 
 def refused(call):
-    with pytest.raises(workflow.WorkflowError):
+    with pytest.raises(WorkflowError):
         call()
 
 
@@ -47,40 +49,40 @@ def journeys(p, media, transitions):
     zhao, li, song = (complete_draft(person) for person in (p.zhao, p.li, p.song))
 
     # The whole life: unit → supervising department → bureau, approved in one batch with two others.
-    refused(lambda: workflow.declaration_submit(declaration=zhao, user=p.zhao, pledge=False))
-    zhao = workflow.declaration_submit(declaration=zhao, user=p.zhao, pledge=True, ip="10.0.0.1")
-    refused(lambda: workflow.declaration_approve(declaration=zhao, user=p.zrzy_admin, next_org=p.hn))  # not at its level yet
-    zhao = workflow.declaration_approve(declaration=zhao, user=p.chen, next_org=p.zrzy, opinion="同意")
-    refused(lambda: workflow.declaration_approve(declaration=zhao, user=p.chen, next_org=p.zrzy, expected_state=State.UNIT_REVIEW))
-    zhao = workflow.declaration_approve(declaration=zhao, user=p.zrzy_admin, next_org=p.hn, opinion="同意")
+    refused(lambda: transitions.declaration_submit(declaration=complete(zhao), user=p.zhao, pledge=False))
+    zhao = transitions.declaration_submit(declaration=complete(zhao), user=p.zhao, pledge=True, ip="10.0.0.1")
+    refused(lambda: transitions.declaration_approve(declaration=zhao, user=p.zrzy_admin, next_org=p.hn))  # not at its level yet
+    zhao = transitions.declaration_approve(declaration=zhao, user=p.chen, next_org=p.zrzy, opinion="同意")
+    refused(lambda: transitions.declaration_approve(declaration=zhao, user=p.chen, next_org=p.zrzy, expected_state=State.UNIT_REVIEW))
+    zhao = transitions.declaration_approve(declaration=zhao, user=p.zrzy_admin, next_org=p.hn, opinion="同意")
     for other in (li, song):
-        other = workflow.declaration_submit(declaration=other, user=other.applicant, pledge=True)
-        other = workflow.declaration_approve(declaration=other, user=p.chen, next_org=p.dzy)
-        workflow.declaration_approve(declaration=other, user=p.dzy_admin, next_org=p.hn)
-    workflow.declaration_accept(declaration=zhao, user=p.hn_clerk)  # 受理 is not a state change
+        other = transitions.declaration_submit(declaration=complete(other), user=other.applicant, pledge=True)
+        other = transitions.declaration_approve(declaration=other, user=p.chen, next_org=p.dzy)
+        transitions.declaration_approve(declaration=other, user=p.dzy_admin, next_org=p.hn)
+    transitions.declaration_accept(declaration=zhao, user=p.hn_clerk)  # 受理 is not a state change
     results = review_services.declaration_batch_decide(user=p.hn_clerk, ids=[zhao.pk, li.pk, song.pk, zhao.pk], decision="approve")
     assert [r.ok for r in results] == [True, True, True]
-    refused(lambda: workflow.declaration_withdraw(declaration=zhao, user=p.zhao))
+    refused(lambda: transitions.declaration_withdraw(declaration=zhao, user=p.zhao))
 
     # Rejection at the unit and at the bureau, each followed by a resubmission.
     wang = complete_draft(p.wang)
-    wang = workflow.declaration_submit(declaration=wang, user=p.wang, pledge=True)
-    refused(lambda: workflow.declaration_reject(declaration=wang, user=p.dzcl_admin, reason=""))
-    wang = workflow.declaration_reject(declaration=wang, user=p.dzcl_admin, reason="结业证书不清晰")
-    wang = workflow.declaration_submit(declaration=wang, user=p.wang, pledge=True)
-    wang = workflow.declaration_approve(declaration=wang, user=p.dzcl_admin, next_org=p.hn)
-    wang = workflow.declaration_reject(declaration=wang, user=p.hn_clerk, reason="学时证明与培训记录不符")
-    wang = workflow.declaration_submit(declaration=wang, user=p.wang, pledge=True)
+    wang = transitions.declaration_submit(declaration=complete(wang), user=p.wang, pledge=True)
+    refused(lambda: transitions.declaration_reject(declaration=wang, user=p.dzcl_admin, reason=""))
+    wang = transitions.declaration_reject(declaration=wang, user=p.dzcl_admin, reason="结业证书不清晰")
+    wang = transitions.declaration_submit(declaration=complete(wang), user=p.wang, pledge=True)
+    wang = transitions.declaration_approve(declaration=wang, user=p.dzcl_admin, next_org=p.hn)
+    wang = transitions.declaration_reject(declaration=wang, user=p.hn_clerk, reason="学时证明与培训记录不符")
+    wang = transitions.declaration_submit(declaration=complete(wang), user=p.wang, pledge=True)
 
     # Withdrawal at the unit, and again at the bureau after resubmitting.
     zhang = complete_draft(p.zhang)
-    zhang = workflow.declaration_submit(declaration=zhang, user=p.zhang, pledge=True)
-    refused(lambda: workflow.declaration_withdraw(declaration=zhang, user=p.song))
-    zhang = workflow.declaration_withdraw(declaration=zhang, user=p.zhang)
-    refused(lambda: workflow.declaration_withdraw(declaration=zhang, user=p.zhang))
-    zhang = workflow.declaration_submit(declaration=zhang, user=p.zhang, pledge=True)
-    zhang = workflow.declaration_approve(declaration=zhang, user=p.hnsd_admin, next_org=p.hn)
-    zhang = workflow.declaration_withdraw(declaration=zhang, user=p.zhang)
+    zhang = transitions.declaration_submit(declaration=complete(zhang), user=p.zhang, pledge=True)
+    refused(lambda: transitions.declaration_withdraw(declaration=zhang, user=p.song))
+    zhang = transitions.declaration_withdraw(declaration=zhang, user=p.zhang)
+    refused(lambda: transitions.declaration_withdraw(declaration=zhang, user=p.zhang))
+    zhang = transitions.declaration_submit(declaration=complete(zhang), user=p.zhang, pledge=True)
+    zhang = transitions.declaration_approve(declaration=zhang, user=p.hnsd_admin, next_org=p.hn)
+    zhang = transitions.declaration_withdraw(declaration=zhang, user=p.zhang)
     return [zhao, li, song, wang, zhang]
 
 

@@ -7,8 +7,9 @@ from django.urls import reverse
 from accounts.models import Role
 from accounts.services import staff_account_create
 from hours.models import Declaration
-from review import workflow
-from review.models import Action, ReviewStep, State
+from hours import transitions
+from workflow.models import Action, State
+from hours.models import ReviewStep
 from tests.helpers import DEMO_PASSWORD, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
@@ -31,8 +32,8 @@ def second_clerk(p):
 def test_batch_approve_reports_every_item(client, p, second_clerk):
     valid = [at_state(p, State.BUREAU_REVIEW, applicant=a) for a in (p.song, p.zhao, p.li)]
     stale = at_state(p, State.BUREAU_REVIEW)
-    workflow.declaration_approve(declaration=stale, user=second_clerk, opinion="同意")  # handled by a colleague first
-    city = workflow.declaration_approve(declaration=submitted(p.wu), user=p.csyy_admin, next_org=p.cs)
+    transitions.declaration_approve(declaration=stale, user=second_clerk, opinion="同意")  # handled by a colleague first
+    city = transitions.declaration_approve(declaration=submitted(p.wu), user=p.csyy_admin, next_org=p.cs)
     at_unit = submitted(p.song)
 
     client.force_login(p.hn_clerk)

@@ -1,4 +1,4 @@
-"""批量审核 of more than 100 declarations runs as a background job (portal/jobs.py): through the
+"""批量审核 of more than 100 declarations runs as a background job (core/jobs.py): through the
 database queue with a real `manage.py db_worker`, the progress page counts up while the worker
 decides, every declaration is decided exactly once, a failure mid-batch leaves no item
 half-decided and is reported, and a retry decides nothing twice. Without a worker (the embedded
@@ -15,10 +15,13 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from hours.models import Declaration
-from portal import jobs
-from portal.models import Job, JobKind, JobState
-from review import services, workflow
-from review.models import Action, Notification, ReviewStep, State
+from core import jobs
+from core.models import Job, JobKind, JobState
+from hours import transitions
+from workflow.runner import STALE_MESSAGE
+from review import services
+from workflow.models import Action, Notification, State
+from hours.models import ReviewStep
 from tests.helpers import hidden_fields, text_of
 from tests.hours.fixtures_views import people
 from tests.portal.jobs_support import run_worker, waiting_declarations
@@ -222,14 +225,14 @@ def test_declarations_decided_by_a_colleague_meanwhile_are_reported_not_decided(
     client.force_login(p.hn_clerk)
     client.post(reverse(BATCH), {"ids": pks, "decision": "reject", "reason": "材料不清晰"})
     # Before the worker gets to it, two are decided one by one from their case pages.
-    workflow.declaration_approve(declaration=waiting[5], user=p.hn_clerk, opinion="同意")
-    workflow.declaration_reject(declaration=waiting[7], user=p.hn_clerk, reason="缺少结业证书")
+    transitions.declaration_approve(declaration=waiting[5], user=p.hn_clerk, opinion="同意")
+    transitions.declaration_reject(declaration=waiting[7], user=p.hn_clerk, reason="缺少结业证书")
     run_worker()
     job = Job.objects.get()
     assert job.state == JobState.SUCCEEDED
     items = {item["pk"]: item for item in job.result["report"]}
     for pk in (waiting[5].pk, waiting[7].pk):
-        assert (items[pk]["ok"], items[pk]["message"]) == (False, workflow.STALE_MESSAGE)
+        assert (items[pk]["ok"], items[pk]["message"]) == (False, STALE_MESSAGE)
     assert (job.result["ok"], job.result["failed"]) == (118, 2)
     assert bureau_decisions(pks).count() == 120  # one each: 118 by the job, two by hand
     assert Declaration.objects.filter(pk__in=pks, state=State.REJECTED, rejection_reason="材料不清晰").count() == 118

@@ -10,9 +10,10 @@ from django.db import connection
 
 from accounts.models import Role, User
 from accounts.services import staff_account_create
-from review.models import Action, ReviewStep, State
+from workflow.models import Action, State
+from hours.models import ReviewStep
 from review.services import declaration_batch_decide
-from review.workflow import STALE_MESSAGE
+from workflow.runner import STALE_MESSAGE
 from tests.helpers import DEMO_PASSWORD
 from tests.hours.fixtures_views import at_state, fresh, people
 from tests.races import at_once

@@ -17,11 +17,14 @@ import pytest
 from accounts.models import Organisation, Role, User
 from hours import services
 from hours.models import Declaration
-from review.models import Action, ReviewStep, State
-from review.workflow import WorkflowError, declaration_approve, declaration_reject, declaration_submit, declaration_withdraw
+from workflow.models import Action, State
+from hours.models import ReviewStep
+from hours.transitions import declaration_approve, declaration_reject, declaration_submit, declaration_withdraw
+from workflow.runner import WorkflowError
 from tests.helpers import make_staff
 from tests.hours.fixtures_views import free_span
 from tests.races import at_once
+from tests.hours.fixtures_views import complete
 
 ROUNDS = 3
 PROFILE = {"gender": "男", "ethnicity": "土家族", "phone": "18899098765", "education": "硕士研究生",
@@ -70,7 +73,7 @@ def at(p, state):
     )
     record = services.year_record_add(declaration=d, user=p.song, year=start)
     services.item_add(year_record=record, user=p.song, activity="training", facts={"subject": "public", "days": 2, "half_days": 0})
-    d = declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     if state == State.BUREAU_REVIEW:
         d = declaration_approve(declaration=d, user=p.chen, next_org=p.hn)
     assert Declaration.objects.get(pk=d.pk).state == state

@@ -1,5 +1,5 @@
 """Exports never fail on stored text (review/exports.py): rows written before the input policy
-(portal/inputs.py) may hold control characters pasted from Word, which openpyxl refuses for the
+(core/inputs.py) may hold control characters pasted from Word, which openpyxl refuses for the
 whole workbook. Every Excel cell and every name in a materials zip goes through safe_text, and a
 would-be formula is still kept a string."""
 import io
@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 
 from accounts.models import Organisation
 from hours.models import Declaration, Evidence, EvidenceCategory
-from review import workflow
-from review.models import State
+from hours import transitions
+from workflow.models import State
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import at_state, attach_general_files, draft, year_with_training
 
@@ -58,7 +58,7 @@ def test_the_materials_zip_carries_no_control_character_in_its_names(client, p, 
     d = draft(p.song)
     year_with_training(d, p.song)
     attach_general_files(d, p.song)  # 学历证书.pdf and 学时证明.png
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     stored_as(d, name="宋\x0b庆\x1b涛")
     Evidence.objects.filter(declaration=d, category=EvidenceCategory.EDUCATION).update(original_name="学位\x01证书.pdf")
     client.force_login(p.chen)

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from hours.models import Declaration
-from review.models import State
+from workflow.models import State
 from tests.helpers import hidden_fields, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.portal.jobs_support import waiting_declarations

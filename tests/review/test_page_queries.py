@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from hours import services as hours_services
 from hours.models import Declaration, EvidenceCategory
-from review import periods, selectors, services, workflow
-from review.models import State
+from workflow import periods
+from hours import transitions
+from review import selectors, services
+from workflow.models import State
 from tests.helpers import SESSION_QUERIES, assert_database_query_count
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import TRAINING, add_item, at_state, draft, frozen_now, pdf, year_with_training
@@ -43,7 +45,7 @@ def test_case_page_reads_files_and_items_once(client, p):
     d = draft(p.song)
     record, item = year_with_training(d, p.song)
     hours_services.evidence_add(declaration=d, user=p.song, category=EvidenceCategory.EDUCATION, upload=pdf("学历.pdf"))
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("review:case", args=[d.pk]))
@@ -63,7 +65,7 @@ def test_case_page_still_finds_a_file_used_twice_in_the_declaration(client, p):
         hours_services.evidence_add(declaration=d, user=p.song, category=EvidenceCategory.ITEM, item=item,
                                     material="completion_certificate", upload=pdf("学时证明.pdf", same.read()))
         same.seek(0)
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)
     checks = client.get(reverse("review:case", args=[d.pk])).context["checks"]
     duplicate = next(c for c in checks if c.label == "佐证材料重复使用")

@@ -11,9 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from portal.inputs import DATE_MAX, DATE_MESSAGE, DATE_MIN
-from review import periods, services, workflow
-from review.models import FilingPeriod, Notification, State
+from core.inputs import DATE_MAX, DATE_MESSAGE, DATE_MIN
+from workflow import periods
+from hours import transitions
+from workflow.runner import WorkflowError
+from review import services
+from workflow.models import FilingPeriod, Notification, State
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import at_state, draft, frozen_now, year_with_training
 
@@ -38,8 +41,8 @@ def test_submitting_outside_the_window_is_refused_with_its_dates(p):
         set_window(p, today + timedelta(days=10), today + timedelta(days=40))
         d = draft(p.song)
         year_with_training(d, p.song)
-        with pytest.raises(workflow.WorkflowError) as caught:
-            workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+        with pytest.raises(WorkflowError) as caught:
+            transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     assert caught.value.code == "closed"
     assert f"{(today + timedelta(days=10)):%Y年%m月%d日}" in caught.value.message
     assert fresh(d).state == State.DRAFT
@@ -108,7 +111,7 @@ def test_applicant_is_told_of_rejection_with_the_reason_and_by_mail(p, django_ca
     p.song.save(update_fields=["email"])
     d = at_state(p, State.UNIT_REVIEW)
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.declaration_reject(declaration=d, user=p.chen, reason="缺少培训签到表")
+        transitions.declaration_reject(declaration=d, user=p.chen, reason="缺少培训签到表")
     note = Notification.objects.get(user=p.song, declaration=d)
     assert "审核不通过" in note.title and "缺少培训签到表" in note.body
     assert len(mail.outbox) == 1 and "缺少培训签到表" in mail.outbox[0].body
@@ -161,7 +164,7 @@ def test_a_window_outside_its_year_is_refused(client, p, opens_on, closes_on):
         reverse("review:filing_periods"),
         {"year": 2024, "opens_on": opens_on.isoformat(), "closes_on": closes_on.isoformat(), "supervision_days": 5},
     )
-    # Dates of another millennium are refused beside the fields already (portal/forms.py).
+    # Dates of another millennium are refused beside the fields already (core/forms.py).
     shown = DATE_MESSAGE if opens_on < DATE_MIN or closes_on > DATE_MAX else message
     assert response.status_code == 400 and shown in response.content.decode()
     assert not FilingPeriod.objects.filter(bureau=p.hn, year=2024).exists()

@@ -10,8 +10,9 @@ from django.urls import reverse
 from hours import services
 from hours.models import Item, RuleSet
 from review import services as review_services
-from review import workflow
-from review.models import Action, ReviewStep, State
+from hours import transitions
+from workflow.models import Action, State
+from hours.models import ReviewStep
 from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
@@ -35,8 +36,8 @@ def henan_case(p, *, to_department=False):
     d, record = henan_year(p)
     services.item_add(year_record=record, user=p.song, activity="training", facts={"hours": 40, "title": "地质调查研修"})
     other = services.item_add(year_record=record, user=p.song, activity="other", facts=OTHER)
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
-    d = workflow.declaration_approve(declaration=d, user=p.chen, next_org=p.zrzy if to_department else p.hn)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
+    d = transitions.declaration_approve(declaration=d, user=p.chen, next_org=p.zrzy if to_department else p.hn)
     return d, other
 
 
@@ -107,7 +108,7 @@ def test_a_provincial_department_may_set_them_and_the_bureau_keeps_or_changes_th
 def test_the_applicants_own_unit_sets_nothing(client, p):
     d, record = henan_year(p)
     other = services.item_add(year_record=record, user=p.song, activity="other", facts=OTHER)
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)
     form = client.get(case_url(d)).context["form"]
     assert field(other) not in form.fields
@@ -120,8 +121,8 @@ def test_the_applicants_own_unit_sets_nothing(client, p):
 def test_a_superior_unit_sets_nothing(client, p):
     d, record = henan_year(p, 2022)
     other = services.item_add(year_record=record, user=p.song, activity="other", facts=OTHER)
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
-    d = workflow.declaration_approve(declaration=d, user=p.chen, next_org=p.dzy)  # 湖南省地质院: a unit, not a department
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
+    d = transitions.declaration_approve(declaration=d, user=p.chen, next_org=p.dzy)  # 湖南省地质院: a unit, not a department
     client.force_login(p.dzy_admin)
     assert field(other) not in client.get(case_url(d)).context["form"].fields
 
@@ -146,7 +147,7 @@ def test_the_determined_hours_are_bounded(client, p):
 
 def test_the_applicant_sees_the_determined_hours_in_the_progress(client, p):
     d, other = henan_case(p)
-    d = workflow.declaration_approve(
+    d = transitions.declaration_approve(
         declaration=d, user=p.hn_clerk,
         effects=lambda declaration: services.determined_hours_set(declaration=declaration, hours={other.pk: Decimal("8.0")}),
     )

@@ -11,9 +11,10 @@ from django.urls import reverse
 
 from hours import services
 from hours.models import Declaration, EvidenceCategory, Item
-from review import workflow
-from review.models import Action, ReviewStep, State
-from portal.repeats import REPEATED
+from hours import transitions
+from workflow.models import Action, State
+from hours.models import ReviewStep
+from core.repeats import REPEATED
 from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
@@ -41,7 +42,7 @@ def decide(client, d, **data):
 
 def test_case_page_shows_details_materials_and_form(client, p):
     d = complete_draft(p.song)
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)
     response = client.get(case_url(d))
     assert response.status_code == 200
@@ -72,7 +73,7 @@ def test_yearly_minimum_met(client, p):
     for facts in ({"subject": "public", "days": 4, "half_days": 0}, {"subject": "professional", "days": 8, "half_days": 0}):
         attach_item_files(d, p.song, add_item(d, p.song, record, facts=facts))
     attach_general_files(d, p.song)
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)
     lines = check_lines(client.get(case_url(d)))
     assert "✔ 2023年度学时达标（公需30+专业60）" in lines
@@ -85,7 +86,7 @@ def test_duplicate_evidence_across_applicants(client, p):
     _, item = year_with_training(d, p.song)
     services.evidence_add(declaration=d, user=p.song, category=EvidenceCategory.ITEM, item=item, material="completion_certificate",
                           upload=png("结业证书.png", same))
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)
     assert "✔ 佐证材料未与他人或其他年度重复" in check_lines(client.get(case_url(d)))
 
@@ -103,7 +104,7 @@ def test_the_same_file_for_two_years(client, p):
         _, item = year_with_training(d, p.song, year=year, facts={**TRAINING, "year": year})
         services.evidence_add(declaration=d, user=p.song, category=EvidenceCategory.ITEM, item=item, material="completion_certificate",
                               upload=pdf("结业证书.pdf", same))
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)
     assert "✘ 佐证材料重复使用：“结业证书.pdf”在本申报中同时用于2022、2023年度" in check_lines(client.get(case_url(d)))
 
@@ -112,7 +113,7 @@ def test_two_first_authors_of_the_same_paper(client, p):
     d = draft(p.song)
     record = services.year_record_add(declaration=d, user=p.song, year=2023)
     add_item(d, p.song, record, activity="paper", facts=PAPER)
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)
     assert "✔ 成果未与他人冲突" in check_lines(client.get(case_url(d)))
 
@@ -132,7 +133,7 @@ def test_the_applicants_own_paper_in_two_years_of_a_declaration(client, p):
     for year in (2022, 2023):
         record = services.year_record_add(declaration=d, user=p.song, year=year)
         add_item(d, p.song, record, activity="paper", facts={**PAPER, "year": year})
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)
     lines = check_lines(client.get(case_url(d)))
     assert f"✘ 成果重复申报：“{PAPER['title']}”同时计入2022、2023年度" in lines
@@ -147,8 +148,8 @@ def test_the_applicants_own_paper_in_another_declaration(client, p):
     add_item(again, p.song, services.year_record_add(declaration=again, user=p.song, year=2022), activity="paper", facts=in_2022)
     d = draft(p.song, start_year=2023, end_year=2023)
     add_item(d, p.song, services.year_record_add(declaration=d, user=p.song, year=2023), activity="paper", facts=PAPER)
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
-    again = workflow.declaration_submit(declaration=again, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
+    again = transitions.declaration_submit(declaration=complete(again), user=p.song, pledge=True)
     client.force_login(p.chen)
     lines = check_lines(client.get(case_url(d)))
     assert (f"✘ 成果重复申报：“{PAPER['title']}”已在申报{earlier.business_no}的2022年度申报；"
@@ -164,7 +165,7 @@ def test_a_paper_counted_twice_in_a_year_before_the_fix_is_reported(client, p):
     add_item(d, p.song, record, activity="paper", facts=PAPER)
     Item.objects.create(year_record=record, applicant=p.song, activity="paper", facts={**PAPER, "year": 2023},
                         title=PAPER["title"], professional_hours=30, counted_year=2023)  # as a double click stored it
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)
     assert f"✘ 成果重复申报：“{PAPER['title']}”在2023年度申报了2次" in check_lines(client.get(case_url(d)))
 
@@ -221,7 +222,7 @@ def test_superior_approves_to_the_bureau_and_the_bureau_approves(client, p):
 
 def test_first_level_department_sees_only_the_bureau(client, p):
     d = at_state(p, State.SUPERIOR_REVIEW)
-    d = workflow.declaration_approve(declaration=d, user=p.dzy_admin, next_org=p.zrzy)
+    d = transitions.declaration_approve(declaration=d, user=p.dzy_admin, next_org=p.zrzy)
     client.force_login(p.zrzy_admin)
     response = client.get(case_url(d))
     form = response.context["form"]
@@ -289,7 +290,7 @@ def test_a_second_click_is_told_it_was_handled(client, p):
     other = at_state(p, State.SUPERIOR_REVIEW)
     client.force_login(p.dzy_admin)
     open_page = client.get(case_url(other))
-    workflow.declaration_reject(declaration=other, user=p.dzy_admin, reason="材料不全")
+    transitions.declaration_reject(declaration=other, user=p.dzy_admin, reason="材料不全")
     response = client.post(case_url(other), {"decision": "approve", "next_type": "bureau", "expected_state": open_page.context["form"].initial["expected_state"]}, follow=True)
     assert "该申报已被他人处理，请刷新后查看最新状态。" in messages_of(response)
     assert fresh(other).state == State.REJECTED
@@ -329,14 +330,14 @@ def test_the_unit_admin_sees_submitted_declarations_not_drafts(client, p):
     assert client.get(reverse("review:case_zip", args=[unsent.pk])).status_code == 404
     assert client.get(case_url(sent)).status_code == 200
     # withdrawn back to a draft it stays visible (it was submitted), but there is nothing to decide
-    workflow.declaration_withdraw(declaration=sent, user=p.zhao)
+    transitions.declaration_withdraw(declaration=sent, user=p.zhao)
     response = client.get(case_url(sent))
     assert response.status_code == 200 and response.context["form"] is None
 
 
 def test_city_clerk_gets_404_on_a_province_case(client, p):
     province = at_state(p, State.BUREAU_REVIEW)
-    city = workflow.declaration_approve(declaration=submitted(p.wu), user=p.csyy_admin, next_org=p.cs)
+    city = transitions.declaration_approve(declaration=submitted(p.wu), user=p.csyy_admin, next_org=p.cs)
     client.force_login(p.cs_clerk)
     assert client.get(case_url(province)).status_code == 404
     assert client.post(case_url(province), {"decision": "approve", "expected_state": State.BUREAU_REVIEW}).status_code == 404
@@ -390,7 +391,7 @@ def test_case_zip_has_every_file_under_readable_names(client, p):
         upload.seek(0)
         services.evidence_add(declaration=d, user=p.song, upload=upload, **kwargs)
         expected[name] = data
-    d = workflow.declaration_submit(declaration=d, user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     for reviewer in (p.chen, p.dzy_admin, p.hn_clerk):
         client.force_login(reviewer)
         response = client.get(reverse("review:case_zip", args=[d.pk]))
@@ -422,12 +423,12 @@ def test_case_page_query_count_does_not_grow(client, p):
         services.evidence_add(declaration=d, user=user, category=EvidenceCategory.EDUCATION, upload=pdf("学历.pdf"))
         return d
 
-    d = workflow.declaration_submit(declaration=declaration_of(p.song), user=p.song, pledge=True)
+    d = transitions.declaration_submit(declaration=complete(declaration_of(p.song)), user=p.song, pledge=True)
     others = [p.zhao, p.li, p.wang]
 
     def make(n):
         for i in range(n):
-            workflow.declaration_submit(declaration=declaration_of(others[i % 3]), user=others[i % 3], pledge=True)
+            transitions.declaration_submit(declaration=complete(declaration_of(others[i % 3])), user=others[i % 3], pledge=True)
 
     make(2)
     response = assert_same_queries(client, p.chen, case_url(d), lambda: make(28))

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from review import workflow
-from review.models import State
+from hours import transitions
+from workflow.models import State
 from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
@@ -34,8 +34,8 @@ def unit_world(p):
     song_pending = submitted(p.song)
     zhao_pending = submitted(p.zhao, start_year=2021, end_year=2022)
     li_draft = draft(p.li)
-    forwarded = workflow.declaration_approve(declaration=submitted(p.li, start_year=2022, end_year=2022), user=p.chen, next_org=p.dzy)
-    turned_down = workflow.declaration_reject(declaration=submitted(p.zhao), user=p.chen, reason="缺少培训通知")
+    forwarded = transitions.declaration_approve(declaration=submitted(p.li, start_year=2022, end_year=2022), user=p.chen, next_org=p.dzy)
+    turned_down = transitions.declaration_reject(declaration=submitted(p.zhao), user=p.chen, reason="缺少培训通知")
     neighbour = submitted(p.wang)
     return locals()
 
@@ -119,7 +119,7 @@ def test_superior_queue_for_dzy_admin(client, p):
     # 自然资源厅 is above, but nothing has been sent to it yet
     client.force_login(p.zrzy_admin)
     assert shown(client, SUPERIOR) == set()
-    workflow.declaration_approve(declaration=at_dzy, user=p.dzy_admin, next_org=p.zrzy)
+    transitions.declaration_approve(declaration=at_dzy, user=p.dzy_admin, next_org=p.zrzy)
     assert shown(client, SUPERIOR) == pks(at_dzy)
     client.force_login(p.dzy_admin)
     assert shown(client, SUPERIOR) == pks(at_dzy_too)
@@ -143,10 +143,10 @@ def bureau_item(p, applicant, *, via_unit=True, forwarded_days_ago=0):
         else:  # 单位代为申报: the unit's administrator declares for the person and sends it to the bureau
             d = draft(p.chen, applicant)
             year_with_training(d, p.chen)
-            d = workflow.declaration_submit(declaration=d, user=p.chen, pledge=True, next_org=p.hn)
+            d = transitions.declaration_submit(declaration=complete(d), user=p.chen, pledge=True, next_org=p.hn)
     with frozen_now(now - timedelta(days=forwarded_days_ago)):
         if d.state == State.UNIT_REVIEW:
-            d = workflow.declaration_approve(declaration=d, user=p.chen, next_org=p.hn)
+            d = transitions.declaration_approve(declaration=d, user=p.chen, next_org=p.hn)
     assert d.state == State.BUREAU_REVIEW
     return d
 
@@ -156,8 +156,8 @@ def todo_world(p):
     song = bureau_item(p, p.song)
     zhao_proxy = bureau_item(p, p.zhao, via_unit=False)
     li_late = bureau_item(p, p.li, forwarded_days_ago=14)
-    wang = workflow.declaration_approve(declaration=submitted(p.wang), user=p.dzcl_admin, next_org=p.hn)
-    city = workflow.declaration_approve(declaration=submitted(p.wu), user=p.csyy_admin, next_org=p.cs)
+    wang = transitions.declaration_approve(declaration=submitted(p.wang), user=p.dzcl_admin, next_org=p.hn)
+    city = transitions.declaration_approve(declaration=submitted(p.wu), user=p.csyy_admin, next_org=p.cs)
     not_yet = submitted(p.song)
     return locals()
 

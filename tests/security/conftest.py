@@ -15,10 +15,11 @@ from certificates import services as certificate_services
 from hours import filings, services
 from hours.models import EvidenceCategory, ItemSource, TrainingRecord
 from review import services as review_services
-from review import workflow
-from review.models import State
+from hours import transitions
+from workflow.models import State
 from tests.hours.fixtures_views import at_state, draft, pdf, people, png, submitted, year_with_training
 from tests.hours.test_filings import filing_data
+from tests.hours.fixtures_views import complete
 
 # The visitors of the matrix: a demo account each (None: not signed in).
 ROLES = {
@@ -56,14 +57,14 @@ def build_world(demo, signing_dir):
     zhao_draft = draft(p.zhao, start_year=2023, end_year=2023)
     w.unit_case_year, w.unit_case_item = year_with_training(zhao_draft, p.zhao)
     w.unit_case_evidence = _evidence(zhao_draft, p.zhao)
-    w.unit_case = workflow.declaration_submit(declaration=zhao_draft, user=p.zhao, pledge=True)
+    w.unit_case = transitions.declaration_submit(declaration=complete(zhao_draft), user=p.zhao, pledge=True)
 
     # 李雪梅's declaration at the provincial bureau; 吴涛's in 长沙 (another city, another department).
     w.bureau_case = at_state(p, State.BUREAU_REVIEW, applicant=li)
     wu_draft = draft(p.wu, start_year=2023, end_year=2023)
     year_with_training(wu_draft, p.wu)
     w.city_case_evidence = _evidence(wu_draft, p.wu)
-    w.city_case = workflow.declaration_submit(declaration=wu_draft, user=p.wu, pledge=True)
+    w.city_case = transitions.declaration_submit(declaration=complete(wu_draft), user=p.wu, pledge=True)
 
     # 宋庆涛's approved 2019 hours and the certificate issued for them.
     w.approved = at_state(p, State.APPROVED, start_year=2019, end_year=2019)
@@ -76,13 +77,13 @@ def build_world(demo, signing_dir):
     w.draft_filing = filings.filing_create(
         user=p.chen, organisation=p.dzyjs, data=filing_data(name="草稿备案"), notice=pdf("通知.pdf"), schedule=pdf("课程表.pdf")
     )
-    w.filing = workflow.filing_submit(
+    w.filing = transitions.filing_submit(
         filing=filings.filing_create(
             user=p.chen, organisation=p.dzyjs, data=filing_data(), notice=pdf("通知.pdf"), schedule=pdf("课程表.pdf")
         ),
         user=p.chen,
     )
-    w.city_filing = workflow.filing_submit(
+    w.city_filing = transitions.filing_submit(
         filing=filings.filing_create(
             user=p.csyy_admin, organisation=p.csyy, data=filing_data(name="医院专业培训"), notice=pdf("通知.pdf"),
             schedule=pdf("课程表.pdf"),
@@ -112,8 +113,8 @@ def build_world(demo, signing_dir):
         source=ItemSource.PLATFORM, id_number=p.song.id_number, name=p.song.name, year=2022, title="2022年度公需科目网络培训",
         subject="public", hours=Decimal("8"),
     )
-    w.held_filing = workflow.filing_approve(
-        filing=workflow.filing_submit(
+    w.held_filing = transitions.filing_approve(
+        filing=transitions.filing_submit(
             filing=filings.filing_create(
                 user=p.chen, organisation=p.dzyjs, data=filing_data(name="已备案的专业培训"), notice=pdf("通知.pdf"), schedule=pdf("课程表.pdf")
             ),

@@ -3,7 +3,7 @@
 `grep_every_response` (autouse for the whole suite through tests/conftest.py) wraps the test
 client: each page or JSON answer it returns is searched for 18-digit 居民身份证号码 (checksum-valid)
 and 11-digit mobile numbers, and the test fails naming the URL when one belongs to someone the
-viewer may not see in full. The rules, as accounts/masking.py and the pages apply them:
+viewer may not see in full. The rules, as core/masking.py and the pages apply them:
 
 - a signed-in person may see their own numbers (their forms show them to edit);
 - whoever declares for someone (单位代为申报) may see the numbers of that declaration, and the
@@ -92,7 +92,7 @@ def _json_strings(value):
 
 class _LogGrep(logging.Handler):
     """Greps each record as the project's own handlers would write it (their filters mask numbers:
-    portal/logging.py), or as its bare message where no such handler is set up."""
+    core/logging.py), or as its bare message where no such handler is set up."""
 
     def __init__(self, writers=()):
         super().__init__(level=logging.DEBUG)

@@ -14,7 +14,7 @@ from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accounts.management.commands.load_demo import load
+from portal.management.commands.load_demo import load
 from accounts.models import User
 from tests.portal.test_every_url import quiet_request_log
 from tests.security.crawl import filled, forms_of, rewind

@@ -21,11 +21,12 @@ from accounts.models import Membership, Role
 from certificates import services as certificate_services
 from hours import filings, services
 from hours.models import EvidenceCategory
-from review import workflow
+from hours import transitions
 from review.exports import cell_text
 from tests.helpers import make_person, make_staff, make_unit
 from tests.hours.fixtures_views import pdf
 from tests.hours.test_filings import filing_data, roster
+from tests.hours.fixtures_views import complete
 
 pytestmark = pytest.mark.django_db
 
@@ -81,9 +82,9 @@ def declare(h, *, resubmit=True):
     services.evidence_add(
         declaration=d, user=person, category=EvidenceCategory.EDUCATION, upload=pdf(f"{PAYLOAD[:150]}.pdf".replace("/", "／"))
     )
-    d = workflow.declaration_submit(declaration=d, user=person, pledge=True)
-    d = workflow.declaration_reject(declaration=d, user=admin, reason=PAYLOAD)
-    return (workflow.declaration_submit(declaration=d, user=person, pledge=True) if resubmit else d), item
+    d = transitions.declaration_submit(declaration=complete(d), user=person, pledge=True)
+    d = transitions.declaration_reject(declaration=d, user=admin, reason=PAYLOAD)
+    return (transitions.declaration_submit(declaration=complete(d), user=person, pledge=True) if resubmit else d), item
 
 
 def test_the_applicant_and_every_reviewer_see_the_text_escaped(client, hostile):
@@ -94,7 +95,7 @@ def test_the_applicant_and_every_reviewer_see_the_text_escaped(client, hostile):
     # Refused, so editable: the workspace shows the file, the item and the reviewer's reason.
     assert_escaped(client.get(reverse("hours:declaration_edit", args=[declaration.pk])), SHORT, PAYLOAD, evidence_name)
     assert_escaped(client.get(reverse("hours:declaration_applicant_edit", args=[declaration.pk])), SHORT, PAYLOAD)
-    declaration = workflow.declaration_submit(declaration=declaration, user=h["person"], pledge=True)
+    declaration = transitions.declaration_submit(declaration=complete(declaration), user=h["person"], pledge=True)
     assert_escaped(client.get(reverse("hours:declaration_detail", args=[declaration.pk])), SHORT, PAYLOAD)
     assert_escaped(client.get(reverse("hours:declaration_list")), SHORT)
     assert_escaped(client.get(reverse("portal:home")), PAYLOAD)  # the unit's name on the applicant's home page
@@ -130,17 +131,17 @@ def test_a_training_filing_its_reason_and_a_roster_line(client, hostile):
     filing = filings.filing_create(
         user=h["admin"], organisation=h["unit"], data=filing_data(name=PAYLOAD), notice=pdf(), schedule=pdf()
     )
-    filing = workflow.filing_submit(filing=filing, user=h["admin"])
-    filing = workflow.filing_reject(filing=filing, user=h["p"].zrzy_admin, reason=PAYLOAD)
+    filing = transitions.filing_submit(filing=filing, user=h["admin"])
+    filing = transitions.filing_reject(filing=filing, user=h["p"].zrzy_admin, reason=PAYLOAD)
     client.force_login(h["admin"])
     assert_escaped(client.get(reverse("hours:filing_list")), PAYLOAD)
     assert_escaped(client.get(reverse("hours:filing_detail", args=[filing.pk])), PAYLOAD)
     assert_escaped(client.get(reverse("hours:filing_edit", args=[filing.pk])), PAYLOAD)
 
-    filing = workflow.filing_submit(filing=filing, user=h["admin"])
+    filing = transitions.filing_submit(filing=filing, user=h["admin"])
     client.force_login(h["p"].zrzy_admin)
     assert_escaped(client.get(reverse("hours:filing_queue")), PAYLOAD)
-    filing = workflow.filing_approve(filing=filing, user=h["p"].zrzy_admin, opinion=PAYLOAD)
+    filing = transitions.filing_approve(filing=filing, user=h["p"].zrzy_admin, opinion=PAYLOAD)
 
     # A roster line whose name does not match the person: the report quotes it.
     client.force_login(h["admin"])
@@ -153,8 +154,8 @@ def test_a_training_filing_its_reason_and_a_roster_line(client, hostile):
 def test_the_certificate_prints_the_name_as_text(hostile, signing_dir):
     h = hostile
     declaration, _ = declare(h)
-    declaration = workflow.declaration_approve(declaration=declaration, user=h["admin"], next_org=h["p"].hn, opinion="同意")
-    declaration = workflow.declaration_approve(declaration=declaration, user=h["p"].hn_clerk, opinion="同意")
+    declaration = transitions.declaration_approve(declaration=declaration, user=h["admin"], next_org=h["p"].hn, opinion="同意")
+    declaration = transitions.declaration_approve(declaration=declaration, user=h["p"].hn_clerk, opinion="同意")
     with override_settings(CERT_SIGNING_DIR=str(signing_dir)):
         certificate, _ = certificate_services.certificate_issue(
             user=h["person"], start_year=declaration.start_year, end_year=declaration.end_year, base_url="http://testserver"
@@ -184,7 +185,7 @@ def test_the_excel_export_keeps_would_be_formulas_as_text(client, world):
             "category": "工程技术", "specialty": "地质"}
     d = services.declaration_create(user=zhao, applicant=zhao, data=data, start_year=2021, end_year=2021)
     services.year_record_add(declaration=d, user=zhao, year=2021)
-    workflow.declaration_submit(declaration=d, user=zhao, pledge=True)
+    transitions.declaration_submit(declaration=complete(d), user=zhao, pledge=True)
     client.force_login(p.chen)
     response = client.get(reverse("review:unit_queue"), {"export": "xlsx"})
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active

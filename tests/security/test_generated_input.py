@@ -169,7 +169,7 @@ AGAIN_FROM_ANOTHER_BROWSER = {
 
 @pytest.mark.parametrize("name, role, obj, visit_settings", VISITS)
 def test_every_form_sent_twice_has_one_effect(client, world, rolled_back, seen_with, name, role, obj, visit_settings):
-    """Twice from the same browser (a double click, a second tab, back and resend: portal/repeats.py
+    """Twice from the same browser (a double click, a second tab, back and resend: core/repeats.py
     answers), and twice from two browsers (the domain answers)."""
     sign_in(client, world, role)
     posts, _ = discover(client, page_url(world, name, obj))

@@ -8,7 +8,7 @@ from django.http import FileResponse, HttpResponse, JsonResponse
 from django.test import RequestFactory
 from django.urls import reverse
 
-from accounts.masking import mask_id_number, mask_phone
+from core.masking import mask_id_number, mask_phone
 from tests.security.masking import _LogGrep, full_numbers, leaks
 
 pytestmark = pytest.mark.django_db
@@ -106,8 +106,8 @@ def test_the_system_administrator_sees_accounts_in_full_in_the_admin_only(world)
 
 
 def test_log_lines_are_judged_as_the_projects_handlers_write_them():
-    """portal/logging.py masks numbers on every handler: what they write is what is grepped."""
-    from portal.logging import MaskPersonalNumbers
+    """core/logging.py masks numbers on every handler: what they write is what is grepped."""
+    from core.logging import MaskPersonalNumbers
 
     writer = logging.StreamHandler(io.StringIO())
     writer.addFilter(MaskPersonalNumbers())

@@ -52,7 +52,8 @@ from accounts.models import (
     User,
 )
 from hours.models import Declaration, Item, RuleSet, YearRecord
-from review.models import Action, ReviewStep, State
+from workflow.models import Action, State
+from hours.models import ReviewStep
 
 PASSWORD = "Demo@2024"
 RULE_SET_CODE = "hunan-2024"

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from portal import jobs
+from core import jobs
 
 
 class Command(BaseCommand):

@@ -4,12 +4,12 @@ Deletes stored files (filesystem or S3 bucket) that no FileField of any model re
 are older than the threshold — what is left when a process dies between writing a file and
 committing its row, or when deleting a file after its row failed. Younger files are kept: their
 row may not have committed yet. Prints one line per file removed (or, with --dry-run, that would
-be), then a summary. See portal/storage.py."""
+be), then a summary. See core/storage.py."""
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.storage import UnsafeStorage, sweep
+from core.storage import UnsafeStorage, sweep
 
 
 class Command(BaseCommand):

@@ -15,7 +15,7 @@ from django.test import Client, RequestFactory
 
 from accounts.models import Role, User
 from hours.models import Declaration
-from review.models import State
+from workflow.models import State
 from review.services import declaration_batch_decide
 
 BARE = Template(

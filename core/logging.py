@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.utils.functional import SimpleLazyObject, empty
 
-from accounts.masking import mask_id_number, mask_phone
+from core.masking import mask_id_number, mask_phone
 
 # Province codes of GB/T 2260 (the first two digits of every 居民身份证号码).
 _PROVINCE = r"(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[12])"
@@ -100,7 +100,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-request_logger = logging.getLogger("portal.request")
+request_logger = logging.getLogger("core.request")
 
 
 class RequestLogMiddleware:

@@ -194,11 +194,17 @@ def referenced_names(names, fields):
     return found
 
 
-def protected_paths():
-    """What must never lie inside a swept directory: the seal keys, the SQLite files, the code."""
-    from certificates.signing import signing_dir
+# Callables returning a folder no sweep may touch; an app registers its own in ready() (the seal keys).
+PROTECTED = []
 
-    paths = [signing_dir(), Path(settings.BASE_DIR)]
+
+def protect(path_function):
+    PROTECTED.append(path_function)
+
+
+def protected_paths():
+    """What must never lie inside a swept directory: what the apps protect, the SQLite files, the code."""
+    paths = [*(f() for f in PROTECTED), Path(settings.BASE_DIR)]
     for db in settings.DATABASES.values():
         if db["ENGINE"].endswith("sqlite3") and db["NAME"] and str(db["NAME"]) != ":memory:":
             paths.append(Path(db["NAME"]))

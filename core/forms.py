@@ -1,4 +1,4 @@
-"""The base classes of every form of the portal: they apply the input policy (portal/inputs.py) to
+"""The base classes of every form of the portal: they apply the input policy (core/inputs.py) to
 each field, so a field added tomorrow is normalised and bounded without anyone remembering to.
 
 - text (CharField and its kinds, choices): normalised, refused with the field's message when it

@@ -1,4 +1,4 @@
-"""Admin pieces shared by the apps, and the admin site itself (portal/apps.PortalAdminConfig makes
+"""Admin pieces shared by the apps, and the admin site itself (core/apps.CoreAdminConfig makes
 it the default, so every app registers its ModelAdmins on it)."""
 from functools import wraps
 
@@ -27,7 +27,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class InputPolicyAdmin:
     """Mixin for a ModelAdmin or inline: the forms Django builds for it are under the input policy
-    (portal/forms.py), as every form of the portal is."""
+    (core/forms.py), as every form of the portal is."""
 
     def get_form(self, request, obj=None, **kwargs):
         return policed_form(super().get_form(request, obj, **kwargs))
@@ -54,7 +54,7 @@ class PortalAdminSite(admin.AdminSite):
 
     def admin_view(self, view, cacheable=False):
         """Every changelist's ticked rows are keys of its model, as every id the portal takes is
-        bounded (portal/inputs.py): Django's admin would look `''` or a 30-digit number up and fail."""
+        bounded (core/inputs.py): Django's admin would look `''` or a 30-digit number up and fail."""
         inner = super().admin_view(view, cacheable)
         model_admin = getattr(view, "__self__", None)
         if not isinstance(model_admin, admin.ModelAdmin):

@@ -1,6 +1,6 @@
 from django import template
 
-from accounts import masking
+from core import masking
 
 register = template.Library()
 register.filter("mask_id", masking.mask_id_number)

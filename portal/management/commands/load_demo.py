@@ -14,7 +14,7 @@ from accounts import services
 from accounts.models import Membership, MembershipStatus, Organisation, Role, User
 from hours import services as hours_services
 from hours.models import EvidenceCategory
-from review import workflow
+from hours import transitions
 from review.services import filing_period_set
 
 DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
@@ -138,9 +138,9 @@ def _approved_history(spec, orgs):
                 )
     for category in (EvidenceCategory.EDUCATION, EvidenceCategory.HOURS):
         hours_services.evidence_add(declaration=declaration, user=applicant, category=category, upload=_demo_png(category))
-    declaration = workflow.declaration_submit(declaration=declaration, user=applicant, pledge=True)
+    declaration = transitions.declaration_submit(declaration=declaration, user=applicant, pledge=True)
     for step in spec["route"]:
         reviewer = User.objects.filter(username=step["reviewer"]).first() or User.objects.get(id_number=step["reviewer"])
-        declaration = workflow.declaration_approve(
+        declaration = transitions.declaration_approve(
             declaration=declaration, user=reviewer, next_org=orgs.get(step.get("next")), opinion="符合要求，同意。"
         )

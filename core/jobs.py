@@ -29,7 +29,7 @@ from django.utils.module_loading import import_string
 from django_tasks import task
 from django_tasks.backends.immediate import ImmediateBackend
 
-from .models import Job, JobKind, JobState
+from .models import Job, JobState
 from .storage import FileWrites
 
 logger = logging.getLogger(__name__)
@@ -41,13 +41,14 @@ class Handler:
     attempts: int  # more than one only where running the handler again is harmless
 
 
-HANDLERS = {
-    JobKind.BATCH_DECIDE: Handler("review.services.declaration_batch_run", attempts=3),
-    JobKind.CASE_ZIP: Handler("review.services.case_zip_run", attempts=3),
-    JobKind.CERTIFICATE_RENDER: Handler("certificates.services.certificate_render_run", attempts=3),
-    # An import that crashed half-way is not run again behind the uploader's back.
-    JobKind.ROSTER_IMPORT: Handler("hours.filings.filing_roster_run", attempts=1),
-}
+# kind → Handler; each app registers its kinds in its AppConfig.ready(), so this module knows no feature.
+HANDLERS = {}
+
+
+def register(kind, path, *, attempts):
+    HANDLERS[kind] = Handler(path, attempts)
+
+
 RETRY_DELAY = timedelta(seconds=30)  # where the backend can defer (the database backend)
 
 

@@ -1,4 +1,4 @@
-"""URL converters: ids in paths are bounded as they are everywhere else (portal/inputs.py), so an
+"""URL converters: ids in paths are bounded as they are everywhere else (core/inputs.py), so an
 address with a 30-digit id is a 404, never a database error."""
 from .inputs import ID_DIGITS, ID_MAX
 

@@ -1,6 +1,10 @@
-"""The review workflow shared by everything that climbs the levels (declarations now, unit
-training filings later): states, the organisation holding an item, and the append-only steps."""
+"""The review machinery shared by everything that climbs the levels (declarations, unit training
+filings): states, the organisation holding an item, the append-only step base, submission windows and
+notifications. Knows nothing of what it reviews: each reviewable kind subclasses Reviewable and keeps
+its concrete step model beside it (hours/models.py)."""
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
@@ -28,8 +32,8 @@ class Action(models.TextChoices):
 
 
 class Reviewable(ConcurrentTransitionMixin, models.Model):
-    """State lives in a protected FSM field: only the transition services in review/workflow.py
-    change it. ConcurrentTransitionMixin adds `state = <as read>` to every UPDATE, so of two
+    """State lives in a protected FSM field: only the transition services (workflow/runner.py and the
+    kinds' transitions built on it) change it. ConcurrentTransitionMixin adds `state = <as read>` to every UPDATE, so of two
     concurrent transitions exactly one writes (on SQLite too, where row locks do nothing)."""
 
     state = FSMField("审核状态", default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
@@ -51,7 +55,7 @@ class Reviewable(ConcurrentTransitionMixin, models.Model):
     class Meta:
         abstract = True
 
-    # Transition bodies only change fields; review/workflow.py locks, checks permission, saves and audits.
+    # Transition bodies only change fields; workflow/runner.py locks, checks permission, saves and audits.
     @transition(field=state, source=list(EDITABLE_STATES), target=RETURN_VALUE(*PENDING_STATES))
     def submit(self, *, target, org, now):
         self.current_org = org
@@ -139,15 +143,6 @@ class AbstractReviewStep(models.Model):
         raise ValueError("审核记录不能删除。")
 
 
-class ReviewStep(AbstractReviewStep):
-    declaration = models.ForeignKey("hours.Declaration", on_delete=models.PROTECT, related_name="steps")
-
-    class Meta(AbstractReviewStep.Meta):
-        verbose_name = "审核记录"
-        verbose_name_plural = "审核记录"
-        indexes = [models.Index(fields=["declaration", "created_at"])]
-
-
 class FilingPeriod(models.Model):
     """The window in which declarations may be submitted in a bureau's jurisdiction (the 2024 notice:
     June–July), and how many working days a declaration may wait at one level before 督办."""
@@ -164,6 +159,7 @@ class FilingPeriod(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
+        db_table = "review_filingperiod"  # moved from review (workflow/migrations/0001), table kept
         verbose_name = "集中办理时间"
         verbose_name_plural = "集中办理时间"
         constraints = [
@@ -179,23 +175,20 @@ class Notification(models.Model):
     """A message in the portal for one person (the e-mail copy, if any, is sent after commit)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    declaration = models.ForeignKey("hours.Declaration", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # What the message is about (a declaration, a filing), whatever its kind.
+    subject_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
     title = models.CharField("标题", max_length=100)
     body = models.TextField("内容")
     created_at = models.DateTimeField("时间", auto_now_add=True)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
 
     class Meta:
+        db_table = "review_notification"  # moved from review (workflow/migrations/0001), table kept
         verbose_name = "消息"
         verbose_name_plural = "消息"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "read_at"])]
 
 
-class FilingStep(AbstractReviewStep):
-    filing = models.ForeignKey("hours.TrainingFiling", on_delete=models.PROTECT, related_name="steps")
-
-    class Meta(AbstractReviewStep.Meta):
-        verbose_name = "备案审核记录"
-        verbose_name_plural = "备案审核记录"
-        indexes = [models.Index(fields=["filing", "created_at"])]

@@ -4,8 +4,8 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from accounts.models import Role
-from accounts.roles import has_role, is_sysadmin
+from .models import Role
+from .roles import has_role, is_sysadmin
 
 
 def role_required(*required):

@@ -19,7 +19,7 @@ class JobKind(models.TextChoices):
 
 class Job(models.Model):
     """One piece of work that may outlast a request: who asked, how far it got, what came of it.
-    Only portal/jobs.py writes these rows."""
+    Only core/jobs.py writes these rows."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.CASCADE, related_name="jobs")
     kind = models.CharField("类型", max_length=30, choices=JobKind.choices)
@@ -44,6 +44,7 @@ class Job(models.Model):
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
 
     class Meta:
+        db_table = "portal_job"  # moved from portal (core/migrations/0001), table kept
         verbose_name = "后台任务"
         verbose_name_plural = "后台任务"
         ordering = ["-created_at", "-id"]

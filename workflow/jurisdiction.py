@@ -1,0 +1,121 @@
+"""Who may see, declare and review what — the one place that answers, for views, services,
+selectors, exports and the transitions alike.
+
+Jurisdiction is organisation containment (materialised paths: a unit lies under a department when
+its path starts with the department's), read from the role grants held for the request. Lists ask
+with a queryset filter per object kind (never a per-row check); single objects with the predicates."""
+from django.db.models import Q
+
+from accounts.models import OrganisationKind, Role
+from accounts.roles import grants, organisations_for, roles_of
+
+from .levels import BY_STATE
+
+# Administrators who declare and submit for the people of their organisation's subtree.
+DECLARING_ROLES = (Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+
+
+def contains(org, unit):
+    """Whether `unit` is `org` or lies below it."""
+    return unit.path.startswith(org.path)
+
+
+def administering(user, unit):
+    """(role, organisation) in which `user` administers `unit` or an organisation above it, else None."""
+    for role in DECLARING_ROLES:
+        for org in organisations_for(user, role):
+            if contains(org, unit):
+                return role, org
+    return None
+
+
+def administers_unit(user, unit_id):
+    """Whether `user` is an administrator of exactly this unit (its filings, its own staff)."""
+    return any(org.pk == unit_id for org in organisations_for(user, Role.UNIT_ADMIN))
+
+
+def administered_units(user, *, kind=None):
+    return [org for org in organisations_for(user, Role.UNIT_ADMIN) if kind is None or org.kind == kind]
+
+
+def declaring_role(user, applicant):
+    """The (role, organisation) in which `user` may declare for `applicant`: themselves, or as the
+    administrator of the applicant's unit or of a department above it (单位/主管部门代为申报)."""
+    if user.pk == applicant.pk:
+        return (Role.APPLICANT, None) if Role.APPLICANT in roles_of(user) else None
+    if applicant.organisation is None:
+        return None
+    return administering(user, applicant.organisation)
+
+
+def edits(declaration, user):
+    """Whether `user` is the one who edits the declaration: whoever declared it for the applicant,
+    else the applicant."""
+    return (declaration.declared_by_id or declaration.applicant_id) == user.pk
+
+
+def submitter(declaration, user):
+    """Who may submit or withdraw a declaration: the applicant, or the administrator who declared it."""
+    if declaration.declared_by_id is None:
+        if declaration.applicant_id == user.pk and Role.APPLICANT in roles_of(user):
+            return Role.APPLICANT, declaration.organisation
+        return None
+    if declaration.declared_by_id != user.pk:
+        return None
+    return administering(user, declaration.organisation)
+
+
+def reviewer_at(state, org_id, user):
+    """The role in which `user` reviews an item waiting in `state` at organisation `org_id`, else None."""
+    level = BY_STATE.get(state)
+    if level is None or org_id is None:
+        return None
+    if any(org.pk == org_id for org in organisations_for(user, level.role)):
+        return level.role
+    return None
+
+
+def reviewer(item, user):
+    """The role in which `user` reviews `item` now. Nobody reviews their own declaration, even as
+    their unit's administrator."""
+    if getattr(item, "applicant_id", None) == user.pk:
+        return None
+    return reviewer_at(item.state, item.current_org_id, user)
+
+
+# --- one queryset filter per object kind --------------------------------------------------------
+
+
+def _reach(user, unit="organisation"):
+    """Units (through the relation `unit`) a reviewer's grants reach: as unit administrator the unit,
+    as department administrator its subtree, as bureau clerk every unit whose bureau lies in the
+    clerk's bureau's subtree."""
+    q = Q(pk__in=[])
+    for role, org in grants(user):
+        if role == Role.UNIT_ADMIN:
+            q |= Q(**{unit: org})
+        elif role == Role.DEPT_ADMIN:
+            q |= Q(**{f"{unit}__path__startswith": org.path})
+        elif role == Role.BUREAU_CLERK and org.kind == OrganisationKind.BUREAU:
+            q |= Q(**{f"{unit}__bureau__path__startswith": org.path, f"{unit}__bureau__kind": OrganisationKind.BUREAU})
+    return q
+
+
+def declarations_q(user):
+    """Declarations a user may open: their own, what they declared for others, and submitted ones
+    within their reach."""
+    return Q(applicant=user) | Q(declared_by=user) | (_reach(user) & Q(submitted_at__isnull=False))
+
+
+def filings_q(user):
+    """Training filings: all of the units they administer, and submitted ones within their reach."""
+    return Q(organisation__in=administered_units(user)) | (_reach(user) & Q(submitted_at__isnull=False))
+
+
+def certificates_q(user):
+    """Certificates: the owner's, those issued for a unit within reach, and those a clerk's bureau issued."""
+    q = Q(applicant=user) | _reach(user)
+    for role, org in grants(user):
+        if role == Role.BUREAU_CLERK and org.kind == OrganisationKind.BUREAU:
+            q |= Q(bureau__path__startswith=org.path)
+    return q
