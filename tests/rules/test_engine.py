@@ -10,33 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hours.rules import (
-    CasesFileError,
-    PolicyDataError,
-    RuleError,
-    absence_months,
-    activity_choices,
-    builtin_codes,
-    calendar_days,
-    counted_year,
-    covered_years,
-    credit,
-    credits_nothing_by_rule,
-    days_in_year,
-    determined_credit,
-    evaluate_case,
-    evaluate_file,
-    form_spec,
-    hours_facts,
-    identity,
-    load_builtin,
-    load_policy,
-    material_choices,
-    missing_materials,
-    requirement,
-    year_check,
-)
-from hours.rules import engine
+from hours import rules
+from hours.rules.parsing import DATA_DIR
 
 HUNAN_ACTIVITIES = [
     "training", "practice", "conference", "online_course", "research_project", "book", "paper",
@@ -53,14 +28,23 @@ def training(**facts):
     return {"subject": "professional", "days": 1, "half_days": 0} | facts
 
 
-# --- the engine stays pure ---------------------------------------------------------------
+# --- the engine stays pure and layered ------------------------------------------------------
+
+LAYERS = ["types", "parsing", "evaluation", "cases"]  # each module imports only from those before it
 
 
-def test_engine_imports_only_the_standard_library():
-    tree = ast.parse(Path(engine.__file__).read_text(encoding="utf-8"))
-    modules = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    modules |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert modules - {"__future__"} <= set(sys.stdlib_module_names)
+def test_engine_imports_only_the_standard_library_and_lower_layers():
+    package = Path(rules.__file__).parent
+    assert sorted(path.stem for path in package.glob("*.py")) == sorted(["__init__", *LAYERS])
+    for path in package.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+        modules = {alias.name.split(".")[0] for node in imports if isinstance(node, ast.Import) for alias in node.names}
+        modules |= {node.module.split(".")[0] for node in imports if isinstance(node, ast.ImportFrom) and not node.level}
+        assert modules - {"__future__"} <= set(sys.stdlib_module_names), path.name
+        if path.stem != "__init__":
+            own = {node.module for node in imports if isinstance(node, ast.ImportFrom) and node.level}
+            assert own <= set(LAYERS[:LAYERS.index(path.stem)]), path.name
 
 
 # --- day-based activities --------------------------------------------------------------
@@ -69,13 +53,13 @@ def test_engine_imports_only_the_standard_library():
 @pytest.mark.parametrize("activity", ["training", "practice", "conference", "overseas_exchange"])
 @pytest.mark.parametrize(("days", "half_days", "expected"), [(0, 0, 0), (0, 1, 4), (0, 3, 12), (2, 0, 16), (1, 1, 12)])
 def test_day_based_hours(hunan, activity, days, half_days, expected):
-    result = credit(hunan, activity, {"subject": "professional", "days": days, "half_days": half_days})
+    result = rules.credit(hunan, activity, {"subject": "professional", "days": days, "half_days": half_days})
     assert hours(result) == (0, expected)
     assert result.subject == "professional"
 
 
 def test_training_subject_picks_the_column(hunan):
-    result = credit(hunan, "training", training(subject="public", days=2))
+    result = rules.credit(hunan, "training", training(subject="public", days=2))
     assert hours(result) == (16, 0)
     assert result.total == 16
     assert isinstance(result.public, Decimal)
@@ -83,8 +67,8 @@ def test_training_subject_picks_the_column(hunan):
 
 @pytest.mark.parametrize("bad", ["abc", "2", 1.5, 2.0, True, False, [1], {"n": 1}])
 def test_whole_number_fact_rejects_other_types(hunan, bad):
-    with pytest.raises(RuleError, match="整数") as error:
-        credit(hunan, "training", training(days=bad))
+    with pytest.raises(rules.RuleError, match="整数") as error:
+        rules.credit(hunan, "training", training(days=bad))
     assert error.value.fact == "days"
     assert "整天数" in str(error.value)
 
@@ -101,21 +85,21 @@ def test_whole_number_fact_rejects_other_types(hunan, bad):
     (training(dayz=1), "dayz", "没有这些填报项：dayz"),
 ])
 def test_training_rejects_bad_facts_naming_the_fact(hunan, facts, fact, message):
-    with pytest.raises(RuleError, match=message) as error:
-        credit(hunan, "training", facts)
+    with pytest.raises(rules.RuleError, match=message) as error:
+        rules.credit(hunan, "training", facts)
     assert error.value.fact == fact
 
 
 def test_rule_error_is_a_value_error(hunan):
     with pytest.raises(ValueError):
-        credit(hunan, "training", "days=2")
+        rules.credit(hunan, "training", "days=2")
 
 
 def test_unknown_activity_is_a_chinese_rule_error(hunan):
-    with pytest.raises(RuleError, match="未知的继续教育形式：'trainig'"):
-        credit(hunan, "trainig", {})
-    with pytest.raises(RuleError, match="未知的继续教育形式"):
-        credit(hunan, None, {})
+    with pytest.raises(rules.RuleError, match="未知的继续教育形式：'trainig'"):
+        rules.credit(hunan, "trainig", {})
+    with pytest.raises(rules.RuleError, match="未知的继续教育形式"):
+        rules.credit(hunan, None, {})
 
 
 # --- stated hours ---------------------------------------------------------------------------
@@ -124,14 +108,14 @@ def test_unknown_activity_is_a_chinese_rule_error(hunan):
 @pytest.mark.parametrize(("value", "expected"), [(30, 30), (1.5, Decimal("1.5")), ("2.5", Decimal("2.5")),
                                                  (Decimal("0.1"), Decimal("0.1")), (0, 0)])
 def test_online_course_takes_the_stated_hours(hunan, value, expected):
-    assert hours(credit(hunan, "online_course", {"subject": "public", "hours": value})) == (expected, 0)
+    assert hours(rules.credit(hunan, "online_course", {"subject": "public", "hours": value})) == (expected, 0)
 
 
 @pytest.mark.parametrize(("value", "message"), [("abc", "须为数字"), (True, "须为数字"), (float("nan"), "须为数字"),
                                                 ("Infinity", "须为数字"), (-1, "不能小于 0"), (1001, "不能大于 1000")])
 def test_online_course_rejects_bad_hours(hunan, value, message):
-    with pytest.raises(RuleError, match=message):
-        credit(hunan, "online_course", {"subject": "public", "hours": value})
+    with pytest.raises(rules.RuleError, match=message):
+        rules.credit(hunan, "online_course", {"subject": "public", "hours": value})
 
 
 # --- tables and ranks -------------------------------------------------------------------------
@@ -143,12 +127,12 @@ def test_online_course_rejects_bad_hours(hunan, value, message):
     ("other", "host", 0),
 ])
 def test_research_project_table(hunan, level, role, expected):
-    assert hours(credit(hunan, "research_project", {"level": level, "role": role})) == (0, expected)
+    assert hours(rules.credit(hunan, "research_project", {"level": level, "role": role})) == (0, expected)
 
 
 def test_research_project_unknown_role_is_an_error(hunan):
-    with pytest.raises(RuleError, match="“本人角色”（role）的取值 'leader' 无效"):
-        credit(hunan, "research_project", {"level": "provincial", "role": "leader"})
+    with pytest.raises(rules.RuleError, match="“本人角色”（role）的取值 'leader' 无效"):
+        rules.credit(hunan, "research_project", {"level": "provincial", "role": "leader"})
 
 
 @pytest.mark.parametrize(("activity", "fact", "rank", "expected"), [
@@ -158,15 +142,15 @@ def test_research_project_unknown_role_is_an_error(hunan):
     ("utility_patent", "rank", 3, 10), ("utility_patent", "rank", 4, 0), ("utility_patent", "rank", 100, 0),
 ])
 def test_rank_beyond_the_table_earns_the_rest_or_nothing(hunan, activity, fact, rank, expected):
-    assert hours(credit(hunan, activity, {fact: rank})) == (0, expected)
+    assert hours(rules.credit(hunan, activity, {fact: rank})) == (0, expected)
 
 
 @pytest.mark.parametrize("activity", ["book", "paper", "invention_patent", "utility_patent"])
 @pytest.mark.parametrize("rank", [0, -1])
 def test_ranks_start_at_one(hunan, activity, rank):
-    fact = form_spec(hunan, activity)[0].name
-    with pytest.raises(RuleError, match="不能小于 1") as error:
-        credit(hunan, activity, {fact: rank})
+    fact = rules.form_spec(hunan, activity)[0].name
+    with pytest.raises(rules.RuleError, match="不能小于 1") as error:
+        rules.credit(hunan, activity, {fact: rank})
     assert error.value.fact == fact
 
 
@@ -174,13 +158,13 @@ def test_ranks_start_at_one(hunan, activity, rank):
     ("provincial", 2, 30), ("municipal", 1, 30), ("provincial", 4, 0), ("other", 1, 0),
 ])
 def test_award_grade_or_level_without_hours_earns_nothing(hunan, level, grade, expected):
-    assert hours(credit(hunan, "award", {"level": level, "grade": grade})) == (0, expected)
+    assert hours(rules.credit(hunan, "award", {"level": level, "grade": grade})) == (0, expected)
 
 
 @pytest.mark.parametrize("grade", [0, "1", 1.0])
 def test_award_grade_must_be_a_positive_whole_number(hunan, grade):
-    with pytest.raises(RuleError) as error:
-        credit(hunan, "award", {"level": "provincial", "grade": grade})
+    with pytest.raises(rules.RuleError) as error:
+        rules.credit(hunan, "award", {"level": "provincial", "grade": grade})
     assert error.value.fact == "grade"
 
 
@@ -192,12 +176,12 @@ def test_award_grade_must_be_a_positive_whole_number(hunan, grade):
     ("degree_course", "courses", 2, 60), ("qualification_exam", "subjects", 1, 30),
 ])
 def test_count_based_hours(hunan, activity, fact, count, expected):
-    assert hours(credit(hunan, activity, {fact: count})) == (0, expected)
+    assert hours(rules.credit(hunan, activity, {fact: count})) == (0, expected)
 
 
 def test_count_has_a_sane_maximum(hunan):
-    with pytest.raises(RuleError, match="不能大于 20"):
-        credit(hunan, "digital_exam", {"modules": 21})
+    with pytest.raises(rules.RuleError, match="不能大于 20"):
+        rules.credit(hunan, "digital_exam", {"modules": 21})
 
 
 # --- aid assignments -------------------------------------------------------------------------
@@ -207,15 +191,15 @@ def test_count_has_a_sane_maximum(hunan):
     (6, True, (30, 60)), (12, True, (30, 60)), (5, True, (0, 0)), (12, False, (0, 0)), (0, True, (0, 0)),
 ])
 def test_aid_assignment_counts_as_the_whole_requirement(hunan, months, passed, expected):
-    result = credit(hunan, "aid_assignment", {"months": months, "passed": passed})
+    result = rules.credit(hunan, "aid_assignment", {"months": months, "passed": passed})
     assert hours(result) == expected
     assert result.subject == "both"
 
 
 def test_aid_assignment_over_a_year_counts_even_in_a_short_first_year(hunan):
     facts = {"months": 3, "passed": True, "start_date": "2023-10-01", "end_date": "2025-03-31"}
-    assert hours(credit(hunan, "aid_assignment", facts)) == (30, 60)
-    assert hours(credit(hunan, "aid_assignment", facts | {"end_date": "2024-03-31"})) == (0, 0)
+    assert hours(rules.credit(hunan, "aid_assignment", facts)) == (30, 60)
+    assert hours(rules.credit(hunan, "aid_assignment", facts | {"end_date": "2024-03-31"})) == (0, 0)
 
 
 @pytest.mark.parametrize(("facts", "fact"), [
@@ -228,8 +212,8 @@ def test_aid_assignment_over_a_year_counts_even_in_a_short_first_year(hunan):
     ({"months": 6, "passed": True, "start_date": "2024-02-30", "end_date": "2024-06-01"}, "start_date"),
 ])
 def test_aid_assignment_rejects_bad_facts(hunan, facts, fact):
-    with pytest.raises(RuleError) as error:
-        credit(hunan, "aid_assignment", facts)
+    with pytest.raises(rules.RuleError) as error:
+        rules.credit(hunan, "aid_assignment", facts)
     assert error.value.fact == fact
 
 
@@ -241,14 +225,14 @@ def test_aid_assignment_rejects_bad_facts(hunan, facts, fact):
     ("2023-10-01", "2025-03-31", [2023, 2024, 2025]),
 ])
 def test_covered_years(hunan, start, end, years):
-    assert covered_years(hunan, "aid_assignment", {"start_date": start, "end_date": end}) == years
+    assert rules.covered_years(hunan, "aid_assignment", {"start_date": start, "end_date": end}) == years
 
 
 def test_covered_years_needs_dates_of_an_assignment(hunan):
-    with pytest.raises(RuleError, match="须填写开始日期与结束日期"):
-        covered_years(hunan, "aid_assignment", {"months": 6})
-    with pytest.raises(RuleError, match="不按外派起止日期"):
-        covered_years(hunan, "training", {})
+    with pytest.raises(rules.RuleError, match="须填写开始日期与结束日期"):
+        rules.covered_years(hunan, "aid_assignment", {"months": 6})
+    with pytest.raises(rules.RuleError, match="不按外派起止日期"):
+        rules.covered_years(hunan, "training", {})
 
 
 # --- counted year --------------------------------------------------------------------------
@@ -256,27 +240,27 @@ def test_covered_years_needs_dates_of_an_assignment(hunan):
 
 @pytest.mark.parametrize("activity", HUNAN_ACTIVITIES)
 def test_every_hunan_activity_can_name_its_year(hunan, activity):
-    assert counted_year(hunan, activity, {"year": 2023}) == 2023
-    assert counted_year(hunan, activity, {}) is None
+    assert rules.counted_year(hunan, activity, {"year": 2023}) == 2023
+    assert rules.counted_year(hunan, activity, {}) is None
 
 
 def test_credit_keeps_the_normalised_facts_given(hunan):
-    result = credit(hunan, "aid_assignment", {"months": 6, "passed": True, "start_date": "2024-01-01",
+    result = rules.credit(hunan, "aid_assignment", {"months": 6, "passed": True, "start_date": "2024-01-01",
                                               "end_date": "2024-06-30", "title": "  援疆  "})
     assert result.facts == {"months": 6, "passed": True, "start_date": dt.date(2024, 1, 1),
                             "end_date": dt.date(2024, 6, 30), "title": "援疆"}
-    assert credit(hunan, "invention_patent", {"rank": 1, "number": "ZL2024"}).facts == {"rank": 1, "number": "ZL2024"}
+    assert rules.credit(hunan, "invention_patent", {"rank": 1, "number": "ZL2024"}).facts == {"rank": 1, "number": "ZL2024"}
 
 
 def test_counted_year_is_optional_for_hours_and_kept_on_the_credit(hunan):
-    assert credit(hunan, "research_project", {"level": "provincial", "role": "host"}).year is None
-    assert credit(hunan, "research_project", {"level": "provincial", "role": "host", "year": 2022}).year == 2022
+    assert rules.credit(hunan, "research_project", {"level": "provincial", "role": "host"}).year is None
+    assert rules.credit(hunan, "research_project", {"level": "provincial", "role": "host", "year": 2022}).year == 2022
 
 
 @pytest.mark.parametrize("year", [1800, "2023", 2023.0])
 def test_counted_year_must_be_a_plausible_whole_year(hunan, year):
-    with pytest.raises(RuleError) as error:
-        counted_year(hunan, "paper", {"year": year})
+    with pytest.raises(rules.RuleError) as error:
+        rules.counted_year(hunan, "paper", {"year": year})
     assert error.value.fact == "year"
 
 
@@ -284,20 +268,20 @@ def test_counted_year_must_be_a_plausible_whole_year(hunan, year):
 
 
 def test_year_check_exactly_enough(hunan):
-    check = year_check(hunan, 30, 60)
+    check = rules.year_check(hunan, 30, 60)
     assert check.compliant
     assert (check.shortfall.public, check.shortfall.professional, check.shortfall.total) == (0, 0, 0)
     assert (check.required.public, check.required.professional, check.required.total) == (30, 60, 90)
 
 
 def test_public_surplus_never_makes_up_for_professional(hunan):
-    check = year_check(hunan, 40, 55)
+    check = rules.year_check(hunan, 40, 55)
     assert not check.compliant
     assert (check.shortfall.public, check.shortfall.professional, check.shortfall.total) == (0, 5, 0)
 
 
 def test_total_shortfall_counts_both_columns(hunan):
-    check = year_check(hunan, Decimal("10.5"), 20)
+    check = rules.year_check(hunan, Decimal("10.5"), 20)
     assert (check.shortfall.public, check.shortfall.professional, check.shortfall.total) == (
         Decimal("19.5"), 40, Decimal("59.5"))
     assert check.declared.total == Decimal("30.5")
@@ -307,13 +291,13 @@ def test_total_shortfall_counts_both_columns(hunan):
     (0, (30, 60, 90)), (6, (15, 30, 45)), (1, (Decimal("27.5"), 55, Decimal("82.5"))), (12, (0, 0, 0)),
 ])
 def test_henan_prorates_the_requirement_to_months_at_post(henan, months_away, expected):
-    required = requirement(henan, months_away=months_away)
+    required = rules.requirement(henan, months_away=months_away)
     assert (required.public, required.professional, required.total) == expected
 
 
 def test_half_a_year_of_maternity_leave_halves_the_requirement(henan):
-    assert year_check(henan, 15, 30, months_away=6).compliant
-    assert year_check(henan, 15, 29, months_away=6).shortfall.professional == 1
+    assert rules.year_check(henan, 15, 30, months_away=6).compliant
+    assert rules.year_check(henan, 15, 29, months_away=6).shortfall.professional == 1
 
 
 def test_proration_rounds_to_half_hours(minimal_data):
@@ -321,36 +305,36 @@ def test_proration_rounds_to_half_hours(minimal_data):
     minimal_data["activities"]["course"]["facts"].append(
         {"name": "months_away", "label": "离岗月数", "type": "int", "required": True, "min": 0, "max": 12})
     minimal_data["proration"] = {"activity": "course", "fact": "months_away"}
-    required = requirement(load_policy(minimal_data), months_away=5)
+    required = rules.requirement(rules.load_policy(minimal_data), months_away=5)
     # 10 × 7/12 = 5.83 → 6; 20 × 7/12 = 11.67 → 11.5; 31 × 7/12 = 18.08 → 18
     assert (required.public, required.professional, required.total) == (6, Decimal("11.5"), 18)
 
 
 @pytest.mark.parametrize("months_away", [-1, 13, True, 1.5, "6"])
 def test_months_away_must_be_whole_months_of_a_year(henan, months_away):
-    with pytest.raises(RuleError, match="离岗月数"):
-        year_check(henan, 30, 60, months_away=months_away)
+    with pytest.raises(rules.RuleError, match="离岗月数"):
+        rules.year_check(henan, 30, 60, months_away=months_away)
 
 
 def test_hunan_has_no_proration(hunan):
-    with pytest.raises(RuleError, match="没有按在岗时间折算"):
-        year_check(hunan, 15, 30, months_away=6)
+    with pytest.raises(rules.RuleError, match="没有按在岗时间折算"):
+        rules.year_check(hunan, 15, 30, months_away=6)
 
 
 @pytest.mark.parametrize(("public", "professional"), [(-1, 60), (30, "abc"), (True, 60), (None, 60)])
 def test_year_check_rejects_bad_hours(hunan, public, professional):
-    with pytest.raises(RuleError, match="须为非负数"):
-        year_check(hunan, public, professional)
+    with pytest.raises(rules.RuleError, match="须为非负数"):
+        rules.year_check(hunan, public, professional)
 
 
 def test_absence_months_sums_the_proration_activity_and_caps_at_a_year(henan, hunan):
     items = [("absence", {"reason": "maternity", "months_away": 6}), ("training", {"hours": 10}),
              ("absence", {"reason": "sick_leave", "months_away": 7})]
-    assert absence_months(henan, items) == 12  # 6 + 7 months, capped at a year
-    assert absence_months(henan, items[:2] + [("absence", {"reason": "other", "months_away": 4})]) == 10
-    assert absence_months(hunan, items) == 0
-    with pytest.raises(RuleError):
-        absence_months(henan, [("absence", {"reason": "holiday", "months_away": 3})])
+    assert rules.absence_months(henan, items) == 12  # 6 + 7 months, capped at a year
+    assert rules.absence_months(henan, items[:2] + [("absence", {"reason": "other", "months_away": 4})]) == 10
+    assert rules.absence_months(hunan, items) == 0
+    with pytest.raises(rules.RuleError):
+        rules.absence_months(henan, [("absence", {"reason": "holiday", "months_away": 3})])
 
 
 # --- materials -----------------------------------------------------------------------------
@@ -363,50 +347,50 @@ def test_absence_months_sums_the_proration_activity_and_caps_at_a_year(henan, hu
     ["training_agenda", "completion_certificate", "expense_claim"],
 ])
 def test_training_materials_either_alternative_suffices(hunan, provided):
-    assert missing_materials(hunan, "training", provided) == []
+    assert rules.missing_materials(hunan, "training", provided) == []
 
 
 def test_training_materials_partly_given_spell_out_both_alternatives(hunan):
-    missing = missing_materials(hunan, "training", ["training_notice", "course_schedule"])
+    missing = rules.missing_materials(hunan, "training", ["training_notice", "course_schedule"])
     assert missing == [
         "需提供以下材料之一：(1) 培训通知、培训课程表或培训日程安排、培训签到表或其他签到形式（尚缺：培训签到表或其他签到形式）；"
         "(2) 培训通知或培训签到表或培训课程表或培训日程安排、结业证书（尚缺：结业证书）"]
 
 
 def test_training_materials_none_given(hunan):
-    (message,) = missing_materials(hunan, "training", [])
+    (message,) = rules.missing_materials(hunan, "training", [])
     assert message.startswith("需提供以下材料之一：(1) 培训通知、")
     assert "尚缺" not in message
 
 
 def test_single_alternative_lists_each_missing_material(hunan):
-    assert missing_materials(hunan, "online_course", ["completion_certificate"]) == ["缺少：课程时长或课程内容"]
-    assert missing_materials(hunan, "aid_assignment", []) == ["缺少：派遣通知", "缺少：考核表"]
+    assert rules.missing_materials(hunan, "online_course", ["completion_certificate"]) == ["缺少：课程时长或课程内容"]
+    assert rules.missing_materials(hunan, "aid_assignment", []) == ["缺少：派遣通知", "缺少：考核表"]
 
 
 def test_paper_published_abroad_needs_retrieval_proof(hunan):
     paper = ["journal_cover", "journal_number", "paper_contents"]
-    assert missing_materials(hunan, "paper", paper) == []
-    assert missing_materials(hunan, "paper", paper, {"author_rank": 1, "abroad": False}) == []
-    assert missing_materials(hunan, "paper", paper, {"author_rank": 1, "abroad": True}) == ["缺少：检索材料"]
-    assert missing_materials(hunan, "paper", paper + ["retrieval_proof"], {"abroad": True}) == []
+    assert rules.missing_materials(hunan, "paper", paper) == []
+    assert rules.missing_materials(hunan, "paper", paper, {"author_rank": 1, "abroad": False}) == []
+    assert rules.missing_materials(hunan, "paper", paper, {"author_rank": 1, "abroad": True}) == ["缺少：检索材料"]
+    assert rules.missing_materials(hunan, "paper", paper + ["retrieval_proof"], {"abroad": True}) == []
 
 
 def test_unknown_material_code_is_an_error(hunan):
-    with pytest.raises(RuleError, match="未知的材料类型：photo"):
-        missing_materials(hunan, "training", ["photo"])
+    with pytest.raises(rules.RuleError, match="未知的材料类型：photo"):
+        rules.missing_materials(hunan, "training", ["photo"])
 
 
 def test_material_choices_include_conditional_materials_the_facts_call_for(hunan):
     paper = ["journal_cover", "journal_number", "paper_contents"]
-    assert [code for code, _ in material_choices(hunan, "paper")] == paper + ["retrieval_proof"]
-    assert [code for code, _ in material_choices(hunan, "paper", {"abroad": False})] == paper
-    assert [code for code, _ in material_choices(hunan, "paper", {"abroad": True})] == paper + ["retrieval_proof"]
+    assert [code for code, _ in rules.material_choices(hunan, "paper")] == paper + ["retrieval_proof"]
+    assert [code for code, _ in rules.material_choices(hunan, "paper", {"abroad": False})] == paper
+    assert [code for code, _ in rules.material_choices(hunan, "paper", {"abroad": True})] == paper + ["retrieval_proof"]
 
 
 def test_every_material_is_used_by_some_activity(hunan, henan):
     for policy in (hunan, henan):
-        used = {code for activity in policy.activities for code, _ in material_choices(policy, activity)}
+        used = {code for activity in policy.activities for code, _ in rules.material_choices(policy, activity)}
         assert used == set(policy.materials)
 
 
@@ -414,8 +398,8 @@ def test_every_material_is_used_by_some_activity(hunan, henan):
 
 
 def test_hunan_offers_the_readme_activities_with_their_facts(hunan):
-    assert [code for code, _ in activity_choices(hunan)] == HUNAN_ACTIVITIES + ["overseas_exchange"]
-    required = {a: [s.name for s in form_spec(hunan, a) if s.required] for a in HUNAN_ACTIVITIES}
+    assert [code for code, _ in rules.activity_choices(hunan)] == HUNAN_ACTIVITIES + ["overseas_exchange"]
+    required = {a: [s.name for s in rules.form_spec(hunan, a) if s.required] for a in HUNAN_ACTIVITIES}
     assert required == {
         "training": ["subject", "days", "half_days"], "practice": ["subject", "days", "half_days"],
         "conference": ["subject", "days", "half_days"], "online_course": ["subject", "hours"],
@@ -429,7 +413,7 @@ def test_hunan_offers_the_readme_activities_with_their_facts(hunan):
 
 
 def test_form_spec_is_ordered_and_labelled_in_chinese(hunan):
-    specs = form_spec(hunan, "training")
+    specs = rules.form_spec(hunan, "training")
     assert [s.name for s in specs][:3] == ["subject", "days", "half_days"]
     assert specs[0].choices == (("public", "公需科目"), ("professional", "专业科目"))
     assert (specs[1].label, specs[1].type, specs[1].min, specs[1].max) == ("整天数", "int", 0, 366)
@@ -439,55 +423,55 @@ def test_form_spec_is_ordered_and_labelled_in_chinese(hunan):
 
 
 def test_henan_declares_16_types_with_a_90_hour_year(henan):
-    assert len(activity_choices(henan)) == 16
+    assert len(rules.activity_choices(henan)) == 16
     assert (henan.requirement.public, henan.requirement.professional, henan.requirement.total) == (30, 60, 90)
 
 
 def test_henan_hours_are_stated_and_flagged_for_review(henan):
-    for code, _ in activity_choices(henan):
+    for code, _ in rules.activity_choices(henan):
         if code in ("absence", "other"):
             continue
-        facts = {s.name: s.choices[0][0] for s in form_spec(henan, code) if s.type == "choice"}
-        result = credit(henan, code, facts | {"hours": 12})
+        facts = {s.name: s.choices[0][0] for s in rules.form_spec(henan, code) if s.type == "choice"}
+        result = rules.credit(henan, code, facts | {"hours": 12})
         assert (hours(result), result.needs_review) == ((0, 12), True)
 
 
 def test_henan_absence_credits_nothing(henan):
-    result = credit(henan, "absence", {"reason": "maternity", "months_away": 6, "year": 2024})
+    result = rules.credit(henan, "absence", {"reason": "maternity", "months_away": 6, "year": 2024})
     assert (hours(result), result.subject, result.year) == ((0, 0), None, 2024)
 
 
 def test_henan_materials_follow_the_facts(henan):
-    assert missing_materials(henan, "publication", [], {"work": "book"}) == ["缺少：著作封面", "缺少：著作扉页", "缺少：著作目录"]
-    assert missing_materials(henan, "absence", ["unit_proof"], {"reason": "maternity"}) == []
-    assert missing_materials(henan, "absence", ["unit_proof"], {"reason": "sick_leave"}) == ["缺少：医院证明"]
-    assert missing_materials(henan, "degree_education", ["year_transcript"], {"advanced_study": True}) == [
+    assert rules.missing_materials(henan, "publication", [], {"work": "book"}) == ["缺少：著作封面", "缺少：著作扉页", "缺少：著作目录"]
+    assert rules.missing_materials(henan, "absence", ["unit_proof"], {"reason": "maternity"}) == []
+    assert rules.missing_materials(henan, "absence", ["unit_proof"], {"reason": "sick_leave"}) == ["缺少：医院证明"]
+    assert rules.missing_materials(henan, "degree_education", ["year_transcript"], {"advanced_study": True}) == [
         "缺少：单位派出证明", "缺少：进修单位考核证明"]
-    assert missing_materials(henan, "training", ["training_notice", "completion_certificate", "unit_proof"]) == []
+    assert rules.missing_materials(henan, "training", ["training_notice", "completion_certificate", "unit_proof"]) == []
 
 
 def test_henan_unknown_choice_is_an_error(henan):
-    with pytest.raises(RuleError, match="“成果类别”（work）的取值 'poem' 无效"):
-        credit(henan, "publication", {"work": "poem", "hours": 10})
+    with pytest.raises(rules.RuleError, match="“成果类别”（work）的取值 'poem' 无效"):
+        rules.credit(henan, "publication", {"work": "poem", "hours": 10})
 
 
 # --- rule-set data ---------------------------------------------------------------------------
 
 
 def test_builtin_rule_sets(hunan):
-    assert builtin_codes() == ["henan-2024", "hunan-2024"]
-    source = json.loads((Path(engine.__file__).parent / "data" / "hunan-2024.json").read_text(encoding="utf-8"))
+    assert rules.builtin_codes() == ["henan-2024", "hunan-2024"]
+    source = json.loads((DATA_DIR / "hunan-2024.json").read_text(encoding="utf-8"))
     assert hunan.data == source
     assert (hunan.region, hunan.title, hunan.year) == ("湖南省", "湖南省专业技术人员继续教育学时认定单", 2024)
 
 
 def test_load_builtin_rejects_unknown_codes():
-    with pytest.raises(PolicyDataError, match="没有名为 '../secrets' 的内置规则集"):
-        load_builtin("../secrets")
+    with pytest.raises(rules.PolicyDataError, match="没有名为 '../secrets' 的内置规则集"):
+        rules.load_builtin("../secrets")
 
 
 def test_minimal_data_loads(minimal_data):
-    assert hours(credit(load_policy(minimal_data), "course", {"days": 2})) == (0, 16)
+    assert hours(rules.credit(rules.load_policy(minimal_data), "course", {"days": 2})) == (0, 16)
 
 
 def _set(data, path, value):
@@ -533,8 +517,8 @@ COURSE = ("activities", "course")
 ])
 def test_load_policy_rejects_malformed_data(minimal_data, path, value, message):
     _set(minimal_data, path, value)
-    with pytest.raises(PolicyDataError, match=message):
-        load_policy(minimal_data)
+    with pytest.raises(rules.PolicyDataError, match=message):
+        rules.load_policy(minimal_data)
 
 
 @pytest.mark.parametrize(("formula", "message"), [
@@ -545,20 +529,20 @@ def test_load_policy_rejects_malformed_data(minimal_data, path, value, message):
 ])
 def test_load_policy_checks_formula_parameters(minimal_data, formula, message):
     minimal_data["activities"]["course"]["formula"] = formula
-    with pytest.raises(PolicyDataError, match=message):
-        load_policy(minimal_data)
+    with pytest.raises(rules.PolicyDataError, match=message):
+        rules.load_policy(minimal_data)
 
 
 def test_rank_steps_must_ascend(minimal_data):
     minimal_data["activities"]["course"]["facts"][0]["min"] = 1
     minimal_data["activities"]["course"]["formula"] = {"kind": "rank", "fact": "days", "steps": [[3, 30], [1, 60]], "beyond": 0}
-    with pytest.raises(PolicyDataError, match="名次递增"):
-        load_policy(minimal_data)
+    with pytest.raises(rules.PolicyDataError, match="名次递增"):
+        rules.load_policy(minimal_data)
 
 
 def test_load_policy_rejects_non_objects():
-    with pytest.raises(PolicyDataError, match="须为 JSON 对象"):
-        load_policy([])
+    with pytest.raises(rules.PolicyDataError, match="须为 JSON 对象"):
+        rules.load_policy([])
 
 
 # --- evaluate_case never raises -------------------------------------------------------------
@@ -569,12 +553,12 @@ GOOD_CASE = {"id": "paper-first", "policy": "hunan-2024", "kind": "credit", "act
 
 
 def test_evaluate_case_compares_numerically(policies):
-    result = evaluate_case(GOOD_CASE | {"expect": {"public": 0.0, "professional": 30.0}}, policies)
+    result = rules.evaluate_case(GOOD_CASE | {"expect": {"public": 0.0, "professional": 30.0}}, policies)
     assert (result.ok, result.id, result.got, result.reason) == (True, "paper-first", {"public": 0, "professional": 30}, "")
 
 
 def test_evaluate_case_reports_a_wrong_expectation(policies):
-    result = evaluate_case(GOOD_CASE | {"expect": {"public": 0, "professional": 60}}, policies)
+    result = rules.evaluate_case(GOOD_CASE | {"expect": {"public": 0, "professional": 60}}, policies)
     assert not result.ok
     assert result.expected == {"public": 0, "professional": 60}
     assert result.got == {"public": 0, "professional": 30}
@@ -586,8 +570,8 @@ def test_evaluate_case_year_check_with_proration(policies):
             "facts": {"public": 15, "professional": 30, "months_away": 6},
             "expect": {"compliant": True, "shortfall": {"public": 0, "professional": 0, "total": 0},
                        "required": {"public": 15, "professional": 30, "total": 45}}}
-    assert evaluate_case(case, policies).ok
-    wrong = evaluate_case(case | {"expect": {"compliant": False, "shortfall": {"total": 1}}}, policies)
+    assert rules.evaluate_case(case, policies).ok
+    wrong = rules.evaluate_case(case | {"expect": {"compliant": False, "shortfall": {"total": 1}}}, policies)
     assert (wrong.ok, wrong.reason) == (False, "与预期不符：expect.compliant、expect.shortfall.total")
     assert wrong.got == {"compliant": True, "shortfall": {"public": 0, "professional": 0, "total": 0}}
 
@@ -615,14 +599,14 @@ def test_evaluate_case_year_check_with_proration(policies):
     (None, "用例 须为 JSON 对象"),
 ])
 def test_evaluate_case_turns_every_problem_into_a_failed_result(policies, case, reason):
-    result = evaluate_case(case, policies)
+    result = rules.evaluate_case(case, policies)
     assert not result.ok
     assert reason in result.reason
     assert result.got is None
 
 
 def test_evaluate_case_survives_a_broken_policies_mapping():
-    result = evaluate_case(GOOD_CASE, {"hunan-2024": "not a policy"})
+    result = rules.evaluate_case(GOOD_CASE, {"hunan-2024": "not a policy"})
     assert not result.ok
     assert result.reason.startswith("内部错误：")
 
@@ -634,7 +618,7 @@ def test_evaluate_file_reports_each_case_in_order(tmp_path):
     path = tmp_path / "cases.json"
     path.write_text(json.dumps([GOOD_CASE, {"policy": "hunan-2024"}, GOOD_CASE | {"id": "wrong", "expect": {
         "public": 1, "professional": 30}}]), encoding="utf-8")
-    results = evaluate_file(path)
+    results = rules.evaluate_file(path)
     assert [(r.id, r.ok) for r in results] == [("paper-first", True), ("第 2 条", False), ("wrong", False)]
 
 
@@ -645,13 +629,13 @@ def test_evaluate_file_reports_each_case_in_order(tmp_path):
 def test_evaluate_file_rejects_malformed_files(tmp_path, content, message):
     path = tmp_path / "cases.json"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(CasesFileError, match=message):
-        evaluate_file(path)
+    with pytest.raises(rules.CasesFileError, match=message):
+        rules.evaluate_file(path)
 
 
 def test_evaluate_file_reports_a_missing_file(tmp_path):
-    with pytest.raises(CasesFileError, match="无法读取用例文件"):
-        evaluate_file(tmp_path / "absent.json")
+    with pytest.raises(rules.CasesFileError, match="无法读取用例文件"):
+        rules.evaluate_file(tmp_path / "absent.json")
 
 
 # --- issue 16: policy corrections ----------------------------------------------------------
@@ -700,14 +684,14 @@ AID_REFUSALS = [
 
 @pytest.mark.parametrize("case", AID_CASES, ids=[c["id"] for c in AID_CASES])
 def test_aid_assignment_worked_cases(case, policies):
-    result = evaluate_case(case, policies)
+    result = rules.evaluate_case(case, policies)
     assert result.ok, result.reason
 
 
 @pytest.mark.parametrize(("facts", "fact", "words"), AID_REFUSALS)
 def test_aid_assignment_credits_only_its_own_years_and_months(hunan, facts, fact, words):
-    with pytest.raises(RuleError, match=words) as error:
-        credit(hunan, "aid_assignment", facts)
+    with pytest.raises(rules.RuleError, match=words) as error:
+        rules.credit(hunan, "aid_assignment", facts)
     assert error.value.fact == fact
 
 
@@ -718,23 +702,23 @@ def test_aid_assignment_credits_only_its_own_years_and_months(hunan, facts, fact
 def test_henan_abroad_and_sick_leave_must_pass_six_months(henan, reason, months, ok):
     facts = {"reason": reason, "months_away": months}
     if ok:
-        assert hours(credit(henan, "absence", facts)) == (0, 0)
-        assert absence_months(henan, [("absence", facts)]) == months
+        assert hours(rules.credit(henan, "absence", facts)) == (0, 0)
+        assert rules.absence_months(henan, [("absence", facts)]) == months
     else:
-        with pytest.raises(RuleError, match="须年度内超过6个月方可按在岗时间折算学时要求") as error:
-            credit(henan, "absence", facts)
+        with pytest.raises(rules.RuleError, match="须年度内超过6个月方可按在岗时间折算学时要求") as error:
+            rules.credit(henan, "absence", facts)
         assert error.value.fact == "months_away"
-        assert absence_months(henan, [("absence", facts)]) == 0  # stored before the threshold: lowers nothing
+        assert rules.absence_months(henan, [("absence", facts)]) == 0  # stored before the threshold: lowers nothing
 
 
 def test_henan_absence_of_no_months_is_no_absence(henan):
-    with pytest.raises(RuleError, match="不能小于 1"):
-        credit(henan, "absence", {"reason": "maternity", "months_away": 0})
+    with pytest.raises(rules.RuleError, match="不能小于 1"):
+        rules.credit(henan, "absence", {"reason": "maternity", "months_away": 0})
 
 
 def test_henan_eight_months_abroad_prorates_by_the_time_at_post(henan):
-    months = absence_months(henan, [("absence", {"reason": "abroad", "months_away": 8})])
-    required = requirement(henan, months_away=months)
+    months = rules.absence_months(henan, [("absence", {"reason": "abroad", "months_away": 8})])
+    required = rules.requirement(henan, months_away=months)
     assert (required.public, required.professional, required.total) == (10, 20, 30)
 
 
@@ -749,10 +733,10 @@ def test_hunan_offers_no_absence_and_no_proration(hunan):
     ({"when": {"fact": "reason", "equals": "abroad"}}, "缺少：more_than"),
 ])
 def test_proration_thresholds_are_validated(threshold, words):
-    data = json.loads((engine.DATA_DIR / "henan-2024.json").read_text(encoding="utf-8"))
+    data = json.loads((DATA_DIR / "henan-2024.json").read_text(encoding="utf-8"))
     data["proration"]["thresholds"] = [threshold]
-    with pytest.raises(PolicyDataError, match=words):
-        load_policy(data)
+    with pytest.raises(rules.PolicyDataError, match=words):
+        rules.load_policy(data)
 
 
 @pytest.mark.parametrize(("activity", "facts", "year", "ok"), [
@@ -766,18 +750,18 @@ def test_proration_thresholds_are_validated(threshold, words):
 def test_a_day_based_item_takes_at_most_the_days_of_a_year(hunan, activity, facts, year, ok):
     facts = {"subject": "professional", **facts} | ({"year": year} if year else {})
     if ok:
-        assert credit(hunan, activity, facts).professional == 8 * facts["days"] + 4 * facts["half_days"]
+        assert rules.credit(hunan, activity, facts).professional == 8 * facts["days"] + 4 * facts["half_days"]
     else:
-        with pytest.raises(RuleError, match="整天数与半天数合计") as error:
-            credit(hunan, activity, facts)
+        with pytest.raises(rules.RuleError, match="整天数与半天数合计") as error:
+            rules.credit(hunan, activity, facts)
         assert error.value.fact == "days"
-    assert calendar_days(hunan, activity, facts) == facts["days"] + facts["half_days"]
+    assert rules.calendar_days(hunan, activity, facts) == facts["days"] + facts["half_days"]
 
 
 def test_only_day_based_activities_count_calendar_days(hunan, henan):
-    assert calendar_days(hunan, "paper", {"author_rank": 1}) == 0
-    assert calendar_days(henan, "training", {"hours": 30}) == 0
-    assert days_in_year(2024) == 366 and days_in_year(2023) == 365 and days_in_year(None) == 366
+    assert rules.calendar_days(hunan, "paper", {"author_rank": 1}) == 0
+    assert rules.calendar_days(henan, "training", {"hours": 30}) == 0
+    assert rules.days_in_year(2024) == 366 and rules.days_in_year(2023) == 365 and rules.days_in_year(None) == 366
 
 
 @pytest.mark.parametrize(("raw", "words"), [
@@ -786,8 +770,8 @@ def test_only_day_based_activities_count_calendar_days(hunan, henan):
 def test_calendar_days_are_validated(hunan, raw, words):
     data = copy.deepcopy(hunan.data)
     data["activities"]["training"]["calendar_days"] = raw
-    with pytest.raises(PolicyDataError, match=words):
-        load_policy(data)
+    with pytest.raises(rules.PolicyDataError, match=words):
+        rules.load_policy(data)
 
 
 @pytest.mark.parametrize(("policy", "activity", "facts", "expected"), [
@@ -798,15 +782,15 @@ def test_calendar_days_are_validated(hunan, raw, words):
     ("henan-2024", "absence", {"reason": "sick_leave", "months_away": 7}, ("year", ("sick_leave",))),
 ])
 def test_identity_of_an_item(policies, policy, activity, facts, expected):
-    assert identity(policies[policy], activity, facts) == expected
+    assert rules.identity(policies[policy], activity, facts) == expected
 
 
 def test_the_identifying_fact_is_required_on_entry_not_to_compute_hours(hunan):
-    with pytest.raises(RuleError, match="同一项目只能申报一次") as error:
-        identity(hunan, "paper", {"author_rank": 1, "title": "   "})
+    with pytest.raises(rules.RuleError, match="同一项目只能申报一次") as error:
+        rules.identity(hunan, "paper", {"author_rank": 1, "title": "   "})
     assert error.value.fact == "title"
-    assert hours(credit(hunan, "paper", {"author_rank": 1})) == (0, 30)  # the shared cases have no titles
-    assert [s.name for s in form_spec(hunan, "paper") if s.required] == ["author_rank", "title"]
+    assert hours(rules.credit(hunan, "paper", {"author_rank": 1})) == (0, 30)  # the shared cases have no titles
+    assert [s.name for s in rules.form_spec(hunan, "paper") if s.required] == ["author_rank", "title"]
 
 
 @pytest.mark.parametrize(("raw", "words"), [
@@ -819,30 +803,30 @@ def test_the_identifying_fact_is_required_on_entry_not_to_compute_hours(hunan):
 def test_identity_is_validated(hunan, raw, words):
     data = copy.deepcopy(hunan.data)
     data["activities"]["paper"]["identity"] = raw
-    with pytest.raises(PolicyDataError, match=words):
-        load_policy(data)
+    with pytest.raises(rules.PolicyDataError, match=words):
+        rules.load_policy(data)
 
 
 def test_henan_other_is_determined_by_the_reviewing_organisation(henan):
-    result = credit(henan, "other", {"title": "援企稳岗技术指导", "year": 2024})
+    result = rules.credit(henan, "other", {"title": "援企稳岗技术指导", "year": 2024})
     assert (hours(result), result.subject, result.determined_by) == ((0, 0), "professional", ("bureau", "provincial_department"))
-    assert credits_nothing_by_rule(henan, "other") and credits_nothing_by_rule(henan, "absence")
-    assert not credits_nothing_by_rule(henan, "training")
-    set_ = determined_credit(henan, "other", {"title": "援企稳岗技术指导"}, Decimal("12.5"))
+    assert rules.credits_nothing_by_rule(henan, "other") and rules.credits_nothing_by_rule(henan, "absence")
+    assert not rules.credits_nothing_by_rule(henan, "training")
+    set_ = rules.determined_credit(henan, "other", {"title": "援企稳岗技术指导"}, Decimal("12.5"))
     assert hours(set_) == (0, Decimal("12.5"))
-    with pytest.raises(RuleError, match="没有这些填报项：hours"):  # the applicant no longer types them
-        credit(henan, "other", {"title": "援企稳岗技术指导", "hours": 30})
+    with pytest.raises(rules.RuleError, match="没有这些填报项：hours"):  # the applicant no longer types them
+        rules.credit(henan, "other", {"title": "援企稳岗技术指导", "hours": 30})
 
 
 @pytest.mark.parametrize("value", [Decimal("-1"), Decimal("1000.5"), Decimal("1.25"), "12", 12.0, None, True])
 def test_determined_hours_are_bounded(henan, value):
-    with pytest.raises(RuleError, match="核定学时须为 0 到 1000"):
-        determined_credit(henan, "other", {"title": "X"}, value)
+    with pytest.raises(rules.RuleError, match="核定学时须为 0 到 1000"):
+        rules.determined_credit(henan, "other", {"title": "X"}, value)
 
 
 def test_only_determined_activities_take_a_reviewers_hours(henan):
-    with pytest.raises(RuleError, match="不由审核单位核定"):
-        determined_credit(henan, "training", {"hours": 10}, 10)
+    with pytest.raises(rules.RuleError, match="不由审核单位核定"):
+        rules.determined_credit(henan, "training", {"hours": 10}, 10)
 
 
 @pytest.mark.parametrize(("formula", "words"), [
@@ -854,24 +838,24 @@ def test_only_determined_activities_take_a_reviewers_hours(henan):
 def test_determined_formula_is_validated(henan, formula, words):
     data = copy.deepcopy(henan.data)
     data["activities"]["other"]["formula"] = formula
-    with pytest.raises(PolicyDataError, match=words):
-        load_policy(data)
+    with pytest.raises(rules.PolicyDataError, match=words):
+        rules.load_policy(data)
 
 
 def test_hours_facts_name_what_the_hours_come_from(hunan, henan):
-    assert hours_facts(hunan, "training") == ("days", "half_days")
-    assert hours_facts(hunan, "paper") == ("author_rank",)
-    assert hours_facts(hunan, "research_project") == ("level", "role")
-    assert hours_facts(hunan, "aid_assignment") == ("months", "passed")
-    assert hours_facts(henan, "training") == ("hours",)
-    assert hours_facts(henan, "absence") == () == hours_facts(henan, "other")
+    assert rules.hours_facts(hunan, "training") == ("days", "half_days")
+    assert rules.hours_facts(hunan, "paper") == ("author_rank",)
+    assert rules.hours_facts(hunan, "research_project") == ("level", "role")
+    assert rules.hours_facts(hunan, "aid_assignment") == ("months", "passed")
+    assert rules.hours_facts(henan, "training") == ("hours",)
+    assert rules.hours_facts(henan, "absence") == () == rules.hours_facts(henan, "other")
 
 
 def test_the_year_an_item_is_declared_in_is_its_counted_year_unless_given(hunan):
     facts = {"months": 12, "passed": True, "start_date": "2020-01-01", "end_date": "2021-12-31"}
-    assert credit(hunan, "aid_assignment", facts, in_year=2021).year == 2021
-    with pytest.raises(RuleError, match="计入年度2023年不在外派期间内"):
-        credit(hunan, "aid_assignment", facts, in_year=2023)
-    assert credit(hunan, "aid_assignment", facts | {"year": 2020}, in_year=2023).year == 2020  # given: kept
-    with pytest.raises(RuleError, match="2023年共365天"):
-        credit(hunan, "training", training(days=300, half_days=66), in_year=2023)
+    assert rules.credit(hunan, "aid_assignment", facts, in_year=2021).year == 2021
+    with pytest.raises(rules.RuleError, match="计入年度2023年不在外派期间内"):
+        rules.credit(hunan, "aid_assignment", facts, in_year=2023)
+    assert rules.credit(hunan, "aid_assignment", facts | {"year": 2020}, in_year=2023).year == 2020  # given: kept
+    with pytest.raises(rules.RuleError, match="2023年共365天"):
+        rules.credit(hunan, "training", training(days=300, half_days=66), in_year=2023)
