@@ -33,7 +33,7 @@ import requests
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 VAR = BASE_DIR / "var" / "load"
-PASSWORD = "Demo@2024"  # every synthetic account's (hours/management/commands/seed_synthetic.py)
+PASSWORD = "Demo@2024"  # every synthetic account's (hours/synthetic/data.py)
 TARGET_RPS, TARGET_P95_MS = 100, 300
 # Virtual users per role; each is a distinct account.
 ACCOUNTS = {"applicant": 16, "unit_reviewer": 8, "superior_reviewer": 4, "clerk": 4, "certificate": 8}
