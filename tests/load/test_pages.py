@@ -10,7 +10,7 @@ from django.urls import reverse
 from hours import services as hours_services
 from hours.models import Item
 from load.pages import approval, case_ids, items_after, pickable
-from hours import transitions
+from workflow.runner import next_level_choices
 from workflow.models import State
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
@@ -31,7 +31,7 @@ def approve_as_load_test(client, queue, declaration):
 
 def test_a_unit_administrator_forwards_to_the_superior_offered(p):
     d = submitted(p.song)
-    superiors, _ = workflow.next_level_choices(d, d.organisation)
+    superiors, _ = next_level_choices(d, d.organisation)
     form, response = approve_as_load_test(signed_in(p.chen), reverse("review:unit_queue"), d)
     assert form["next_type"] == "superior" and form["expected_state"] == State.UNIT_REVIEW
     assert form["next_org"] == str(superiors[0].pk)
