@@ -6,7 +6,9 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from html import unescape
 from html.parser import HTMLParser
+from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest
@@ -24,6 +26,11 @@ DEMO_PASSWORD = "Demo@2024"
 # A signed-in request reads its session from the database, unless sessions live in the cache
 # (REDIS_URL set): exact query counts add this for each request they measure.
 SESSION_QUERIES = 0 if settings.SESSION_ENGINE.endswith(("backends.cache", "backends.cached_db")) else 1
+
+
+# The project's own apps: every installed app whose package is a folder of the project. A check that
+# walks the apps covers a new one without anyone adding it here.
+PROJECT_APPS = tuple(c.name for c in apps.get_app_configs() if Path(c.path).parent == Path(settings.BASE_DIR))
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from tests.hours.files import make_samples
 
 __all__ = [
     "people", "PROFILE", "TRAINING", "FREE_SPANS", "free_span", "media", "p", "png_bytes", "pdf_bytes", "png", "pdf", "draft", "year_with_training",
-    "add_item", "attach_item_files", "attach_general_files", "complete_draft", "submitted", "at_state", "rejected",
+    "add_item", "attach_item_files", "attach_general_files", "complete", "complete_draft", "submitted", "at_state", "rejected",
     "approved", "fresh", "steps", "row_of", "frozen_now", "form_data_for_new", "assert_same_queries", "messages_of",
 ]
 

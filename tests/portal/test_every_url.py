@@ -16,11 +16,11 @@ from django.utils.regex_helper import normalize
 
 from accounts.models import Membership
 from tests.conftest import DEMO_ACCOUNTS
+from tests.helpers import PROJECT_APPS
 
 pytestmark = pytest.mark.django_db
 
 MISSING_ID = "999999"
-PROJECT_APPS = {"accounts", "hours", "review", "certificates", "portal"}
 # Tried, in order, for parameters that do not take an id.
 SAMPLE_VALUES = ["x", "2024", str(uuid.UUID(int=1)), "x/y"]
 

@@ -23,9 +23,9 @@ from core.inputs import (
     CONTROL_MESSAGE, DATE_MESSAGE, GARBLED_MESSAGE, ID_MAX, INT_MAX, JSON_MAX_DEPTH, JSONBodyError, load_json,
     normalise_text, parse_id, parse_ids, redirect_target, safe_text,
 )
+from tests.helpers import PROJECT_APPS
 from tests.strategies import any_character, pasted_text
 
-PROJECT_APPS = ("accounts", "hours", "review", "certificates", "portal")
 
 
 # --- text ---------------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from tests.helpers import PROJECT_APPS
+
 BASE_DIR = Path(__file__).resolve().parents[2]
-APPS = ["accounts", "hours", "review", "certificates", "portal"]
 
 
 def closure(requirements, extras=("",)):
@@ -56,7 +57,7 @@ def test_nothing_the_portal_runs_comes_only_with_the_test_extra():
         sys.meta_path.insert(0, Block())
         import django
         django.setup()
-        for app in {APPS!r}:
+        for app in {list(PROJECT_APPS)!r}:
             package = importlib.import_module(app)
             for info in pkgutil.walk_packages(package.__path__, app + "."):
                 if not info.name.startswith("portal.settings."):  # the others refuse to start without their environment

@@ -11,14 +11,14 @@ from django.test.html import parse_html
 from django.urls import reverse
 
 from core.rendering import WidgetRenderer
+from tests.helpers import PROJECT_APPS
 
-APPS = ("accounts", "hours", "review", "certificates", "portal")
 
 
 def portal_forms():
     """Every form class of the apps' forms modules (core.forms' bases, which have no fields, aside)."""
     found = []
-    for app in APPS:
+    for app in PROJECT_APPS:
         try:
             module = importlib.import_module(f"{app}.forms")
         except ModuleNotFoundError:

@@ -18,14 +18,14 @@ from workflow.runner import WorkflowError
 from workflow.models import State
 from hours.models import FilingStep, ReviewStep
 from tests.conftest import DEMO_ACCOUNTS
-from tests.hours.fixtures_views import complete_draft, media, p  # noqa: F401 - media and p are fixtures
+from tests.hours.fixtures_views import complete, complete_draft, media, p  # noqa: F401 - media and p are fixtures
 from tests.portal.test_every_url import quiet_request_log, signed_in, urls_to_visit
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def transitions():
+def state_changes():
     seen = []
 
     def record(sender, instance, name, source, target, **kwargs):
@@ -43,7 +43,7 @@ def refused(call):
 
 
 @pytest.fixture
-def journeys(p, media, transitions):
+def journeys(p, media, state_changes):
     """The journeys of tests/e2e/test_journeys.py and test_accessibility.py, with the refusals a
     careless click would meet on the way."""
     zhao, li, song = (complete_draft(person) for person in (p.zhao, p.li, p.song))
@@ -86,10 +86,10 @@ def journeys(p, media, transitions):
     return [zhao, li, song, wang, zhang]
 
 
-def assert_every_change_has_one_step(declarations, transitions):
+def assert_every_change_has_one_step(declarations, state_changes):
     for d in declarations:
         d.refresh_from_db()
-        changes = [(source, target) for pk, source, target in transitions if pk == d.pk]
+        changes = [(source, target) for pk, source, target in state_changes if pk == d.pk]
         steps = list(ReviewStep.objects.filter(declaration=d).order_by("created_at", "id"))
         assert [(s.from_state, s.to_state) for s in steps] == changes, f"{d.business_no}：状态变化与审核记录不一一对应"
         chain = [State.DRAFT] + [s.to_state for s in steps]
@@ -99,10 +99,10 @@ def assert_every_change_has_one_step(declarations, transitions):
             assert step.actor_id and step.actor_role and step.created_at, f"{d.business_no}：审核记录缺少经办人、角色或时间"
 
 
-def test_every_state_change_of_the_journeys_has_exactly_one_step(journeys, transitions, p):
+def test_every_state_change_of_the_journeys_has_exactly_one_step(journeys, state_changes, p):
     zhao, li, song, wang, zhang = journeys
-    assert_every_change_has_one_step(journeys, transitions)
-    assert len(transitions) == ReviewStep.objects.count()  # and no step without a state change
+    assert_every_change_has_one_step(journeys, state_changes)
+    assert len(state_changes) == ReviewStep.objects.count()  # and no step without a state change
     assert [s.action for s in zhao.steps.all()] == ["submit", "approve", "approve", "approve"]
     assert [s.to_state for s in zhao.steps.all()] == [State.UNIT_REVIEW, State.SUPERIOR_REVIEW, State.BUREAU_REVIEW, State.APPROVED]
     assert zhao.steps.first().ip_address == "10.0.0.1"
@@ -111,11 +111,11 @@ def test_every_state_change_of_the_journeys_has_exactly_one_step(journeys, trans
     assert (zhang.state, wang.state, li.state, song.state) == (State.DRAFT, State.UNIT_REVIEW, State.APPROVED, State.APPROVED)
 
 
-def test_the_comparison_notices_a_change_without_its_step(journeys, transitions):
+def test_the_comparison_notices_a_change_without_its_step(journeys, state_changes):
     """The check above can fail: a transition whose step went missing is reported."""
-    transitions.append((journeys[0].pk, State.APPROVED, State.REJECTED))
+    state_changes.append((journeys[0].pk, State.APPROVED, State.REJECTED))
     with pytest.raises(AssertionError, match="不一一对应"):
-        assert_every_change_has_one_step(journeys[:1], transitions)
+        assert_every_change_has_one_step(journeys[:1], state_changes)
 
 
 def snapshot():
@@ -135,7 +135,7 @@ ACTING_ACCOUNTS = ["applicant_unit_admin", "unit_and_dept_admin", "dept_admin", 
 
 
 @pytest.mark.parametrize("kind", ACTING_ACCOUNTS)
-def test_no_portal_url_changes_or_deletes_a_step(client, demo, journeys, transitions, kind):
+def test_no_portal_url_changes_or_deletes_a_step(client, demo, journeys, state_changes, kind):
     """Every URL, filled with the ids of the declarations (each end state) and of steps, POSTed (and
     DELETEd) with a form eager to act: new steps may appear (the workflow's own, each matching a
     state change), the existing ones stay exactly as they were."""
@@ -153,7 +153,7 @@ def test_no_portal_url_changes_or_deletes_a_step(client, demo, journeys, transit
             client.delete(url)
     after = snapshot()
     assert {pk: after.get(pk) for pk in before} == before, "已有的审核记录被修改或删除"
-    assert_every_change_has_one_step(journeys, transitions)
+    assert_every_change_has_one_step(journeys, state_changes)
 
 
 def test_steps_refuse_changes_and_deletion_in_code(journeys):
@@ -184,7 +184,7 @@ def superuser(demo):
 def staff_with_every_step_permission(demo):
     """A staff account granted add/change/delete/view on the steps: the admin must still refuse."""
     user = User.objects.create_user(username="audit_staff", password="x", name="审计员", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="review", content_type__model__in=["reviewstep", "filingstep"]))
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="hours", content_type__model__in=["reviewstep", "filingstep"]))
     return user
 
 
@@ -194,7 +194,7 @@ def test_the_admin_shows_steps_but_never_changes_or_deletes_them(client, demo, j
     client.force_login(user)
     step = journeys[0].steps.first()
     before = snapshot()
-    base = "/admin/review/reviewstep/"
+    base = "/admin/hours/reviewstep/"
 
     listing = client.get(base)
     assert listing.status_code == 200
@@ -209,8 +209,8 @@ def test_the_admin_shows_steps_but_never_changes_or_deletes_them(client, demo, j
     assert client.post(f"{base}{step.pk}/delete/", {"post": "yes"}).status_code == 403
     assert client.get(f"{base}add/").status_code == 403
     client.post(base, {"action": "delete_selected", "_selected_action": [step.pk], "post": "yes"})
-    assert client.get("/admin/review/filingstep/").status_code == 200
-    assert client.post("/admin/review/filingstep/add/", {}).status_code == 403
+    assert client.get("/admin/hours/filingstep/").status_code == 200
+    assert client.post("/admin/hours/filingstep/add/", {}).status_code == 403
     assert snapshot() == before
 
 
@@ -231,7 +231,7 @@ def test_the_admin_cannot_delete_the_people_or_units_the_steps_name(client, demo
 def test_nobody_else_reaches_the_steps_in_the_admin(client, demo, journeys, kind):
     client.force_login(demo.account(kind))
     step = journeys[0].steps.first()
-    for url in ("/admin/review/reviewstep/", f"/admin/review/reviewstep/{step.pk}/change/", f"/admin/review/reviewstep/{step.pk}/delete/"):
+    for url in ("/admin/hours/reviewstep/", f"/admin/hours/reviewstep/{step.pk}/change/", f"/admin/hours/reviewstep/{step.pk}/delete/"):
         response = client.post(url, {"post": "yes", "opinion": "改过的意见"})
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert ReviewStep.objects.filter(pk=step.pk).exists()

@@ -120,7 +120,7 @@ def test_600_decisions_in_the_background_with_visible_progress(province, databas
     assert set(decisions.values_list("action", "to_state", "actor", "opinion")) == {(Action.APPROVE, State.APPROVED, p.hn_clerk.pk, "批量审核通过")}
     assert all(step.details == {"batch_job": job.pk} for step in decisions)
     assert Declaration.objects.filter(pk__in=pks, state=State.APPROVED).count() == 600
-    assert Notification.objects.filter(declaration_id__in=pks).count() == 600
+    assert Notification.objects.filter(subject_type__model="declaration", subject_id__in=pks).count() == 600
 
     done = client.get(reverse("portal:job", args=[job.pk]))
     text = text_of(done)
@@ -136,21 +136,21 @@ def fail_on_decision(monkeypatch, *, after, every_time):
     """The approval's notification (written inside the item's transaction, after the state and the
     step) raises once `after` items have been decided: the transaction of that item must roll back."""
     calls = {"n": 0}
-    real = workflow._notify
+    real = transitions.notify
 
-    def notify(locked, title, body):
+    def notify(user, title, body, **kwargs):
         calls["n"] += 1
         if calls["n"] == after + 1 or (every_time and calls["n"] > after):
             raise RuntimeError("injected failure")
-        return real(locked, title, body)
+        return real(user, title, body, **kwargs)
 
-    monkeypatch.setattr(workflow, "_notify", notify)
+    monkeypatch.setattr(transitions, "notify", notify)
 
 
 def assert_nothing_half_applied(pks):
     for d in Declaration.objects.filter(pk__in=pks):
         decided = bureau_decisions([d.pk]).count()
-        notified = Notification.objects.filter(declaration_id=d.pk).count()
+        notified = Notification.objects.filter(subject_type__model="declaration", subject_id=d.pk).count()
         if d.state == State.APPROVED:
             assert (decided, notified) == (1, 1), d.pk
         else:

@@ -112,8 +112,8 @@ def test_applicant_is_told_of_rejection_with_the_reason_and_by_mail(p, django_ca
     d = at_state(p, State.UNIT_REVIEW)
     with django_capture_on_commit_callbacks(execute=True):
         transitions.declaration_reject(declaration=d, user=p.chen, reason="缺少培训签到表")
-    note = Notification.objects.get(user=p.song, declaration=d)
-    assert "审核不通过" in note.title and "缺少培训签到表" in note.body
+    note = Notification.objects.get(user=p.song, subject_id=d.pk)
+    assert note.subject == d and "审核不通过" in note.title and "缺少培训签到表" in note.body
     assert len(mail.outbox) == 1 and "缺少培训签到表" in mail.outbox[0].body
     assert mail.outbox[0].to == ["song@example.cn"]
 
@@ -121,7 +121,7 @@ def test_applicant_is_told_of_rejection_with_the_reason_and_by_mail(p, django_ca
 def test_applicant_is_told_of_approval_without_mail_when_no_address(p, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         d = at_state(p, State.APPROVED)
-    assert Notification.objects.filter(user=p.song, declaration=d, title__contains="审核通过").count() == 1
+    assert Notification.objects.filter(user=p.song, subject_id=d.pk, title__contains="审核通过").count() == 1
     assert mail.outbox == []
 
 

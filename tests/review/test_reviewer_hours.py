@@ -149,7 +149,7 @@ def test_the_applicant_sees_the_determined_hours_in_the_progress(client, p):
     d, other = henan_case(p)
     d = transitions.declaration_approve(
         declaration=d, user=p.hn_clerk,
-        effects=lambda declaration: services.determined_hours_set(declaration=declaration, hours={other.pk: Decimal("8.0")}),
+        determined_hours={other.pk: Decimal("8.0")},
     )
     client.force_login(p.song)
     page = text_of(client.get(reverse("hours:declaration_detail", args=[d.pk])))

@@ -232,7 +232,8 @@ def test_withdraw_from_each_pending_state(p, state):
         Action.WITHDRAW, p.song, "applicant", p.dzyjs, state, State.DRAFT,
     )
     # Withdrawn, it can be edited and sent again.
-    services.year_record_add(declaration=row, user=p.song, year=2020)
+    record = services.year_record_add(declaration=row, user=p.song, year=2020)
+    services.item_add(year_record=record, user=p.song, activity="training", facts=TRAINING)
     declaration_submit(declaration=complete(row), user=p.song, pledge=True)
     assert fresh(d).state == State.UNIT_REVIEW
 
@@ -471,23 +472,26 @@ def test_each_transition_runs_a_fixed_number_of_queries(p):
     def new_request(user):
         return User.objects.get(pk=user.pk)
 
-    d = new_declaration(p.song)
+    d = complete(new_declaration(p.song))
     song = new_request(p.song)
-    # + the unit's bureau, the bureau chain's filing period, the update, the step
-    with assert_database_query_count(9):
-        d = declaration_submit(declaration=complete(d), user=song, pledge=True)
+    # + the unit's bureau, the bureau chain's filing period, the completeness check (the rule set, the
+    # evidence, the years, their items, the open training records), the update, the step
+    with assert_database_query_count(14):
+        d = declaration_submit(declaration=d, user=song, pledge=True)
     song = new_request(p.song)
     with assert_database_query_count(6):
         d = declaration_withdraw(declaration=d, user=song)
     d = declaration_submit(declaration=complete(d), user=p.song, pledge=True)
-    # + the holder's ancestors and the bureau, the update, the step
+    # + the items whose hours a reviewer determines (every approval checks them), the holder's
+    # ancestors and the bureau, the update, the step
     chen, dzy_admin, hn_clerk = new_request(p.chen), new_request(p.dzy_admin), new_request(p.hn_clerk)
-    with assert_database_query_count(8):
+    with assert_database_query_count(9):
         d = declaration_approve(declaration=d, user=chen, next_org=p.dzy)
-    with assert_database_query_count(8):
+    with assert_database_query_count(9):
         d = declaration_approve(declaration=d, user=dzy_admin, next_org=p.hn)
-    # + the update, the step, the applicant (for the e-mail address) and the portal notification
-    with assert_database_query_count(8):
+    # + the determinable items, the update, the step, the applicant (for the e-mail address) and the
+    # portal notification
+    with assert_database_query_count(9):
         d = declaration_approve(declaration=d, user=hn_clerk)
     other = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
     chen = new_request(p.chen)

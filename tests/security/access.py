@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.regex_helper import normalize
 
 from certificates import numbers
+from tests.helpers import PROJECT_APPS
 from tests.security.conftest import ROLES
 
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}
@@ -272,7 +273,7 @@ def snapshot():
     """A fingerprint of every row of the project's tables and of every stored file."""
     digest = hashlib.sha256()
     for model in apps.get_models():
-        if model._meta.app_label in {"accounts", "hours", "review", "certificates", "portal", "guardian"}:
+        if model._meta.app_label in {*PROJECT_APPS, "guardian"}:
             for row in model._default_manager.order_by("pk").values_list():
                 digest.update(repr(row).encode())
     for path in sorted(Path(settings.MEDIA_ROOT).rglob("*")):

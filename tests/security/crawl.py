@@ -13,9 +13,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import Resolver404, resolve
 
-from tests.helpers import DEMO_PASSWORD, make_id_number
+from tests.helpers import DEMO_PASSWORD, PROJECT_APPS, make_id_number
 
-PROJECT_APPS = {"accounts", "hours", "review", "certificates", "portal"}
 
 
 @dataclass
