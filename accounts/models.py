@@ -246,3 +246,11 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.person} @ {self.organisation}（{self.get_status_display()}）"
+
+    @property
+    def is_pending(self):
+        return self.status == MembershipStatus.PENDING
+
+    @property
+    def is_rejected(self):
+        return self.status == MembershipStatus.REJECTED

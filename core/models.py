@@ -58,7 +58,28 @@ class Job(models.Model):
         return self.state in (JobState.SUCCEEDED, JobState.FAILED)
 
     @property
+    def is_succeeded(self):
+        return self.state == JobState.SUCCEEDED
+
+    # What a finished job shows depends on its kind; templates ask these rather than spell kinds.
+    @property
+    def is_batch_decide(self):
+        return self.kind == JobKind.BATCH_DECIDE
+
+    @property
+    def is_case_zip(self):
+        return self.kind == JobKind.CASE_ZIP
+
+    @property
+    def is_certificate_render(self):
+        return self.kind == JobKind.CERTIFICATE_RENDER
+
+    @property
+    def is_roster_import(self):
+        return self.kind == JobKind.ROSTER_IMPORT
+
+    @property
     def percent(self):
-        if self.state == JobState.SUCCEEDED:
+        if self.is_succeeded:
             return 100
         return int(self.done * 100 / self.total) if self.total else 0

@@ -98,6 +98,14 @@ class Reviewable(ConcurrentTransitionMixin, models.Model):
     def is_pending(self):
         return self.state in PENDING_STATES
 
+    @property
+    def is_approved(self):
+        return self.state == State.APPROVED
+
+    @property
+    def is_rejected(self):
+        return self.state == State.REJECTED
+
 
 class AppendOnlyQuerySet(models.QuerySet):
     """The instance methods below refuse changes; so do the bulk ones, which would bypass them."""
