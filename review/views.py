@@ -201,7 +201,7 @@ def case(request, pk):
         "form": form,
         "steps": declaration.steps.select_related("actor", "organisation", "next_org"),
         "overdue": selectors.is_overdue(declaration),
-        "at_final_level": declaration.state == State.BUREAU_REVIEW,
+        "at_final_level": BY_STATE[declaration.state].final if declaration.state in BY_STATE else False,
     }
     return render(request, "review/case.html", context, status=400 if request.method == "POST" else 200)
 
