@@ -3,6 +3,7 @@ import copy
 import importlib
 
 import pytest
+from django.utils import timezone
 from django.apps import apps as django_apps
 
 from hours import services
@@ -116,7 +117,10 @@ def test_typed_hours_of_reviewer_determined_items_stand_only_where_approved(p):
     approved = legacy_other(done, p.zhao, 20)
     done = transitions.declaration_submit(declaration=complete(done), user=p.zhao, pledge=True)
     done = transitions.declaration_approve(declaration=done, user=p.chen, next_org=p.hn)
+    # Approved as before determination was recorded: the typed hours stood, nothing marked them set.
+    Item.objects.filter(pk=approved.pk).update(determined_at=timezone.now())
     done = transitions.declaration_approve(declaration=done, user=p.hn_clerk)
+    Item.objects.filter(pk=approved.pk).update(determined_at=None)
     determined_reset.reset(django_apps, None)
     waiting, approved = Item.objects.get(pk=waiting.pk), Item.objects.get(pk=approved.pk)
     assert (waiting.professional_hours, waiting.determined_at, waiting.facts) == (0, None, {"title": "技术指导"})

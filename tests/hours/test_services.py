@@ -15,7 +15,7 @@ from workflow.models import Action, State
 from hours.models import ReviewStep
 from hours.transitions import declaration_approve, declaration_submit, declaration_withdraw
 from workflow.runner import WorkflowError
-from tests.hours.fixtures_views import complete
+from tests.hours.fixtures_views import complete, year_with_training
 
 FILES = Path(__file__).resolve().parent / "files"
 PROFILE = {
@@ -275,6 +275,7 @@ def test_a_never_submitted_draft_can_be_deleted_with_its_files(p, media, django_
 
 def test_a_once_submitted_declaration_cannot_be_deleted(p):
     d = draft(p.song)
+    year_with_training(d, p.song)
     declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     d = declaration_withdraw(declaration=d, user=p.song)
     assert d.state == State.DRAFT
@@ -337,6 +338,7 @@ def test_unit_admin_declares_for_a_member_of_the_unit(p, next_org, state):
 def test_superior_admin_may_declare_for_a_unit_below(p):
     d = draft(p.dzy_admin, p.song)
     assert (d.declared_by, d.organisation) == (p.dzy_admin, p.dzyjs)
+    year_with_training(d, p.dzy_admin)
     d = declaration_submit(declaration=complete(d), user=p.dzy_admin, pledge=True, next_org=p.zrzy)
     assert Declaration.objects.get(pk=d.pk).current_org == p.zrzy
 

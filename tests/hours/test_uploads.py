@@ -261,10 +261,11 @@ def test_no_orphan_file_when_the_declaration_was_submitted_meanwhile(media, song
     services.item_add(year_record=record, user=song, activity="training", facts={"subject": "public", "days": 2, "half_days": 0})
     stale = type(declaration).objects.get(pk=declaration.pk)  # the page the applicant still has open
     declaration_submit(declaration=complete(declaration), user=song, pledge=True)
+    submitted_with = (files_under(media), list(Evidence.objects.values_list("pk", flat=True)))
     with pytest.raises(ValidationError) as caught:
         services.evidence_add(declaration=stale, user=song, category=EvidenceCategory.HOURS, upload=upload_of(sample("certificate.pdf"), "a.pdf"))
     assert "提交后不能修改" in caught.value.messages[0]
-    assert files_under(media) == [] and not Evidence.objects.exists()
+    assert (files_under(media), list(Evidence.objects.values_list("pk", flat=True))) == submitted_with
 
 
 def test_no_orphan_file_when_the_user_may_not_add(media, song, declaration, demo):
