@@ -52,6 +52,9 @@ FILES, SIGNING = "files/", "signing/"
 SIGNING_SKIP = {".lock"}
 CONFIGURED_KEYS = ("CERT_SIGNING_KEY", "CERT_SIGNING_CERT", "CERT_SIGNING_CHAIN", "CERT_TRUST_ROOTS")
 CHUNK = 1024 * 1024
+# Apps the portal once installed and has dropped: older installations keep their (empty) tables and
+# migration records, which come back with the dump as they are; nothing reads them.
+RETIRED_APPS = {"guardian"}
 
 
 class BackupError(Exception):
@@ -315,7 +318,7 @@ def _verified_manifest(tar, archive):
 def _refuse_unknown_migrations(migrations):
     loader = MigrationLoader(None, ignore_no_migrations=True)
     known = {f"{a}.{n}" for a, n in loader.disk_migrations}
-    unknown = sorted(set(migrations) - known)
+    unknown = sorted(m for m in set(migrations) - known if m.split(".")[0] not in RETIRED_APPS)
     if unknown:
         raise BackupError(
             f"备份来自更新版本的程序（本程序没有迁移 {', '.join(unknown[:3])}{' 等' if len(unknown) > 3 else ''}）：请用相同或更新版本恢复。"
