@@ -13,6 +13,7 @@ from accounts.roles import organisations_for
 from portal.access import role_required
 from portal.forms import filters_of
 from portal.models import Job
+from portal.proxy import client_ip
 from portal.storage import file_response
 from review import workflow
 
@@ -108,10 +109,10 @@ def filing_detail(request, pk):
         if form.is_valid():
             try:
                 if form.cleaned_data["decision"] == "approve":
-                    workflow.filing_approve(filing=filing, user=request.user, opinion=form.cleaned_data["opinion"], ip=request.META.get("REMOTE_ADDR"))
+                    workflow.filing_approve(filing=filing, user=request.user, opinion=form.cleaned_data["opinion"], ip=client_ip(request))
                     messages.success(request, f"“{filing.name}”已同意备案。")
                 else:
-                    workflow.filing_reject(filing=filing, user=request.user, reason=form.cleaned_data["opinion"], ip=request.META.get("REMOTE_ADDR"))
+                    workflow.filing_reject(filing=filing, user=request.user, reason=form.cleaned_data["opinion"], ip=client_ip(request))
                     messages.success(request, f"“{filing.name}”审核不通过，已退回举办单位。")
             except workflow.WorkflowError as exc:
                 messages.error(request, exc.message)
@@ -145,14 +146,14 @@ def _act(request, pk, action, success):
 @require_POST
 @role_required(Role.UNIT_ADMIN)
 def filing_submit(request, pk):
-    _act(request, pk, lambda f: workflow.filing_submit(filing=f, user=request.user, ip=request.META.get("REMOTE_ADDR")), "“{name}”已提交备案。")
+    _act(request, pk, lambda f: workflow.filing_submit(filing=f, user=request.user, ip=client_ip(request)), "“{name}”已提交备案。")
     return redirect("hours:filing_list")
 
 
 @require_POST
 @role_required(Role.UNIT_ADMIN)
 def filing_withdraw(request, pk):
-    _act(request, pk, lambda f: workflow.filing_withdraw(filing=f, user=request.user, ip=request.META.get("REMOTE_ADDR")), "“{name}”已撤销，可修改后重新提交。")
+    _act(request, pk, lambda f: workflow.filing_withdraw(filing=f, user=request.user, ip=client_ip(request)), "“{name}”已撤销，可修改后重新提交。")
     return redirect("hours:filing_list")
 
 

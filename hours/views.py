@@ -14,6 +14,7 @@ from accounts.roles import has_role, organisations_for
 from portal.access import role_required
 from portal.forms import filters_of
 from portal.inputs import parse_id, parse_ids, redirect_target
+from portal.proxy import client_ip
 from portal.storage import file_response
 from review import periods, workflow
 
@@ -64,10 +65,6 @@ def _attempt(request, action, success):
         return False
     messages.success(request, success)
     return True
-
-
-def _client_ip(request):
-    return request.META.get("REMOTE_ADDR")
 
 
 @role_required(Role.APPLICANT)
@@ -477,7 +474,7 @@ def declaration_submit(request, pk):
         next_org = Organisation.objects.filter(pk=parse_id(request.POST.get("next_org"))).first()
     try:
         workflow.declaration_submit(
-            declaration=declaration, user=request.user, pledge=True, next_org=next_org, ip=_client_ip(request),
+            declaration=declaration, user=request.user, pledge=True, next_org=next_org, ip=client_ip(request),
             problems=selectors.submission_problems,
         )
     except workflow.WorkflowError as exc:
@@ -495,7 +492,7 @@ def declaration_withdraw(request, pk):
     declaration = _owned(request, pk)
     _attempt(
         request,
-        lambda: workflow.declaration_withdraw(declaration=declaration, user=request.user, ip=_client_ip(request)),
+        lambda: workflow.declaration_withdraw(declaration=declaration, user=request.user, ip=client_ip(request)),
         f"申报 {declaration.business_no} 已撤销，可修改后重新提交。",
     )
     return redirect("hours:proxy_list" if declaration.declared_by_id else "hours:declaration_list")

@@ -18,6 +18,7 @@ from hours import services as hours_services
 from hours.models import Declaration
 from portal.access import role_required
 from portal.forms import filters_of
+from portal.proxy import client_ip
 
 from . import exports, periods, selectors, services, workflow
 from .models import FilingPeriod
@@ -132,7 +133,7 @@ def bureau_batch(request):
         ids = data["ids"]
     batch = {
         "user": request.user, "ids": ids, "decision": data["decision"], "reason": data.get("reason", ""),
-        "ip": request.META.get("REMOTE_ADDR"),
+        "ip": client_ip(request),
     }
     if len(ids) > services.BATCH_IN_REQUEST_MAX:
         job = services.declaration_batch_enqueue(**batch)
@@ -181,14 +182,14 @@ def case(request, pk):
                 if data["decision"] == "approve":
                     workflow.declaration_approve(
                         declaration=declaration, user=request.user, next_org=data.get("target"), opinion=data.get("opinion", ""),
-                        details=form.unit_details(), ip=request.META.get("REMOTE_ADDR"), expected_state=data.get("expected_state") or None,
+                        details=form.unit_details(), ip=client_ip(request), expected_state=data.get("expected_state") or None,
                         effects=partial(hours_services.determined_hours_set, hours=form.determined_hours()),
                     )
                     messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）已审核通过。")
                 else:
                     workflow.declaration_reject(
                         declaration=declaration, user=request.user, reason=data["opinion"], details=form.unit_details(),
-                        ip=request.META.get("REMOTE_ADDR"), expected_state=data.get("expected_state") or None,
+                        ip=client_ip(request), expected_state=data.get("expected_state") or None,
                     )
                     messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）审核不通过，已退回申请人。")
             except workflow.WorkflowError as exc:
