@@ -3,7 +3,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import Membership, MembershipStatus, Organisation, OrganisationKind, Role, User
+from .models import Membership, MembershipStatus, Organisation, OrganisationKind, Role
 from .roles import is_sysadmin, roles_of
 
 
@@ -35,16 +35,8 @@ def pending_memberships(*, organisations):
     )
 
 
-def membership_current_request(*, person):
-    return Membership.objects.filter(person=person).select_related("organisation", "decided_by").first()
-
-
 def membership_history(*, person):
     return list(Membership.objects.filter(person=person).select_related("organisation"))
-
-
-def staff_of(*, organisations):
-    return User.objects.filter(organisation__in=organisations).select_related("organisation").order_by("name", "id")
 
 
 def subordinate_organisations(*, organisation):

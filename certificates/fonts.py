@@ -10,9 +10,9 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from . import conf
 
 # Fastest first. Debian paths; the last ones are what other distributions call them.
 CANDIDATES = (
@@ -42,7 +42,7 @@ def _fontconfig_choice():
 @lru_cache(maxsize=1)
 def cjk_font_path():
     """settings.CERT_FONT_PATH if set, else the first installed candidate, else fontconfig's pick."""
-    configured = conf.setting("CERT_FONT_PATH")
+    configured = settings.CERT_FONT_PATH
     if configured:
         if not Path(configured).is_file():
             raise ImproperlyConfigured(f"CERT_FONT_PATH 指向的字体文件不存在：{configured}")

@@ -6,11 +6,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
-# name: (requests, seconds); override with settings.CERT_RATE_LIMITS = {"bulk": (30, 60), ...}
-DEFAULT_LIMITS = {
-    "bulk": (30, 60),  # the JSON bulk verification endpoint
-    "upload": (20, 60),  # uploads checked on the verification pages (each runs a signature check)
-}
+from core.proxy import client_ip
 
 
 @dataclass(frozen=True)
@@ -21,22 +17,12 @@ class Decision:
     retry_after: int
 
 
-def limit_for(bucket):
-    return getattr(settings, "CERT_RATE_LIMITS", {}).get(bucket, DEFAULT_LIMITS[bucket])
-
-
-def client_ip(request):
-    """REMOTE_ADDR: behind a reverse proxy, have the proxy set it (X-Forwarded-For is not trusted
-    here, since any client can send one)."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 def hit(request, bucket):
     """Count one request of this client against the bucket's limit."""
-    limit, window = limit_for(bucket)
+    limit, window = settings.CERT_RATE_LIMITS[bucket]
     now = time.time()
     slot = int(now // window)
-    key = f"certificates:rl:{bucket}:{client_ip(request)}:{slot}"
+    key = f"certificates:rl:{bucket}:{client_ip(request) or 'unknown'}:{slot}"
     cache.add(key, 0, timeout=window + 5)
     try:
         count = cache.incr(key)

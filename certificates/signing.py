@@ -2,7 +2,7 @@
 and its validation for files people upload.
 
 Key material:
-- Production: settings (or environment) CERT_SIGNING_KEY and CERT_SIGNING_CERT name PEM/DER files —
+- Production: the settings CERT_SIGNING_KEY and CERT_SIGNING_CERT name PEM/DER files —
   one pair for every bureau, or a dict {bureau USCC: path} each; CERT_SIGNING_CHAIN lists the
   intermediate/root certificates to embed, CERT_SIGNING_KEY_PASSPHRASE unlocks the key, and
   CERT_TRUST_ROOTS lists the roots the verification page trusts.
@@ -23,8 +23,6 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from . import conf
-
 logger = logging.getLogger(__name__)
 
 CA_KEY, CA_CERT = "ca.key.pem", "ca.cert.pem"
@@ -35,18 +33,8 @@ BYTES_RESERVED = 8192
 _signers = {}
 
 
-_setting = conf.setting
-
-
 def signing_dir():
-    return Path(_setting("CERT_SIGNING_DIR", str(Path(settings.BASE_DIR) / "var" / "signing")))
-
-
-def demo_signing_allowed():
-    configured = conf.flag("CERT_DEMO_SIGNING")
-    if configured is not None:
-        return configured
-    return not str(getattr(settings, "SETTINGS_MODULE", "")).endswith("production")
+    return Path(settings.CERT_SIGNING_DIR)
 
 
 def _safe_key(bureau):
@@ -211,7 +199,7 @@ def make_demo_keys(bureaus, *, directory=None, force=False):
 
 
 def _configured(name, bureau):
-    value = _setting(name)
+    value = getattr(settings, name)
     if isinstance(value, dict):
         return value.get(bureau.uscc)
     return value
@@ -221,12 +209,10 @@ def _material(bureau):
     """(key path, certificate path, chain paths, passphrase) for the bureau."""
     key, cert = _configured("CERT_SIGNING_KEY", bureau), _configured("CERT_SIGNING_CERT", bureau)
     if key and cert:
-        chain = _setting("CERT_SIGNING_CHAIN") or []
-        if isinstance(chain, str):
-            chain = [p for p in chain.split(",") if p.strip()]
-        passphrase = _setting("CERT_SIGNING_KEY_PASSPHRASE")
-        return str(key), str(cert), [str(p) for p in chain], passphrase.encode() if passphrase else None
-    if not demo_signing_allowed():
+        passphrase = settings.CERT_SIGNING_KEY_PASSPHRASE
+        chain = [str(p) for p in settings.CERT_SIGNING_CHAIN]
+        return str(key), str(cert), chain, passphrase.encode() if passphrase else None
+    if not settings.CERT_DEMO_SIGNING:
         raise ImproperlyConfigured(
             f"未配置{bureau.name}的电子印章：请设置 CERT_SIGNING_KEY 和 CERT_SIGNING_CERT（PEM 私钥与证书路径）。"
         )
@@ -346,11 +332,8 @@ class SealCheck:
 def trust_roots():
     from pyhanko.keys import load_cert_from_pemder
 
-    paths = _setting("CERT_TRUST_ROOTS") or []
-    if isinstance(paths, str):
-        paths = [p for p in paths.split(",") if p.strip()]
-    paths = [Path(p) for p in paths]
-    if demo_signing_allowed():
+    paths = [Path(p) for p in settings.CERT_TRUST_ROOTS]
+    if settings.CERT_DEMO_SIGNING:
         paths.append(signing_dir() / CA_CERT)
     return [load_cert_from_pemder(str(p)) for p in paths if p.is_file()]
 

@@ -3,6 +3,7 @@ verification pages and bulk endpoint (no login)."""
 import hashlib
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,17 +18,14 @@ from accounts.models import Role
 from accounts.access import role_required
 from core.inputs import JSONBodyError, load_json
 from core.models import JobState
+from core.proxy import client_ip
 from core.storage import file_response
 
-from . import conf, numbers, ratelimit, selectors, services, signing
+from . import numbers, ratelimit, selectors, services, signing
 from .forms import NumberForm, SpanForm, UploadForm
 
 BULK_MAX = 500
 TOO_MANY = "请求过于频繁，请稍后再试。Too many requests: please try again later."
-
-
-def _event_ip(request):
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _errors(exc):
@@ -36,7 +34,7 @@ def _errors(exc):
 
 def _base_url(request):
     """Where the QR code points: settings.CERT_VERIFY_BASE_URL (the public address), else this request's host."""
-    return conf.setting("CERT_VERIFY_BASE_URL") or f"{request.scheme}://{request.get_host()}"
+    return settings.CERT_VERIFY_BASE_URL or f"{request.scheme}://{request.get_host()}"
 
 
 def _print_url(start_year=None, end_year=None):
@@ -82,7 +80,7 @@ def issue(request):
     start, end = form.cleaned_data["start_year"], form.cleaned_data["end_year"]
     try:
         certificate, job = services.certificate_request(
-            user=request.user, start_year=start, end_year=end, base_url=_base_url(request), ip=_event_ip(request)
+            user=request.user, start_year=start, end_year=end, base_url=_base_url(request), ip=client_ip(request)
         )
     except ValidationError as exc:
         messages.error(request, _errors(exc))
@@ -103,7 +101,7 @@ def download(request, number):
     """The stored file, byte for byte as issued; 404 for anyone but its owner and the reviewers of
     their unit's jurisdiction (and for numbers that do not exist)."""
     certificate = selectors.certificate_get_for_user(user=request.user, number=number)
-    services.certificate_downloaded(certificate=certificate, user=request.user, ip=_event_ip(request))
+    services.certificate_downloaded(certificate=certificate, user=request.user, ip=client_ip(request))
     return file_response(certificate.pdf, filename=f"学时认定单_{certificate.number}.pdf", content_type="application/pdf")
 
 

@@ -12,6 +12,7 @@ from accounts.models import Role
 from accounts.roles import organisations_for
 from accounts.access import role_required
 from core.forms import filters_of
+from core.proxy import client_ip
 from core.models import Job
 from core.storage import file_response
 from hours import transitions
@@ -109,10 +110,10 @@ def filing_detail(request, pk):
         if form.is_valid():
             try:
                 if form.cleaned_data["decision"] == "approve":
-                    transitions.filing_approve(filing=filing, user=request.user, opinion=form.cleaned_data["opinion"], ip=request.META.get("REMOTE_ADDR"))
+                    transitions.filing_approve(filing=filing, user=request.user, opinion=form.cleaned_data["opinion"], ip=client_ip(request))
                     messages.success(request, f"“{filing.name}”已同意备案。")
                 else:
-                    transitions.filing_reject(filing=filing, user=request.user, reason=form.cleaned_data["opinion"], ip=request.META.get("REMOTE_ADDR"))
+                    transitions.filing_reject(filing=filing, user=request.user, reason=form.cleaned_data["opinion"], ip=client_ip(request))
                     messages.success(request, f"“{filing.name}”审核不通过，已退回举办单位。")
             except WorkflowError as exc:
                 messages.error(request, exc.message)
@@ -146,14 +147,14 @@ def _act(request, pk, action, success):
 @require_POST
 @role_required(Role.UNIT_ADMIN)
 def filing_submit(request, pk):
-    _act(request, pk, lambda f: transitions.filing_submit(filing=f, user=request.user, ip=request.META.get("REMOTE_ADDR")), "“{name}”已提交备案。")
+    _act(request, pk, lambda f: transitions.filing_submit(filing=f, user=request.user, ip=client_ip(request)), "“{name}”已提交备案。")
     return redirect("hours:filing_list")
 
 
 @require_POST
 @role_required(Role.UNIT_ADMIN)
 def filing_withdraw(request, pk):
-    _act(request, pk, lambda f: transitions.filing_withdraw(filing=f, user=request.user, ip=request.META.get("REMOTE_ADDR")), "“{name}”已撤销，可修改后重新提交。")
+    _act(request, pk, lambda f: transitions.filing_withdraw(filing=f, user=request.user, ip=client_ip(request)), "“{name}”已撤销，可修改后重新提交。")
     return redirect("hours:filing_list")
 
 

@@ -29,7 +29,8 @@ from .uploads import DOCX_MAX_ENTRIES, OLE_SIGNATURE, UNREADABLE_ZIP
 COLUMNS = {"证件号码": "id_number", "姓名": "name", "年度": "year", "培训名称": "title", "科目": "subject", "学时": "hours", "证书编号": "certificate_no"}
 LABELS = {key: label for label, key in COLUMNS.items()}
 REQUIRED = ("id_number", "name", "year", "title", "subject", "hours")
-SUBJECTS = {"公需科目": "public", "公需": "public", "专业科目": "professional", "专业": "professional"}
+# The 科目 column's words, full or short, to the subject code.
+SUBJECT_BY_LABEL = {"公需科目": "public", "公需": "public", "专业科目": "professional", "专业": "professional"}
 MAX_HOURS = Decimal("200")
 MAX_ROWS = 50000
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -248,7 +249,7 @@ def _parse(row, problems):
     title = row.get("title", "")
     if not title:
         problems.append("培训名称不能为空")
-    subject = SUBJECTS.get(row.get("subject", ""))
+    subject = SUBJECT_BY_LABEL.get(row.get("subject", ""))
     if subject is None:
         problems.append("科目应为“公需科目”或“专业科目”")
     hours = _hours(row.get("hours", ""), MAX_HOURS)

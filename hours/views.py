@@ -13,6 +13,7 @@ from accounts.models import Organisation, OrganisationKind, Role, User
 from accounts.roles import has_role
 from accounts.access import role_required
 from core.forms import filters_of
+from core.proxy import client_ip
 from core.inputs import parse_id, parse_ids, redirect_target
 from core.storage import file_response
 from workflow import periods
@@ -67,10 +68,6 @@ def _attempt(request, action, success):
         return False
     messages.success(request, success)
     return True
-
-
-def _client_ip(request):
-    return request.META.get("REMOTE_ADDR")
 
 
 @role_required(Role.APPLICANT)
@@ -463,7 +460,7 @@ def declaration_submit(request, pk):
         next_org = Organisation.objects.filter(pk=parse_id(request.POST.get("next_org"))).first()
     try:
         transitions.declaration_submit(
-            declaration=declaration, user=request.user, pledge=True, next_org=next_org, ip=_client_ip(request),
+            declaration=declaration, user=request.user, pledge=True, next_org=next_org, ip=client_ip(request),
         )
     except WorkflowError as exc:
         messages.error(request, exc.message)
@@ -480,7 +477,7 @@ def declaration_withdraw(request, pk):
     declaration = _owned(request, pk)
     _attempt(
         request,
-        lambda: transitions.declaration_withdraw(declaration=declaration, user=request.user, ip=_client_ip(request)),
+        lambda: transitions.declaration_withdraw(declaration=declaration, user=request.user, ip=client_ip(request)),
         f"申报 {declaration.business_no} 已撤销，可修改后重新提交。",
     )
     return redirect("hours:proxy_list" if declaration.declared_by_id else "hours:declaration_list")

@@ -34,14 +34,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import django
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
-from certificates import conf as certificate_conf
-from certificates.signing import demo_signing_allowed, signing_dir
+from certificates.signing import signing_dir
 from core.storage import file_fields, stored_files
 
 FORMAT = "xueshi-backup/1"
@@ -52,6 +52,9 @@ FILES, SIGNING = "files/", "signing/"
 SIGNING_SKIP = {".lock"}
 CONFIGURED_KEYS = ("CERT_SIGNING_KEY", "CERT_SIGNING_CERT", "CERT_SIGNING_CHAIN", "CERT_TRUST_ROOTS")
 CHUNK = 1024 * 1024
+# Apps the portal once installed and has dropped: older installations keep their (empty) tables and
+# migration records, which come back with the dump as they are; nothing reads them.
+RETIRED_APPS = {"guardian"}
 
 
 class BackupError(Exception):
@@ -185,7 +188,7 @@ def _sqlite_dump(path):
 
 def _signing_files():
     directory = signing_dir()
-    if not demo_signing_allowed() or not directory.is_dir():
+    if not settings.CERT_DEMO_SIGNING or not directory.is_dir():
         return []
     return sorted(
         p for p in directory.rglob("*") if p.is_file() and p.name not in SIGNING_SKIP and not p.name.endswith(".tmp")
@@ -196,10 +199,10 @@ def _configured_keys():
     """{setting: [{path, sha256}]} for the production key material named in the settings."""
     found = {}
     for name in CONFIGURED_KEYS:
-        value = certificate_conf.setting(name)
+        value = getattr(settings, name)
         if not value:
             continue
-        paths = value.values() if isinstance(value, dict) else value.split(",") if isinstance(value, str) else value
+        paths = value.values() if isinstance(value, dict) else [value] if isinstance(value, str) else value
         found[name] = [{"path": str(p).strip(), "sha256": _sha256_of(Path(str(p).strip()))} for p in paths if str(p).strip()]
     return found
 
@@ -315,7 +318,7 @@ def _verified_manifest(tar, archive):
 def _refuse_unknown_migrations(migrations):
     loader = MigrationLoader(None, ignore_no_migrations=True)
     known = {f"{a}.{n}" for a, n in loader.disk_migrations}
-    unknown = sorted(set(migrations) - known)
+    unknown = sorted(m for m in set(migrations) - known if m.split(".")[0] not in RETIRED_APPS)
     if unknown:
         raise BackupError(
             f"备份来自更新版本的程序（本程序没有迁移 {', '.join(unknown[:3])}{' 等' if len(unknown) > 3 else ''}）：请用相同或更新版本恢复。"

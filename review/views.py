@@ -16,6 +16,7 @@ from hours import selectors as hours_selectors
 from hours.models import Declaration
 from accounts.access import role_required
 from core.forms import filters_of
+from core.proxy import client_ip
 from hours import transitions
 from workflow import jurisdiction, periods
 from workflow.levels import BY_STATE
@@ -133,7 +134,7 @@ def bureau_batch(request):
         ids = data["ids"]
     batch = {
         "user": request.user, "ids": ids, "decision": data["decision"], "reason": data.get("reason", ""),
-        "ip": request.META.get("REMOTE_ADDR"),
+        "ip": client_ip(request),
     }
     if len(ids) > services.BATCH_IN_REQUEST_MAX:
         job = services.declaration_batch_enqueue(**batch)
@@ -179,14 +180,14 @@ def case(request, pk):
                 if data["decision"] == "approve":
                     transitions.declaration_approve(
                         declaration=declaration, user=request.user, next_org=data.get("target"), opinion=data.get("opinion", ""),
-                        details=form.unit_details(), ip=request.META.get("REMOTE_ADDR"), expected_state=data.get("expected_state") or None,
+                        details=form.unit_details(), ip=client_ip(request), expected_state=data.get("expected_state") or None,
                         determined_hours=form.determined_hours(),
                     )
                     messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）已审核通过。")
                 else:
                     transitions.declaration_reject(
                         declaration=declaration, user=request.user, reason=data["opinion"], details=form.unit_details(),
-                        ip=request.META.get("REMOTE_ADDR"), expected_state=data.get("expected_state") or None,
+                        ip=client_ip(request), expected_state=data.get("expected_state") or None,
                     )
                     messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）审核不通过，已退回申请人。")
             except WorkflowError as exc:

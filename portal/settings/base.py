@@ -64,7 +64,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "guardian",
     "treebeard",
     "django_fsm",
     "axes",
@@ -132,7 +131,6 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out login before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.IdNumberOrUsernameBackend",
-    "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -143,8 +141,6 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
-# guardian: no anonymous user row; the portal has no anonymous object permissions.
-ANONYMOUS_USER_NAME = None
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -244,10 +240,10 @@ CONTENT_SECURITY_POLICY = {
 # Login lock-out (django-axes): AXES_FAILURE_LIMIT wrong passwords in a row lock that login from
 # that address for AXES_COOLOFF_MINUTES (each further try restarts the wait). Counted per login
 # *and* IP together: per login alone would let anyone lock a bureau clerk out from anywhere, per
-# IP alone would lock a whole office out behind one NAT address. The client IP is REMOTE_ADDR, as
-# for the verification rate limits (behind nginx, core/proxy.py sets it from X-Real-IP). The system
-# administrator unlocks early by deleting the row in the admin's Axes › Access attempts (or with
-# `manage.py axes_reset_username`).
+# IP alone would lock a whole office out behind one NAT address. The client IP is read as for the
+# audit trail and the verification rate limits (AXES_CLIENT_IP_CALLABLE; behind nginx, core/proxy.py
+# sets it from X-Real-IP). The system administrator unlocks early by deleting the row in the admin's
+# Axes › Access attempts (or with `manage.py axes_reset_username`).
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "30")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -256,6 +252,7 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.lockout.attempt_username"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_CLIENT_IP_CALLABLE = "core.proxy.client_ip"
 
 # Second factor (django-otp, TOTP): when REQUIRE_2FA is on, people holding one of these roles (a
 # superuser counts as sysadmin) must enter a code from an authenticator app after their password
@@ -294,6 +291,34 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@xueshi.example.cn")
 
 # The portal's title shown in the shell; the region comes from the rule set in force.
 PORTAL_TITLE = env("PORTAL_TITLE", "湖南省专业技术人员继续教育学时核认平台")
+
+# Certificates and their verification (certificates/signing.py; README › Certificates and verification).
+# The seal's key and certificate files: one pair for every bureau, or in a settings module a dict
+# {bureau USCC: path} each. Unset: the demo seal below, where demo signing is allowed.
+CERT_SIGNING_KEY = env("CERT_SIGNING_KEY")
+CERT_SIGNING_CERT = env("CERT_SIGNING_CERT")
+# Unlocks CERT_SIGNING_KEY when it is encrypted.
+CERT_SIGNING_KEY_PASSPHRASE = env("CERT_SIGNING_KEY_PASSPHRASE")
+# Intermediate/root certificates embedded with the seal (paths; comma-separated in the environment).
+CERT_SIGNING_CHAIN = env_list("CERT_SIGNING_CHAIN")
+# Roots the verification page trusts besides the demo CA (paths; comma-separated in the environment).
+CERT_TRUST_ROOTS = env_list("CERT_TRUST_ROOTS")
+# Demo seal keys and CA, made when first needed; production allows them only with CERT_DEMO_SIGNING=1.
+CERT_DEMO_SIGNING = env_bool("CERT_DEMO_SIGNING", True)
+CERT_SIGNING_DIR = env("CERT_SIGNING_DIR", str(BASE_DIR / "var" / "signing"))
+# The public address the certificate's QR code points to; empty: the requesting host.
+CERT_VERIFY_BASE_URL = env("CERT_VERIFY_BASE_URL", "")
+# A CJK TrueType font to embed; unset: the first installed candidate (certificates/fonts.py).
+CERT_FONT_PATH = env("CERT_FONT_PATH")
+# Verification requests per client address: bucket: (requests, seconds) (certificates/ratelimit.py).
+CERT_RATE_LIMITS = {
+    "bulk": (30, 60),  # the JSON bulk verification endpoint
+    "upload": (20, 60),  # uploads checked on the verification pages (each runs a signature check)
+}
+
+# Addresses of the reverse proxy whose X-Real-IP header names the client (core/proxy.py); none by
+# default, so a client cannot choose its own address. Production trusts nginx on the same machine.
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")
 
 # Request ids (django-log-request-id): nginx's X-Request-ID is kept, so its access log and ours
 # share the id; without one a new id is made. Either way the response carries it back.

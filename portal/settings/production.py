@@ -24,6 +24,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# Demo seal keys never sign production's certificates unless CERT_DEMO_SIGNING=1 says so (a load test).
+CERT_DEMO_SIGNING = env_bool("CERT_DEMO_SIGNING", False)
 # 等保三级: bureau clerks and system administrators sign in with a second factor (REQUIRE_2FA=0 turns it off).
 REQUIRE_2FA = env_bool("REQUIRE_2FA", True)
 

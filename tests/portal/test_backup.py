@@ -26,7 +26,7 @@ from certificates.services import certificate_issue
 from certificates.signing import check_seal
 from hours import services
 from hours.models import Declaration, Evidence, EvidenceCategory
-from portal.backup import BackupError, backup_create, backup_restore
+from portal.backup import BackupError, _refuse_unknown_migrations, backup_create, backup_restore
 from portal.settings.base import default_storage_from_env
 from core.storage import file_fields
 from hours.models import ReviewStep
@@ -299,6 +299,12 @@ def test_restore_refuses_a_damaged_tampered_or_foreign_archive(archive):
             backup_restore(archive=damage(archive), force=True)
             pytest.fail(f"{case}: restored")
     assert ReviewStep.objects.count() == before
+
+
+def test_restore_takes_back_an_archive_that_still_records_django_guardian():
+    """Installations from before django-guardian was removed keep its empty tables and migration
+    records; their archives are not mistaken for ones from a newer version."""
+    _refuse_unknown_migrations(["guardian.0001_initial", "guardian.0003_remove_groupobjectpermission_guardian_gr_content_ae6aec_idx_and_more", "hours.0001_initial"])
 
 
 def test_restore_of_a_missing_archive_says_so(tmp_path):

@@ -1,6 +1,7 @@
 """Demo electronic seals: a self-signed CA and a key and certificate for every bureau, under
 CERT_SIGNING_DIR (var/signing/). Certificates sign lazily with these when present, and make them
 when missing; production sets CERT_SIGNING_KEY / CERT_SIGNING_CERT instead."""
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organisation, OrganisationKind
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="重新生成（原有密钥和证书作废）")
 
     def handle(self, *args, force=False, **options):
-        if not signing.demo_signing_allowed():
+        if not settings.CERT_DEMO_SIGNING:
             raise CommandError("当前设置不允许演示电子印章（生产环境请配置 CERT_SIGNING_KEY 和 CERT_SIGNING_CERT）。")
         bureaus = list(Organisation.objects.filter(kind=OrganisationKind.BUREAU).order_by("path"))
         made = signing.make_demo_keys(bureaus, force=force)
