@@ -198,17 +198,22 @@ def _membership_for_admin(request, pk):
     return get_object_or_404(Membership, pk=pk, organisation__in=units)
 
 
+def _decide(request, decision, success):
+    """Run a confirm/reject service call: its refusal becomes the error message; back to the queue."""
+    try:
+        decision()
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, success)
+    return redirect("accounts:membership_queue")
+
+
 @role_required(Role.UNIT_ADMIN)
 @require_POST
 def membership_confirm(request, pk):
     membership = _membership_for_admin(request, pk)
-    try:
-        services.membership_confirm(membership=membership, actor=request.user)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
-    else:
-        messages.success(request, f"已确认 {membership.person.name} 为本单位人员。")
-    return redirect("accounts:membership_queue")
+    return _decide(request, lambda: services.membership_confirm(membership=membership, actor=request.user), f"已确认 {membership.person.name} 为本单位人员。")
 
 
 @role_required(Role.UNIT_ADMIN)
@@ -219,13 +224,12 @@ def membership_reject(request, pk):
     if not form.is_valid():
         messages.error(request, "请填写不通过的原因。")
         return redirect("accounts:membership_queue")
-    try:
-        services.membership_reject(membership=membership, actor=request.user, reason=form.cleaned_data["reason"])
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
-    else:
-        messages.success(request, f"已退回 {membership.person.name} 的申请。")
-    return redirect("accounts:membership_queue")
+    reason = form.cleaned_data["reason"]
+    return _decide(
+        request,
+        lambda: services.membership_reject(membership=membership, actor=request.user, reason=reason),
+        f"已退回 {membership.person.name} 的申请。",
+    )
 
 
 @role_required(Role.DEPT_ADMIN)

@@ -100,6 +100,32 @@ def _name(common_name, organisation, serial=None, unit=None):
     return x509.Name(parts)
 
 
+def _builder(subject, issuer, key, *, days, ca):
+    """A certificate for `key`, valid from yesterday for `days`: a CA's signs certificates, a
+    bureau's signs documents (digital signature and non-repudiation)."""
+    from cryptography import x509
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=not ca, content_commitment=not ca, key_encipherment=False, data_encipherment=False,
+                key_agreement=False, key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+
+
 def _ensure_ca(directory):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -110,26 +136,7 @@ def _ensure_ca(directory):
         return key, x509.load_pem_x509_certificate(cert_path.read_bytes())
     key = _new_key()
     name = _name("学时核认演示根证书（仅供演示）", "学时核认演示平台")
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    cert = _builder(name, name, key, days=3650, ca=True).sign(key, hashes.SHA256())
     _write(key_path, _pem_key(key), private=True)
     _write(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return key, cert
@@ -140,24 +147,9 @@ def _issue_bureau_cert(directory, bureau, ca_key, ca_cert):
     from cryptography.hazmat.primitives import hashes, serialization
 
     key = _new_key()
-    now = datetime.datetime.now(datetime.timezone.utc)
+    subject = _name(bureau.name, bureau.name, bureau.uscc or None, unit="演示电子印章")
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(bureau.name, bureau.name, bureau.uscc or None, unit="演示电子印章"))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1825))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=True, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        _builder(subject, ca_cert.subject, key, days=1825, ca=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False
         )

@@ -142,6 +142,16 @@ def policed_form(form_class):
     return type(form_class.__name__, (InputPolicy, form_class), {"__module__": form_class.__module__})
 
 
+def out_of_order(form, cleaned, first, last, message):
+    """Whether both of two ordered fields (dates, years) are given with `last` before `first`; if so
+    `message` is `last`'s error."""
+    start, end = cleaned.get(first), cleaned.get(last)
+    if start and end and end < start:
+        form.add_error(last, message)
+        return True
+    return False
+
+
 def filters_of(form, default):
     """The filter a list page applies: the form's values, `default` when nothing was asked, or None
     when the filter is invalid. Filters fail closed: with None a list shows the errors and no

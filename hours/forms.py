@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.models import ETHNIC_GROUPS, Education, Gender
 from accounts.validators import normalize_phone, validate_phone
 
-from core.forms import Form
+from core.forms import Form, out_of_order
 
 from . import rules
 from .models import COURSE_TYPES, EvidenceCategory, TrainingType
@@ -59,9 +59,7 @@ class ApplicantForm(Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("start_year"), cleaned.get("end_year")
-        if start and end and end < start:
-            self.add_error("end_year", "终止年度不能早于起始年度。")
+        out_of_order(self, cleaned, "start_year", "end_year", "终止年度不能早于起始年度。")
         return cleaned
 
 
@@ -249,9 +247,8 @@ class FilingForm(Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
-        if start and end and end < start:
-            self.add_error("planned_end", "预计培训结束时间不能早于开始时间。")
+        out_of_order(self, cleaned, "planned_start", "planned_end", "预计培训结束时间不能早于开始时间。")
+        start = cleaned.get("planned_start")
         if start and cleaned.get("year") and start.year != cleaned["year"]:
             self.add_error("planned_start", "预计培训开始时间应在备案年度内。")
         return cleaned

@@ -70,6 +70,11 @@ def _attempt(request, action, success):
     return True
 
 
+def _declarer_post(view):
+    """A change to a declaration: POST only, by its applicant or a unit or department declaring for them."""
+    return require_POST(role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)(view))
+
+
 @role_required(Role.APPLICANT)
 def declaration_list(request):
     status = request.GET.get("status", "all")
@@ -254,8 +259,7 @@ def _locked(request, declaration):
     return redirect("hours:declaration_detail", pk=declaration.pk)
 
 
-@require_POST
-@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+@_declarer_post
 def year_add(request, pk):
     declaration = _owned(request, pk)
     if not declaration.is_editable:
@@ -275,8 +279,7 @@ def year_add(request, pk):
     return render(request, "hours/declaration_edit.html", _workspace_context(request, declaration, year_form=form), status=400)
 
 
-@require_POST
-@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+@_declarer_post
 def year_delete(request, pk, year_pk):
     declaration = _owned(request, pk)
     record = get_object_or_404(declaration.year_records, pk=year_pk)
@@ -284,8 +287,7 @@ def year_delete(request, pk, year_pk):
     return _back(declaration, refused=not done)
 
 
-@require_POST
-@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+@_declarer_post
 def item_add(request, pk, year_pk):
     declaration = _owned(request, pk)
     if not declaration.is_editable:
@@ -350,8 +352,7 @@ def item_preview(request, pk, year_pk):
     return render(request, "hours/_item_preview.html", context)
 
 
-@require_POST
-@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+@_declarer_post
 def item_delete(request, pk, item_pk):
     declaration = _owned(request, pk)
     # The service locks item.year_record.declaration: fetched with the item, not two look-ups later.
@@ -377,8 +378,7 @@ def _store_files(request, declaration, files, **kwargs):
     return bool(refused)
 
 
-@require_POST
-@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+@_declarer_post
 def evidence_upload(request, pk):
     declaration = _owned(request, pk)
     if not declaration.is_editable:
@@ -393,8 +393,7 @@ def evidence_upload(request, pk):
     return render(request, "hours/declaration_edit.html", _workspace_context(request, declaration, evidence_form=form), status=400)
 
 
-@require_POST
-@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+@_declarer_post
 def item_evidence_upload(request, pk, item_pk):
     declaration = _owned(request, pk)
     item = get_object_or_404(Item, pk=item_pk, year_record__declaration=declaration)
@@ -409,8 +408,7 @@ def item_evidence_upload(request, pk, item_pk):
     return _back(declaration, refused=refused, year=item.year_record_id)
 
 
-@require_POST
-@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+@_declarer_post
 def evidence_delete(request, pk, evidence_pk):
     declaration = _owned(request, pk)
     evidence = get_object_or_404(declaration.evidence, pk=evidence_pk)
@@ -426,8 +424,7 @@ def evidence_file(request, evidence_pk):
     return file_response(evidence.file, filename=evidence.original_name, content_type=evidence.content_type, as_attachment=not inline)
 
 
-@require_POST
-@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+@_declarer_post
 def training_claim(request, pk, year_pk):
     declaration = _owned(request, pk)
     record = get_object_or_404(declaration.year_records, pk=year_pk)
@@ -447,8 +444,7 @@ def training_claim(request, pk, year_pk):
     return _back(declaration, year=record.pk)
 
 
-@require_POST
-@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+@_declarer_post
 def declaration_submit(request, pk):
     declaration = _owned(request, pk)
     form = SubmitForm(request.POST)
@@ -468,11 +464,10 @@ def declaration_submit(request, pk):
             return _list_of(declaration)
         return redirect("hours:declaration_edit", pk=pk)
     messages.success(request, f"申报 {declaration.business_no} 已提交，等待审核。提交后不能修改，如需修改可撤销。")
-    return redirect("hours:proxy_list" if declaration.declared_by_id else "hours:declaration_list")
+    return _list_of(declaration)
 
 
-@require_POST
-@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+@_declarer_post
 def declaration_withdraw(request, pk):
     declaration = _owned(request, pk)
     _attempt(
@@ -480,11 +475,10 @@ def declaration_withdraw(request, pk):
         lambda: transitions.declaration_withdraw(declaration=declaration, user=request.user, ip=client_ip(request)),
         f"申报 {declaration.business_no} 已撤销，可修改后重新提交。",
     )
-    return redirect("hours:proxy_list" if declaration.declared_by_id else "hours:declaration_list")
+    return _list_of(declaration)
 
 
-@require_POST
-@role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
+@_declarer_post
 def declaration_delete(request, pk):
     declaration = _owned(request, pk)
     _attempt(

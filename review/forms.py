@@ -3,7 +3,7 @@ from django import forms
 from accounts.forms import IdNumberField
 from accounts.models import Nature
 
-from core.forms import Form
+from core.forms import Form, out_of_order
 from core.inputs import parse_ids
 
 from .selectors import QUEUE_STATES
@@ -36,9 +36,7 @@ class TodoFilterForm(Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("received_from"), cleaned.get("received_to")
-        if start and end and end < start:
-            self.add_error("received_to", "结束日期不能早于开始日期。")
+        out_of_order(self, cleaned, "received_from", "received_to", "结束日期不能早于开始日期。")
         return cleaned
 
 
@@ -158,9 +156,7 @@ class FilingPeriodForm(Form):
     def clean(self):
         cleaned = super().clean()
         year, opens_on, closes_on = cleaned.get("year"), cleaned.get("opens_on"), cleaned.get("closes_on")
-        if opens_on and closes_on and closes_on < opens_on:
-            self.add_error("closes_on", "截止日期不能早于开始日期。")
-        elif year and opens_on and closes_on:
+        if not out_of_order(self, cleaned, "opens_on", "closes_on", "截止日期不能早于开始日期。") and year and opens_on and closes_on:
             problem = filing_period_problem(year, opens_on, closes_on)
             if problem:
                 self.add_error(None, problem)

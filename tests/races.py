@@ -10,8 +10,18 @@ unless PostgreSQL).
 - post_at_once(): the same, through signed-in test clients."""
 import threading
 
+import pytest
 from django.db import connection
 from django.test import Client
+
+
+def on_postgresql(why):
+    """The marks of a race test module: committed data, and a skip unless PostgreSQL (`why` it is needed)."""
+    return [
+        pytest.mark.postgres,
+        pytest.mark.django_db(transaction=True),
+        pytest.mark.skipif(connection.vendor != "postgresql", reason=f"needs PostgreSQL ({why})"),
+    ]
 
 
 def in_threads(*calls, barrier=None):

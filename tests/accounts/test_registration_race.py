@@ -4,22 +4,16 @@ the other request gets the form back with "该证件号码已注册，请直接�
 server error. (The same seen one request after the other: tests/accounts/test_registration.py.)
 
 A module of its own: its committed data must not meet the shared demo province of other modules."""
-import pytest
-from django.db import connection
 from django.test import Client
 
 from accounts.models import Membership, User
 from tests.accounts.test_registration import REGISTER_URL, form_data
 from tests.helpers import make_id_number
-from tests.races import in_threads, inserts_together
+from tests.races import in_threads, inserts_together, on_postgresql
 
 ALREADY = "该证件号码已注册，请直接登录；如忘记密码请联系单位管理员。"
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (two saves at once)"),
-]
+pytestmark = on_postgresql("two saves at once")
 
 
 def test_two_registrations_at_the_same_moment_make_one_account(committed_demo, monkeypatch):

@@ -158,26 +158,15 @@ def test_a_second_delete_after_the_first_is_a_chinese_404(client, p):
     assert "您访问的页面或记录不存在，或已被删除。" in text_of(second)
 
 
-def test_deleting_a_filing_deleted_meanwhile_answers_on_the_list(client, p, stale, media):
+@pytest.mark.parametrize(
+    "view, data",
+    [("hours:filing_delete", dict), ("hours:filing_edit", lambda: filing_form(notice="", schedule="")), ("hours:filing_submit", dict)],
+    ids=["delete", "save", "submit"],
+)
+def test_a_filing_deleted_meanwhile_answers_on_the_list(client, p, stale, media, view, data):
     filing = stale(filing_deleted_meanwhile(new_filing(p), p.chen))
     client.force_login(p.chen)
-    response = client.post(reverse("hours:filing_delete", args=[filing.pk]), follow=True)
-    assert response.redirect_chain == [(reverse("hours:filing_list"), 302)]
-    assert FILING_GONE in messages_of(response)
-
-
-def test_saving_a_filing_deleted_meanwhile_answers_on_the_list(client, p, stale, media):
-    filing = stale(filing_deleted_meanwhile(new_filing(p), p.chen))
-    client.force_login(p.chen)
-    response = client.post(reverse("hours:filing_edit", args=[filing.pk]), filing_form(notice="", schedule=""), follow=True)
+    response = client.post(reverse(view, args=[filing.pk]), data(), follow=True)
     assert response.redirect_chain == [(reverse("hours:filing_list"), 302)]
     assert FILING_GONE in messages_of(response)
     assert not TrainingFiling.objects.exists()
-
-
-def test_submitting_a_filing_deleted_meanwhile_answers_on_the_list(client, p, stale, media):
-    filing = stale(filing_deleted_meanwhile(new_filing(p), p.chen))
-    client.force_login(p.chen)
-    response = client.post(reverse("hours:filing_submit", args=[filing.pk]), follow=True)
-    assert response.redirect_chain == [(reverse("hours:filing_list"), 302)]
-    assert FILING_GONE in messages_of(response)

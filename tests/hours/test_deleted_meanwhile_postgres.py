@@ -5,26 +5,21 @@ with "该申报已被删除" (or "该备案已被删除"), never a server error.
 
 Run with: DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/<db> .venv/bin/python -m pytest tests/hours/test_deleted_meanwhile_postgres.py"""
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from hours import filings, services
 from hours.models import Declaration, TrainingFiling
 from tests.helpers import text_of
+from tests.hours.fixtures_views import *  # noqa: F401,F403 (fixtures)
 from tests.hours.fixtures_views import draft, people
 from tests.hours.test_filings import new_filing
-from tests.races import post_at_once, together
+from tests.races import on_postgresql, post_at_once, together
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (row locks, concurrent connections)"),
-]
+pytestmark = on_postgresql("row locks, concurrent connections")
 
 
 @pytest.fixture
-def p(committed_demo, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def p(committed_demo, media):
     return people(committed_demo)
 
 

@@ -5,25 +5,20 @@ one draft, no server error.
 
 Run with: DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/<db> .venv/bin/python -m pytest tests/hours/test_one_open_declaration_postgres.py"""
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from hours.models import Declaration, TrainingFiling
 from tests.helpers import text_of
+from tests.hours.fixtures_views import *  # noqa: F401,F403 (fixtures)
 from tests.hours.fixtures_views import form_data_for_new, people
 from tests.hours.test_filing_views import form_data as filing_form
-from tests.races import inserts_together, post_at_once
+from tests.races import inserts_together, on_postgresql, post_at_once
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (two inserts at once)"),
-]
+pytestmark = on_postgresql("two inserts at once")
 
 
 @pytest.fixture
-def p(committed_demo, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def p(committed_demo, media):
     return people(committed_demo)
 
 

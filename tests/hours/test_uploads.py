@@ -17,7 +17,7 @@ from hours import services
 from hours.models import Evidence, EvidenceCategory
 from hours.uploads import DOCX_MAX_ENTRIES, MAX_BYTES, check_upload
 from hours.transitions import declaration_submit
-from tests.hours.fixtures_views import complete
+from tests.hours.fixtures_views import complete, media  # noqa: F401 (fixture)
 
 FILES = Path(__file__).resolve().parent / "files"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -188,12 +188,6 @@ def test_folder_parts_of_the_name_are_dropped(name, kept):
 
 
 # --- evidence_add / evidence_delete -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

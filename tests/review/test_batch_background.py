@@ -71,12 +71,17 @@ def database_queue(settings):
     settings.TASKS = DATABASE_TASKS
 
 
+def waiting_for_the_clerk(client, p, count):
+    """`count` declarations waiting at the bureau and their pks, its clerk signed in."""
+    waiting = waiting_declarations(p, count)
+    client.force_login(p.hn_clerk)
+    return waiting, [d.pk for d in waiting]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_600_decisions_in_the_background_with_visible_progress(province, database_queue, client):
     p = province
-    waiting = waiting_declarations(p, 600)
-    pks = [d.pk for d in waiting]
-    client.force_login(p.hn_clerk)
+    waiting, pks = waiting_for_the_clerk(client, p, 600)
 
     # The 待办列表 shows 15 a page; 全选筛选结果 reaches all 600, after a confirmation.
     todo = client.get(reverse("review:bureau_todo"))
@@ -220,9 +225,7 @@ def test_a_retried_batch_decides_nothing_twice(province, database_queue, client,
 @pytest.mark.django_db(transaction=True)
 def test_declarations_decided_by_a_colleague_meanwhile_are_reported_not_decided(province, database_queue, client):
     p = province
-    waiting = waiting_declarations(p, 120)
-    pks = [d.pk for d in waiting]
-    client.force_login(p.hn_clerk)
+    waiting, pks = waiting_for_the_clerk(client, p, 120)
     client.post(reverse(BATCH), {"ids": pks, "decision": "reject", "reason": "材料不清晰"})
     # Before the worker gets to it, two are decided one by one from their case pages.
     transitions.declaration_approve(declaration=waiting[5], user=p.hn_clerk, opinion="同意")

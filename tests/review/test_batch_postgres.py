@@ -6,7 +6,6 @@ done or already handled by someone else.
 Run with: DATABASE_URL=postgres://postgres@127.0.0.1:5432/xueshi .venv/bin/python -m pytest tests/review/test_batch_postgres.py
 """
 import pytest
-from django.db import connection
 
 from accounts.models import Role, User
 from accounts.services import staff_account_create
@@ -16,15 +15,11 @@ from review.services import declaration_batch_decide
 from workflow.runner import STALE_MESSAGE
 from tests.helpers import DEMO_PASSWORD
 from tests.hours.fixtures_views import at_state, fresh, people
-from tests.races import at_once
+from tests.races import at_once, on_postgresql
 
-pytestmark = [
-    pytest.mark.postgres,
-    # The threads' connections must see the declarations: committed data, not the shared demo
-    # province inside a rolled-back transaction.
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (row locks, concurrent connections)"),
-]
+# The threads' connections must see the declarations: committed data, not the shared demo
+# province inside a rolled-back transaction.
+pytestmark = on_postgresql("row locks, concurrent connections")
 
 ROUNDS = 3
 DONE = "审核通过"

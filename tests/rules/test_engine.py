@@ -642,27 +642,24 @@ def test_evaluate_file_reports_a_missing_file(tmp_path):
 
 # 三援 (notice: "超过1年以上的，考核合格者视为完成外派期间所有年度继续教育90学时"): worked cases in
 # the shared cases format, kept here rather than in the shared file.
+def aid_case(case_id, months, start_date, end_date, year, *, earned=True):
+    """A passed 三援 assignment under hunan-2024 that earns the year's 30 + 60 hours, or nothing."""
+    return {
+        "id": case_id, "policy": "hunan-2024", "kind": "credit", "activity": "aid_assignment",
+        "facts": {"months": months, "passed": True, "start_date": start_date, "end_date": end_date, "year": year},
+        "expect": {"public": 30, "professional": 60} if earned else {"public": 0, "professional": 0},
+    }
+
+
 AID_CASES = [
-    {"id": "aid-over-a-year-first-year", "policy": "hunan-2024", "kind": "credit", "activity": "aid_assignment",
-     "facts": {"months": 12, "passed": True, "start_date": "2020-01-01", "end_date": "2021-12-31", "year": 2020},
-     "expect": {"public": 30, "professional": 60}},
-    {"id": "aid-over-a-year-last-year", "policy": "hunan-2024", "kind": "credit", "activity": "aid_assignment",
-     "facts": {"months": 12, "passed": True, "start_date": "2020-01-01", "end_date": "2021-12-31", "year": 2021},
-     "expect": {"public": 30, "professional": 60}},
-    {"id": "aid-over-a-year-short-first-year", "policy": "hunan-2024", "kind": "credit", "activity": "aid_assignment",
-     "facts": {"months": 3, "passed": True, "start_date": "2023-10-01", "end_date": "2025-03-31", "year": 2023},
-     "expect": {"public": 30, "professional": 60}},
-    {"id": "aid-six-months-within-a-year", "policy": "hunan-2024", "kind": "credit", "activity": "aid_assignment",
-     "facts": {"months": 6, "passed": True, "start_date": "2024-03-01", "end_date": "2024-08-31", "year": 2024},
-     "expect": {"public": 30, "professional": 60}},
-    {"id": "aid-a-year-split-over-two-years", "policy": "hunan-2024", "kind": "credit", "activity": "aid_assignment",
-     "facts": {"months": 6, "passed": True, "start_date": "2023-07-01", "end_date": "2024-06-30", "year": 2024},
-     "expect": {"public": 30, "professional": 60}},
-    {"id": "aid-five-months-in-the-year-earns-nothing", "policy": "hunan-2024", "kind": "credit",
-     "activity": "aid_assignment",
-     "facts": {"months": 5, "passed": True, "start_date": "2023-08-01", "end_date": "2024-05-31", "year": 2024},
-     "expect": {"public": 0, "professional": 0}},
+    aid_case("aid-over-a-year-first-year", 12, "2020-01-01", "2021-12-31", 2020),
+    aid_case("aid-over-a-year-last-year", 12, "2020-01-01", "2021-12-31", 2021),
+    aid_case("aid-over-a-year-short-first-year", 3, "2023-10-01", "2025-03-31", 2023),
+    aid_case("aid-six-months-within-a-year", 6, "2024-03-01", "2024-08-31", 2024),
+    aid_case("aid-a-year-split-over-two-years", 6, "2023-07-01", "2024-06-30", 2024),
+    aid_case("aid-five-months-in-the-year-earns-nothing", 5, "2023-08-01", "2024-05-31", 2024, earned=False),
 ]
+
 # (case, the fact the refusal names, words of the message)
 AID_REFUSALS = [
     # the 2020–2021 assignment that used to fill 2023 as well
