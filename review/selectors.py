@@ -51,19 +51,15 @@ def _by_status(qs, status, orgs, level_state):
         return qs.filter(steps__organisation__in=orgs, steps__from_state=level_state, steps__action="approve").distinct()
     if status == "rejected":
         return qs.filter(steps__organisation__in=orgs, steps__from_state=level_state, steps__action="reject").distinct()
-    return qs.filter(Q(current_org__in=orgs) | Q(steps__organisation__in=orgs, steps__from_state=level_state)).distinct()
+    waiting_here = Q(state=level_state, current_org__in=orgs)
+    return qs.filter(waiting_here | Q(steps__organisation__in=orgs, steps__from_state=level_state)).distinct()
 
 
-def unit_queue(*, user, filters):
-    units = organisations_for(user, Role.UNIT_ADMIN)
-    qs = _apply_common(_base().filter(organisation__in=units), filters)
-    return _by_status(qs, filters.get("status") or "pending", units, State.UNIT_REVIEW)
-
-
-def superior_queue(*, user, filters):
-    departments = organisations_for(user, Role.DEPT_ADMIN)
-    qs = _apply_common(_base(), filters)
-    return _by_status(qs, filters.get("status") or "pending", departments, State.SUPERIOR_REVIEW)
+def level_queue(*, user, level, filters):
+    """The queue of one review level: what waits at, or was decided by, the organisations for which
+    the user holds the level's role."""
+    orgs = organisations_for(user, level.role)
+    return _by_status(_apply_common(_base(), filters), filters.get("status") or "pending", orgs, level.state)
 
 
 def bureau_todo(*, user, filters):

@@ -1,12 +1,17 @@
 from django.urls import path
 
+from workflow.levels import LEVELS
+
 from . import views
 
 app_name = "review"
 
 urlpatterns = [
-    path("unit/", views.unit_queue, name="unit_queue"),
-    path("superior/", views.superior_queue, name="superior_queue"),
+    # A queue page for each level but the last (workflow/levels.py); the bureau's 待办列表 is its own page.
+    *(
+        path(f"{level.slug}/", views.level_queue, {"state": level.state}, name=level.queue.removeprefix("review:"))
+        for level in LEVELS if not level.final
+    ),
     path("todo/", views.bureau_todo, name="bureau_todo"),
     path("todo/batch/", views.bureau_batch, name="bureau_batch"),
     path("periods/", views.filing_periods, name="filing_periods"),

@@ -1,5 +1,6 @@
 import hashlib
 import tempfile
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -57,14 +58,15 @@ def _queue(request, *, title, selector, template="review/queue.html"):
     return render(request, template, {"title": title, "form": form, "page": page}, status=200 if filters is not None else 400)
 
 
-@role_required(Role.UNIT_ADMIN)
-def unit_queue(request):
-    return _queue(request, title="学时核认申报单位审核", selector=selectors.unit_queue)
+def level_queue(request, state):
+    """学时核认申报单位审核, 学时核认上级单位审核: the queue of one review level, for the role acting there."""
+    level = BY_STATE[state]
 
+    @role_required(level.role)
+    def page(request):
+        return _queue(request, title=level.menu_label, selector=partial(selectors.level_queue, level=level))
 
-@role_required(Role.DEPT_ADMIN)
-def superior_queue(request):
-    return _queue(request, title="学时核认上级单位审核", selector=selectors.superior_queue)
+    return page(request)
 
 
 @role_required(Role.BUREAU_CLERK)

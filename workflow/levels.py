@@ -17,8 +17,8 @@ from .models import State
 class Level:
     state: str  # what an item waiting here is in
     role: str  # who acts here, for the organisation holding the item
-    title: str  # 单位审核
-    queue: str  # URL name of the level's queue page
+    slug: str  # the queue page's address under /review/
+    queue: str  # its URL name; the final level's page is the bureau's own 待办列表, the others share one view
     menu_section: str  # where the menu lists the queue (the seeds' layout)
     menu_label: str
     waiting_label: str  # the home page's counter of items waiting here
@@ -28,14 +28,14 @@ class Level:
 
 LEVELS = (
     Level(
-        State.UNIT_REVIEW, Role.UNIT_ADMIN, "单位审核", "review:unit_queue", "继续教育", "学时核认申报单位审核", "待单位审核",
+        State.UNIT_REVIEW, Role.UNIT_ADMIN, "unit", "review:unit_queue", "继续教育", "学时核认申报单位审核", "待单位审核",
     ),
     Level(
-        State.SUPERIOR_REVIEW, Role.DEPT_ADMIN, "上级单位审核", "review:superior_queue", "继续教育", "学时核认上级单位审核",
+        State.SUPERIOR_REVIEW, Role.DEPT_ADMIN, "superior", "review:superior_queue", "继续教育", "学时核认上级单位审核",
         "待上级单位审核",
     ),
     Level(
-        State.BUREAU_REVIEW, Role.BUREAU_CLERK, "人社部门审核", "review:bureau_todo", "综合柜员", "待办列表", "待办", final=True,
+        State.BUREAU_REVIEW, Role.BUREAU_CLERK, "todo", "review:bureau_todo", "综合柜员", "待办列表", "待办", final=True,
         overdue_query="?supervision=overdue",
     ),
 )
