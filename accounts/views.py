@@ -1,4 +1,5 @@
 from base64 import b32encode
+from functools import wraps
 from urllib.parse import urlencode
 
 import django_otp
@@ -63,17 +64,27 @@ def _token_given(request, form, device, message):
     return redirect(_next_url(request))
 
 
-@never_cache
-@login_required
+def _second_factor_page(view):
+    """Binding and verifying: for a signed-in user who still owes the code; anyone else goes on."""
+
+    @never_cache
+    @login_required
+    @wraps(view)
+    def page(request):
+        if not selectors.second_factor_required(user=request.user) or request.user.is_verified():
+            return redirect(_next_url(request))
+        return view(request)
+
+    return page
+
+
+@_second_factor_page
 def otp_setup(request):
     """绑定身份验证器: the first time a clerk or administrator signs in with 2FA required."""
-    user = request.user
-    if not selectors.second_factor_required(user=user) or user.is_verified():
-        return redirect(_next_url(request))
-    if selectors.totp_device_confirmed(user=user):
+    if selectors.totp_device_confirmed(user=request.user):
         # Bound already: binding again would let a stolen password replace the authenticator.
         return redirect(f"{reverse('accounts:otp_verify')}?{urlencode({'next': _next_url(request)})}")
-    device = services.totp_device_start(user=user)
+    device = services.totp_device_start(user=request.user)
     form = OTPTokenForm(request.POST or None)
     given = _token_given(request, form, device, "身份验证器已绑定。以后每次登录，输入密码后还需输入验证器上的动态口令。")
     if given:
@@ -89,14 +100,10 @@ def otp_setup(request):
     return render(request, "accounts/otp_setup.html", context)
 
 
-@never_cache
-@login_required
+@_second_factor_page
 def otp_verify(request):
     """动态口令验证: the code from the bound authenticator, after the password."""
-    user = request.user
-    if not selectors.second_factor_required(user=user) or user.is_verified():
-        return redirect(_next_url(request))
-    device = selectors.totp_device_confirmed(user=user)
+    device = selectors.totp_device_confirmed(user=request.user)
     if device is None:
         return redirect(f"{reverse('accounts:otp_setup')}?{urlencode({'next': _next_url(request)})}")
     form = OTPTokenForm(request.POST or None)

@@ -61,22 +61,10 @@ class Job(models.Model):
     def is_succeeded(self):
         return self.state == JobState.SUCCEEDED
 
-    # What a finished job shows depends on its kind; templates ask these rather than spell kinds.
     @property
-    def is_batch_decide(self):
-        return self.kind == JobKind.BATCH_DECIDE
-
-    @property
-    def is_case_zip(self):
-        return self.kind == JobKind.CASE_ZIP
-
-    @property
-    def is_certificate_render(self):
-        return self.kind == JobKind.CERTIFICATE_RENDER
-
-    @property
-    def is_roster_import(self):
-        return self.kind == JobKind.ROSTER_IMPORT
+    def is_kind(self):
+        """What a finished job shows depends on its kind; templates ask `job.is_kind.case_zip` rather than spell kinds."""
+        return {kind.value: self.kind == kind for kind in JobKind}
 
     @property
     def percent(self):

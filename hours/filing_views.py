@@ -23,20 +23,13 @@ from . import filings, selectors
 from .models import TrainingFiling
 from .forms import FilingDecisionForm, FilingForm, FilingQueueFilterForm, RosterForm
 from .services import AlreadyOpen
-from .views import PAGE_SIZE, _attempt, _errors, _gone
+from .views import PAGE_SIZE, _attempt, _errors, _refused, _status_page
 
 
 @role_required(Role.UNIT_ADMIN)
 def filing_list(request):
-    status = request.GET.get("status", "all")
-    if status not in selectors.STATUS_FILTERS:
-        status = "all"
-    page = Paginator(selectors.unit_filings(user=request.user, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "hours/filing_list.html",
-        {"page": page, "status": status, "filters": [(k, v[0]) for k, v in selectors.STATUS_FILTERS.items()]},
-    )
+    listing = _status_page(request, lambda status: selectors.unit_filings(user=request.user, status=status))
+    return render(request, "hours/filing_list.html", listing)
 
 
 def _own_filing(request, pk):
@@ -86,10 +79,9 @@ def filing_edit(request, pk):
         try:
             filings.filing_update(filing=filing, user=request.user, data=data, notice=data.get("notice"), schedule=data.get("schedule"))
         except (ValidationError, PermissionDenied) as exc:
-            if _gone(exc):  # deleted in another tab since this page read it
-                messages.error(request, _errors(exc))
-                return redirect("hours:filing_list")
-            form.add_error(None, _errors(exc))
+            # Deleted in another tab since this page read it: back to the list.
+            if gone := _refused(request, form, exc, back=redirect("hours:filing_list")):
+                return gone
         else:
             messages.success(request, "培训备案已保存。")
             return redirect("hours:filing_detail", pk=filing.pk)

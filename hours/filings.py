@@ -16,7 +16,7 @@ from workflow.models import OPEN_STATES, State
 
 from .imports import roster_import, roster_row_count
 from .models import TrainingFiling
-from .services import AlreadyOpen, open_kind
+from .services import AlreadyOpen, assign_changed, draft_delete, open_kind
 from .uploads import check_upload
 
 FIELDS = ("year", "name", "training_type", "course_type", "hours", "days", "planned_start", "planned_end")
@@ -112,9 +112,7 @@ def filing_update(*, filing, user, data, notice=None, schedule=None):
             raise taken
         # The same file chosen again (the form sent twice) keeps the stored one.
         uploads = {which: pair for which, pair in uploads.items() if not _holds(getattr(locked, which), pair[1])}
-        if uploads or any(getattr(locked, f) != data[f] for f in FIELDS):  # else: nothing to write
-            for f in FIELDS:
-                setattr(locked, f, data[f])
+        if assign_changed(locked, {f: data[f] for f in FIELDS}) or uploads:  # else: nothing to write
             for which, (upload, checked) in uploads.items():
                 field = getattr(locked, which)
                 delete_on_commit(field)  # the file being replaced, once the new one is committed
@@ -126,10 +124,7 @@ def filing_update(*, filing, user, data, notice=None, schedule=None):
 def filing_delete(*, filing, user):
     with transaction.atomic():
         locked = _lock_editable(filing, user)
-        if locked.submitted_at is not None:
-            raise ValidationError("该备案已提交过，审核记录须保留，不能删除。")
-        delete_on_commit(locked.notice, locked.schedule)
-        locked.delete()
+        draft_delete(locked, files=(locked.notice, locked.schedule))
 
 
 # A roster longer than this is imported by a background job (core/jobs.py).

@@ -260,6 +260,18 @@ def _parse(row, problems):
                           certificate_no=row.get("certificate_no", ""))
 
 
+def _kept(report, seen, key, line, problems):
+    """Whether a row is imported: not if it has problems, or repeats a row kept before (`seen`:
+    key → line); the refused row is reported with its line."""
+    if not problems and key in seen:
+        problems.append(f"与第{seen[key]}行重复")
+    if problems:
+        report.errors.append((line, "；".join(problems)))
+        return False
+    seen[key] = line
+    return True
+
+
 RACED = "部分记录刚刚已由另一次导入写入，本次未导入任何记录，请重新导入（已导入的行会标为“已导入过”）。"
 
 
@@ -275,14 +287,8 @@ def training_records_import(*, upload, source, source_org=None, user):
     good = []
     for line, row, cell_problems in _rows(upload):
         problems, values = _parse(row, cell_problems)
-        key = (values["id_number"], values["year"], values["title"])
-        if not problems and key in seen:
-            problems.append(f"与第{seen[key]}行重复")
-        if problems:
-            report.errors.append((line, "；".join(problems)))
-            continue
-        seen[key] = line
-        good.append((line, values))
+        if _kept(report, seen, (values["id_number"], values["year"], values["title"]), line, problems):
+            good.append((line, values))
     existing = set()
     if good:
         existing = set(
@@ -334,16 +340,13 @@ def roster_import(*, filing, upload, user):
         hours = _hours(row.get("hours", ""), filing.hours)
         if hours is None:
             problems.append(f"学时应大于0且不超过备案学时{filing.hours}")
-        if not problems and id_number in seen:
-            problems.append(f"与第{seen[id_number]}行重复")
+        # A repeat of a kept row passes these as that row did: _kept still reports it as a repeat.
         if not problems and id_number in taken:
             problems.append("该人员已在名单中")
         if not problems and id_number in elsewhere:
             problems.append(f"该人员已有{filing.year}年度同名培训“{title}”的学时记录（另一备案的名单）")
-        if problems:
-            report.errors.append((line, "；".join(problems)))
+        if not _kept(report, seen, id_number, line, problems):
             continue
-        seen[id_number] = line
         good.append(TrainingRecord(
             source="unit_filing", source_org=filing.organisation, filing=filing, id_number=id_number,
             name=registered[id_number], year=filing.year, title=title, subject=filing.course_type,

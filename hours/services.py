@@ -157,6 +157,23 @@ def _span_taken(declaration, start_year, end_year):
     )
 
 
+def assign_changed(instance, values):
+    """Set the values (name → value) that differ from the instance's; the names set, none if nothing is to be written."""
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    for name in changed:
+        setattr(instance, name, values[name])
+    return changed
+
+
+def draft_delete(locked, *, files):
+    """Delete a locked declaration or filing, its files once that is committed: only one never
+    submitted, as one submitted once keeps its review record."""
+    if locked.submitted_at is not None:
+        raise ValidationError(f"该{locked.noun}已提交过，审核记录须保留，不能删除。")
+    delete_on_commit(*files)
+    locked.delete()
+
+
 def declaration_update(*, declaration, user, data, start_year, end_year):
     _check_span(start_year, end_year)
     # Another request may open a declaration for the new span between the check and the save.
@@ -171,9 +188,7 @@ def declaration_update(*, declaration, user, data, start_year, end_year):
         values = {f: data.get(f, getattr(locked, f)) for f in DECLARED_FIELDS}
         # A name corrected on the account since the draft was made reaches it now.
         values.update(identity_of(locked.applicant), start_year=start_year, end_year=end_year)
-        if any(getattr(locked, f) != value for f, value in values.items()):  # the same form again writes nothing
-            for f, value in values.items():
-                setattr(locked, f, value)
+        if assign_changed(locked, values):  # the same form again writes nothing
             locked.save()
     return locked
 
@@ -181,11 +196,9 @@ def declaration_update(*, declaration, user, data, start_year, end_year):
 def declaration_delete(*, declaration, user):
     with transaction.atomic():
         locked = _lock_editable(declaration, user)
-        if locked.submitted_at is not None:
-            raise ValidationError("该申报已提交过，审核记录须保留，不能删除。")
-        delete_on_commit(*(evidence.file for evidence in Evidence.objects.filter(declaration=locked)))
+        # Undone with the rest if the deletion is refused.
         TrainingRecord.objects.filter(item__year_record__declaration=locked).update(item=None)
-        locked.delete()
+        draft_delete(locked, files=(evidence.file for evidence in Evidence.objects.filter(declaration=locked)))
 
 
 def year_record_add(*, declaration, user, year):
@@ -359,10 +372,8 @@ def _recompute(declaration):
             "professional_hours": row.get("q") or Decimal("0"),
             "months_away": away.get(record.pk, 0),
         }
-        changed = [name for name, value in values.items() if getattr(record, name) != value]
+        changed = assign_changed(record, values)
         if changed:  # only the year that changed is written
-            for name in changed:
-                setattr(record, name, values[name])
             record.save(update_fields=changed)
         total_p += record.public_hours
         total_q += record.professional_hours

@@ -56,6 +56,20 @@ def _errors(exc):
     return "；".join(getattr(exc, "messages", None) or [str(exc)])
 
 
+def _refused(request, form, exc, *, back, by_field=False):
+    """A service's refusal of a form, put on the form (by field where it names one of the form's);
+    if what the form changes was deleted meanwhile, said as a message instead and `back` (its list) returned."""
+    if _gone(exc):
+        messages.error(request, _errors(exc))
+        return back
+    if by_field and hasattr(exc, "message_dict"):
+        for field, msgs in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, msgs)
+    else:
+        form.add_error(None, _errors(exc))
+    return None
+
+
 def _attempt(request, action, success):
     """Run a service or workflow call: its refusal becomes the error message, its success the given one."""
     try:
@@ -75,12 +89,18 @@ def _declarer_post(view):
     return require_POST(role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)(view))
 
 
-@role_required(Role.APPLICANT)
-def declaration_list(request):
+def _status_page(request, listing):
+    """A list page filtered by review status: the page asked for of `listing(status)`, an unknown
+    status meaning all, and the filters to choose from."""
     status = request.GET.get("status", "all")
     if status not in selectors.STATUS_FILTERS:
         status = "all"
-    page = Paginator(selectors.my_declarations(user=request.user, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(listing(status), PAGE_SIZE).get_page(request.GET.get("page"))
+    return {"page": page, "status": status, "filters": [(k, v[0]) for k, v in selectors.STATUS_FILTERS.items()]}
+
+
+@role_required(Role.APPLICANT)
+def declaration_list(request):
     if request.user.organisation_id:
         # The unit and its bureau in one query (the filing window is looked up from the bureau
         # upwards), kept on the user for the page's own {{ user.organisation }}.
@@ -91,9 +111,7 @@ def declaration_list(request):
         request,
         "hours/declaration_list.html",
         {
-            "page": page,
-            "status": status,
-            "filters": [(k, v[0]) for k, v in selectors.STATUS_FILTERS.items()],
+            **_status_page(request, lambda status: selectors.my_declarations(user=request.user, status=status)),
             "window_closed": window_closed,
             "days_left": days_left,
         },
@@ -173,10 +191,8 @@ def declaration_applicant_edit(request, pk):
                 declaration=declaration, user=request.user, data=data, start_year=data["start_year"], end_year=data["end_year"]
             )
         except (ValidationError, PermissionDenied) as exc:
-            if _gone(exc):
-                messages.error(request, _errors(exc))
-                return _list_of(declaration)
-            form.add_error(None, _errors(exc))
+            if gone := _refused(request, form, exc, back=_list_of(declaration)):
+                return gone
         else:
             messages.success(request, "申报信息已保存。")
             return redirect("hours:declaration_edit", pk=declaration.pk)
@@ -245,6 +261,11 @@ def _back(declaration, *, refused=False, **params):
     return redirect(f"{url}?{query}" if query else url)
 
 
+def _attempt_back(request, declaration, action, success, **params):
+    """_attempt, then _back: to the workspace, or after a refusal to the list if the declaration is gone."""
+    return _back(declaration, refused=not _attempt(request, action, success), **params)
+
+
 def _owned(request, pk):
     """A declaration the signed-in user edits: 404 for anyone else's."""
     declaration = selectors.declaration_get_for_user(user=request.user, pk=pk)
@@ -269,10 +290,8 @@ def year_add(request, pk):
         try:
             record = services.year_record_add(declaration=declaration, user=request.user, year=form.cleaned_data["year"])
         except (ValidationError, PermissionDenied) as exc:
-            if _gone(exc):
-                messages.error(request, _errors(exc))
-                return _list_of(declaration)
-            form.add_error(None, _errors(exc))
+            if gone := _refused(request, form, exc, back=_list_of(declaration)):
+                return gone
         else:
             messages.success(request, f"已新增{record.year}年度明细，请添加学习项目。")
             return _back(declaration, year=record.pk)
@@ -283,8 +302,9 @@ def year_add(request, pk):
 def year_delete(request, pk, year_pk):
     declaration = _owned(request, pk)
     record = get_object_or_404(declaration.year_records, pk=year_pk)
-    done = _attempt(request, lambda: services.year_record_delete(year_record=record, user=request.user), f"已删除{record.year}年度明细。")
-    return _back(declaration, refused=not done)
+    return _attempt_back(
+        request, declaration, lambda: services.year_record_delete(year_record=record, user=request.user), f"已删除{record.year}年度明细。"
+    )
 
 
 @_declarer_post
@@ -303,10 +323,8 @@ def item_add(request, pk, year_pk):
         try:
             item = services.item_add(year_record=record, user=request.user, activity=activity, facts=form.facts())
         except (ValidationError, PermissionDenied) as exc:
-            if _gone(exc):
-                messages.error(request, _errors(exc))
-                return _list_of(declaration)
-            _attach(form, exc)
+            if gone := _refused(request, form, exc, back=_list_of(declaration), by_field=True):
+                return gone
         else:
             label, kind = policy.activities[activity].label, policy.activities[activity].formula["kind"]
             if kind == "determined":
@@ -319,14 +337,6 @@ def item_add(request, pk, year_pk):
             return _back(declaration, year=record.pk)
     context = _workspace_context(request, declaration, facts_form=form, year_pk=record.pk, activity=activity)
     return render(request, "hours/declaration_edit.html", context, status=400)
-
-
-def _attach(form, exc):
-    if hasattr(exc, "message_dict"):
-        for field, msgs in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, msgs)
-    else:
-        form.add_error(None, _errors(exc))
 
 
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
@@ -357,8 +367,9 @@ def item_delete(request, pk, item_pk):
     declaration = _owned(request, pk)
     # The service locks item.year_record.declaration: fetched with the item, not two look-ups later.
     item = get_object_or_404(Item.objects.select_related("year_record__declaration"), pk=item_pk, year_record__declaration=declaration)
-    done = _attempt(request, lambda: services.item_delete(item=item, user=request.user), "已删除该学习项目。")
-    return _back(declaration, refused=not done, year=item.year_record_id)
+    return _attempt_back(
+        request, declaration, lambda: services.item_delete(item=item, user=request.user), "已删除该学习项目。", year=item.year_record_id
+    )
 
 
 def _store_files(request, declaration, files, **kwargs):
@@ -412,8 +423,9 @@ def item_evidence_upload(request, pk, item_pk):
 def evidence_delete(request, pk, evidence_pk):
     declaration = _owned(request, pk)
     evidence = get_object_or_404(declaration.evidence, pk=evidence_pk)
-    done = _attempt(request, lambda: services.evidence_delete(evidence=evidence, user=request.user), f"已删除“{evidence.original_name}”。")
-    return _back(declaration, refused=not done)
+    return _attempt_back(
+        request, declaration, lambda: services.evidence_delete(evidence=evidence, user=request.user), f"已删除“{evidence.original_name}”。"
+    )
 
 
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)

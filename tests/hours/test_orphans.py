@@ -18,7 +18,7 @@ from tests.helpers import assert_database_query_count
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import draft, pdf, png, year_with_training
 from tests.hours.test_filings import filing_data
-from tests.portal.storage_checks import Interrupted, fail_after_real_save, make_old, missing_files, referenced, stored, unreferenced_files
+from tests.portal.storage_checks import Interrupted, fail_after_real_save, failed_upload_leaves_no_file, make_old, missing_files, referenced, stored, unreferenced_files
 
 pytestmark = pytest.mark.django_db
 
@@ -33,18 +33,7 @@ def sweep_command(*args):
 
 
 def test_evidence_upload_failing_after_its_row_is_written_leaves_no_file(p, media, monkeypatch):
-    d = draft(p.song)
-    kept = services.evidence_add(declaration=d, user=p.song, category=EvidenceCategory.EDUCATION, upload=pdf("学历证书.pdf"))
-    seen = fail_after_real_save(monkeypatch, Evidence)
-
-    with pytest.raises(Interrupted):
-        services.evidence_add(declaration=d, user=p.song, category=EvidenceCategory.HOURS, upload=png("学时证明.png"), year=2023)
-
-    assert seen == [{"file": True}], "the file was on storage when the transaction failed"
-    assert list(Evidence.objects.values_list("pk", flat=True)) == [kept.pk]
-    assert missing_files() == []
-    assert unreferenced_files() == []
-    assert stored() == {kept.file.name}
+    kept = failed_upload_leaves_no_file(p, monkeypatch)
     for name in stored():
         make_old(name, hours=48)
     assert sweep_command().endswith("已删除 0 个未被引用的文件。\n")

@@ -16,8 +16,11 @@ from django.core.files.storage import default_storage
 from django.db import models
 from moto.server import ThreadedMotoServer
 
-from portal.settings.base import default_storage_from_env
 from core.storage import file_fields, stored_files
+from hours import services
+from hours.models import Evidence, EvidenceCategory
+from portal.settings.base import default_storage_from_env
+from tests.hours.fixtures_views import draft, pdf, png
 
 
 def referenced():
@@ -58,6 +61,21 @@ def fail_after_real_save(monkeypatch, model):
 
     monkeypatch.setattr(model, "save", save)
     return seen
+
+
+def failed_upload_leaves_no_file(p, monkeypatch):
+    """An evidence upload that fails after its row and file are written, on whichever storage is
+    configured: the file is deleted again with the row. Returns the evidence kept from before."""
+    d = draft(p.song)
+    kept = services.evidence_add(declaration=d, user=p.song, category=EvidenceCategory.EDUCATION, upload=pdf("学历证书.pdf"))
+    seen = fail_after_real_save(monkeypatch, Evidence)
+    with pytest.raises(Interrupted):
+        services.evidence_add(declaration=d, user=p.song, category=EvidenceCategory.HOURS, upload=png("学时证明.png"), year=2023)
+    assert seen == [{"file": True}], "the file was on storage when the transaction failed"
+    assert list(Evidence.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert missing_files() == [] and unreferenced_files() == []
+    assert stored() == {kept.file.name}
+    return kept
 
 
 def make_old(name, *, hours):
