@@ -178,9 +178,13 @@ def complete(declaration, user=None):
         if item.activity not in policy.activities:
             continue
         have = set(item.evidence.exclude(material="").values_list("material", flat=True))
-        if rules.missing_materials(policy, item.activity, have, item.facts):
-            needed = [code for code, _ in rules.material_choices(policy, item.activity, item.facts) if code not in have]
-            attach_item_files(declaration, user, item, *needed)
+        # One material at a time, in the rule set's order, until nothing is missing.
+        for code, _ in rules.material_choices(policy, item.activity, item.facts):
+            if not rules.missing_materials(policy, item.activity, have, item.facts):
+                break
+            if code not in have:
+                attach_item_files(declaration, user, item, code)
+                have.add(code)
     held = set(Evidence.objects.filter(declaration=declaration, item__isnull=True).values_list("category", flat=True))
     if EvidenceCategory.EDUCATION not in held:
         services.evidence_add(declaration=declaration, user=user, category=EvidenceCategory.EDUCATION, upload=pdf("学历证书.pdf"))

@@ -134,12 +134,14 @@ def test_reviewers_read_evidence_and_filing_papers_from_the_bucket(client, p, s3
     d = draft(p.song)
     data = pdf_bytes()
     services.evidence_add(declaration=d, user=p.song, category=EvidenceCategory.EDUCATION, upload=pdf("学位证书.pdf", data))
+    year_with_training(d, p.song)
     d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     client.force_login(p.chen)  # the unit's administrator, first to review
     response = client.get(reverse("review:case_zip", args=[d.pk]))
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    assert {info.filename: archive.read(info) for info in archive.infolist()} == {"学历信息/学位证书.pdf": data}
+    contents = {info.filename: archive.read(info) for info in archive.infolist()}
+    assert contents["学历信息/学位证书.pdf"] == data and len(contents) == d.evidence.count()
 
     notice = pdf_bytes()
     filing = filings.filing_create(user=p.chen, organisation=p.dzyjs, data=filing_data(), notice=pdf("通知.pdf", notice), schedule=pdf("课程表.pdf"))

@@ -90,7 +90,7 @@ def declare(h, *, resubmit=True):
 def test_the_applicant_and_every_reviewer_see_the_text_escaped(client, hostile):
     h = hostile
     declaration, item = declare(h, resubmit=False)
-    evidence_name = declaration.evidence.get().original_name
+    evidence_name = declaration.evidence.get(category=EvidenceCategory.EDUCATION).original_name
     client.force_login(h["person"])
     # Refused, so editable: the workspace shows the file, the item and the reviewer's reason.
     assert_escaped(client.get(reverse("hours:declaration_edit", args=[declaration.pk])), SHORT, PAYLOAD, evidence_name)
@@ -184,7 +184,8 @@ def test_the_excel_export_keeps_would_be_formulas_as_text(client, world):
     data = {"gender": "男", "ethnicity": "汉族", "phone": zhao.phone, "education": "大学本科", "title_sought": "副高级",
             "category": "工程技术", "specialty": "地质"}
     d = services.declaration_create(user=zhao, applicant=zhao, data=data, start_year=2021, end_year=2021)
-    services.year_record_add(declaration=d, user=zhao, year=2021)
+    record = services.year_record_add(declaration=d, user=zhao, year=2021)
+    services.item_add(year_record=record, user=zhao, activity="training", facts={"subject": "public", "days": 4, "half_days": 0})
     transitions.declaration_submit(declaration=complete(d), user=zhao, pledge=True)
     client.force_login(p.chen)
     response = client.get(reverse("review:unit_queue"), {"export": "xlsx"})
