@@ -245,7 +245,7 @@ def subordinates(request):
     for dept in organisations_for(request.user, Role.DEPT_ADMIN):
         page = Paginator(selectors.subordinate_organisations(organisation=dept), PAGE_SIZE).get_page(request.GET.get("page"))
         blocks.append((dept, page))
-    return render(request, "accounts/subordinates.html", {"blocks": blocks})
+    return render(request, "accounts/organisations.html", {"title": "下级单位", "blocks": blocks})
 
 
 @role_required(Role.BUREAU_CLERK)
@@ -255,6 +255,6 @@ def jurisdiction(request):
     for bureau in bureaus:
         page = Paginator(selectors.jurisdiction_organisations(bureau=bureau), PAGE_SIZE).get_page(request.GET.get("page"))
         blocks.append((bureau, page))
-    return render(request, "accounts/jurisdiction.html", {"blocks": blocks})
+    return render(request, "accounts/organisations.html", {"title": "辖区单位", "blocks": blocks})
 
 
