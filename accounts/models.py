@@ -80,9 +80,28 @@ class Organisation(MP_Node):
     def approving_bureau(self):
         return self if self.is_bureau else self.bureau
 
-    def subtree(self):
-        """This organisation and every unit below it, as one indexed prefix query."""
-        return Organisation.objects.filter(path__startswith=self.path)
+    def contains(self, other):
+        """Whether `other` is this organisation or lies below it."""
+        return other.path.startswith(self.path)
+
+
+# Containment as queryset filters (indexed prefix look-ups on the materialised paths), through the
+# relation `unit` of the rows filtered, or on Organisation rows themselves. Who may do what with
+# them is workflow/jurisdiction.py's.
+
+
+def _through(unit, lookup):
+    return f"{unit}__{lookup}" if unit else lookup
+
+
+def within_q(org, unit=None):
+    """Organisations that are `org` or lie below it."""
+    return Q(**{_through(unit, "path__startswith"): org.path})
+
+
+def bureau_area_q(bureau, unit=None):
+    """Organisations that `bureau` finally approves for, with those of the city bureaus below it."""
+    return Q(**{_through(unit, "bureau__path__startswith"): bureau.path, _through(unit, "bureau__kind"): OrganisationKind.BUREAU})
 
 
 class Gender(models.TextChoices):

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import Membership, MembershipStatus, Organisation, OrganisationKind, Role
+from .models import Membership, MembershipStatus, Organisation, OrganisationKind, Role, bureau_area_q, within_q
 from .roles import is_sysadmin, roles_of
 
 
@@ -42,7 +42,7 @@ def membership_history(*, person):
 def subordinate_organisations(*, organisation):
     """Every organisation below this one in the tree, with how many confirmed staff each has."""
     return (
-        Organisation.objects.filter(path__startswith=organisation.path, depth__gt=organisation.depth)
+        Organisation.objects.filter(within_q(organisation), depth__gt=organisation.depth)
         .annotate(staff_count=Count("staff"))
         .select_related("bureau")
         .order_by("path")
@@ -51,9 +51,8 @@ def subordinate_organisations(*, organisation):
 
 def jurisdiction_organisations(*, bureau):
     """Units a bureau finally approves for, including those of the city bureaus below it."""
-    bureaus = Organisation.objects.filter(path__startswith=bureau.path, kind=OrganisationKind.BUREAU)
     return (
-        Organisation.objects.filter(bureau__in=bureaus)
+        Organisation.objects.filter(bureau_area_q(bureau))
         .annotate(staff_count=Count("staff"))
         .select_related("bureau")
         .order_by("bureau__path", "path")

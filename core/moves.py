@@ -1,7 +1,9 @@
 """A model that changes app keeps its table and its rows: MoveModel, in the receiving app's
-migration, changes only Django's record of where the model lives (the migration state). The moved
-class names its old table in Meta.db_table, so the database is not touched, and backups taken before
-and after the move restore alike."""
+migration, changes Django's record of where the model lives (the migration state) and relabels its
+content type, so permissions granted on it and admin history follow it (as RenameModel's do). The
+moved class names its old table in Meta.db_table, so the table is not touched, and backups taken
+before and after the move restore alike. The migration must depend on contenttypes."""
+from django.db import router
 from django.db.migrations.operations.base import Operation
 
 
@@ -24,11 +26,22 @@ class MoveModel(Operation):
         state.remove_model(*old_key)
         state.add_model(moved)
 
+    def _relabel(self, apps, schema_editor, source, target):
+        ContentType = apps.get_model("contenttypes", "ContentType")
+        db = schema_editor.connection.alias
+        if not router.allow_migrate_model(db, ContentType):
+            return
+        types = ContentType.objects.db_manager(db)
+        # On a new database the content types are made after migrating, under the new app already.
+        if not types.filter(app_label=target, model=self.name.lower()).exists():
+            types.filter(app_label=source, model=self.name.lower()).update(app_label=target)
+            ContentType.objects.clear_cache()
+
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        pass  # the table stays where it is
+        self._relabel(from_state.apps, schema_editor, self.from_app, app_label)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        pass
+        self._relabel(from_state.apps, schema_editor, app_label, self.from_app)
 
     def describe(self):
         return f"Move {self.from_app}.{self.name} here, keeping its table"

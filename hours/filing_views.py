@@ -8,8 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
-from accounts.roles import organisations_for
+from accounts.models import OrganisationKind, Role
 from accounts.access import role_required
 from core.forms import filters_of
 from core.proxy import client_ip
@@ -42,7 +41,7 @@ def _own_filing(request, pk):
 
 
 def _unit_of(user):
-    units = [org for org in organisations_for(user, Role.UNIT_ADMIN) if org.kind != "bureau"]
+    units = [org for org in jurisdiction.administered_units(user) if org.kind != OrganisationKind.BUREAU]
     if not units:
         raise PermissionDenied
     return units[0]

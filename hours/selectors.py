@@ -2,8 +2,7 @@
 from django.db.models import Prefetch, Q
 from django.http import Http404
 
-from accounts.models import Role, User
-from accounts.roles import grants
+from accounts.models import User
 from accounts.validators import normalize_id_number
 from workflow import jurisdiction
 from workflow.models import PENDING_STATES, State
@@ -214,18 +213,10 @@ def submission_problems(declaration, *, years=None, general=None):
     return problems
 
 
-
-
 def proxy_staff(*, user, query=""):
     """Staff a unit or department administrator may declare for: confirmed members of their units
     (for a department, of every unit below it)."""
-    q = Q(pk__in=[])
-    for role, org in grants(user):
-        if role == Role.UNIT_ADMIN:
-            q |= Q(organisation=org)
-        elif role == Role.DEPT_ADMIN:
-            q |= Q(organisation__path__startswith=org.path)
-    qs = User.objects.filter(q, id_number__isnull=False).select_related("organisation").order_by("organisation__path", "name")
+    qs = User.objects.filter(jurisdiction.declarable_q(user), id_number__isnull=False).select_related("organisation").order_by("organisation__path", "name")
     query = (query or "").strip()
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(id_number=normalize_id_number(query)))
@@ -253,8 +244,7 @@ def filing_get_for_user(*, user, pk):
 
 def unit_filings(*, user, status="all"):
     label, states = STATUS_FILTERS.get(status, STATUS_FILTERS["all"])
-    units = [org for role, org in grants(user) if role == Role.UNIT_ADMIN]
-    qs = TrainingFiling.objects.filter(organisation__in=units).select_related("organisation", "current_org")
+    qs = TrainingFiling.objects.filter(organisation__in=jurisdiction.administered_units(user)).select_related("organisation", "current_org")
     if states:
         qs = qs.filter(state__in=states)
     return qs.order_by("-created_at", "-id")
@@ -262,7 +252,7 @@ def unit_filings(*, user, status="all"):
 
 def filing_queue(*, user, filters):
     """备案 waiting at one of the reviewer's organisations (department or bureau)."""
-    orgs = [org for role, org in grants(user) if role in (Role.DEPT_ADMIN, Role.BUREAU_CLERK)]
+    orgs = jurisdiction.reviewing_organisations(user, State.SUPERIOR_REVIEW, State.BUREAU_REVIEW)
     qs = TrainingFiling.objects.select_related("organisation", "current_org").order_by("waiting_since", "id")
     if filters.get("status") == "done":
         qs = qs.filter(steps__organisation__in=orgs, steps__action__in=["approve", "reject"]).distinct()

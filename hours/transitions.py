@@ -246,7 +246,8 @@ def filing_approve(*, filing, user, opinion="", ip=None):
         holder, from_state = locked.current_org, locked.state
         locked.record(now=timezone.now())
         save(locked, Actor(user, role, holder, ip), action=Action.APPROVE, from_state=from_state, opinion=opinion)
-        notify(locked.created_by, f"培训备案“{locked.name}”已备案", f"{holder}已同意“{locked.name}”备案，培训结束后请上传参训人员名单。", subject=locked)
+        notify(locked.created_by, f"培训备案“{locked.name}”已备案", f"{holder}已同意“{locked.name}”备案，培训结束后请上传参训人员名单。", subject=locked,
+               email=False)  # a unit's filer is told in the portal only
         return locked
 
 
@@ -259,5 +260,6 @@ def filing_reject(*, filing, user, reason, ip=None):
         holder, from_state = locked.current_org, locked.state
         locked.reject(reason=reason, now=timezone.now())
         save(locked, Actor(user, role, holder, ip), action=Action.REJECT, from_state=from_state, opinion=reason)
-        notify(locked.created_by, f"培训备案“{locked.name}”未通过", f"{holder}退回了“{locked.name}”的备案，原因：{reason}。请修改后重新提交。", subject=locked)
+        notify(locked.created_by, f"培训备案“{locked.name}”未通过", f"{holder}退回了“{locked.name}”的备案，原因：{reason}。请修改后重新提交。", subject=locked,
+               email=False)
         return locked

@@ -1,7 +1,7 @@
 """What each role's home page counts; a fixed number of queries whatever the data size."""
 from django.db.models import Count, Q
 
-from accounts.models import Membership, MembershipStatus, Organisation, OrganisationKind, Role, User
+from accounts.models import Membership, MembershipStatus, Organisation, Role, User, bureau_area_q
 from accounts.roles import is_sysadmin, organisations_for, roles_of
 
 from hours.models import Declaration
@@ -39,12 +39,7 @@ def home_blocks(user):
         blocks.append({"role": Role.DEPT_ADMIN, "departments": departments, "subordinates": subordinate_count})
     if Role.BUREAU_CLERK in held:
         bureaus = organisations_for(user, Role.BUREAU_CLERK)
-        counts = [
-            Organisation.objects.filter(
-                bureau__path__startswith=b.path, bureau__kind=OrganisationKind.BUREAU
-            ).count()
-            for b in bureaus
-        ]
+        counts = [Organisation.objects.filter(bureau_area_q(b)).count() for b in bureaus]
         blocks.append({"role": Role.BUREAU_CLERK, "bureaus": bureaus, "jurisdiction_units": sum(counts)})
     waiting = pending_counts(user=user)
     for block in blocks:

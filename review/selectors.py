@@ -123,8 +123,8 @@ def overdue_before(user):
 
 
 def _overdue_before(user):
-    for role in (Role.BUREAU_CLERK, Role.DEPT_ADMIN, Role.UNIT_ADMIN):
-        orgs = organisations_for(user, role)
+    for level in reversed(LEVELS):  # the highest level the user reviews at decides
+        orgs = organisations_for(user, level.role)
         if orgs:
             return periods.overdue_before(orgs[0])
     return periods.working_days_before(periods.DEFAULT_SUPERVISION_DAYS)

@@ -6,7 +6,7 @@ its path starts with the department's), read from the role grants held for the r
 with a queryset filter per object kind (never a per-row check); single objects with the predicates."""
 from django.db.models import Q
 
-from accounts.models import OrganisationKind, Role
+from accounts.models import OrganisationKind, Role, bureau_area_q, within_q
 from accounts.roles import grants, organisations_for, roles_of
 
 from .levels import BY_STATE
@@ -15,16 +15,11 @@ from .levels import BY_STATE
 DECLARING_ROLES = (Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 
 
-def contains(org, unit):
-    """Whether `unit` is `org` or lies below it."""
-    return unit.path.startswith(org.path)
-
-
 def administering(user, unit):
     """(role, organisation) in which `user` administers `unit` or an organisation above it, else None."""
     for role in DECLARING_ROLES:
         for org in organisations_for(user, role):
-            if contains(org, unit):
+            if org.contains(unit):
                 return role, org
     return None
 
@@ -86,19 +81,30 @@ def reviewer(item, user):
 # --- one queryset filter per object kind --------------------------------------------------------
 
 
-def _reach(user, unit="organisation"):
-    """Units (through the relation `unit`) a reviewer's grants reach: as unit administrator the unit,
-    as department administrator its subtree, as bureau clerk every unit whose bureau lies in the
-    clerk's bureau's subtree."""
+def _reach(user, unit="organisation", roles=(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)):
+    """Units (through the relation `unit`) the user's grants of `roles` reach: as unit administrator
+    the unit, as department administrator its subtree, as bureau clerk the bureau's area."""
     q = Q(pk__in=[])
     for role, org in grants(user):
+        if role not in roles:
+            continue
         if role == Role.UNIT_ADMIN:
             q |= Q(**{unit: org})
         elif role == Role.DEPT_ADMIN:
-            q |= Q(**{f"{unit}__path__startswith": org.path})
+            q |= within_q(org, unit)
         elif role == Role.BUREAU_CLERK and org.kind == OrganisationKind.BUREAU:
-            q |= Q(**{f"{unit}__bureau__path__startswith": org.path, f"{unit}__bureau__kind": OrganisationKind.BUREAU})
+            q |= bureau_area_q(org, unit)
     return q
+
+
+def declarable_q(user):
+    """People (User rows, through their unit) an administrator may declare for."""
+    return _reach(user, unit="organisation", roles=DECLARING_ROLES)
+
+
+def reviewing_organisations(user, *states):
+    """The organisations at which `user` reviews items waiting in any of `states`."""
+    return [org for state in states for org in organisations_for(user, BY_STATE[state].role)]
 
 
 def declarations_q(user):

@@ -8,6 +8,7 @@ class Migration(migrations.Migration):
     from review, keeping their tables (review_reviewstep, review_filingstep) and every row."""
 
     dependencies = [
+        ("contenttypes", "0002_remove_content_type_name"),
         ("review", "0003_filingstep"),
         ("hours", "0016_one_open_declaration_and_filing"),
     ]

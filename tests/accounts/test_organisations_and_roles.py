@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts import services
-from accounts.models import Nature, Organisation, OrganisationKind, Role, RoleGrant, User
+from accounts.models import Nature, Organisation, OrganisationKind, Role, RoleGrant, User, within_q
 from tests.helpers import make_bureau, make_department, make_id_number, make_person, make_staff, make_unit, make_uscc
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,8 @@ def test_a_unit_below_a_department_inherits_its_bureau(bureau):
     unit = make_unit(name="湖南省地质院", parent=department)
     assert unit.bureau == bureau
     assert Organisation.objects.get_parent(unit) == department
-    assert list(department.subtree()) == [department, unit]
+    assert list(Organisation.objects.filter(within_q(department)).order_by("path")) == [department, unit]
+    assert department.contains(unit) and not unit.contains(department)
 
 
 def test_a_unit_below_a_city_bureau_is_approved_by_that_bureau(bureau):

@@ -253,3 +253,20 @@ def test_queue_query_counts_do_not_grow(client, p, url_name, reviewer, state):
     make(2)
     response = assert_same_queries(client, getattr(p, reviewer), reverse(url_name), lambda: make(28))
     assert "共30条" in text_of(response)
+
+
+def test_an_organisation_both_unit_and_superior_keeps_its_two_queues_apart(client, p):
+    """湖南省地质院 is a unit (its own staff declare there) and the superior of 湖南省地质研究所: what
+    waits at one level is listed in that level's queue only, under 全部 too."""
+    from accounts import services as account_services
+    from accounts.models import Membership
+    from tests.helpers import make_person
+
+    own = make_person(organisation=p.dzy, name="地质院职工")
+    account_services.membership_confirm(membership=Membership.objects.get(person=own), actor=p.dzy_admin)
+    own.refresh_from_db()
+    at_unit = submitted(own)
+    forwarded = transitions.declaration_approve(declaration=submitted(p.song), user=p.chen, next_org=p.dzy)
+    client.force_login(p.dzy_admin)
+    assert shown(client, UNIT, status="all") == shown(client, UNIT) == pks(at_unit)
+    assert shown(client, SUPERIOR, status="all") == shown(client, SUPERIOR) == pks(forwarded)

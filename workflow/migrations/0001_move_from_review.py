@@ -8,6 +8,7 @@ class Migration(migrations.Migration):
     workspace's: they move from review, keeping their tables (review_filingperiod, review_notification)."""
 
     dependencies = [
+        ("contenttypes", "0002_remove_content_type_name"),
         ("review", "0003_filingstep"),
         ("hours", "0016_one_open_declaration_and_filing"),
     ]
