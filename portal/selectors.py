@@ -7,7 +7,7 @@ from accounts.roles import is_sysadmin, organisations_for, roles_of
 from hours.models import Declaration
 from workflow.models import PENDING_STATES, Notification, State
 from review.selectors import pending_counts
-from workflow.levels import BY_ROLE
+from workflow.levels import LEVELS
 
 
 def home_blocks(user):
@@ -43,8 +43,8 @@ def home_blocks(user):
         blocks.append({"role": Role.BUREAU_CLERK, "bureaus": bureaus, "jurisdiction_units": sum(counts)})
     waiting = pending_counts(user=user)
     for block in blocks:
-        block["review"] = waiting.get(block["role"])
-        block["level"] = BY_ROLE.get(block["role"])
+        # The counters of every level at which the block's role reviews (workflow/levels.py).
+        block["levels"] = [(level, waiting[level.state]) for level in LEVELS if level.role == block["role"] and level.state in waiting]
     if is_sysadmin(user):
         blocks.append({"role": Role.SYSADMIN})
     return blocks

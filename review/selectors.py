@@ -137,13 +137,14 @@ def is_overdue(declaration):
 
 
 def pending_counts(*, user):
-    """Waiting and overdue counts for the home page and the service tree: one query per role held."""
+    """Waiting and overdue counts by level (its state) for the home page and the service tree: one
+    query per level whose role the user holds."""
     counts = {}
     cutoff = overdue_before(user)
     for level in LEVELS:
         orgs = organisations_for(user, level.role)
         if orgs:
-            counts[level.role] = Declaration.objects.filter(state=level.state, current_org__in=orgs).aggregate(
+            counts[level.state] = Declaration.objects.filter(state=level.state, current_org__in=orgs).aggregate(
                 # Counted on waiting_since (set on every pending item), not id: the queue index
                 # (state, current_org, waiting_since) answers it alone, without reading the table.
                 waiting=Count("waiting_since"), overdue=Count("waiting_since", filter=Q(waiting_since__lt=cutoff))

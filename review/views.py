@@ -77,7 +77,7 @@ def bureau_todo(request):
     if export:
         return export
     page = Paginator(rows, TODO_PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = selectors.pending_counts(user=request.user).get(Role.BUREAU_CLERK, {"waiting": 0, "overdue": 0})
+    counts = selectors.pending_counts(user=request.user).get(State.BUREAU_REVIEW, {"waiting": 0, "overdue": 0})
     overdue_before = selectors.overdue_before(request.user)
     # The batch form carries the filter, so 全部筛选结果 decides what the list shows on every page.
     query = request.GET.copy()

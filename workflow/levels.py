@@ -40,4 +40,3 @@ LEVELS = (
     ),
 )
 BY_STATE = {level.state: level for level in LEVELS}
-BY_ROLE = {level.role: level for level in LEVELS}
