@@ -31,7 +31,7 @@ class Job(models.Model):
     result = models.JSONField("结果", default=dict, blank=True)
     # The file the job works on (an uploaded roster), kept only until the job has run.
     upload = models.FileField("上传文件", upload_to="jobs/uploads/%Y/%m/", max_length=200, blank=True)
-    # A file the job produced (a zip), served by portal:job_download to the owner.
+    # A file the job produced (a zip), served to the owner only (the shell's job pages).
     file = models.FileField("结果文件", upload_to="jobs/%Y/%m/", max_length=200, blank=True)
     error = models.CharField("失败原因", max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField("执行次数", default=0)

@@ -93,7 +93,7 @@ class RepeatedPostMiddleware:
                 break
             # The same POST is running in another request (two tabs, a double click): wait for it.
             if time.monotonic() > deadline:
-                return render(request, "portal/repeat_busy.html", {"message": BUSY}, status=409)
+                return render(request, "core/repeat_busy.html", {"message": BUSY}, status=409)
             time.sleep(0.1)
         # It may have finished between the look and the lock.
         repeated = _repeat_of(request, last_key, print_)

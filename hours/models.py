@@ -109,6 +109,9 @@ class Declaration(Reviewable):
     def __str__(self):
         return f"{self.business_no or '未编号'} {self.name} {self.start_year}–{self.end_year}"
 
+    def is_own(self, user):
+        return self.applicant_id == user.pk
+
     @property
     def total_hours(self):
         return self.total_public + self.total_professional

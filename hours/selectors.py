@@ -5,6 +5,7 @@ from django.http import Http404
 from accounts.models import User
 from accounts.validators import normalize_id_number
 from workflow import jurisdiction
+from workflow.runner import next_level_choices
 from workflow.models import PENDING_STATES, State
 
 from . import rules
@@ -211,6 +212,22 @@ def submission_problems(declaration, *, years=None, general=None):
         if not general.get(category):
             problems.append(f"请上传{EvidenceCategory(category).label}")
     return problems
+
+
+def submission_levels(declaration, user):
+    """Where `user` may send a declaration that starts above its unit (one made on someone's behalf,
+    or by their own unit's administrator): {"superiors": [...], "bureau": ...}; None when it simply
+    goes to the applicant's unit."""
+    if not declaration.declared_by_id:
+        if jurisdiction.administers_unit(user, declaration.organisation_id):
+            superiors, bureau = next_level_choices(declaration, declaration.organisation)
+            return {"superiors": superiors, "bureau": bureau}
+        return None
+    held = jurisdiction.administering(user, declaration.organisation)
+    if held is None:
+        return None
+    superiors, bureau = next_level_choices(declaration, held[1])
+    return {"superiors": superiors, "bureau": bureau}
 
 
 def proxy_staff(*, user, query=""):

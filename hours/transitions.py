@@ -11,7 +11,7 @@ from workflow import jurisdiction, periods
 from workflow.levels import BY_STATE
 from workflow.models import Action, State
 from workflow.runner import (
-    STALE_MESSAGE, Actor, WorkflowError, check_opinion, lock, next_level_choices, not_allowed, notify, save, target_for,
+    STALE_MESSAGE, Actor, WorkflowError, check_opinion, lock, not_allowed, notify, save, target_for,
 )
 
 from .selectors import submission_problems
@@ -70,22 +70,6 @@ def declaration_submit(*, declaration, user, pledge, next_org=None, ip=None):
             locked, Actor(user, role, org, ip), action=Action.SUBMIT, from_state=from_state, next_org=holder,
             details={"pledge": "本人承诺以上信息真实有效"},
         )
-
-
-def submission_levels(declaration, user):
-    """Where `user` may send a declaration that starts above its unit (one made on someone's behalf,
-    or by their own unit's administrator): {"superiors": [...], "bureau": ...}; None when it simply
-    goes to the applicant's unit."""
-    if not declaration.declared_by_id:
-        if jurisdiction.administers_unit(user, declaration.organisation_id):
-            superiors, bureau = next_level_choices(declaration, declaration.organisation)
-            return {"superiors": superiors, "bureau": bureau}
-        return None
-    held = jurisdiction.administering(user, declaration.organisation)
-    if held is None:
-        return None
-    superiors, bureau = next_level_choices(declaration, held[1])
-    return {"superiors": superiors, "bureau": bureau}
 
 
 def declaration_withdraw(*, declaration, user, ip=None):

@@ -220,7 +220,7 @@ def _workspace_context(request, declaration, **bound):
         "facts_form": facts_form,
         "evidence_form": bound.pop("evidence_form", None) or EvidenceForm(),
         "submit_form": bound.pop("submit_form", None) or SubmitForm(),
-        "proxy_levels": transitions.submission_levels(declaration, request.user),
+        "proxy_levels": selectors.submission_levels(declaration, request.user),
         "absence_label": policy.activities[policy.proration.activity].label if policy.proration else "",
         **bound,
     }

@@ -12,8 +12,8 @@ urlpatterns = [
         path(f"{level.slug}/", views.level_queue, {"state": level.state}, name=level.queue.removeprefix("review:"))
         for level in LEVELS if not level.final
     ),
-    path("todo/", views.bureau_todo, name="bureau_todo"),
-    path("todo/batch/", views.bureau_batch, name="bureau_batch"),
+    path(f"{LEVELS[-1].slug}/", views.bureau_todo, name="bureau_todo"),
+    path(f"{LEVELS[-1].slug}/batch/", views.bureau_batch, name="bureau_batch"),
     path("periods/", views.filing_periods, name="filing_periods"),
     path("case/<id:pk>/", views.case, name="case"),
     path("case/<id:pk>/accept/", views.case_accept, name="case_accept"),

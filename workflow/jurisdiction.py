@@ -73,7 +73,7 @@ def reviewer_at(state, org_id, user):
 def reviewer(item, user):
     """The role in which `user` reviews `item` now. Nobody reviews their own declaration, even as
     their unit's administrator."""
-    if getattr(item, "applicant_id", None) == user.pk:
+    if item.is_own(user):
         return None
     return reviewer_at(item.state, item.current_org_id, user)
 

@@ -90,6 +90,10 @@ class Reviewable(ConcurrentTransitionMixin, models.Model):
         self.decided_at = now
         self.rejection_reason = reason
 
+    def is_own(self, user):
+        """Whether the item is `user`'s own, which they may not review; a kind with an applicant says so."""
+        return False
+
     @property
     def is_editable(self):
         return self.state in EDITABLE_STATES

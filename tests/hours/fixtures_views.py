@@ -1,6 +1,6 @@
 """Fixtures and builders for the view tests of hours/ and review/: the demo province's people,
 real files made at test time (a PNG drawn with Pillow, a one-page PDF), and declarations brought
-to each state through the services (hours/services.py, review/workflow.py) — never by writing the
+to each state through the services (hours/services.py, hours/transitions.py) — never by writing the
 state field.
 
 Import what a test module needs: `from tests.hours.fixtures_views import *` (the fixtures are

@@ -1,5 +1,5 @@
 """学时核认申报 (the declarations list) says whether the filing window is open and how many days
-are left, from one look-up of the window (review.periods.window)."""
+are left, from one look-up of the window (workflow.periods.window)."""
 from datetime import datetime, timedelta
 
 import pytest

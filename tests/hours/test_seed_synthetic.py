@@ -254,7 +254,7 @@ def test_steps_tell_each_declarations_history(seeded):
 
 
 def test_the_seeded_reviewers_can_act_through_the_workflow(seeded):
-    """What waits at each level can be reviewed there, through review/workflow.py, by the
+    """What waits at each level can be reviewed there, through hours/transitions.py, by the
     administrator or clerk the seeder made for that organisation."""
     from hours.transitions import declaration_approve, declaration_reject
 

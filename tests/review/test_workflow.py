@@ -1,4 +1,4 @@
-"""The review workflow (review/workflow.py) on the demo province: every allowed transition, the
+"""The review workflow (hours/transitions.py) on the demo province: every allowed transition, the
 forbidden ones, who may act at each level, and the append-only steps each transition writes.
 
 The chain in the demo province: 湖南省地质研究所 (unit, admin 陈立新) → 湖南省地质院 (superior unit,
