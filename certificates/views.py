@@ -14,8 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Role
 from accounts.access import role_required
+from accounts.models import Role
 from core.inputs import JSONBodyError, load_json
 from core.models import JobState
 from core.proxy import client_ip

@@ -8,11 +8,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import OrganisationKind, Role
 from accounts.access import role_required
+from accounts.models import OrganisationKind, Role
 from core.forms import filters_of
-from core.proxy import client_ip
 from core.models import Job
+from core.proxy import client_ip
 from core.storage import file_response
 from hours import transitions
 from workflow import jurisdiction

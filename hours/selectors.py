@@ -5,8 +5,8 @@ from django.http import Http404
 from accounts.models import User
 from accounts.validators import normalize_id_number
 from workflow import jurisdiction
-from workflow.runner import next_level_choices
 from workflow.models import PENDING_STATES, State
+from workflow.runner import next_level_choices
 
 from . import rules
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingFiling, TrainingRecord

@@ -8,17 +8,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core.masking import mask_id_number
+from accounts.access import role_required
 from accounts.models import Organisation, OrganisationKind, Role, User
 from accounts.roles import has_role
-from accounts.access import role_required
 from core.forms import filters_of
-from core.proxy import client_ip
 from core.inputs import parse_id, parse_ids, redirect_target
+from core.masking import mask_id_number
+from core.proxy import client_ip
 from core.storage import file_response
-from workflow import periods
 from hours import transitions
-from workflow import jurisdiction
+from workflow import jurisdiction, periods
 from workflow.runner import WorkflowError
 
 from . import imports, rules, selectors, services

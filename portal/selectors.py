@@ -5,9 +5,9 @@ from accounts.models import Membership, MembershipStatus, Organisation, Role, Us
 from accounts.roles import is_sysadmin, organisations_for, roles_of
 
 from hours.models import Declaration
-from workflow.models import PENDING_STATES, Notification, State
 from review.selectors import pending_counts
 from workflow.levels import LEVELS
+from workflow.models import PENDING_STATES, Notification, State
 
 
 def home_blocks(user):

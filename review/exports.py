@@ -8,10 +8,10 @@ from django.http import FileResponse
 from django.utils import timezone
 from openpyxl import Workbook
 
+from core.inputs import safe_text
 from core.masking import mask_id_number
 from hours import selectors as hours_selectors
 from hours.models import EvidenceCategory
-from core.inputs import safe_text
 
 COLUMNS = ["序号", "受理编号", "姓名", "身份证号", "工作单位", "申报年度", "最高学历", "公需科目学时", "专业科目学时", "合计学时", "审核状态", "当前审核单位", "受理时间"]
 MAX_ROWS = 100_000

@@ -10,10 +10,10 @@ from django.db.models import Count, Q
 from accounts.models import Role
 from accounts.roles import organisations_for
 from accounts.validators import normalize_id_number
+from core.inputs import safe_text
 from hours import rules
 from hours.models import Declaration, Evidence, Item
 from hours.policies import identity_key
-from core.inputs import safe_text
 
 from workflow import periods
 from workflow.levels import LEVELS

@@ -11,12 +11,10 @@ from django.http import Http404
 
 from accounts.models import Role
 from accounts.roles import organisations_for
-from hours import selectors as hours_selectors
-from hours.models import Declaration
 from core import jobs
 from core.models import Job, JobKind, JobState
-from hours import transitions
-from hours.models import ReviewStep
+from hours import selectors as hours_selectors, transitions
+from hours.models import Declaration, ReviewStep
 from workflow import jurisdiction
 from workflow.models import FilingPeriod, State
 from workflow.runner import WorkflowError

@@ -11,14 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.access import role_required
 from accounts.models import Role
 from accounts.roles import organisations_for
-from hours import selectors as hours_selectors
-from hours.models import Declaration
-from accounts.access import role_required
 from core.forms import filters_of
 from core.proxy import client_ip
-from hours import transitions
+from hours import selectors as hours_selectors, transitions
+from hours.models import Declaration
 from workflow import jurisdiction, periods
 from workflow.levels import BY_STATE
 from workflow.models import FilingPeriod, State

@@ -12,9 +12,8 @@ from PIL import Image, ImageDraw
 
 from accounts import services
 from accounts.models import Membership, MembershipStatus, Organisation, Role, User
-from hours import services as hours_services
+from hours import services as hours_services, transitions
 from hours.models import EvidenceCategory
-from hours import transitions
 from review.services import filing_period_set
 
 DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"

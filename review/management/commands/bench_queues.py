@@ -15,8 +15,8 @@ from django.test import Client, RequestFactory
 
 from accounts.models import Role, User
 from hours.models import Declaration
-from workflow.models import State
 from review.services import declaration_batch_decide
+from workflow.models import State
 
 BARE = Template(
     "<table>{% for d in page %}<tr><td>{{ d.business_no }}</td><td>{{ d.name }}</td><td>{{ d.id_number }}</td>"
