@@ -94,11 +94,8 @@ def _holds(field, checked):
     """Whether the stored file is byte for byte the upload."""
     if not field or field.size != checked.size:
         return False
-    digest = hashlib.sha256()
     with field.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest() == checked.sha256
+        return hashlib.file_digest(handle, "sha256").hexdigest() == checked.sha256
 
 
 def filing_update(*, filing, user, data, notice=None, schedule=None):

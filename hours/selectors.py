@@ -218,15 +218,16 @@ def submission_levels(declaration, user):
     """Where `user` may send a declaration that starts above its unit (one made on someone's behalf,
     or by their own unit's administrator): {"superiors": [...], "bureau": ...}; None when it simply
     goes to the applicant's unit."""
-    if not declaration.declared_by_id:
-        if jurisdiction.administers_unit(user, declaration.organisation_id):
-            superiors, bureau = next_level_choices(declaration, declaration.organisation)
-            return {"superiors": superiors, "bureau": bureau}
+    if declaration.declared_by_id:
+        held = jurisdiction.administering(user, declaration.organisation)
+        holder = held[1] if held else None
+    elif jurisdiction.administers_unit(user, declaration.organisation_id):
+        holder = declaration.organisation
+    else:
+        holder = None
+    if holder is None:
         return None
-    held = jurisdiction.administering(user, declaration.organisation)
-    if held is None:
-        return None
-    superiors, bureau = next_level_choices(declaration, held[1])
+    superiors, bureau = next_level_choices(declaration, holder)
     return {"superiors": superiors, "bureau": bureau}
 
 

@@ -6,12 +6,12 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
-from accounts.models import Organisation, OrganisationKind, Role
+from accounts.models import OrganisationKind, Role
 from workflow import jurisdiction, periods
 from workflow.levels import BY_STATE
 from workflow.models import Action, State
 from workflow.runner import (
-    STALE_MESSAGE, Actor, WorkflowError, check_opinion, lock, not_allowed, notify, save, target_for,
+    STALE_MESSAGE, Actor, WorkflowError, check_opinion, lock, next_level_choices, not_allowed, notify, save, target_for,
 )
 
 from .selectors import submission_problems
@@ -174,7 +174,7 @@ def filing_destination(filing):
     superior unit); 公需科目, and units with nothing above them, go to the HR bureau."""
     unit = filing.organisation
     if filing.course_type == "professional":
-        above = [o for o in Organisation.objects.get_ancestors(unit) if o.kind != OrganisationKind.BUREAU]
+        above, _ = next_level_choices(filing, unit)
         departments = [o for o in above if o.kind == OrganisationKind.DEPARTMENT]
         if departments or above:
             return State.SUPERIOR_REVIEW, (departments or above)[-1]

@@ -26,10 +26,11 @@ def administering(user, unit):
 
 def administers_unit(user, unit_id):
     """Whether `user` is an administrator of exactly this unit (its filings, its own staff)."""
-    return any(org.pk == unit_id for org in organisations_for(user, Role.UNIT_ADMIN))
+    return any(org.pk == unit_id for org in administered_units(user))
 
 
 def administered_units(user, *, kind=None):
+    """The units `user` administers (of `kind`, if given)."""
     return [org for org in organisations_for(user, Role.UNIT_ADMIN) if kind is None or org.kind == kind]
 
 
@@ -123,5 +124,5 @@ def certificates_q(user):
     q = Q(applicant=user) | _reach(user)
     for role, org in grants(user):
         if role == Role.BUREAU_CLERK and org.kind == OrganisationKind.BUREAU:
-            q |= Q(bureau__path__startswith=org.path)
+            q |= within_q(org, "bureau")
     return q
