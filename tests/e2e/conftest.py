@@ -10,6 +10,8 @@ import os
 import re
 import shutil
 import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,7 +35,7 @@ NO_CHROMIUM = f"!! 浏览器旅程未运行：找不到 Chromium（{CHROMIUM}）
 
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 HERE = Path(__file__).resolve().parent
-_session = {"ran": False, "skipped": False, "checked": set(), "folders": []}
+_session = {"ran": False, "skipped": False, "checked": set(), "folders": [], "tallies": []}
 FAILED = pytest.StashKey[bool]()
 
 
@@ -120,6 +122,12 @@ def pytest_terminal_summary(terminalreporter):
         for folder in _session["folders"]:
             terminalreporter.write_line(f"  {folder}")
         terminalreporter.write_line(f"axe-core 检查的页面 (kinds of pages checked by axe-core): {len(_session['checked'])}")
+        if _session["tallies"]:
+            lines = [f"  {t.task}: {t.clicks} 次操作 (user actions), {t.loads} 次页面加载 (page loads)" for t in _session["tallies"]]
+            terminalreporter.write_sep("-", "操作次数 (user actions per task, budgets asserted in the journeys)")
+            for line in lines:
+                terminalreporter.write_line(line)
+            (SCREENSHOTS / "actions.txt").write_text("\n".join(line.strip() for line in lines) + "\n", encoding="utf-8")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -137,6 +145,16 @@ def _page_kind(url):
     return re.sub(r"/\d+/", "/<id>/", re.sub(r"/XS[0-9A-Z-]+/", "/<number>/", parts.path)) + ("?" + query if query else "")
 
 
+@dataclass
+class Tally:
+    """What a person did for one task: user actions (a click, choosing an option, focusing a field to
+    type into it, picking a file, each one) and full page loads (htmx swaps are not page loads)."""
+
+    task: str
+    clicks: int = 0
+    loads: int = 0
+
+
 class Journey:
     """One journey: browser contexts for the people in it, axe on every page, numbered screenshots."""
 
@@ -152,6 +170,7 @@ class Journey:
         self.violations = []
         self.contexts = []
         self.without_js = []
+        self.tallies = []
 
     def context(self, **options):
         context = self.browser.new_context(
@@ -163,9 +182,49 @@ class Journey:
             self.without_js.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())  # the data-confirm questions
+        page.on("load", lambda _: self._count("loads"))
         if options.get("java_script_enabled", True):
             page.on("framenavigated", lambda frame: frame == page.main_frame and self.visited.append(frame.url))
         return page
+
+    # Counting what people do: a task runs inside `with journey.counting("…") as tally:` and its user
+    # actions go through the methods below; the journey asserts the budget on `tally`.
+    def _count(self, what):
+        for tally in self.tallies:
+            setattr(tally, what, getattr(tally, what) + 1)
+
+    @contextmanager
+    def counting(self, task):
+        tally = Tally(task)
+        self.tallies.append(tally)
+        try:
+            yield tally
+        finally:
+            self.tallies.remove(tally)
+            _session["tallies"].append(tally)
+
+    def click(self, locator, **options):
+        self._count("clicks")
+        locator.click(**options)
+
+    def fill(self, locator, value):
+        """Focus a field (one action) and type into it."""
+        self._count("clicks")
+        locator.fill(str(value))
+
+    def choose(self, locator, **option):
+        """Pick an option of a <select> (value= or label=)."""
+        self._count("clicks")
+        locator.select_option(**option)
+
+    def tick(self, locator):
+        self._count("clicks")
+        locator.check()
+
+    def attach(self, locator, *paths):
+        """Choose files in the file dialog."""
+        self._count("clicks")
+        locator.set_input_files(list(paths) if len(paths) > 1 else paths[0])
 
     def sign_in(self, login, *, shot=None):
         page = self.context()
