@@ -12,7 +12,7 @@ from django.utils import timezone
 from hours import filings, transitions
 from tests.e2e.pages import CHEN, ZHAO, demo_people
 from tests.helpers import DEMO_PASSWORD
-from tests.hours.fixtures_views import at_state, complete_draft, pdf, submitted
+from tests.hours.fixtures_views import at_state, complete_draft, draft, pdf, submitted
 from workflow.models import State
 
 pytestmark = pytest.mark.e2e
@@ -30,12 +30,14 @@ LONG_REASON = "佐证材料不清晰：2019年度培训通知与结业证书上�
 
 def seed(p):
     """Something in every list: 赵金强 a rejected declaration (a long reason) and a draft; a case waiting
-    at each level; the institute's training filings in each state a list shows. Returns the addresses
-    of the detail and case pages."""
+    at each level; a draft the institute's administrator makes for 李雪梅 (单位代为申报); the
+    institute's training filings in each state a list shows. Returns the addresses of the detail and
+    case pages."""
     rejected = at_state(p, State.BUREAU_REVIEW, p.zhao)
     rejected = transitions.declaration_reject(declaration=rejected, user=p.hn_clerk, reason=LONG_REASON)
     complete_draft(p.zhao)
     unit_case = submitted(p.li)
+    draft(p.chen, p.li)
     superior_case = transitions.declaration_approve(declaration=submitted(p.wang), user=p.dzcl_admin, next_org=p.zrzy, opinion="同意")
     bureau_case = at_state(p, State.BUREAU_REVIEW, p.song)
     today = timezone.localdate()
