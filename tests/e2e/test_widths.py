@@ -75,12 +75,22 @@ UNMARKED = """() => [...document.querySelectorAll('main table > thead > tr > th'
 })"""
 
 
+# Cells of list tables without the header's words to show beside them on a phone's card.
+UNLABELLED = """() => [...document.querySelectorAll('main table.list > tbody > tr:first-child')].flatMap(row =>
+  [...row.children].filter(cell => !cell.dataset.label).map(cell => {
+    const th = cell.closest('table').querySelector(':scope > thead > tr').children[cell.cellIndex];
+    return th ? th.textContent.trim() || '(无表头)' : '(无表头)';
+  }))"""
+
+
 def problems_on(page):
     found = []
     over = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     if over > 0:
         found.append(f"页面横向滚动 {over}px")
     found += [f"列“{column}”未标记" for column in page.evaluate(UNMARKED)]
+    if unlabelled := page.evaluate(UNLABELLED):
+        found.append(f"缺 data-label 的列：{'、'.join(unlabelled)}")
     width = page.evaluate("window.innerWidth")
     for cell in page.evaluate(PINNED_CELLS):
         if cell["width"] == 0 or cell["left"] < 0 or cell["right"] > width + 0.5:
