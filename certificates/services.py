@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from core import jobs
+from core import jobs, wording
 from core.models import JobKind
 from core.storage import FileWrites
 
@@ -64,7 +64,7 @@ def certificate_render_run(*, job, progress):
     try:
         certificate, _created = certificate_issue(user=job.owner, **job.params)
     except ValidationError as exc:
-        raise jobs.JobFailure("；".join(exc.messages))
+        raise jobs.JobFailure(wording.joined(exc.messages))
     progress.advance()
     return {"certificate": certificate.number}
 

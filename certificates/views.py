@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import role_required
 from accounts.models import Role
+from core import wording
 from core.inputs import JSONBodyError, load_json
 from core.models import JobState
 from core.proxy import client_ip
@@ -29,7 +30,7 @@ TOO_MANY = "请求过于频繁，请稍后再试。Too many requests: please try
 
 
 def _errors(exc):
-    return "；".join(getattr(exc, "messages", None) or [str(exc)])
+    return wording.joined(getattr(exc, "messages", None) or [str(exc)])
 
 
 def _base_url(request):
