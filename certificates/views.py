@@ -144,11 +144,14 @@ def _check_upload(upload, certificate=None):
     when none is given) and validate its electronic seal."""
     data = upload.read()
     digest = hashlib.sha256(data).hexdigest()
+    other = None
     if certificate is None:
         matched = selectors.certificate_by_sha256(digest)
     else:
         matched = certificate if certificate.sha256 == digest else None
-    return {"name": upload.name, "sha256": digest, "matched": matched, "seal": signing.check_seal(data)}
+        if matched is None:  # the wrong file: perhaps another certificate of ours, which it then names
+            other = selectors.certificate_by_sha256(digest)
+    return {"name": upload.name, "sha256": digest, "matched": matched, "other": other, "seal": signing.check_seal(data)}
 
 
 def _too_many(request, template, context, decision):
