@@ -26,7 +26,9 @@ def clause(text):
 
 
 def joined(messages):
-    """Several messages as one: “甲；乙。” rather than “甲。；乙。”."""
-    parts = [clause(m) for m in messages if str(m).strip()]
-    parts = [p for p in parts if p]
+    """Several messages as one: “甲；乙。” rather than “甲。；乙。”; a single message as it is."""
+    given = [str(m).strip() for m in messages if str(m).strip()]
+    if len(given) == 1:
+        return given[0]
+    parts = [p for p in (clause(m) for m in given) if p]
     return sentence("；".join(parts)) if parts else ""

@@ -28,7 +28,8 @@ def test_a_sentence_gets_its_full_stop_only_when_missing():
 def test_messages_joined_read_as_one_sentence():
     assert joined(["这个密码太短。", "这个密码太常见了。"]) == "这个密码太短；这个密码太常见了。"
     assert joined(["只有一条。"]) == "只有一条。"
-    assert joined(["没有句号", "", "  "]) == "没有句号。"
+    assert joined(["没有句号", "", "  "]) == "没有句号"  # one message is said as it is
+    assert joined(["甲", "乙"]) == "甲；乙。"
     assert joined([]) == ""
 
 
