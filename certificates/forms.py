@@ -26,7 +26,8 @@ class SpanForm(Form):
 
     @staticmethod
     def default_span():
-        """The span the 2024 notice asks for: the five years before this one."""
+        """With nothing approved yet, the span the 2024 notice asks for: the five years before this
+        one (an applicant with approved hours starts from selectors.default_span)."""
         last = timezone.localdate().year - 1
         return {"start_year": last - 4, "end_year": last}
 
@@ -38,6 +39,22 @@ class SpanForm(Form):
             if problem:
                 raise forms.ValidationError(problem)
         return cleaned
+
+
+class IssueForm(SpanForm):
+    """下载: the span, and for a span with years short of the requirement the applicant's
+    confirmation, whose value names those years (so a confirmation given for other years, before
+    the approved hours changed, does not count)."""
+
+    confirm_short = forms.CharField(required=False, max_length=200)
+
+    def clean_confirm_short(self):
+        years = set()
+        for part in self.cleaned_data["confirm_short"].split(","):
+            part = part.strip()
+            if part.isdigit() and len(part) == 4:
+                years.add(int(part))
+        return years
 
 
 class NumberForm(Form):

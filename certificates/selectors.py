@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Max, Min
 from django.http import Http404
 from django.utils import timezone
 
@@ -80,6 +81,31 @@ class ApprovedSpan:
     @property
     def compliant_years(self):
         return sum(1 for r in self.rows if r.check.compliant)
+
+    @property
+    def short_years(self):
+        """The years of the span that fall short of the requirement (短缺), with or without hours."""
+        return [r.year for r in self.rows if not r.check.compliant]
+
+
+# The span a certificate covers at most by default: the 2024 notice asks for the last five years.
+DEFAULT_SPAN_YEARS = 5
+
+
+def default_span(*, applicant, today=None):
+    """The span 学时证书打印 opens with: the years with approved hours, from the earliest to the
+    latest, but at most the five years ending with the latest (the span a title application asks
+    for). (start, end), or None when nothing is approved yet."""
+    this_year = (today or timezone.localdate()).year
+    years = (
+        YearRecord.objects.filter(
+            declaration__applicant=applicant, declaration__state=State.APPROVED, year__gte=FIRST_YEAR, year__lte=this_year
+        )
+        .aggregate(first=Min("year"), last=Max("year"))
+    )
+    if years["last"] is None:
+        return None
+    return max(years["first"], years["last"] - DEFAULT_SPAN_YEARS + 1), years["last"]
 
 
 def approved_span(*, applicant, start_year, end_year):

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from core import jobs
+from core import jobs, wording
 from core.models import JobKind
 from core.storage import FileWrites
 
@@ -45,10 +45,28 @@ def _span_facts(user, start_year, end_year):
     return span, facts, fingerprint, current
 
 
-def certificate_request(*, user, start_year, end_year, base_url, ip=None):
+SHORT_UNCONFIRMED = "short_years_unconfirmed"
+
+
+def years_text(years):
+    """2019、2022、2023 — years as the page and its messages name them."""
+    return "、".join(str(y) for y in years)
+
+
+def certificate_request(*, user, start_year, end_year, base_url, ip=None, confirmed_short_years=()):
     """下载: (certificate, None) when the stored certificate still states the approved hours — the
-    fast path, no rendering —, else (None, job) with the rendering and sealing in a background job."""
-    _span, _facts, fingerprint, current = _span_facts(user, start_year, end_year)
+    fast path, no rendering —, else (None, job) with the rendering and sealing in a background job.
+
+    A span with years short of the requirement (短缺) is sealed only when the applicant confirmed
+    each of those years (`confirmed_short_years`); otherwise ValidationError (code SHORT_UNCONFIRMED)
+    naming them."""
+    span, _facts, fingerprint, current = _span_facts(user, start_year, end_year)
+    unconfirmed = [y for y in span.short_years if y not in set(confirmed_short_years)]
+    if unconfirmed:
+        raise ValidationError(
+            f"{years_text(span.short_years)}年度学时未达到要求（短缺）。请勾选确认后再下载，或调整起始、终止年度。",
+            code=SHORT_UNCONFIRMED,
+        )
     if current is not None and current.fingerprint == fingerprint:
         return current, None
     job = jobs.job_start(
@@ -64,7 +82,7 @@ def certificate_render_run(*, job, progress):
     try:
         certificate, _created = certificate_issue(user=job.owner, **job.params)
     except ValidationError as exc:
-        raise jobs.JobFailure("；".join(exc.messages))
+        raise jobs.JobFailure(wording.joined(exc.messages))
     progress.advance()
     return {"certificate": certificate.number}
 

@@ -299,7 +299,9 @@ class SealCheck:
     intact: bool = False  # the signed bytes are unchanged
     whole_file: bool = False  # nothing was added after signing
     trusted: bool = False  # the signing certificate chains to a trusted root
-    signer: str = ""
+    signer: str = ""  # the signing certificate's subject, as X.509 names it (for the log, not the page)
+    organisation: str = ""  # who sealed: the subject's organisation (its common name when it has none)
+    signed_at: datetime.datetime | None = None  # when, as the signature states it
     problem: str = ""
 
     @property
@@ -356,13 +358,18 @@ def check_seal(data):
         logger.info("uploaded PDF signature could not be validated", exc_info=True)
         return SealCheck(found=True, problem="电子签章无法校验：签章数据已损坏。")
     try:
-        signer = status.signing_cert.subject.human_friendly
+        subject = status.signing_cert.subject
+        signer = subject.human_friendly
+        names = subject.native
+        organisation = names.get("organization_name") or names.get("common_name") or ""
     except Exception:  # noqa: BLE001
-        signer = ""
+        signer = organisation = ""
     return SealCheck(
         found=True,
         intact=bool(status.intact and status.valid),
         whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
         trusted=bool(status.trusted),
         signer=signer,
+        organisation=organisation if isinstance(organisation, str) else "",
+        signed_at=getattr(status, "signer_reported_dt", None),
     )

@@ -16,20 +16,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import role_required
 from accounts.models import Role
+from core import wording
 from core.inputs import JSONBodyError, load_json
 from core.models import JobState
 from core.proxy import client_ip
 from core.storage import file_response
 
 from . import numbers, ratelimit, selectors, services, signing
-from .forms import NumberForm, SpanForm, UploadForm
+from .forms import IssueForm, NumberForm, SpanForm, UploadForm
 
 BULK_MAX = 500
 TOO_MANY = "请求过于频繁，请稍后再试。Too many requests: please try again later."
 
 
 def _errors(exc):
-    return "；".join(getattr(exc, "messages", None) or [str(exc)])
+    return wording.joined(getattr(exc, "messages", None) or [str(exc)])
 
 
 def _base_url(request):
@@ -37,11 +38,19 @@ def _base_url(request):
     return settings.CERT_VERIFY_BASE_URL or f"{request.scheme}://{request.get_host()}"
 
 
-def _print_url(start_year=None, end_year=None):
+def _print_url(start_year=None, end_year=None, *, unconfirmed=False):
     url = reverse("certificates:print")
     if start_year is not None and end_year is not None:
-        url += "?" + urlencode({"start_year": start_year, "end_year": end_year})
+        query = {"start_year": start_year, "end_year": end_year}
+        if unconfirmed:
+            query["unconfirmed"] = 1  # the page marks the confirmation the 下载 lacked
+        url += "?" + urlencode(query)
     return url
+
+
+# The download response sets this cookie (the certificate's number) so the page's script can tell
+# that the file has started to arrive and refresh the list of issued certificates.
+DOWNLOADED_COOKIE = "certificate_downloaded"
 
 
 # --- applicant: 学时证书打印 ---------------------------------------------------------------------
@@ -49,13 +58,22 @@ def _print_url(start_year=None, end_year=None):
 
 @role_required(Role.APPLICANT)
 def print_page(request):
+    """查询 shows the span asked for; without one, the page opens on the applicant's years with
+    approved hours (selectors.default_span), or, with none approved, on the five years before this one."""
     searched = "start_year" in request.GET or "end_year" in request.GET
-    form = SpanForm(request.GET if searched else None, initial=SpanForm.default_span())
+    found = None if searched else selectors.default_span(applicant=request.user)
+    if searched:
+        form = SpanForm(request.GET)
+    elif found:
+        form = SpanForm({"start_year": found[0], "end_year": found[1]})
+    else:
+        form = SpanForm(initial=SpanForm.default_span())
     span = current = None
-    if searched and form.is_valid():
+    if form.is_bound and form.is_valid():
         span = selectors.approved_span(applicant=request.user, **form.cleaned_data)
         if span.has_hours:
             current = selectors.current_certificate(applicant=request.user, **form.cleaned_data)
+    short_years = span.short_years if span and span.has_hours else []
     return render(
         request,
         "certificates/print.html",
@@ -64,6 +82,9 @@ def print_page(request):
             "searched": searched,
             "span": span,
             "current": current,
+            "short_years": services.years_text(short_years),
+            "short_value": ",".join(str(y) for y in short_years),
+            "unconfirmed": bool(short_years) and request.GET.get("unconfirmed") == "1",
             "certificates": selectors.my_certificates(user=request.user)[:20],
         },
     )
@@ -72,17 +93,22 @@ def print_page(request):
 @require_POST
 @role_required(Role.APPLICANT)
 def issue(request):
-    """下载: issue (or find) the certificate for the span, then send the browser to its file."""
-    form = SpanForm(request.POST)
+    """下载: issue (or find) the certificate for the span, then send the browser to its file. A span
+    with years short of the requirement needs the confirmation naming them; without it, back to the
+    page with the confirmation marked."""
+    form = IssueForm(request.POST)
     if not form.is_valid():
         # Back to 查询 with the same years: the page shows the form's message there.
         return redirect(_print_url(request.POST.get("start_year", ""), request.POST.get("end_year", "")))
     start, end = form.cleaned_data["start_year"], form.cleaned_data["end_year"]
     try:
         certificate, job = services.certificate_request(
-            user=request.user, start_year=start, end_year=end, base_url=_base_url(request), ip=client_ip(request)
+            user=request.user, start_year=start, end_year=end, base_url=_base_url(request), ip=client_ip(request),
+            confirmed_short_years=form.cleaned_data["confirm_short"],
         )
     except ValidationError as exc:
+        if getattr(exc, "code", None) == services.SHORT_UNCONFIRMED:
+            return redirect(_print_url(start, end, unconfirmed=True))
         messages.error(request, _errors(exc))
         return redirect(_print_url(start, end))
     if job is not None:
@@ -102,7 +128,12 @@ def download(request, number):
     their unit's jurisdiction (and for numbers that do not exist)."""
     certificate = selectors.certificate_get_for_user(user=request.user, number=number)
     services.certificate_downloaded(certificate=certificate, user=request.user, ip=client_ip(request))
-    return file_response(certificate.pdf, filename=f"学时认定单_{certificate.number}.pdf", content_type="application/pdf")
+    response = file_response(certificate.pdf, filename=f"学时认定单_{certificate.number}.pdf", content_type="application/pdf")
+    response.set_cookie(
+        DOWNLOADED_COOKIE, certificate.number, max_age=120, path=reverse("certificates:print"),
+        secure=request.is_secure(), samesite="Strict",
+    )
+    return response
 
 
 # --- public verification -------------------------------------------------------------------------
@@ -113,11 +144,14 @@ def _check_upload(upload, certificate=None):
     when none is given) and validate its electronic seal."""
     data = upload.read()
     digest = hashlib.sha256(data).hexdigest()
+    other = None
     if certificate is None:
         matched = selectors.certificate_by_sha256(digest)
     else:
         matched = certificate if certificate.sha256 == digest else None
-    return {"name": upload.name, "sha256": digest, "matched": matched, "seal": signing.check_seal(data)}
+        if matched is None:  # the wrong file: perhaps another certificate of ours, which it then names
+            other = selectors.certificate_by_sha256(digest)
+    return {"name": upload.name, "sha256": digest, "matched": matched, "other": other, "seal": signing.check_seal(data)}
 
 
 def _too_many(request, template, context, decision):

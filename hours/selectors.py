@@ -210,7 +210,7 @@ def submission_problems(declaration, *, years=None, general=None):
                 problems.append(f"{y['record'].year}年度“{entry['item'].title or entry['label']}”{gap}")
     for category in REQUIRED_CATEGORIES:
         if not general.get(category):
-            problems.append(f"请上传{EvidenceCategory(category).label}")
+            problems.append("请上传学时证明材料（学时上传）" if category == EvidenceCategory.HOURS else f"请上传{EvidenceCategory(category).label}")
     return problems
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from accounts.models import OrganisationKind, Role
+from core.wording import sentence
 from workflow import jurisdiction, periods
 from workflow.levels import BY_STATE
 from workflow.models import Action, State
@@ -160,7 +161,7 @@ def declaration_reject(*, declaration, user, reason, details=None, ip=None, expe
         notify(
             locked.applicant,
             f"学时核认申报{locked.business_no}审核不通过",
-            f"您的{locked.years_label}年度学时核认申报经{holder}审核不通过，原因：{reason}。请修改后重新提交。",
+            f"您的{locked.years_label}年度学时核认申报经{holder}审核不通过，原因：{sentence(reason)}请修改后重新提交。",
             subject=locked,
         )
         return locked
@@ -244,6 +245,6 @@ def filing_reject(*, filing, user, reason, ip=None):
         holder, from_state = locked.current_org, locked.state
         locked.reject(reason=reason, now=timezone.now())
         save(locked, Actor(user, role, holder, ip), action=Action.REJECT, from_state=from_state, opinion=reason)
-        notify(locked.created_by, f"培训备案“{locked.name}”未通过", f"{holder}退回了“{locked.name}”的备案，原因：{reason}。请修改后重新提交。", subject=locked,
+        notify(locked.created_by, f"培训备案“{locked.name}”未通过", f"{holder}退回了“{locked.name}”的备案，原因：{sentence(reason)}请修改后重新提交。", subject=locked,
                email=False)
         return locked

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import role_required
 from accounts.models import Organisation, OrganisationKind, Role, User
 from accounts.roles import has_role
+from core import wording
 from core.forms import filters_of
 from core.inputs import parse_id, parse_ids, redirect_target
 from core.masking import mask_id_number
@@ -51,8 +52,8 @@ def _list_of(declaration):
 
 def _errors(exc):
     if hasattr(exc, "message_dict"):
-        return "；".join(m for msgs in exc.message_dict.values() for m in msgs)
-    return "；".join(getattr(exc, "messages", None) or [str(exc)])
+        return wording.joined(m for msgs in exc.message_dict.values() for m in msgs)
+    return wording.joined(getattr(exc, "messages", None) or [str(exc)])
 
 
 def _refused(request, form, exc, *, back, by_field=False):

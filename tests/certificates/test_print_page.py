@@ -1,9 +1,14 @@
-"""学时证书打印 (steps 10–13): the menu entry, 查询 with each year's approved hours, 下载, the
-messages for bad input, and who may download a certificate."""
+"""学时证书打印 (steps 10–13): the menu entry, the span the page opens on, 查询 with each year's
+approved hours, 下载 (with the confirmation a span with short years needs), the messages for bad
+input, and who may download a certificate."""
+import re
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from certificates import services
 from certificates.models import Certificate, CertificateEvent
 from tests.helpers import SESSION_QUERIES, assert_database_query_count, menu_links, text_of
 
@@ -169,3 +174,99 @@ def test_the_query_runs_a_fixed_number_of_queries(client, p, approve, issue):
     with assert_database_query_count(SESSION_QUERIES + 5):
         response = query(client, 2019, 2023)
     assert response.status_code == 200
+
+
+# --- the span the page opens on, and the years short of the requirement (issue 22) ----------------
+
+
+def test_the_page_opens_on_the_years_with_approved_hours(client, p, approve):
+    """No 查询 needed: the earliest to the latest year with approved hours, each year's hours shown."""
+    approve(p.song, {2019: FULL_YEAR, 2020: FULL_YEAR}, 2019, 2020)
+    approve(p.song, {2022: FULL_YEAR}, 2022, 2022)
+    client.force_login(p.song)
+    response = client.get(PRINT)
+    assert response.context["form"]["start_year"].value() == 2019
+    assert response.context["form"]["end_year"].value() == 2022
+    text = text_of(response)
+    assert "2019–2022年度审核通过的学时" in text and "3/4个年度达到要求" in text
+    assert "下载学时认定单" in text
+
+
+def test_the_span_opened_on_is_at_most_the_five_years_ending_with_the_latest_approved(client, p, approve):
+    approve(p.song, {2016: FULL_YEAR, 2018: FULL_YEAR}, 2016, 2018)
+    approve(p.song, {2023: FULL_YEAR}, 2023, 2023)
+    client.force_login(p.song)
+    text = text_of(client.get(PRINT))
+    assert "2019–2023年度审核通过的学时" in text
+    # Another span is still one 查询 away.
+    assert "2016–2023年度审核通过的学时" in text_of(query(client, 2016, 2023))
+
+
+def short_span(p, approve):
+    """宋庆涛: 2019 compliant, 2020 short of professional hours, 2021 nothing approved."""
+    approve(p.song, {2019: FULL_YEAR, 2020: (("public", 4, 0), ("professional", 5, 0))}, 2019, 2020)
+
+
+def test_a_span_with_short_years_names_them_and_asks_for_a_confirmation(client, p, approve):
+    short_span(p, approve)
+    client.force_login(p.song)
+    response = query(client, 2019, 2021)
+    text = text_of(response)
+    assert "2020、2021年度学时未达到要求（短缺），认定单将如实载明。" in text
+    assert "我已知晓2020、2021年度学时短缺，仍出具2019–2021年度的学时认定单" in text
+    box = re.search(r'<input type="checkbox" name="confirm_short"[^>]*>', response.content.decode())[0]
+    assert 'value="2020,2021"' in box and "required" in box
+    # A span without short years asks nothing.
+    text = text_of(query(client, 2019, 2019))
+    assert "下载学时认定单" in text and "短缺" not in text
+
+
+def test_no_certificate_is_sealed_for_a_span_with_short_years_without_their_confirmation(client, p, approve):
+    short_span(p, approve)
+    client.force_login(p.song)
+    for confirmed in [None, "", "2020", "2021", "abc"]:  # nothing, or not every short year
+        data = {"start_year": 2019, "end_year": 2021} | ({} if confirmed is None else {"confirm_short": confirmed})
+        response = client.post(reverse("certificates:issue"), data)
+        assert response.status_code == 302
+        assert response["Location"] == f"{PRINT}?start_year=2019&end_year=2021&unconfirmed=1", confirmed
+        assert not Certificate.objects.exists()
+    page = client.get(response["Location"])
+    html = page.content.decode()
+    assert "请先勾选确认：所选年度中2020、2021年度学时短缺。" in text_of(page)
+    box = re.search(r'<input type="checkbox" name="confirm_short"[^>]*>', html)[0]
+    assert 'aria-invalid="true"' in box and "confirm-short-error" in box
+    # Confirmed: sealed and served.
+    response = client.post(reverse("certificates:issue"), {"start_year": 2019, "end_year": 2021, "confirm_short": "2020,2021"})
+    certificate = Certificate.objects.get()
+    assert response["Location"] == f"/certificates/{certificate.number}/download/"
+    assert [y["compliant"] for y in certificate.facts["years"]] == [True, False, False]
+
+
+def test_the_service_refuses_a_short_span_without_the_confirmation(p, approve):
+    short_span(p, approve)
+    with pytest.raises(ValidationError) as refused:
+        services.certificate_request(user=p.song, start_year=2019, end_year=2021, base_url="http://testserver", confirmed_short_years={2020})
+    assert refused.value.code == services.SHORT_UNCONFIRMED
+    assert refused.value.messages == ["2020、2021年度学时未达到要求（短缺）。请勾选确认后再下载，或调整起始、终止年度。"]
+    assert not Certificate.objects.exists()
+
+
+def test_the_issued_list_can_be_refreshed_in_place_after_a_download(client, p, approve):
+    """The page's script (static/js/certificates.js) waits for the download's cookie, then swaps in
+    the parts the form names from the page fetched again: the cookie, the ids and the script are
+    the server's half of it (the browser's half is in tests/e2e/test_journeys.py)."""
+    approve(p.song, {2019: FULL_YEAR}, 2019, 2019)
+    client.force_login(p.song)
+    html = query(client, 2019, 2019).content.decode()
+    refresh = re.search(r'<form method="post" action="/certificates/issue/" class="download-form" data-refresh="([^"]+)"', html)[1]
+    assert refresh.split() == ["issued", "download-note"]
+    assert all(f'id="{part}"' in html for part in refresh.split())
+    assert 'src="/static/js/certificates.js"' in html
+    location = client.post(reverse("certificates:issue"), {"start_year": 2019, "end_year": 2019})["Location"]
+    response = client.get(location)
+    certificate = Certificate.objects.get()
+    cookie = response.cookies["certificate_downloaded"]
+    assert cookie.value == certificate.number and cookie["path"] == PRINT and cookie["samesite"] == "Strict"
+    assert not cookie["httponly"]  # the page's script reads it
+    # The page fetched again lists it.
+    assert certificate.number in text_of(query(client, 2019, 2019)).split("已出具的学时认定单", 1)[1]

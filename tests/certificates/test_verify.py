@@ -1,9 +1,14 @@
 """The public verification pages (no login): the facts as issued with the name masked, genuine or
 superseded, unknown and malformed numbers that reveal nothing, and uploaded files compared with the
 stored SHA-256 and their seal checked."""
+import re
+from datetime import timedelta
+from html import unescape
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from certificates.models import Certificate
 from tests.helpers import assert_database_query_count, text_of
@@ -144,3 +149,62 @@ def test_the_public_page_runs_one_query(client, song_certificate):
     with assert_database_query_count(1):
         response = page(client, song_certificate.number)
     assert response.status_code == 200
+
+
+# --- an uploaded file's verdict first, and the seal's signer as people name it (issue 22) ---------
+
+
+def main_text(response):
+    """What the page's <main> says, in order, as text."""
+    html = response.content.decode()
+    main = html[html.index("<main"):html.index("</main>")]
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", main))).strip()
+
+
+def test_a_wrong_file_gets_its_verdict_first_and_the_number_is_not_called_genuine(client, p, song_certificate, issue):
+    other, _ = issue(p.song, 2019, 2021)  # his other certificate: a genuine file, but not this one
+    text = main_text(upload(client, f"/verify/{song_certificate.number}/", stored_bytes(other)))
+    assert text.startswith(
+        "学时认定单查验 文件查验结果 ✘ 与该编号出具时保存的文件不一致，不是该认定单的原件。"
+        f"它是本平台出具的另一份认定单，编号 {other.number} 。"
+    ), text[:200]
+    assert "真实有效" not in text  # today's “✔ 真实有效” on top said the opposite of the verdict
+    record = text.index(f"编号 {song_certificate.number} 的出具记录")
+    assert text.index("✘ 与该编号出具时保存的文件不一致") < record
+    assert "该编号是本平台于" in text[record:] and "但上传的文件不是它的原件" in text[record:]
+
+
+def test_the_right_file_gets_its_verdict_first_then_the_record(client, song_certificate):
+    text = main_text(upload(client, f"/verify/{song_certificate.number}/", stored_bytes(song_certificate)))
+    assert text.startswith("学时认定单查验 文件查验结果 ✔ 与出具时保存的文件完全一致，认定单真实有效。 ✔ 电子签章有效"), text[:200]
+    assert text.index("文件查验结果") < text.index("出具记录") < text.index("✔ 真实有效：本平台于")
+
+
+def test_a_tampered_file_gets_its_verdict_first(client, song_certificate):
+    tampered = flip_one_byte_in_the_signed_range(stored_bytes(song_certificate))
+    for url in (f"/verify/{song_certificate.number}/", "/verify/"):
+        text = main_text(upload(client, url, tampered))
+        assert text.startswith("学时认定单查验 文件查验结果 ✘ "), (url, text[:120])
+        result = text.split("文件查验结果", 1)[1].split("出具记录", 1)[0]
+        assert "✘ 电子签章校验失败：文件内容在签章后被修改。" in result
+        assert "签章时间" not in result and "出具机关" not in result  # a broken seal names nobody
+
+
+def test_the_seal_is_shown_by_its_issuing_bureau_and_time_not_by_x509_fields(client, song_certificate):
+    text = main_text(upload(client, f"/verify/{song_certificate.number}/", stored_bytes(song_certificate)))
+    result = text.split("文件查验结果", 1)[1].split("出具记录", 1)[0]
+    signed = timezone.localtime(song_certificate.issued_at)
+    # Signed a moment before it was stored: the same minute, or the one before.
+    minutes = {f"{(signed - timedelta(minutes=m)):%Y-%m-%d %H:%M}" for m in (0, 1)}
+    assert any(f"出具机关 湖南省人力资源和社会保障厅 签章时间 {m} " in result for m in minutes), result
+    for x509 in ("Common Name", "Organization", "Serial Number", "Country", "演示电子印章", "签章证书", "CN="):
+        assert x509 not in text, x509
+
+
+def test_a_seal_of_someone_not_trusted_is_not_called_the_issuing_bureau(client, song_certificate, settings, tmp_path):
+    settings.CERT_DEMO_SIGNING = False  # the demo CA is no longer trusted: the same file's seal names its signer only
+    settings.CERT_TRUST_ROOTS = []
+    text = main_text(upload(client, f"/verify/{song_certificate.number}/", stored_bytes(song_certificate)))
+    result = text.split("文件查验结果", 1)[1].split("出具记录", 1)[0]
+    assert "签章单位 湖南省人力资源和社会保障厅 （不是本平台信任的出具机关）" in result
+    assert "出具机关" not in result.replace("不是本平台信任的出具机关", "")

@@ -5,6 +5,7 @@ sends it to the supervising department, the department to the bureau; the bureau
 学时认定单 and its public verification page says it is genuine. Also a rejection and resubmission
 (the withdrawal, done by keyboard alone, is in test_accessibility.py). Every page is checked with
 axe-core (see conftest.py)."""
+import re
 from datetime import date
 
 import pytest
@@ -108,28 +109,38 @@ def test_declaration_life_across_four_roles(journey, demo_data, tmp_path, transi
         d.refresh_from_db()
         assert d.state == State.APPROVED
 
-    # 5. The applicant downloads the 学时认定单 and opens its public verification page.
+    # 5. The applicant downloads the 学时认定单 and opens its public verification page. The page opens
+    # on the years with approved hours (2019–2023, no 查询 needed); after 下载 the issued list shows
+    # the new certificate without a reload.
     applicant = journey.sign_in(ZHAO)
-    open_menu(journey, applicant, "学时证书打印")
-    applicant.get_by_label("起始年度").select_option("2019")
-    applicant.get_by_label("终止年度").select_option("2023")
-    journey.navigate(applicant, lambda: applicant.get_by_role("button", name="查询").click(), shot="certificate-span")
-    expect(applicant.locator("tfoot")).to_contain_text("5/5个年度达到要求")
-    with applicant.expect_download() as download:
-        applicant.get_by_role("button", name="下载学时认定单").click()
-    pdf = tmp_path / download.value.suggested_filename
-    download.value.save_as(pdf)
+    with journey.counting("学时证书打印：下载认定单并在列表中看到它") as tally:
+        open_menu(journey, applicant, "学时证书打印", shot="certificate-span")
+        expect(applicant.get_by_label("起始年度")).to_have_value("2019")
+        expect(applicant.get_by_label("终止年度")).to_have_value("2023")
+        expect(applicant.locator("tfoot")).to_contain_text("5/5个年度达到要求")
+        expect(applicant.locator("#issued")).to_contain_text("暂无数据")
+        with applicant.expect_download() as download:
+            journey.click(applicant.get_by_role("button", name="下载学时认定单"))
+        pdf = tmp_path / download.value.suggested_filename
+        download.value.save_as(pdf)
+        number = pdf.stem.removeprefix("学时认定单_")
+        expect(applicant.get_by_role("status").filter(has_text="已出具的学时认定单列表已更新")).to_contain_text(number)
+        expect(applicant.locator("#issued tbody tr")).to_have_count(1)
+        expect(applicant.locator("#issued")).to_contain_text(number)
+    # Before: two years chosen, 查询, 下载 and a reload (4 actions, 3 page loads after the menu's link).
+    assert (tally.clicks, tally.loads) == (1, 1), tally
     assert pdf.read_bytes().startswith(b"%PDF")
-    journey.navigate(applicant, lambda: applicant.reload(), shot="certificate-issued")
-    verify_href = applicant.get_by_role("link", name="查验").get_attribute("href")
+    journey.look(applicant, "certificate-issued", state="downloaded")
+    verify_href = applicant.locator("#issued").get_by_role("link", name="查验").get_attribute("href")
 
     public = journey.context()  # the QR code is opened by someone not signed in
     journey.navigate(public, lambda: public.goto(verify_href), shot="verify-page")
     expect(public.locator(".verdict")).to_contain_text("真实有效")
     public.get_by_label("认定单 PDF 文件").set_input_files(pdf)
     journey.navigate(public, lambda: public.get_by_role("button", name="查验文件").click(), shot="verify-upload")
-    expect(public.locator("main")).to_contain_text("与出具时保存的文件完全一致")
+    expect(public.locator("main .verdict").first).to_contain_text("与出具时保存的文件完全一致")  # the file's verdict first
     expect(public.locator("main")).to_contain_text("电子签章有效")
+    expect(public.locator(".seal-facts")).to_contain_text(re.compile(r"出具机关\s*湖南省人力资源和社会保障厅\s*签章时间"))
 
     assert_audited(transitions, [declaration, *others])
     journey.finish()

@@ -311,7 +311,7 @@ def test_submit_with_missing_materials(client, p, media):
     [message] = messages_of(response)
     assert message.startswith("申报尚不完整：")
     assert "2023年度“培训班、研修班、进修班”" in message
-    assert "请上传学历信息" in message and "请上传学时上传" in message
+    assert "请上传学历信息" in message and "请上传学时证明材料（学时上传）" in message
     # the workspace lists the same problems and keeps the button disabled
     page = text_of(response)
     assert "提交前请完成以下事项" in page and "请上传学历信息" in page

@@ -1,8 +1,11 @@
 """The demo province as `make run` loads it (its worked declarations, approvals and certificate
 included), crawled as every demo account: every page its links lead to, every form on them sent
-twice as a person fills it and with generated values. No server error anywhere. (The URL matrix's
-world, with its checks of what is stored, is tests/security/test_generated_input.py; this one walks
-what a new user of the demo would find, the admin included.)"""
+twice as a person fills it and with generated values. No server error anywhere, and no page that
+reads doubled punctuation (“。。”, “。；”: a message with its own full stop put into a sentence that
+adds one). (The URL matrix's world, with its checks of what is stored, is
+tests/security/test_generated_input.py; this one walks what a new user of the demo would find, the
+admin included.)"""
+import re
 import sys
 from collections import deque
 from html.parser import HTMLParser
@@ -16,6 +19,7 @@ from hypothesis import strategies as st
 
 from portal.management.commands.load_demo import load
 from accounts.models import User
+from tests.helpers import text_of
 from tests.portal.test_every_url import quiet_request_log
 from tests.security.crawl import filled, forms_of, rewind
 from tests.security.test_generated_input import EXAMPLES, HYPOTHESIS, as_a_browser_sends
@@ -29,6 +33,7 @@ ACCOUNTS = [
     "hndx_base_admin", "sysadmin", "430121198810111372",
 ]
 PAGES_PER_ACCOUNT = 80
+DOUBLED = re.compile(r"[。，；：、！？][。，；：、]")
 # Links not to follow: signing out ends the crawl; files are not pages.
 SKIP = ("/accounts/logout/", "/download/", "/materials.zip", "/evidence/", "/notice/", "/schedule/", "template.csv",
         "/admin/logout/", "/admin/jsi18n/", "/static/", "export=")
@@ -99,6 +104,9 @@ def test_the_demo_crawled_as_every_account_gives_no_server_error(demo_as_loaded,
             if response.status_code >= 500:
                 failures.append(f"GET {url}: {response.status_code}")
                 continue
+            if response.get("Content-Type", "").startswith("text/html") and not response.streaming:
+                text = text_of(response)
+                failures += [f"GET {url}: doubled punctuation “…{text[max(0, m.start() - 20):m.end() + 5]}…”" for m in DOUBLED.finditer(text)]
             queue.extend(link for link in links_of(response, url) if link not in seen)
             for form in forms_of(response, url):
                 if form.method != "post" or form.signature() in tried or any(s in form.action for s in SKIP):
