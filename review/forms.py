@@ -132,6 +132,7 @@ class BatchForm(Form):
     # picked: the ticked rows of the page; filtered: everything the 待办列表's filter finds (all pages).
     scope = forms.ChoiceField(choices=[("picked", "所选申报"), ("filtered", "全部筛选结果")], required=False)
     filters = forms.CharField(required=False, max_length=2000)  # the 待办列表's query string
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)  # and its page, to return to
     confirmed = forms.BooleanField(required=False)
     # What the confirmation page showed: the decision runs only on exactly those declarations.
     count = forms.IntegerField(required=False, min_value=0)

@@ -108,17 +108,18 @@ def bureau_todo(request):
     # After a refused batch its decision stays chosen (none, if none was); else 审核通过 is offered.
     chosen = kept.get("decision", "") if kept else "approve"
     query = request.GET.copy()
-    query.pop("export", None)
-    query.pop("pick", None)
+    for key in ("export", "pick"):
+        query.pop(key, None)
+    filters_query = _query_without(query, "page")
     verdict = (filters or {}).get("checks", "")
     return render(
         request,
         "review/todo.html",
         {
             "form": form, "page": page, "counts": counts, "overdue_before": overdue_before,
-            # The batch form carries the list's query (filters, page, page size): 全部筛选结果 decides what
-            # the filter finds on every page, and a refused batch returns to this very page.
-            "filters_query": query.urlencode(),
+            # The batch form carries the list's query (filters, page size) and page: 全部筛选结果 decides
+            # what the filter finds on every page, and a refused batch returns to this very page.
+            "filters_query": filters_query,
             "page_sizes": TODO_PAGE_SIZES, "per_page": per_page,
             "checks_tabs": [
                 (label, "?" + _query_without(query, "page", "checks", checks=key), key == verdict)
@@ -130,6 +131,8 @@ def bureau_todo(request):
             "decision_label": dict(DECISIONS).get(chosen, "未选择审核结果"),
             "reason": kept.get("reason", ""),
             "batch_errors": kept.get("errors", {}),
+            # Said in the bar unless said beside their field (the reason).
+            "bar_errors": [e for name, errors in kept.get("errors", {}).items() if name != "reason" for e in errors],
             "newest_first": (filters or {}).get("order") == "newest",
         },
         status=200 if filters is not None else 400,
@@ -141,9 +144,13 @@ def _fingerprint(ids):
     return hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()
 
 
-def _todo_url(filters):
+def _todo_url(filters, page=None):
     """The 待办列表 with the query the batch form carried (re-encoded: it came from the browser)."""
-    query = QueryDict(filters or "").urlencode()
+    query = QueryDict(filters or "", mutable=True)
+    query.pop("page", None)
+    if page and page > 1:
+        query["page"] = page
+    query = query.urlencode()
     return reverse("review:bureau_todo") + (f"?{query}" if query else "")
 
 
@@ -162,7 +169,7 @@ def _back_to_todo(request, form, errors=None):
     for field_errors in errors.values():
         for error in field_errors:
             messages.error(request, error)
-    return redirect(_todo_url(data.get("filters", "")))
+    return redirect(_todo_url(data.get("filters", ""), data.get("page")))
 
 
 @require_POST
@@ -172,7 +179,7 @@ def bureau_batch(request):
     if not form.is_valid():
         return _back_to_todo(request, form)
     data = form.cleaned_data
-    back = _todo_url(data["filters"])
+    back = _todo_url(data["filters"], data["page"])
     if data["scope"] == "filtered":
         # The filter is checked again here: an invalid one must not widen into "everything".
         filter_form = TodoFilterForm(QueryDict(data["filters"]))
