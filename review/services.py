@@ -72,8 +72,7 @@ def declaration_batch_decide(*, user, ids, decision, reason="", ip=None, job=Non
 
 
 def _decide_one(declaration, *, user, decision, reason, ip, details):
-    mine = {org.pk for org in organisations_for(user, Role.BUREAU_CLERK)}
-    if decision == "approve" and declaration.state == State.BUREAU_REVIEW and declaration.current_org_id in mine:
+    if decision == "approve" and _waits_for(declaration, user):
         # The checks run again now, whatever the list showed: another applicant may have uploaded
         # the same file since the case arrived. A case that fails one is decided case by case.
         failed = selectors.failed_checks(declaration)
@@ -95,6 +94,12 @@ def _decide_one(declaration, *, user, decision, reason, ip, details):
     except WorkflowError as exc:
         return BatchResult(declaration.pk, declaration.business_no, declaration.name, False, exc.message)
     return BatchResult(declaration.pk, declaration.business_no, declaration.name, True, message)
+
+
+def _waits_for(declaration, user):
+    """Waiting at one of the clerk's bureaus (else the transition says why not, and nothing is checked)."""
+    mine = {org.pk for org in organisations_for(user, Role.BUREAU_CLERK)}
+    return declaration.state == State.BUREAU_REVIEW and declaration.current_org_id in mine
 
 
 def _refusal(failed):

@@ -68,8 +68,9 @@ def level_queue(request, state):
 
 
 TODO_PAGE_SIZES = (15, 50, 100)
-# What a refused batch leaves for the 待办列表 to show again: the ticks, the decision, the reason and
-# why it was refused (read once, by the next 待办列表 page).
+# What a refused batch leaves for the 待办列表 to show again: the ticks, the decision and why it was
+# refused (read once, by the next 待办列表 page). Not the reason: typed text shown on a later page
+# could be anything (a number of someone's); batch.js keeps it in the browser and puts it back.
 KEPT = "review_batch_kept"
 DECISIONS = BatchForm.base_fields["decision"].choices
 
@@ -129,7 +130,7 @@ def bureau_todo(request):
             "picked": kept_ids,
             "decisions": [(value, label, value == chosen) for value, label in DECISIONS],
             "decision_label": dict(DECISIONS).get(chosen, "未选择审核结果"),
-            "reason": kept.get("reason", ""),
+            "restore_reason": bool(kept),
             "batch_errors": kept.get("errors", {}),
             # Said in the bar unless said beside their field (the reason).
             "bar_errors": [e for name, errors in kept.get("errors", {}).items() if name != "reason" for e in errors],
@@ -156,16 +157,11 @@ def _todo_url(filters, page=None):
 
 def _back_to_todo(request, form, errors=None):
     """A refused batch: back to the list it came from (a GET, so a reload re-posts nothing), with
-    its ticks, decision and reason kept and the reasons said, in the messages and beside the fields."""
+    its ticks and decision kept and what was wrong said, in the messages and beside the fields."""
     data = getattr(form, "cleaned_data", {})
     errors = errors if errors is not None else {name: list(messages_) for name, messages_ in form.errors.items()}
     decision = form.data.get("decision", "")
-    request.session[KEPT] = {
-        "ids": data.get("ids") or [],
-        "decision": decision if decision in dict(DECISIONS) else "",
-        "reason": data.get("reason", ""),
-        "errors": errors,
-    }
+    request.session[KEPT] = {"ids": data.get("ids") or [], "decision": decision if decision in dict(DECISIONS) else "", "errors": errors}
     for field_errors in errors.values():
         for error in field_errors:
             messages.error(request, error)
@@ -195,8 +191,8 @@ def bureau_batch(request):
                 counts = f"（确认时为 {data['count']} 件，现为 {len(ids)} 件）" if data["count"] is not None else ""
                 messages.warning(request, f"筛选结果已变化{counts}，请核对后重新确认。")
             # Deciding every page of the list is one click away from a mistake: say how many first.
-            # 返回修改 finds the decision and the reason as they were.
-            request.session[KEPT] = {"decision": data["decision"], "reason": data.get("reason", "")}
+            # 返回修改 finds the decision as it was (and batch.js the reason).
+            request.session[KEPT] = {"decision": data["decision"]}
             decision = dict(DECISIONS)[data["decision"]]
             return render(
                 request, "review/batch_confirm.html",

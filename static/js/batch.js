@@ -46,6 +46,17 @@
       update();
     });
   }
+  // The reason typed before a refused batch (or before 返回修改) is put back; the server keeps the
+  // ticks and the decision, but never shows typed text again on a later page.
+  var typed = form.querySelector('input[name="reason"]');
+  if (typed) {
+    try {
+      var saved = window.sessionStorage.getItem("batch-reason");
+      window.sessionStorage.removeItem("batch-reason");
+      if (saved && typed.hasAttribute("data-restore") && !typed.value) typed.value = saved;
+      form.addEventListener("submit", function () { window.sessionStorage.setItem("batch-reason", typed.value); });
+    } catch (error) { /* storage refused (private mode): the reason is typed again */ }
+  }
   form.addEventListener("change", update);
   update();
 })();

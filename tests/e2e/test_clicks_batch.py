@@ -91,6 +91,13 @@ def test_batch_approve_ten_clean_cases(journey, demo_data):
     expect(page.get_by_label("不通过原因")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("不通过原因")).to_be_focused()
     phone_shot(journey, page, "batch-refused")
+    # A reason typed before a refusal (here: nothing ticked) is put back by the browser.
+    page.get_by_role("checkbox", name="选择李雪梅").uncheck()
+    page.get_by_label("不通过原因").fill("学时证明与他人相同")
+    journey.navigate(page, lambda: page.get_by_role("button", name="批量审核", exact=True).click())
+    expect(flash(page)).to_contain_text("请先勾选要批量审核的申报。")
+    expect(page.get_by_label("不通过原因")).to_have_value("学时证明与他人相同")
+    expect(page.get_by_role("radio", name="审核不通过")).to_be_checked()
     journey.finish()
 
 

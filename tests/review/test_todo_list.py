@@ -1,6 +1,6 @@
 """The 待办列表 as a clerk works through it: page size (15/50/100) and 跳转至第N页 (the shared list
 tail, so every list jumps), sorting by waiting time, 全选本页 without JavaScript, the skip link to
-the results, and a refused 批量审核 that comes back with its ticks, decision, reason and page."""
+the results, and a refused 批量审核 that comes back with its ticks, decision and page."""
 import re
 from datetime import timedelta
 
@@ -152,11 +152,16 @@ def test_a_batch_without_a_decision_chooses_none(client, p, many):
     assert re.search(r'<div class="form-errors" role="alert" tabindex="-1" data-focus-on-load><p>请选择审核结果', response.content.decode())
 
 
-def test_a_kept_reason_is_shown_again(client, p, many):
+def test_the_reason_typed_is_put_back_by_the_browser_not_the_page(client, p, many):
+    """Typed text shown again on a later page could hold anyone's number: the page asks the browser
+    (batch.js) to put the reason back, and says nothing of it itself."""
     client.force_login(p.hn_clerk)
-    response = client.post(reverse(BATCH), {"decision": "reject", "reason": "学时证明不清晰", "filters": ""}, follow=True)
+    response = client.post(reverse(BATCH), {"decision": "reject", "reason": "学时证明不清晰 13807310001", "filters": ""}, follow=True)
     assert messages_of(response) == ["请先勾选要批量审核的申报。"]
-    assert 'value="学时证明不清晰"' in response.content.decode() and checked_decisions(response) == ["reject"]
+    html = response.content.decode()
+    assert "学时证明不清晰" not in html and checked_decisions(response) == ["reject"]
+    assert 'name="reason" maxlength="500" data-restore placeholder' in html
+    assert "data-restore" not in client.get(reverse(TODO)).content.decode()  # only right after
 
 
 def test_a_filter_carried_by_the_batch_form_is_re_encoded(client, p, many):
