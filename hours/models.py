@@ -81,6 +81,13 @@ class Declaration(Reviewable):
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+    # 校验: the reviewers' automatic checks (review/selectors.py automatic_checks) as last run, for
+    # the 待办列表's column and its filter 校验全部通过. Run after the declaration arrives at a level
+    # and again by every batch decision; a verdict older than the arrival (checked_at before
+    # waiting_since) is no verdict. See review/services.py declaration_checks_record.
+    checks_failed = models.PositiveSmallIntegerField("未通过的校验项数", null=True, blank=True, editable=False)
+    checks_summary = models.CharField("未通过的校验项", max_length=200, blank=True, editable=False)
+    checked_at = models.DateTimeField("校验时间", null=True, blank=True, editable=False)
     duplicate_of = models.ForeignKey(
         "self", verbose_name="重复于", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="“同一年度只能有一份未审核通过的申报”之前已重复的申报，指向保留的那一份（迁移 hours 0016 所标）",
@@ -115,6 +122,16 @@ class Declaration(Reviewable):
     @property
     def total_hours(self):
         return self.total_public + self.total_professional
+
+    @property
+    def checks_passed(self):
+        """The 校验 verdict at the level the declaration waits at: True (every blocking check
+        passed), False (some failed: checks_summary names them), None (not run there yet)."""
+        if self.checks_failed is None or self.checked_at is None or self.waiting_since is None:
+            return None
+        if self.checked_at < self.waiting_since:
+            return None
+        return self.checks_failed == 0
 
     @property
     def years(self):

@@ -6,7 +6,7 @@ from accounts.models import Nature
 from core.forms import Form, out_of_order
 from core.inputs import parse_ids
 
-from .selectors import QUEUE_STATES
+from .selectors import CHECKS_FILTERS, QUEUE_STATES, TODO_ORDERS
 from .services import filing_period_problem
 
 # <input type="date"> takes only YYYY-MM-DD; the zh-hans format (2026/11/01) would show an empty field.
@@ -33,6 +33,8 @@ class TodoFilterForm(Form):
     supervision = forms.ChoiceField(label="督办状态", required=False, choices=[("", "全部"), ("normal", "正常"), ("overdue", "督办")])
     channel = forms.ChoiceField(label="受理渠道", required=False, choices=[("", "全部"), ("self", "个人网上申报"), ("proxy", "单位代为申报")])
     handler = forms.CharField(label="受理人", required=False, max_length=50, help_text="姓名；填“未受理”查看尚无人受理的")
+    checks = forms.ChoiceField(label="校验", required=False, choices=CHECKS_FILTERS, help_text="申报到达本环节时自动校验，批量审核通过时再次校验")
+    order = forms.ChoiceField(label="排序", required=False, choices=TODO_ORDERS)
 
     def clean(self):
         cleaned = super().clean()
@@ -130,11 +132,14 @@ class BatchForm(Form):
     # picked: the ticked rows of the page; filtered: everything the 待办列表's filter finds (all pages).
     scope = forms.ChoiceField(choices=[("picked", "所选申报"), ("filtered", "全部筛选结果")], required=False)
     filters = forms.CharField(required=False, max_length=2000)  # the 待办列表's query string
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)  # and its page, to return to
     confirmed = forms.BooleanField(required=False)
     # What the confirmation page showed: the decision runs only on exactly those declarations.
     count = forms.IntegerField(required=False, min_value=0)
     fingerprint = forms.CharField(required=False, max_length=64)
-    decision = forms.ChoiceField(choices=[("approve", "审核通过"), ("reject", "审核不通过")])
+    decision = forms.ChoiceField(
+        choices=[("approve", "审核通过"), ("reject", "审核不通过")], error_messages={"required": "请选择审核结果：审核通过或审核不通过。"}
+    )
     reason = forms.CharField(required=False, max_length=500)
 
     def clean(self):

@@ -5,13 +5,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from accounts.models import Role
 from accounts.roles import organisations_for
 from accounts.validators import normalize_id_number
 from core.inputs import safe_text
-from hours import rules
+from hours import rules, selectors as hours_selectors
 from hours.models import Declaration, Evidence, Item
 from hours.policies import identity_key
 
@@ -29,6 +29,23 @@ QUEUE_STATES = [
 
 def _base():
     return Declaration.objects.select_related("organisation", "current_org", "accepted_by").order_by("waiting_since", "id")
+
+
+# 待办列表's 校验 filter: the verdict of the automatic checks run at the level the case waits at
+# (Declaration.checks_failed, recorded by review/services.py declaration_checks_record).
+CHECKS_FILTERS = [("", "全部"), ("passed", "校验全部通过"), ("failed", "校验未通过"), ("unchecked", "未校验")]
+TODO_ORDERS = [("oldest", "等待最久的在前"), ("newest", "最新到达的在前")]
+_CHECKED_HERE = Q(checked_at__gte=F("waiting_since"))
+
+
+def _by_checks(qs, verdict):
+    if verdict == "passed":
+        return qs.filter(_CHECKED_HERE, checks_failed=0)
+    if verdict == "failed":
+        return qs.filter(_CHECKED_HERE, checks_failed__gt=0)
+    if verdict == "unchecked":
+        return qs.exclude(_CHECKED_HERE & Q(checks_failed__isnull=False))
+    return qs
 
 
 def _apply_common(qs, filters):
@@ -87,6 +104,9 @@ def bureau_todo(*, user, filters):
         qs = qs.filter(declared_by__isnull=True)
     elif filters.get("channel") == "proxy":
         qs = qs.filter(declared_by__isnull=False)
+    qs = _by_checks(qs, filters.get("checks"))
+    if filters.get("order") == "newest":
+        qs = qs.order_by("-waiting_since", "-id")
     return qs
 
 
@@ -98,7 +118,7 @@ QUEUE_COLUMNS = (
 )
 TODO_COLUMNS = (
     "id", "state", "name", "id_number", "business_no", "submitted_at", "total_public", "total_professional",
-    "waiting_since", "organisation__name", "accepted_by__name",
+    "waiting_since", "organisation__name", "accepted_by__name", "checks_failed", "checks_summary", "checked_at",
 )
 
 
@@ -157,6 +177,16 @@ class Check:
     ok: bool
     label: str
     detail: str = ""
+    # A failed blocking check keeps the case out of 校验全部通过 and out of any batch approval. A
+    # year below its requirement is not one: it is what the 学时认定单 reports (短缺), not a fault.
+    blocking: bool = True
+
+
+def failed_checks(declaration):
+    """The blocking checks the declaration fails now (review/services.py keeps the verdict). Reads
+    the declaration's files and items, and the other declarations they may repeat."""
+    workspace = hours_selectors.declaration_workspace(declaration)
+    return [check for check in automatic_checks(declaration, workspace) if check.blocking and not check.ok]
 
 
 def automatic_checks(declaration, workspace):
@@ -188,7 +218,10 @@ def automatic_checks(declaration, workspace):
             f"公需{check.declared.public}/{check.required.public}，专业{check.declared.professional}/{check.required.professional}，"
             f"合计{check.declared.total}/{check.required.total}"
         )
-        checks.append(Check(check.compliant, f"{record.year}年度学时达标（公需{check.required.public}+专业{check.required.professional}）", detail))
+        checks.append(Check(
+            check.compliant, f"{record.year}年度学时达标（公需{check.required.public}+专业{check.required.professional}）", detail,
+            blocking=False,
+        ))
     # The workspace already holds the declaration's files and items: no second look-up of either.
     checks.extend(_duplicate_evidence(declaration, workspace["evidence"]))
     items = sorted((entry["item"] for year in workspace["years"] for entry in year["items"]), key=lambda i: (i.created_at, i.pk))

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.roles import organisations_for
@@ -19,7 +20,7 @@ from workflow import jurisdiction
 from workflow.models import FilingPeriod, State
 from workflow.runner import WorkflowError
 
-from . import exports
+from . import exports, selectors
 
 
 # More than this many items go to a background job (core/jobs.py); up to it, the clerk waits
@@ -27,6 +28,8 @@ from . import exports
 BATCH_IN_REQUEST_MAX = 100
 BATCH_OPINION = "批量审核通过"
 ALREADY_DONE = "本任务此前的执行中已处理"
+CHECKS_REFUSED = "校验未通过，请逐件办理"
+SUMMARY_MAX = Declaration._meta.get_field("checks_summary").max_length
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,8 @@ def declaration_batch_decide(*, user, ids, decision, reason="", ip=None, job=Non
     already decided and reports them as done instead of deciding them again."""
     # Only what the clerk may see: an id from outside their jurisdiction reads as missing, so the
     # report never shows another bureau's applicant names or case numbers.
-    visible = Declaration.objects.filter(jurisdiction.declarations_q(user), pk__in=ids)
-    found = {d.pk: d for d in visible.only("pk", "business_no", "name", "state")}
+    visible = Declaration.objects.filter(jurisdiction.declarations_q(user), pk__in=ids).select_related("rule_set")
+    found = {d.pk: d for d in visible}
     details = {"batch_job": job.pk} if job else None
     earlier = set()
     if job is not None:
@@ -69,6 +72,13 @@ def declaration_batch_decide(*, user, ids, decision, reason="", ip=None, job=Non
 
 
 def _decide_one(declaration, *, user, decision, reason, ip, details):
+    if decision == "approve" and _waits_for(declaration, user):
+        # The checks run again now, whatever the list showed: another applicant may have uploaded
+        # the same file since the case arrived. A case that fails one is decided case by case.
+        failed = selectors.failed_checks(declaration)
+        _keep_verdict(declaration, failed)
+        if failed:
+            return BatchResult(declaration.pk, declaration.business_no, declaration.name, False, _refusal(failed))
     try:
         if decision == "approve":
             # Hours a reviewer must determine are set case by case: a batch sets none, so refuses those cases.
@@ -84,6 +94,46 @@ def _decide_one(declaration, *, user, decision, reason, ip, details):
     except WorkflowError as exc:
         return BatchResult(declaration.pk, declaration.business_no, declaration.name, False, exc.message)
     return BatchResult(declaration.pk, declaration.business_no, declaration.name, True, message)
+
+
+def _waits_for(declaration, user):
+    """Waiting at one of the clerk's bureaus (else the transition says why not, and nothing is checked)."""
+    mine = {org.pk for org in organisations_for(user, Role.BUREAU_CLERK)}
+    return declaration.state == State.BUREAU_REVIEW and declaration.current_org_id in mine
+
+
+def _refusal(failed):
+    return f"{CHECKS_REFUSED}：" + "；".join(check.label for check in failed)
+
+
+def _keep_verdict(declaration, failed):
+    """Record the verdict for the level the declaration waits at (nothing if it has moved on)."""
+    summary = "；".join(check.label for check in failed)
+    if len(summary) > SUMMARY_MAX:
+        summary = summary[: SUMMARY_MAX - 1] + "…"
+    now = max(timezone.now(), declaration.waiting_since)
+    Declaration.objects.filter(pk=declaration.pk, state=declaration.state, waiting_since=declaration.waiting_since).update(
+        checks_failed=len(failed), checks_summary=summary, checked_at=now
+    )
+
+
+def declaration_checks_record(pk):
+    """校验: run the automatic checks on a declaration waiting at a level and keep the verdict for
+    the 待办列表 (its 校验 column and the filter 校验全部通过). Called after commit whenever a
+    declaration arrives at a level (workflow/runner.py on_arrival, registered in review/apps.py),
+    by every batch approval, and by `manage.py checks_refresh`.
+
+    How fresh it is: the declaration's own files and items cannot change while it waits, but two of
+    the checks look at other declarations (the same file used by another applicant, a work claimed
+    twice), which may change after the verdict was kept. So the list's verdict is as of the case's
+    arrival at its level (or its last batch attempt); the batch decision runs the checks again and
+    approves nothing that fails them. Returns the failed checks, or None for a case not waiting."""
+    declaration = Declaration.objects.select_related("rule_set").filter(pk=pk).first()
+    if declaration is None or not declaration.is_pending:
+        return None
+    failed = selectors.failed_checks(declaration)
+    _keep_verdict(declaration, failed)
+    return failed
 
 
 def declaration_batch_enqueue(*, user, ids, decision, reason="", ip=None):

@@ -27,7 +27,6 @@ from . import exports, selectors, services
 from .forms import BatchForm, DecisionForm, FilingPeriodForm, QueueFilterForm, TodoFilterForm
 
 QUEUE_PAGE_SIZE = 10
-TODO_PAGE_SIZE = 15
 
 
 EXPORT_REFUSED = "筛选条件有误，请修改后再导出。"
@@ -68,6 +67,30 @@ def level_queue(request, state):
     return page(request)
 
 
+TODO_PAGE_SIZES = (15, 50, 100)
+# What a refused batch leaves for the 待办列表 to show again: the ticks, the decision and why it was
+# refused (read once, by the next 待办列表 page). Not the reason: typed text shown on a later page
+# could be anything (a number of someone's); batch.js keeps it in the browser and puts it back.
+KEPT = "review_batch_kept"
+DECISIONS = BatchForm.base_fields["decision"].choices
+
+
+def page_size(request, sizes):
+    """The `per_page` asked for when it is one of `sizes`, else the first: any other value is ignored."""
+    asked = request.GET.get("per_page", "")
+    return int(asked) if asked in {str(n) for n in sizes} else sizes[0]
+
+
+def _query_without(query, *keys, **values):
+    query = query.copy()
+    for key in keys:
+        query.pop(key, None)
+    for key, value in values.items():
+        if value:
+            query[key] = value
+    return query.urlencode()
+
+
 @role_required(Role.BUREAU_CLERK)
 def bureau_todo(request):
     form = TodoFilterForm(request.GET or None)
@@ -75,19 +98,43 @@ def bureau_todo(request):
     rows, export = _listed(request, filters, selector=selectors.bureau_todo, columns=selectors.TODO_COLUMNS, title="待办列表")
     if export:
         return export
-    page = Paginator(rows, TODO_PAGE_SIZE).get_page(request.GET.get("page"))
+    per_page = page_size(request, TODO_PAGE_SIZES)
+    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
     counts = selectors.pending_counts(user=request.user).get(State.BUREAU_REVIEW, {"waiting": 0, "overdue": 0})
     overdue_before = selectors.overdue_before(request.user)
-    # The batch form carries the filter, so 全部筛选结果 decides what the list shows on every page.
+    kept = request.session.pop(KEPT, None) or {}
+    kept_ids = set(kept.get("ids", ()))
+    if request.GET.get("pick") == "page":  # 全选本页 without JavaScript: the page again, every row ticked
+        kept_ids = {row.pk for row in page}
+    # After a refused batch its decision stays chosen (none, if none was); else 审核通过 is offered.
+    chosen = kept.get("decision", "") if kept else "approve"
     query = request.GET.copy()
-    for key in ("page", "export"):
+    for key in ("export", "pick"):
         query.pop(key, None)
+    filters_query = _query_without(query, "page")
+    verdict = (filters or {}).get("checks", "")
     return render(
         request,
         "review/todo.html",
         {
-            "form": form, "page": page, "counts": counts, "overdue_before": overdue_before, "batch_results": None,
-            "filters_query": query.urlencode(),
+            "form": form, "page": page, "counts": counts, "overdue_before": overdue_before,
+            # The batch form carries the list's query (filters, page size) and page: 全部筛选结果 decides
+            # what the filter finds on every page, and a refused batch returns to this very page.
+            "filters_query": filters_query,
+            "page_sizes": TODO_PAGE_SIZES, "per_page": per_page,
+            "checks_tabs": [
+                (label, "?" + _query_without(query, "page", "checks", checks=key), key == verdict)
+                for key, label in selectors.CHECKS_FILTERS
+            ],
+            "pick_page_query": _query_without(query, pick="page"),
+            "picked": kept_ids,
+            "decisions": [(value, label, value == chosen) for value, label in DECISIONS],
+            "decision_label": dict(DECISIONS).get(chosen, "未选择审核结果"),
+            "restore_reason": bool(kept),
+            "batch_errors": kept.get("errors", {}),
+            # Said in the bar unless said beside their field (the reason).
+            "bar_errors": [e for name, errors in kept.get("errors", {}).items() if name != "reason" for e in errors],
+            "newest_first": (filters or {}).get("order") == "newest",
         },
         status=200 if filters is not None else 400,
     )
@@ -98,27 +145,45 @@ def _fingerprint(ids):
     return hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()
 
 
+def _todo_url(filters, page=None):
+    """The 待办列表 with the query the batch form carried (re-encoded: it came from the browser)."""
+    query = QueryDict(filters or "", mutable=True)
+    query.pop("page", None)
+    if page and page > 1:
+        query["page"] = page
+    query = query.urlencode()
+    return reverse("review:bureau_todo") + (f"?{query}" if query else "")
+
+
+def _back_to_todo(request, form, errors=None):
+    """A refused batch: back to the list it came from (a GET, so a reload re-posts nothing), with
+    its ticks and decision kept and what was wrong said, in the messages and beside the fields."""
+    data = getattr(form, "cleaned_data", {})
+    errors = errors if errors is not None else {name: list(messages_) for name, messages_ in form.errors.items()}
+    decision = form.data.get("decision", "")
+    request.session[KEPT] = {"ids": data.get("ids") or [], "decision": decision if decision in dict(DECISIONS) else "", "errors": errors}
+    for field_errors in errors.values():
+        for error in field_errors:
+            messages.error(request, error)
+    return redirect(_todo_url(data.get("filters", ""), data.get("page")))
+
+
 @require_POST
 @role_required(Role.BUREAU_CLERK)
 def bureau_batch(request):
     form = BatchForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect("review:bureau_todo")
+        return _back_to_todo(request, form)
     data = form.cleaned_data
+    back = _todo_url(data["filters"], data["page"])
     if data["scope"] == "filtered":
-        todo = f"{reverse('review:bureau_todo')}?{data['filters']}"
         # The filter is checked again here: an invalid one must not widen into "everything".
         filter_form = TodoFilterForm(QueryDict(data["filters"]))
         if not filter_form.is_valid():
-            messages.error(request, "筛选条件有误，未进行批量审核，请修改筛选条件后重新查询。")
-            return redirect(todo)
+            return _back_to_todo(request, form, {"filters": ["筛选条件有误，未进行批量审核，请修改筛选条件后重新查询。"]})
         ids = list(selectors.bureau_todo(user=request.user, filters=filter_form.cleaned_data).values_list("pk", flat=True))
         if not ids:
-            messages.error(request, "筛选结果中没有待审核的申报。")
-            return redirect(todo)
+            return _back_to_todo(request, form, {"filters": ["筛选结果中没有待审核的申报。"]})
         fingerprint = _fingerprint(ids)
         if not data["confirmed"] or data["fingerprint"] != fingerprint:
             if data["confirmed"]:
@@ -126,10 +191,12 @@ def bureau_batch(request):
                 counts = f"（确认时为 {data['count']} 件，现为 {len(ids)} 件）" if data["count"] is not None else ""
                 messages.warning(request, f"筛选结果已变化{counts}，请核对后重新确认。")
             # Deciding every page of the list is one click away from a mistake: say how many first.
-            decision = dict(form.fields["decision"].choices)[data["decision"]]
+            # 返回修改 finds the decision as it was (and batch.js the reason).
+            request.session[KEPT] = {"decision": data["decision"]}
+            decision = dict(DECISIONS)[data["decision"]]
             return render(
                 request, "review/batch_confirm.html",
-                {"count": len(ids), "fingerprint": fingerprint, "data": data, "decision": decision},
+                {"count": len(ids), "fingerprint": fingerprint, "data": data, "decision": decision, "back": back},
             )
     else:
         ids = data["ids"]
@@ -141,8 +208,9 @@ def bureau_batch(request):
         job = services.declaration_batch_enqueue(**batch)
         return redirect("portal:job", pk=job.pk)
     results = services.declaration_batch_decide(**batch)
+    request.session.pop(KEPT, None)
     done = sum(r.ok for r in results)
-    return render(request, "review/batch_result.html", {"results": results, "done": done, "failed": len(results) - done})
+    return render(request, "review/batch_result.html", {"results": results, "done": done, "failed": len(results) - done, "back": back})
 
 
 def _decision_form(declaration, user, data=None):

@@ -3,6 +3,7 @@ Each transition has one shape: in one transaction, re-read the row with a lock, 
 transition, save, record the step. The state field is protected, and ConcurrentTransitionMixin makes
 a stale save fail, so two clerks (or a double click) produce exactly one winner."""
 from dataclasses import dataclass
+from functools import partial
 
 from django.core.mail import send_mail
 from django.db import transaction
@@ -82,7 +83,21 @@ def save(locked, actor, *, action, from_state, next_org=None, opinion="", detail
         details=details or {},
         ip_address=actor.ip,
     )
+    if locked.is_pending:
+        for hook in _ARRIVAL_HOOKS.get(type(locked), ()):
+            # After commit, so a slow or failing hook never holds the lock nor undoes the decision.
+            transaction.on_commit(partial(hook, locked.pk), robust=True)
     return locked
+
+
+_ARRIVAL_HOOKS = {}
+
+
+def on_arrival(model, hook):
+    """Run `hook(pk)` after commit whenever an item of `model` arrives at a review level (submitted
+    or sent on). Registered by the layers above in their AppConfig.ready(), as job handlers are:
+    review records the automatic checks' verdict for the 待办列表 (review/apps.py)."""
+    _ARRIVAL_HOOKS.setdefault(model, []).append(hook)
 
 
 OPINION_MAX_LENGTH = 500  # ReviewStep.opinion and Reviewable.rejection_reason

@@ -18,6 +18,8 @@ INVALID_TODO_FILTERS = [
     {"received_to": "9999-12-31"},
     {"applicant": "宋庆涛\x07"},  # a control character pasted from Word
     {"supervision": "everything"},
+    {"checks": "all"},  # 校验: only 校验全部通过, 校验未通过, 未校验
+    {"order": "random"},
 ]
 
 

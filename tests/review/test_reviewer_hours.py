@@ -12,6 +12,7 @@ from hours.models import Item, RuleSet
 from review import services as review_services
 from hours import transitions
 from workflow.models import Action, State
+from workflow.runner import WorkflowError
 from hours.models import ReviewStep
 from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
@@ -131,8 +132,11 @@ def test_batch_approval_does_not_pass_undetermined_hours(p):
     d, other = henan_case(p)
     (result,) = review_services.declaration_batch_decide(user=p.hn_clerk, ids=[d.pk], decision="approve")
     assert not result.ok
-    assert result.message == "请先核定以下项目的学时：2023年度“援企稳岗技术指导”（请在办理页面逐件核定）"
+    # The checks refuse it first (the hours are undetermined); the transition would too, as below.
+    assert result.message == "校验未通过，请逐件办理：2023年度“其他类别的继续教育形式”学时由审核单位核定"
     assert fresh(d).state == State.BUREAU_REVIEW
+    with pytest.raises(WorkflowError, match="请先核定以下项目的学时：2023年度“援企稳岗技术指导”（请在办理页面逐件核定）"):
+        transitions.declaration_approve(declaration=d, user=p.hn_clerk, opinion=review_services.BATCH_OPINION)
 
 
 def test_the_determined_hours_are_bounded(client, p):

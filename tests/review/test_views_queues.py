@@ -212,9 +212,9 @@ def test_todo_received_date_range(client, p, todo_world):
 def test_todo_marks_overdue_rows(client, p, todo_world):
     client.force_login(p.hn_clerk)
     response = client.get(reverse(TODO))
-    assert "督办" in row_of(response, todo_world["li_late"].business_no)
-    assert "督办" not in row_of(response, todo_world["song"].business_no)
-    assert "正常" in row_of(response, todo_world["song"].business_no)
+    assert ">督办</span>" in row_of(response, todo_world["li_late"].business_no)
+    assert ">督办</span>" not in row_of(response, todo_world["song"].business_no)
+    assert ">正常</span>" in row_of(response, todo_world["song"].business_no)
 
 
 def test_todo_pages_of_15(client, p):
