@@ -5,7 +5,7 @@ from django.http import Http404
 from accounts.models import User
 from accounts.validators import normalize_id_number
 from workflow import jurisdiction
-from workflow.models import PENDING_STATES, State
+from workflow.models import PENDING_STATES, Action, State
 from workflow.runner import next_level_choices
 
 from . import rules
@@ -291,3 +291,50 @@ def approved_filings_for(declaration):
             year__gte=declaration.start_year, year__lte=declaration.end_year,
         ).order_by("year", "planned_start", "id")
     )
+
+
+# --- what changed since the rejection (the case page after a resubmission) ----------------------
+
+
+def rejection_snapshot(declaration):
+    """The declaration's items and files as a rejection leaves them, by id with how the case page
+    names them; kept in the 审核不通过 step's details, so that after the applicant sends it again
+    the reviewer sees what was added and removed (items are never edited in place, only added or
+    deleted)."""
+    policy = policy_for(declaration.rule_set)
+    items = Item.objects.filter(year_record__declaration=declaration).select_related("year_record").order_by("id")
+    return {
+        "items": {str(i.pk): f"{i.year_record.year}年度“{i.title or _activity_label(policy, i.activity)}”" for i in items},
+        "files": {str(e.pk): e.original_name for e in declaration.evidence.order_by("id")},
+    }
+
+
+def changes_since_rejection(steps, workspace):
+    """For a declaration sent again after 审核不通过: its last rejection step and what the applicant
+    changed since — items and files added (their ids, to mark the rows) and removed (their names).
+    None when it was not rejected and sent again. `steps` are the declaration's steps in order and
+    `workspace` its declaration_workspace(), both already read for the case page (no query here).
+    A rejection recorded before the snapshot was kept finds the additions by time, not the removals."""
+    steps = list(steps)
+    rejected = [n for n, step in enumerate(steps) if step.action == Action.REJECT]
+    if not rejected or not any(step.action == Action.SUBMIT for step in steps[rejected[-1] + 1:]):
+        return None
+    step = steps[rejected[-1]]
+    items = [entry["item"] for year in workspace["years"] for entry in year["items"]]
+    files = workspace["evidence"]
+    snapshot = step.details.get("snapshot") if isinstance(step.details, dict) else None
+    if not isinstance(snapshot, dict):
+        return {
+            "step": step, "complete": False, "removed_items": [], "removed_files": [],
+            "added_items": {i.pk for i in items if i.created_at > step.created_at},
+            "added_files": {e.pk for e in files if e.uploaded_at > step.created_at},
+        }
+    before_items, before_files = snapshot.get("items") or {}, snapshot.get("files") or {}
+    item_ids, file_ids = {str(i.pk) for i in items}, {str(e.pk) for e in files}
+    return {
+        "step": step, "complete": True,
+        "added_items": {i.pk for i in items if str(i.pk) not in before_items},
+        "added_files": {e.pk for e in files if str(e.pk) not in before_files},
+        "removed_items": [label for pk, label in before_items.items() if pk not in item_ids],
+        "removed_files": [name for pk, name in before_files.items() if pk not in file_ids],
+    }

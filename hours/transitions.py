@@ -15,7 +15,7 @@ from workflow.runner import (
     STALE_MESSAGE, Actor, WorkflowError, check_opinion, lock, next_level_choices, not_allowed, notify, save, target_for,
 )
 
-from .selectors import submission_problems
+from .selectors import rejection_snapshot, submission_problems
 from .services import determined_hours_set
 
 
@@ -153,6 +153,8 @@ def declaration_reject(*, declaration, user, reason, details=None, ip=None, expe
         locked, role = _lock_for_review(declaration, user, expected_state)
         holder = locked.current_org
         from_state = locked.state
+        # What it held when turned down: after a resubmission the case page marks what changed since.
+        details = {**(details or {}), "snapshot": rejection_snapshot(locked)}
         locked.reject(reason=reason, now=timezone.now())
         save(
             locked, Actor(user, role, holder, ip), action=Action.REJECT, from_state=from_state, opinion=reason,

@@ -53,6 +53,7 @@ MENU = [
                             Entry("学时证书打印", "certificates:print", frozenset({Role.APPLICANT})),
                             Entry("单位代为申报", "hours:proxy_list", frozenset({Role.UNIT_ADMIN, Role.DEPT_ADMIN})),
                             *level_queues("继续教育"),
+                            Entry("我的经办", "review:my_decisions", frozenset({Role.UNIT_ADMIN, Role.DEPT_ADMIN})),
                             Entry("专业技术人员继续教育培训备案", "hours:filing_list", frozenset({Role.UNIT_ADMIN})),
                             Entry(
                                 "基地培训记录上传", "hours:training_import", frozenset({Role.UNIT_ADMIN}), when=administers_training_base
@@ -79,6 +80,7 @@ MENU = [
         "综合柜员",
         [
             *level_queues("综合柜员"),
+            Entry("我的经办", "review:my_decisions", frozenset({Role.BUREAU_CLERK})),
             Entry("培训记录导入", "hours:training_import", frozenset({Role.BUREAU_CLERK})),
             Entry("集中办理时间", "review:filing_periods", frozenset({Role.BUREAU_CLERK})),
             Entry("辖区单位", "accounts:jurisdiction", frozenset({Role.BUREAU_CLERK})),

@@ -6,7 +6,7 @@ from accounts.models import Nature
 from core.forms import Form, out_of_order
 from core.inputs import parse_ids
 
-from .selectors import CHECKS_FILTERS, QUEUE_STATES, TODO_ORDERS
+from .selectors import CHECKS_FILTERS, DECISIONS, QUEUE_STATES, TODO_ORDERS
 from .services import filing_period_problem
 
 # <input type="date"> takes only YYYY-MM-DD; the zh-hans format (2026/11/01) would show an empty field.
@@ -43,18 +43,28 @@ class TodoFilterForm(Form):
 
 
 class DecisionForm(Form):
-    decision = forms.ChoiceField(label="审核结果", choices=[("approve", "审核通过"), ("reject", "审核不通过")], widget=forms.RadioSelect)
+    """审核信息 on the case page: the decision is the button pressed (审核通过, 审核通过并打开下一件,
+    审核不通过); the next level applies to an approval only, the opinion is required for a rejection."""
+
+    decision = forms.ChoiceField(
+        label="审核结果",
+        choices=[("approve", "审核通过"), ("approve_next", "审核通过并打开下一件"), ("reject", "审核不通过")],
+        error_messages={"required": "请点击“审核通过”或“审核不通过”。"},
+    )
     next_type = forms.ChoiceField(
         label="审核上级单位类型", required=False, choices=[("superior", "上级审核单位"), ("bureau", "经办机构")], widget=forms.RadioSelect
     )
     next_org = forms.TypedChoiceField(label="上级审核单位名称", required=False, coerce=int, empty_value=None)
-    opinion = forms.CharField(label="审核意见", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    opinion = forms.CharField(
+        label="审核意见", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="审核不通过时必填，将告知申请人",
+    )
     nature = forms.ChoiceField(label="单位性质", required=False, choices=[("", "请选择")] + Nature.choices)
     on_staff = forms.ChoiceField(label="是否在编", required=False, choices=[("", "请选择"), ("是", "是"), ("否", "否")])
     principle = forms.ChoiceField(label="审核原则", required=False, choices=[("", "请选择审核原则")] + [(p, p) for p in PRINCIPLES])
     expected_state = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, superiors=(), bureau=None, final=False, unit_level=False, determinable=(), **kwargs):
+    def __init__(self, *args, superiors=(), bureau=None, final=False, unit_level=False, determinable=(), remembered=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.superiors = {org.pk: org for org in superiors}
         # 由审核单位核定: a field for each item whose hours this level sets (hours.selectors.determinable_items)
@@ -79,11 +89,20 @@ class DecisionForm(Form):
         if not unit_level:
             for name in ("nature", "on_staff", "principle"):
                 del self.fields[name]
+        # 是否在编 / 审核原则 as the reviewer chose them last time for this unit (the choices still offered).
+        for name, value in (remembered or {}).items():
+            field = self.fields.get(name)
+            if field is not None and value in dict(field.choices):
+                self.initial[name] = value
+                field.help_text = "按您上次审核本单位申报时的选择预填"
 
     def clean(self):
         cleaned = super().clean()
         decision = cleaned.get("decision")
-        if decision == "reject" and not (cleaned.get("opinion") or "").strip():
+        cleaned["open_next"] = decision == "approve_next"
+        if decision == "approve_next":
+            decision = cleaned["decision"] = "approve"
+        if decision == "reject" and not (cleaned.get("opinion") or "").strip() and "opinion" not in self.errors:
             self.add_error("opinion", "审核不通过时必须填写原因。")
         if decision == "approve" and not self.final:
             kind = cleaned.get("next_type")
@@ -101,6 +120,29 @@ class DecisionForm(Form):
                 if cleaned.get(name) is None and entry["item"].determined_at is None and name not in self.errors:
                     self.add_error(name, "请核定该项目的学时（不计学时的填0）。")
         return cleaned
+
+    def approve_fields(self):
+        """The fields that apply to an approval only: the hours this level determines."""
+        return [self[name] for name in self.determinable]
+
+    def unit_fields(self):
+        return [self[name] for name in ("nature", "on_staff", "principle") if name in self.fields]
+
+    def next_level_fields(self):
+        return [self[name] for name in ("next_type", "next_org") if name in self.fields]
+
+    def destination(self):
+        """审核通过后送: the next level the form now names (the preselected or the chosen one), for
+        the panel's summary line; None at the final level."""
+        if self.final:
+            return None
+        kind, org = self["next_type"].value(), self["next_org"].value()
+        if kind == "bureau":
+            return "人社部门"
+        try:
+            return self.superiors[int(org)].name
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def determined_hours(self):
         """{item id: hours} for the items given hours on the form."""
@@ -165,4 +207,18 @@ class FilingPeriodForm(Form):
             problem = filing_period_problem(year, opens_on, closes_on)
             if problem:
                 self.add_error(None, problem)
+        return cleaned
+
+
+class MyDecisionsForm(Form):
+    """我的经办's search: who (name, ID number or business number), when, and which decision."""
+
+    q = forms.CharField(label="姓名/证件号码/业务编号", required=False, max_length=50)
+    decided_from = forms.DateField(label="办理日期（开始）", required=False, widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
+    decided_to = forms.DateField(label="办理日期（结束）", required=False, widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
+    decision = forms.ChoiceField(label="审核结果", required=False, choices=DECISIONS)
+
+    def clean(self):
+        cleaned = super().clean()
+        out_of_order(self, cleaned, "decided_from", "decided_to", "结束日期不能早于开始日期。")
         return cleaned

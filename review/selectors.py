@@ -12,12 +12,12 @@ from accounts.roles import organisations_for
 from accounts.validators import normalize_id_number
 from core.inputs import safe_text
 from hours import rules, selectors as hours_selectors
-from hours.models import Declaration, Evidence, Item
+from hours.models import Declaration, Evidence, Item, ReviewStep
 from hours.policies import identity_key
 
-from workflow import periods
+from workflow import jurisdiction, periods
 from workflow.levels import LEVELS
-from workflow.models import State
+from workflow.models import Action, State
 
 QUEUE_STATES = [
     ("pending", "待审核"),
@@ -352,3 +352,103 @@ def _conflicting_claims(declaration, items):
     if not problems:
         return [Check(True, "成果未与他人冲突")]
     return [Check(False, "成果署名冲突", "；".join(problems))]
+
+
+# --- the case page and 我的经办: case by case without losing the place --------------------------
+
+
+def list_ids(rows):
+    """The declaration ids of a list page's rows (all pages), in the list's order, each once: a
+    list of review steps (我的经办) names a declaration as often as it was decided. One query."""
+    if rows.model is ReviewStep:
+        ids = rows.values_list("declaration_id", flat=True)
+    else:
+        ids = rows.values_list("pk", flat=True)
+    return list(dict.fromkeys(ids))
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a case stands in the list the reviewer opened it from."""
+
+    previous: int | None = None
+    next: int | None = None
+    position: int | None = None  # 1-based; None when the case is not (or no longer) in the list
+    count: int = 0
+
+
+def place_in(ids, pk):
+    if pk not in ids:
+        return Place(count=len(ids))
+    at = ids.index(pk)
+    return Place(
+        previous=ids[at - 1] if at > 0 else None, next=ids[at + 1] if at + 1 < len(ids) else None,
+        position=at + 1, count=len(ids),
+    )
+
+
+def next_after(before, pk, after):
+    """The case to open after deciding `pk`: the first that followed it in the list as it was
+    (`before`) and is still in it now (`after`: decided by a colleague meanwhile, it has left)."""
+    if pk not in before:
+        return None
+    still = set(after)
+    return next((other for other in before[before.index(pk) + 1:] if other in still), None)
+
+
+UNIT_DETAILS = ("nature", "on_staff", "principle")
+
+
+def remembered_unit_details(*, user, organisation):
+    """单位性质, 是否在编 and 审核原则 as this reviewer last chose them for a declaration of the same
+    unit (their latest unit-level decision that recorded any: a batch or a rejection from before
+    may have none); {} before their first."""
+    details = (
+        ReviewStep.objects.filter(
+            actor=user, from_state=State.UNIT_REVIEW, declaration__organisation=organisation,
+            action__in=(Action.APPROVE, Action.REJECT), details__has_any_keys=UNIT_DETAILS,
+        )
+        .order_by("-created_at", "-id")
+        .values_list("details", flat=True)
+        .first()
+    )
+    if not isinstance(details, dict):
+        return {}
+    return {key: details[key] for key in UNIT_DETAILS if isinstance(details.get(key), str) and details[key]}
+
+
+DECISIONS = [("", "全部"), (Action.APPROVE, "审核通过"), (Action.REJECT, "审核不通过")]
+
+
+def my_decisions(*, user, filters):
+    """我的经办: the decisions (审核通过, 审核不通过) the user made, newest first, at the organisations
+    where they still review (one who has left a unit no longer reads its people's cases)."""
+    orgs = jurisdiction.reviewing_organisations(user, *(level.state for level in LEVELS))
+    qs = ReviewStep.objects.filter(actor=user, action__in=(Action.APPROVE, Action.REJECT), organisation__in=orgs)
+    text = (filters.get("q") or "").strip()
+    if text:
+        qs = qs.filter(
+            Q(declaration__name__icontains=text) | Q(declaration__business_no=text)
+            | Q(declaration__id_number=normalize_id_number(text))
+        )
+    if filters.get("decided_from"):
+        qs = qs.filter(created_at__gte=_day_start(filters["decided_from"]))
+    if filters.get("decided_to"):
+        qs = qs.filter(created_at__lt=_day_start(filters["decided_to"] + timedelta(days=1)))
+    if filters.get("decision"):
+        qs = qs.filter(action=filters["decision"])
+    return qs.select_related("declaration", "declaration__current_org", "next_org", "organisation").order_by("-created_at", "-id")
+
+
+def where_it_went(step):
+    """去向: what the decision did with the case, in the words of the success message."""
+    if step.action == Action.REJECT:
+        return "退回申请人"
+    if step.next_org is None:
+        return "审核通过，办结"
+    return f"送{destination_label(step.next_org)}审核"
+
+
+def destination_label(org):
+    """The next level as the reviewer says it: the superior unit's name, or 人社部门."""
+    return "人社部门" if org.is_bureau else org.name

@@ -1,13 +1,16 @@
 import hashlib
 import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, get_script_prefix, resolve, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -20,11 +23,11 @@ from hours import selectors as hours_selectors, transitions
 from hours.models import Declaration
 from workflow import jurisdiction, periods
 from workflow.levels import BY_STATE
-from workflow.models import FilingPeriod, State
+from workflow.models import Action, FilingPeriod, State
 from workflow.runner import STALE_MESSAGE, WorkflowError, next_level_choices
 
 from . import exports, selectors, services
-from .forms import BatchForm, DecisionForm, FilingPeriodForm, QueueFilterForm, TodoFilterForm
+from .forms import BatchForm, DecisionForm, FilingPeriodForm, MyDecisionsForm, QueueFilterForm, TodoFilterForm
 
 QUEUE_PAGE_SIZE = 10
 
@@ -53,7 +56,11 @@ def _queue(request, *, title, selector, template="review/queue.html"):
     if export:
         return export
     page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, template, {"title": title, "form": form, "page": page}, status=200 if filters is not None else 400)
+    return render(
+        # The case pages carry the list (上一件 / 下一件); unfiltered, it is the one they fall back to.
+        request, template, {"title": title, "form": form, "page": page, "case_query": _case_query(request.GET and request.get_full_path_info())},
+        status=200 if filters is not None else 400,
+    )
 
 
 def level_queue(request, state):
@@ -214,71 +221,261 @@ def bureau_batch(request):
 
 
 def _decision_form(declaration, user, data=None):
-    """The decision form if `user` holds the declaration at its current level, else None."""
+    """The decision form if `user` holds the declaration at its current level, else None. Shown
+    first with the direct superior (the nearest above the holder) as the next level and, at the
+    unit, 是否在编 / 审核原则 as this reviewer last chose them for the same unit."""
     if jurisdiction.reviewer(declaration, user) is None:
         return None
     final = BY_STATE[declaration.state].final
+    unit_level = declaration.state == State.UNIT_REVIEW
     superiors, bureau = next_level_choices(declaration, declaration.current_org)
+    initial = {"expected_state": declaration.state, "nature": declaration.organisation.nature}
+    initial.update({"next_type": "superior", "next_org": superiors[-1].pk} if superiors else {"next_type": "bureau"})
+    remembered = None
+    if unit_level and data is None:
+        remembered = selectors.remembered_unit_details(user=user, organisation=declaration.organisation)
     return DecisionForm(
         data,
         superiors=superiors,
         bureau=bureau,
         final=final,
-        unit_level=declaration.state == State.UNIT_REVIEW,
+        unit_level=unit_level,
         determinable=hours_selectors.determinable_items(declaration),
-        initial={"expected_state": declaration.state, "next_type": "bureau" if not superiors else "", "nature": declaration.organisation.nature},
+        remembered=remembered,
+        initial=initial,
     )
+
+
+# --- where the reviewer came from: 上一件 / 下一件 through the list they opened the case from ---------
+
+FROM_MAX_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class ReviewList:
+    """A review list as the reviewer left it: its name, the address back to it, the `from` value
+    the case pages carry on, and its rows' declaration ids in order (all pages)."""
+
+    title: str
+    url: str
+    source: str
+    ids: list
+
+
+def _list_kind(view_name, kwargs):
+    """(title, filter form, filters when nothing is asked, selector) of a review list page."""
+    if view_name == "review:bureau_todo":
+        return "待办列表", TodoFilterForm, {}, selectors.bureau_todo
+    if view_name == "review:my_decisions":
+        return "我的经办", MyDecisionsForm, {}, selectors.my_decisions
+    level = BY_STATE.get(kwargs.get("state"))
+    if level is not None and view_name == level.queue:
+        return level.menu_label, QueueFilterForm, {"status": "pending"}, partial(selectors.level_queue, level=level)
+    return None
+
+
+def _list_source(source):
+    """(the list's view name, its path and query) if `source` is the address of a review list page
+    (path without the script prefix, and query), else None: nothing else is followed or linked."""
+    if not source or len(source) > FROM_MAX_LENGTH or not source.startswith("/"):
+        return None
+    path, _, query = source.partition("?")
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    if _list_kind(match.view_name, match.kwargs) is None:
+        return None
+    data = QueryDict(query, mutable=True)
+    data.pop("export", None)
+    return match, path, data
+
+
+def _review_list(user, source):
+    """The list at `source` for this reviewer, or None. Its rows come from the list's own selector
+    with the user's jurisdiction and its own filter, validated again: an invalid filter gives no
+    rows (filters fail closed), so 上一件 / 下一件 never leave what the list showed."""
+    found = _list_source(source)
+    if found is None:
+        return None
+    match, path, data = found
+    title, form_class, default, selector = _list_kind(match.view_name, match.kwargs)
+    asked = data.copy()
+    asked.pop("page", None)
+    filters = filters_of(form_class(asked or None), default)
+    ids = selectors.list_ids(selector(user=user, filters=filters)) if filters is not None else []
+    query = data.urlencode()
+    return ReviewList(title, reverse(match.view_name) + (f"?{query}" if query else ""), f"{path}?{query}" if query else path, ids)
+
+
+def _path_info(url):
+    return "/" + url.removeprefix(get_script_prefix())
+
+
+def _came_from(request, declaration, form):
+    """The list the case was opened from (`?from=`), else, for the reviewer holding it now, the
+    queue of its level as it first opens."""
+    found = _review_list(request.user, request.GET.get("from"))
+    if found is None and form is not None:
+        found = _review_list(request.user, _path_info(reverse(BY_STATE[declaration.state].queue)))
+    return found
+
+
+def _case_query(source):
+    return "?" + urlencode({"from": source}) if source else ""
+
+
+def _case_url(pk, source=None):
+    return reverse("review:case", args=[pk]) + _case_query(source)
+
+
+def _navigation(came_from, pk):
+    if came_from is None:
+        return None
+    place = selectors.place_in(came_from.ids, pk)
+    return {
+        "title": came_from.title, "back": came_from.url, "place": place,
+        "previous": _case_url(place.previous, came_from.source) if place.previous else None,
+        "next": _case_url(place.next, came_from.source) if place.next else None,
+    }
+
+
+# A decision refused by the form is shown on the case page after a redirect (a reload must never
+# send it again): what was typed is kept in the session for that one page view (each field's first
+# value, bounded: the form then says how long it was).
+CARRIED = "review:decision:{}"
+CARRIED_MAX_LENGTH = 10_000
+
+
+def _carry(request, declaration, form):
+    request.session[CARRIED.format(declaration.pk)] = {
+        name: [value[:CARRIED_MAX_LENGTH] for value in request.POST.getlist(name)[:1]] for name in form.fields if name in request.POST
+    }
+
+
+def _carried(request, pk):
+    kept = request.session.pop(CARRIED.format(pk), None)
+    if not isinstance(kept, dict):
+        return None
+    data = QueryDict(mutable=True)
+    for name, values in kept.items():
+        data.setlist(name, values)
+    return data
+
+
+def _approved_message(declaration, target):
+    """Where an approved case went: the superior unit by name, 人社部门, or the end of the review."""
+    said = f"申报 {declaration.business_no}（{declaration.name}）已审核通过"
+    if target is None:
+        return f"{said}，审核办结。"
+    return f"{said}，已送{selectors.destination_label(target)}审核。"
+
+
+def _decide(request, declaration, form, came_from):
+    if form is None:
+        # A second click on the decision form (or a page left open while a colleague decided)
+        # finds the declaration moved on: say so, as the workflow does, rather than 403.
+        seen = request.POST.get("expected_state")
+        if seen in BY_STATE and seen != declaration.state:
+            messages.error(request, STALE_MESSAGE)
+            return redirect(came_from.url if came_from else BY_STATE[seen].queue)
+        raise PermissionDenied("该申报不在您的审核环节。")
+    source = came_from.source if came_from else None
+    if not form.is_valid():
+        _carry(request, declaration, form)
+        return redirect(_case_url(declaration.pk, source) + "#decision-errors")
+    data = form.cleaned_data
+    back = came_from.url if came_from else reverse(_queue_url_for(declaration))
+    try:
+        if data["decision"] == "approve":
+            transitions.declaration_approve(
+                declaration=declaration, user=request.user, next_org=data.get("target"), opinion=data.get("opinion", ""),
+                details=form.unit_details(), ip=client_ip(request), expected_state=data.get("expected_state") or None,
+                determined_hours=form.determined_hours(),
+            )
+            messages.success(request, _approved_message(declaration, data.get("target")))
+        else:
+            transitions.declaration_reject(
+                declaration=declaration, user=request.user, reason=data["opinion"], details=form.unit_details(),
+                ip=client_ip(request), expected_state=data.get("expected_state") or None,
+            )
+            messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）审核不通过，已退回申请人。")
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    if data["open_next"] and came_from:
+        now = _review_list(request.user, came_from.source)
+        following = selectors.next_after(came_from.ids, declaration.pk, now.ids if now else [])
+        if following:
+            return redirect(_case_url(following, source))
+        messages.info(request, f"“{came_from.title}”中已没有下一件。")
+    return redirect(back)
 
 
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
 def case(request, pk):
     declaration = hours_selectors.declaration_get_for_user(user=request.user, pk=pk)
-    form = _decision_form(declaration, request.user, request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        if form is None:
-            # A second click on the decision form (or a page left open while a colleague decided)
-            # finds the declaration moved on: say so, as the workflow does, rather than 403.
-            seen = request.POST.get("expected_state")
-            if seen in BY_STATE and seen != declaration.state:
-                messages.error(request, STALE_MESSAGE)
-                return redirect(BY_STATE[seen].queue)
-            raise PermissionDenied("该申报不在您的审核环节。")
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                if data["decision"] == "approve":
-                    transitions.declaration_approve(
-                        declaration=declaration, user=request.user, next_org=data.get("target"), opinion=data.get("opinion", ""),
-                        details=form.unit_details(), ip=client_ip(request), expected_state=data.get("expected_state") or None,
-                        determined_hours=form.determined_hours(),
-                    )
-                    messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）已审核通过。")
-                else:
-                    transitions.declaration_reject(
-                        declaration=declaration, user=request.user, reason=data["opinion"], details=form.unit_details(),
-                        ip=client_ip(request), expected_state=data.get("expected_state") or None,
-                    )
-                    messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）审核不通过，已退回申请人。")
-            except WorkflowError as exc:
-                messages.error(request, exc.message)
-            return redirect(_queue_url_for(declaration))
+    posted = request.method == "POST"
+    form = _decision_form(declaration, request.user, request.POST if posted else _carried(request, pk))
+    came_from = _came_from(request, declaration, form)
+    if posted:
+        return _decide(request, declaration, form, came_from)
     workspace = hours_selectors.declaration_workspace(declaration)
+    steps = list(declaration.steps.select_related("actor", "organisation", "next_org"))
     context = {
         "declaration": declaration,
         **workspace,
         "checks": selectors.automatic_checks(declaration, workspace),
         "filings": hours_selectors.approved_filings_for(declaration),
         "form": form,
-        "steps": declaration.steps.select_related("actor", "organisation", "next_org"),
+        "steps": steps,
+        "changes": hours_selectors.changes_since_rejection(steps, workspace),
         "overdue": selectors.is_overdue(declaration),
         "at_final_level": BY_STATE[declaration.state].final if declaration.state in BY_STATE else False,
+        "nav": _navigation(came_from, declaration.pk),
+        "case_query": _case_query(came_from.source if came_from else None),
     }
-    return render(request, "review/case.html", context, status=400 if request.method == "POST" else 200)
+    return render(request, "review/case.html", context)
 
 
 def _queue_url_for(declaration):
     level = BY_STATE.get(declaration.state)
     return level.queue if level else "review:bureau_todo"
+
+
+MINE_PAGE_SIZE = 15
+
+
+def _day_ranges(request):
+    """我的经办's one-click ranges (今天, 昨天, 近7天), each marked when it is the one shown."""
+    today = timezone.localdate()
+    ranges = []
+    for label, start, end in (("今天", today, today), ("昨天", today - timedelta(days=1), today - timedelta(days=1)),
+                              ("近7天", today - timedelta(days=6), today)):
+        query = {"decided_from": start.isoformat(), "decided_to": end.isoformat()}
+        current = all(request.GET.get(k) == v for k, v in query.items()) and not request.GET.get("q")
+        ranges.append({"label": label, "query": "?" + urlencode(query), "current": current})
+    return ranges
+
+
+@role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
+def my_decisions(request):
+    """我的经办: what I decided, searchable, so that a reviewer can answer an applicant's call."""
+    form = MyDecisionsForm(request.GET or None)
+    filters = filters_of(form, {})
+    rows = selectors.my_decisions(user=request.user, filters=filters or {})
+    if filters is None:
+        rows = rows.none()  # filters fail closed
+    page = Paginator(rows, MINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    for step in page.object_list:
+        step.where = selectors.where_it_went(step)
+        step.rejected = step.action == Action.REJECT
+        step.mine_now = jurisdiction.reviewer(step.declaration, request.user) is not None
+    return render(
+        request, "review/my_decisions.html",
+        {"form": form, "page": page, "ranges": _day_ranges(request), "case_query": _case_query(request.get_full_path_info())},
+        status=200 if filters is not None else 400,
+    )
 
 
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
@@ -337,4 +534,5 @@ def case_accept(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"已受理申报 {declaration.business_no}。")
-    return redirect("review:case", pk=pk)
+    found = _list_source(request.GET.get("from"))
+    return redirect(_case_url(pk, request.GET.get("from") if found else None))

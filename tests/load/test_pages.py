@@ -57,7 +57,7 @@ def test_an_approval_read_off_another_page_is_refused(p):
     form = approval("<html>维护中</html>")
     assert "next_type" not in form
     response = signed_in(p.chen).post(reverse("review:case", args=[d.pk]), form)
-    assert response.status_code == 400
+    assert response.status_code == 302 and response["Location"].endswith("#decision-errors")  # back to the case, errors shown
     assert fresh(d).state == State.UNIT_REVIEW
 
 

@@ -39,15 +39,16 @@ def test_radio_groups_are_fieldsets_named_by_their_legend(client, demo):
     p = people(demo)
     declaration = submitted(p.song)
     client.force_login(p.chen)
-    html = client.post(f"/review/case/{declaration.pk}/", {"decision": "reject", "opinion": ""}).content.decode()
-    fieldset = re.search(r'<fieldset class="field choice-group"[^>]*>\s*<legend><span class="req" aria-hidden="true">\*</span>审核结果</legend>', html)
+    # The decision is the button pressed; a refused one is shown on the case page it redirects to.
+    html = client.post(f"/review/case/{declaration.pk}/", {"decision": "reject", "opinion": ""}, follow=True).content.decode()
+    fieldset = re.search(r'<fieldset class="field choice-group"[^>]*>\s*<legend>审核上级单位类型</legend>', html)
     assert fieldset
-    assert described_by(html, "opinion") == {"id_opinion_error": "<p>审核不通过时必须填写原因。"}
+    assert described_by(html, "opinion") == {"id_opinion_helptext": "审核不通过时必填，将告知申请人", "id_opinion_error": "<p>审核不通过时必须填写原因。"}
 
 
 def summary_of(html):
     """The error summary's lines: (link target or None, text)."""
-    box = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', html, flags=re.S)[1]
+    box = re.search(r'<div class="form-errors"[^>]*role="alert"[^>]*>(.*?)</div>', html, flags=re.S)[1]
     lines = []
     for item in re.findall(r"<li>(.*?)</li>", box, flags=re.S):
         target = re.search(r'<a href="#([^"]+)">', item)
@@ -75,7 +76,7 @@ def test_a_radio_groups_error_links_to_its_first_choice(client, demo):
     p = people(demo)
     declaration = submitted(p.song)
     client.force_login(p.chen)
-    html = client.post(f"/review/case/{declaration.pk}/", {"opinion": ""}).content.decode()
+    html = client.post(f"/review/case/{declaration.pk}/", {"decision": "approve", "next_type": "", "opinion": ""}, follow=True).content.decode()
     lines = summary_of(html)
     assert lines and all(target for target, _ in lines), lines
     for target, _ in lines:
@@ -86,5 +87,5 @@ def test_a_forms_own_message_comes_first_and_is_not_named(client, demo):
     """The sign-in form's refusal is the form's, not a field's: it is said as it is, without a list."""
     response = client.post("/accounts/login/", {"username": "nobody", "password": "wrong"})
     html = response.content.decode()
-    box = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', html, flags=re.S)[1]
+    box = re.search(r'<div class="form-errors"[^>]*role="alert"[^>]*>(.*?)</div>', html, flags=re.S)[1]
     assert box.startswith("<p>") and "error-list" not in box

@@ -16,6 +16,7 @@ from workflow.runner import WorkflowError
 from hours.models import ReviewStep
 from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
+from tests.review.case_pages import refused
 
 pytestmark = pytest.mark.usefixtures("media")
 
@@ -72,8 +73,7 @@ def test_the_bureau_sets_the_hours_on_the_case_page_and_the_step_records_them(cl
     lines = [f"{'✔' if c.ok else '✘'} {c.label}：{c.detail}" for c in page.context["checks"] if "核定" in c.label]
     assert lines == ["✘ 2023年度“其他类别的继续教育形式”学时由审核单位核定：尚未核定，核定前计0学时"]
 
-    response = client.post(case_url(d), {"decision": "approve", "expected_state": State.BUREAU_REVIEW})
-    assert response.status_code == 400
+    response = refused(client, d, {"decision": "approve", "expected_state": State.BUREAU_REVIEW})
     assert response.context["form"].errors[field(other)] == ["请核定该项目的学时（不计学时的填0）。"]
     assert fresh(d).state == State.BUREAU_REVIEW
 
@@ -143,8 +143,7 @@ def test_the_determined_hours_are_bounded(client, p):
     d, other = henan_case(p)
     client.force_login(p.hn_clerk)
     for value, message in (("-1", "确保该值大于或等于0。"), ("1000.5", "确保该值小于或等于1000。"), ("1.25", "确认小数不超过 1 位.")):
-        response = client.post(case_url(d), {"decision": "approve", "expected_state": State.BUREAU_REVIEW, field(other): value})
-        assert response.status_code == 400
+        response = refused(client, d, {"decision": "approve", "expected_state": State.BUREAU_REVIEW, field(other): value})
         assert response.context["form"].errors[field(other)] == [message]
     assert Item.objects.get(pk=other.pk).professional_hours == 0
 

@@ -17,6 +17,7 @@ from hours.models import ReviewStep
 from core.repeats import REPEATED
 from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
+from tests.review.case_pages import refused
 
 pytestmark = pytest.mark.usefixtures("media")
 
@@ -185,7 +186,7 @@ def test_unit_approves_to_the_superior_unit(client, p):
     assert (step.actor, step.organisation, step.next_org, step.opinion) == (p.chen, p.dzyjs, p.dzy, "情况属实")
     assert step.details == {"nature": "institution", "on_staff": "是", "principle": "按折算细则核定"}
     page = client.get(reverse("review:unit_queue"))
-    assert f"申报 {d.business_no}（宋庆涛）已审核通过。" in messages_of(page)
+    assert f"申报 {d.business_no}（宋庆涛）已审核通过，已送湖南省地质院审核。" in messages_of(page)
 
 
 def test_unit_approves_straight_to_the_bureau(client, p):
@@ -231,8 +232,7 @@ def test_first_level_department_sees_only_the_bureau(client, p):
     assert "本单位为一级单位，直接选择经办机构（人社部门）。" in text_of(response)
     assert 'value="superior"' not in response.content.decode()
     # a forged choice of a superior is refused
-    response = decide(client, d, decision="approve", next_type="superior", next_org=p.dzy.pk)
-    assert response.status_code == 400
+    refused(client, d, {"decision": "approve", "next_type": "superior", "next_org": p.dzy.pk, "expected_state": d.state})
     assert fresh(d).state == State.SUPERIOR_REVIEW
     response = decide(client, d, decision="approve", next_type="bureau")
     assert (fresh(d).state, fresh(d).current_org) == (State.BUREAU_REVIEW, p.hn)
@@ -242,11 +242,12 @@ def test_reject_requires_a_reason(client, p):
     d = at_state(p, State.UNIT_REVIEW)
     client.force_login(p.chen)
     for opinion in ("", "   "):
-        response = decide(client, d, decision="reject", opinion=opinion)
-        assert response.status_code == 400
+        response = refused(client, d, {"decision": "reject", "opinion": opinion, "expected_state": d.state})
         assert response.context["form"].errors["opinion"] == ["审核不通过时必须填写原因。"]
-        assert "审核不通过时必须填写原因。" in text_of(response)
+        assert "审核意见：审核不通过时必须填写原因。" in text_of(response)  # the summary names the field
         assert fresh(d).state == State.UNIT_REVIEW
+        # shown once: a reload of the case page is the page as it was
+        assert not client.get(case_url(d)).context["form"].is_bound
     assert steps(d) == 1
     response = decide(client, d, decision="reject", opinion="缺少培训签到表")
     assert response.status_code == 302
@@ -261,14 +262,15 @@ def test_reject_requires_a_reason(client, p):
 def test_approve_without_a_next_level(client, p):
     d = at_state(p, State.UNIT_REVIEW)
     client.force_login(p.chen)
-    response = decide(client, d, decision="approve")
-    assert response.status_code == 400 and response.context["form"].errors["next_type"] == ["请选择审核上级单位类型。"]
-    response = decide(client, d, decision="approve", next_type="superior")
-    assert response.status_code == 400 and response.context["form"].errors["next_org"] == ["请选择上级审核单位。"]
-    response = decide(client, d, decision="approve", next_type="superior", next_org=p.hnsd_admin.pk + 100000)
-    assert response.status_code == 400
-    response = decide(client, d, decision="")
-    assert response.status_code == 400 and response.context["form"].errors["decision"]
+    state = {"expected_state": d.state}
+    response = refused(client, d, {"decision": "approve", **state})
+    assert response.context["form"].errors["next_type"] == ["请选择审核上级单位类型。"]
+    response = refused(client, d, {"decision": "approve", "next_type": "superior", **state})
+    assert response.context["form"].errors["next_org"] == ["请选择上级审核单位。"]
+    assert '<details class="next-level" open>' in response.content.decode()  # the choice is shown with its error
+    refused(client, d, {"decision": "approve", "next_type": "superior", "next_org": p.hnsd_admin.pk + 100000, **state})
+    response = refused(client, d, {"decision": "", **state})
+    assert response.context["form"].errors["decision"] == ["请点击“审核通过”或“审核不通过”。"]
     assert fresh(d).state == State.UNIT_REVIEW and steps(d) == 1
 
 

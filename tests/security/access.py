@@ -161,6 +161,8 @@ ACCESS = {
     "review:bureau_todo": Access(CLERKS, {None: each(CLERKS, 200)}),
     "review:bureau_batch": Access(CLERKS, {None: each(CLERKS, OK)}, post_only="outer"),
     "review:filing_periods": Access(CLERKS, {None: each(CLERKS, 200)}, post=True),
+    # 我的经办: each reviewer's own decisions (a list, no object of its own).
+    "review:my_decisions": Access(REVIEWERS, {None: each(REVIEWERS, 200)}),
     "review:case": Access(
         REVIEWERS,
         {
