@@ -560,6 +560,8 @@ def evidence_upload(request, pk):
 def item_evidence_upload(request, pk, item_pk):
     """Files for an item, each serving the materials ticked; back at the item, in place with htmx."""
     declaration = _owned(request, pk)
+    if not declaration.is_editable:
+        return _locked(request, declaration)
     item = get_object_or_404(Item, pk=item_pk, year_record__declaration=declaration)
     form = ItemEvidenceForm(request.POST, request.FILES, policy=policy_for(declaration.rule_set), item=item)
     refused = True
