@@ -120,6 +120,8 @@ class FactsForm(Form):
     activity counted in days start at 0."""
 
     def __init__(self, *args, policy, activity, year, **kwargs):
+        # Each year's block may have its form open: ids of their own (id_2023_title).
+        kwargs.setdefault("auto_id", f"id_{year}_%s")
         super().__init__(*args, **kwargs)
         self.specs = rules.form_spec(policy, activity)
         act = policy.activities[activity]

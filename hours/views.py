@@ -406,7 +406,7 @@ def _form_problem(form, required="请填写完整后再提交。"):
             else:
                 label = form.fields[name].label if name in form.fields else ""
                 problems.append(f"{label}：{error.messages[0]}" if label else error.messages[0])
-    return "；".join(dict.fromkeys(problems))
+    return "；".join(dict.fromkeys(p.rstrip("。") for p in problems)) + "。"
 
 
 @_declarer_post
@@ -549,7 +549,7 @@ def evidence_upload(request, pk):
             year=form.cleaned_data.get("cover_from"), year_to=form.cleaned_data.get("cover_to"),
         )
         return _back(declaration, refused=refused, anchor="materials")
-    messages.error(request, _form_problem(form, required="请选取要上传的文件。") + ALLOWED_HINT)
+    messages.error(request, _form_problem(form, required="请选取要上传的文件。") + (ALLOWED_HINT if "files" in form.errors else ""))
     # What was typed for an earlier certificate's years is offered again.
     kept = {k: request.POST.get(k, "")[:4] for k in ("cover_from", "cover_to") if request.POST.get(k, "").isdigit()}
     return _back(declaration, anchor="materials", **kept)

@@ -22,6 +22,10 @@ from hours import transitions
 from workflow.models import State
 from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
+from tests.hours.fixtures_views import (
+    add_item, approved, attach_item_files, complete_draft, draft, form_data_for_new, fresh, messages_of, pdf, png, png_bytes,
+    year_with_training,
+)
 from tests.malformed_files import malformed_uploads
 
 pytestmark = pytest.mark.usefixtures("media")
