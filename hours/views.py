@@ -292,19 +292,19 @@ def _keep_item_draft(request, declaration, record, activity, form):
     }
 
 
-def _item_draft(request, declaration, record, activity, policy):
-    """The refused item form kept for this year and learning form, bound again with its errors; None if none is kept."""
-    kept = request.session.pop(DRAFT_KEY, None)
+def _item_draft(kept, declaration, record, activity, policy):
+    """The refused item form `kept`, bound again with its errors if it is this year's and learning form's; else None."""
     if not kept or (kept["declaration"], kept["year"], kept["activity"]) != (declaration.pk, record.pk, activity):
         return None
     form = FactsForm(MultiValueDict(kept["data"]), policy=policy, activity=activity, year=record.year)
     form.is_valid()
+    # The form's own errors come back by themselves; the services' (a paper declared already) are added.
     for name, msgs in kept["errors"].items():
-        known = name in form.fields or name == "__all__"
-        shown = form.errors.get(name if known else "__all__", [])
+        field = name if name in form.fields else None
+        shown = form.errors.get(field or "__all__", [])
         for message in msgs:
             if message not in shown:
-                form.add_error(name if name in form.fields else None, message)
+                form.add_error(field, message)
     return form
 
 
@@ -315,12 +315,14 @@ def _workspace_context(request, declaration):
     activity = request.GET.get("activity") or ""
     records = {str(y["record"].pk): y["record"] for y in workspace["years"]}
     target = records.get(str(year_pk)) if year_pk else None
+    # Kept for the one page the refusal redirects to: never shown again later.
+    kept = request.session.pop(DRAFT_KEY, None) if DRAFT_KEY in request.session else None
     facts_form = None
     if target and activity in policy.activities:
-        facts_form = _item_draft(request, declaration, target, activity, policy) or FactsForm(
+        facts_form = _item_draft(kept, declaration, target, activity, policy) or FactsForm(
             policy=policy, activity=activity, year=target.year
         )
-    cover = {k: request.GET.get(k, "") for k in ("category", "cover_from", "cover_to")}
+    cover = {k: request.GET.get(k, "") for k in ("cover_from", "cover_to")}  # typed before a refused upload
     return {
         "declaration": declaration,
         **workspace,

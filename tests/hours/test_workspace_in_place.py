@@ -11,6 +11,8 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,7 +25,7 @@ from workflow.models import State
 from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import (
-    add_item, approved, attach_item_files, complete_draft, draft, form_data_for_new, fresh, messages_of, pdf, png, png_bytes,
+    add_item, approved, assert_same_queries, attach_item_files, complete_draft, draft, form_data_for_new, fresh, messages_of, pdf, png, png_bytes,
     year_with_training,
 )
 from tests.malformed_files import malformed_uploads
@@ -314,3 +316,24 @@ def test_the_detail_page_lists_the_materials(client, p):
     assert "结业证书 completion_certificate.png" in page
     assert "学历信息【1】 学历证书.pdf" in page and "委托审批函【0】 未上传" in page
     assert "删除" not in page
+
+
+def more_items(d, user, record, n):
+    for k in range(n):
+        item = add_item(d, user, record, facts={"subject": "public", "days": 1, "half_days": k, "title": f"培训{k}"})
+        attach_item_files(d, user, item)
+
+
+def test_the_workspace_and_its_parts_take_as_many_queries_with_more_items_and_files(client, p):
+    d, record, item = a_training(p.song)
+    attach_item_files(d, p.song, item)
+    assert_same_queries(client, p.song, edit_url(d), lambda: more_items(d, p.song, record, 6))
+    # The parts htmx asks for after each action, likewise.
+    d, record, item = a_training(p.zhao)
+    client.force_login(p.zhao)
+    with CaptureQueriesContext(connection) as before:
+        client.get(edit_url(d), **HX)
+    more_items(d, p.zhao, record, 4)
+    with CaptureQueriesContext(connection) as after:
+        assert "<html" not in client.get(edit_url(d), **HX).content.decode()
+    assert len(after.captured_queries) == len(before.captured_queries)
