@@ -47,6 +47,8 @@ class ApplicantForm(Form):
     start_year = forms.TypedChoiceField(label="申报起始年度", coerce=int)
     end_year = forms.TypedChoiceField(label="申报终止年度", coerce=int)
     remark = forms.CharField(label="备注", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # Shown only when the span takes in a year already approved (the views ask for it then).
+    again = forms.BooleanField(label="我已知晓上述年度已审核通过，仍要再次申报", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,13 +114,27 @@ def _field_for(spec, year):
 
 
 class FactsForm(Form):
-    """The chosen learning form's own fields, built from the rule set."""
+    """The chosen learning form's own fields, built from the rule set, inside one year's block:
+    the fact naming the year the hours count in (计入年度: 培训年度, 发表年度 …) is that year, shown
+    and not offered (an item of another year belongs in that year's block); the half days of an
+    activity counted in days start at 0."""
 
     def __init__(self, *args, policy, activity, year, **kwargs):
+        # Each year's block may have its form open: ids of their own (id_2023_title).
+        kwargs.setdefault("auto_id", f"id_{year}_%s")
         super().__init__(*args, **kwargs)
         self.specs = rules.form_spec(policy, activity)
+        act = policy.activities[activity]
         for spec in self.specs:
-            self.fields[spec.name] = _field_for(spec, year)
+            field = self.fields[spec.name] = _field_for(spec, year)
+            if spec.name == act.counted_year and spec.type == "year":
+                field.disabled = True
+                field.initial = year
+                field.help_text = f"本年度明细中的项目计入{year}年度；其他年度的项目请在该年度明细中添加。"
+            elif spec.name == act.counted_year and spec.type == "date":
+                field.widget.attrs.update(min=f"{year}-01-01", max=f"{year}-12-31")
+            elif spec.name in act.calendar_days[1:] and spec.type == "int":
+                field.initial = 0
 
     def facts(self):
         """Cleaned values in the engine's terms (choices back to their typed values)."""
@@ -184,7 +200,9 @@ class EvidenceForm(Form):
 
 
 class ItemEvidenceForm(Form):
-    material = forms.ChoiceField(label="材料名称")
+    """Files for an item, each serving the materials ticked (one scan may be several of them)."""
+
+    material = forms.MultipleChoiceField(label="材料名称", widget=forms.CheckboxSelectMultiple)
     files = MultipleFileField(label="选取文件", help_text=ALLOWED_HINT)
 
     def __init__(self, *args, policy, item, **kwargs):

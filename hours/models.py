@@ -261,6 +261,11 @@ class Evidence(models.Model):
     )
     category = models.CharField("材料类别", max_length=20, choices=EvidenceCategory.choices)
     material = models.CharField("材料名称", max_length=40, blank=True, help_text="规则中的材料编码，如培训通知、结业证书")
+    # One scan may serve several materials of its item (a journal's cover, number and contents page
+    # are often one page): every code it serves, `material` being the first of them.
+    materials = models.JSONField(
+        "所证明的材料", default=list, blank=True, help_text="该文件作为佐证的全部材料编码；一份扫描件可同时作为同一项目的多项材料"
+    )
     file = models.FileField("文件", upload_to=evidence_upload_to, max_length=200)
     original_name = models.CharField("原文件名", max_length=200)
     extension = models.CharField("扩展名", max_length=8)
@@ -283,6 +288,11 @@ class Evidence(models.Model):
                 fields=["item", "material", "sha256"], condition=Q(item__isnull=False), name="evidence_once_per_item_material"
             ),
         ]
+
+    @property
+    def material_codes(self):
+        """The materials this file serves (a row stored before `materials` existed: its one)."""
+        return list(self.materials) or ([self.material] if self.material else [])
 
 
 class TrainingRecord(models.Model):

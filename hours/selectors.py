@@ -11,6 +11,7 @@ from workflow.runner import next_level_choices
 from . import rules
 from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingFiling, TrainingRecord
 from .policies import determined_activities, determiners, policy_for
+from .rules.types import same_value
 from .years import previous_certificate_problem
 
 STATUS_FILTERS = {
@@ -53,6 +54,33 @@ def my_declarations(*, user, status="all"):
     return qs.order_by("-created_at", "-id")
 
 
+# What an applicant's step 6 says the same way each time (拟申报职称, 申报大类, 子专业名称): taken
+# from their latest declaration when they start a new one.
+REPEATED_FIELDS = ("title_sought", "category", "specialty")
+
+
+def declared_before(applicant):
+    """The step-6 answers of the applicant's latest declaration ({} for a first one)."""
+    latest = Declaration.objects.filter(applicant=applicant).order_by("-created_at", "-id").values(*REPEATED_FIELDS).first()
+    return {k: v for k, v in (latest or {}).items() if v}
+
+
+def approved_in_span(applicant, start_year, end_year, *, exclude=None):
+    """The applicant's approved declarations covering any year of start–end, each with the years it
+    shares with that span (`shared`, e.g. "2022–2023"), newest first: a year declared again counts
+    from the declaration approved last (certificates.selectors.approved_span)."""
+    found = Declaration.objects.filter(
+        applicant=applicant, state=State.APPROVED, start_year__lte=end_year, end_year__gte=start_year
+    ).order_by("-decided_at", "-id")
+    if exclude is not None:
+        found = found.exclude(pk=exclude)
+    approved = list(found.only("pk", "business_no", "start_year", "end_year", "decided_at"))
+    for d in approved:
+        first, last = max(d.start_year, start_year), min(d.end_year, end_year)
+        d.shared = str(first) if first == last else f"{first}–{last}"
+    return approved
+
+
 def declaration_workspace(declaration):
     """Everything the edit and detail pages show, in a fixed number of queries."""
     policy = policy_for(declaration.rule_set)
@@ -85,27 +113,31 @@ def declaration_workspace(declaration):
                 for y in range(e.year, e.year_to + 1):
                     covered.setdefault(y, e)
     determined = determined_activities(policy)
+    for e in evidence:
+        e.material_labels = [policy.materials.get(code, code) for code in e.material_codes]
     years = []
     for record in records:
         check, errors = _year_check(policy, record)
         items = []
         for item in record.items.all():
             files = by_item.get(item.pk, [])
-            missing, choices, error = [], [], ""
+            provided = {code for f in files for code in f.material_codes}
+            missing, choices, error, suggested = [], [], "", None
             if item.source == "applicant" and item.activity in policy.activities:
                 # Stored facts or materials the rule set (as edited since) no longer accepts are the
                 # item's problem, shown beside it: never a failed page.
                 try:
                     if record.year not in covered:
-                        missing = rules.missing_materials(
-                            policy, item.activity, {f.material for f in files if f.material}, item.facts
-                        )
+                        missing = rules.missing_materials(policy, item.activity, provided, item.facts)
                     choices = rules.material_choices(policy, item.activity, item.facts)
                 except rules.RuleError as exc:
                     error = str(exc)
+                else:
+                    suggested = next_material(policy, item.activity, provided, item.facts) if missing else None
             items.append(
                 {"item": item, "label": _activity_label(policy, item.activity), "files": files, "missing": missing,
-                 "material_choices": choices, "facts": facts_display(policy, item.activity, item.facts), "error": error,
+                 "material_choices": choices, "suggested_material": suggested,
+                 "facts": facts_display(policy, item.activity, item.facts), "error": error,
                  "determined": item.activity in determined}
             )
         years.append(
@@ -120,6 +152,22 @@ def declaration_workspace(declaration):
         "problems": submission_problems(declaration, years=years, general=general),
         "data_problems": stored_data_problems(years),
     }
+
+
+def next_material(policy, activity, provided, facts):
+    """The material to upload next for an item, so the upload form can offer it ticked: the first
+    one still missing from the set of materials (the rule set's alternatives, with what the facts
+    add) that is nearest to complete; None when a set is complete."""
+    act = policy.activities[activity]
+    extras = [need for extra in act.extra_materials if same_value(facts.get(extra.fact), extra.equals) for need in extra.require]
+    best = None
+    for alternative in [[*alt, *extras] for alt in act.materials] or [extras]:
+        gaps = [need for need in alternative if not provided.intersection(need)]
+        if not gaps:
+            return None
+        if best is None or len(gaps) < len(best):
+            best = gaps
+    return best[0][0] if best else None
 
 
 def _year_check(policy, record):

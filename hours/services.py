@@ -87,9 +87,11 @@ def _already_open(*, user, applicant, start_year, end_year):
     return AlreadyOpen(message, existing=existing, opens=False)
 
 
-def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=None):
+def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=None, with_years=False):
     """A new draft; AlreadyOpen when the applicant has an open declaration for the span (also when
-    a second request made it between this one's look-up and its save: the unique constraint)."""
+    a second request made it between this one's look-up and its save: the unique constraint).
+    `with_years`: a year record for each year of the span too, so the applicant goes straight to
+    adding items (the pages do; scripts and tests add the years they want)."""
     who = jurisdiction.declaring_role(user, applicant)
     if who is None:
         raise PermissionDenied("您无权为该人员申报。")
@@ -118,6 +120,8 @@ def declaration_create(*, user, applicant, data, start_year, end_year, rule_set=
         # 业务编号: the day it was opened and its number, e.g. 202406130000021.
         declaration.business_no = f"{timezone.localdate():%Y%m%d}{declaration.pk:07d}"
         Declaration.objects.filter(pk=declaration.pk).update(business_no=declaration.business_no)
+        if with_years:
+            YearRecord.objects.bulk_create(YearRecord(declaration=declaration, year=y) for y in declaration.years)
     return declaration
 
 
@@ -174,7 +178,9 @@ def draft_delete(locked, *, files):
     locked.delete()
 
 
-def declaration_update(*, declaration, user, data, start_year, end_year):
+def declaration_update(*, declaration, user, data, start_year, end_year, with_years=False):
+    """The step-6 data and the span; `with_years`: the years the span gains get their year records
+    (those of the old span that were deleted stay deleted)."""
     _check_span(start_year, end_year)
     # Another request may open a declaration for the new span between the check and the save.
     with refused_on_conflict(lambda: _span_taken(declaration, start_year, end_year)), transaction.atomic():
@@ -188,8 +194,11 @@ def declaration_update(*, declaration, user, data, start_year, end_year):
         values = {f: data.get(f, getattr(locked, f)) for f in DECLARED_FIELDS}
         # A name corrected on the account since the draft was made reaches it now.
         values.update(identity_of(locked.applicant), start_year=start_year, end_year=end_year)
+        gained = [y for y in range(start_year, end_year + 1) if y not in locked.years]
         if assign_changed(locked, values):  # the same form again writes nothing
             locked.save()
+        if with_years and gained:
+            YearRecord.objects.bulk_create(YearRecord(declaration=locked, year=y) for y in gained)
     return locked
 
 
@@ -404,7 +413,13 @@ def _months_away(declaration):
     return away
 
 
-def evidence_add(*, declaration, user, category, upload, item=None, year=None, year_to=None, material=""):
+def evidence_add(*, declaration, user, category, upload, item=None, year=None, year_to=None, material="", materials=()):
+    """One uploaded file, checked by its content (hours/uploads.py). An item's file serves the
+    materials given (`materials`, or the one `material`): one scan may be a paper's cover, issue
+    number and contents page at once. The same file again for the same item adds the materials it
+    did not serve yet to the stored one (`added` on the returned row says which; none is refused as
+    a repeat)."""
+    codes = list(dict.fromkeys([*materials] or ([material] if material else [])))
     if category == EvidenceCategory.PREVIOUS_CERTIFICATE:
         # 2024 notice 三(三): an earlier 学时认定单 is the evidence for every year it covers.
         if not (year and year_to and year <= year_to):
@@ -421,7 +436,8 @@ def evidence_add(*, declaration, user, category, upload, item=None, year=None, y
         year=year or (item.year_record.year if item else None),
         year_to=year_to,
         category=category,
-        material=material,
+        material=codes[0] if codes else "",
+        materials=codes,
         original_name=checked.original_name,
         extension=checked.extension,
         content_type=checked.content_type,
@@ -439,15 +455,22 @@ def evidence_add(*, declaration, user, category, upload, item=None, year=None, y
                 raise PermissionDenied
             if item is not None and not Item.objects.filter(pk=item.pk).exists():
                 raise ValidationError(ITEM_GONE)
-            same = Evidence.objects.filter(declaration=locked, sha256=checked.sha256, category=category, item=item)
-            if item is not None:
-                same = same.filter(material=material)
             duplicate = ValidationError(f"文件“{checked.original_name}”已上传过，无需重复上传。", code="duplicate")
-            if same.exists():
-                raise duplicate
+            same = Evidence.objects.filter(declaration=locked, sha256=checked.sha256, category=category, item=item).first()
+            if same is not None:
+                added = [code for code in codes if code not in same.material_codes] if item is not None else []
+                if not added:
+                    raise duplicate
+                # The stored file serves these materials too; the copy just written is not needed.
+                same.materials = same.material_codes + added
+                same.save(update_fields=["materials"])
+                delete_on_commit(evidence.file)
+                same.added = added
+                return same
             # Or the same file sent at the same moment from another tab.
             with refused_on_conflict(lambda: duplicate), transaction.atomic():
                 evidence.save()
+    evidence.added = codes
     return evidence
 
 

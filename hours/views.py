@@ -1,9 +1,12 @@
-from urllib.parse import quote
+from functools import wraps
+from urllib.parse import quote, urlencode, urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -36,6 +39,7 @@ from .forms import (
 from .models import Declaration, Item
 from .policies import default_rule_set, policy_for
 from .uploads import ALLOWED_HINT
+from .years import FIRST_YEAR
 
 PAGE_SIZE = 10
 
@@ -125,13 +129,68 @@ def _identity_initial(user):
 
 
 def _applicant_initial(user):
+    """Step 6 as a new declaration starts: the account's data, what the person declared last time
+    (拟申报职称, 申报大类, 子专业名称) and last year, the year most people declare."""
+    last_year = timezone.localdate().year - 1
     return {
         **_identity_initial(user),
         "ethnicity": user.ethnicity or "汉族",
         "unit": str(user.organisation or "尚未确认"),
         "phone": user.phone,
         "education": user.education,
+        "start_year": last_year,
+        "end_year": last_year,
+        **selectors.declared_before(user),
     }
+
+
+def _approved_again(form, applicant, *, keep=None, exclude=None):
+    """A span taking in years the applicant already has approved is saved only once they confirm
+    it (ApplicantForm.again): declared again, those years count from the declaration approved last.
+    Returns the approved declarations the span meets (`keep`: years already in the draft, not asked
+    about again), and puts the question on the form while it is not confirmed."""
+    data = form.cleaned_data
+    start, end = data["start_year"], data["end_year"]
+    keep = keep or range(0)
+    met = [
+        d for d in selectors.approved_in_span(applicant, start, end, exclude=exclude)
+        if any(y not in keep for y in range(max(d.start_year, start), min(d.end_year, end) + 1))
+    ]
+    if met and not data.get("again"):
+        form.add_error("again", "请确认再次申报已审核通过的年度，或修改申报年度。")
+    return met
+
+
+def _declare(request, form, *, applicant, proxy_for=None):
+    """Step 6 for a new declaration (the applicant's own or the unit's on their behalf): saved with a
+    year record for each year of its span, then on to the workspace."""
+    again = []
+    if request.method == "POST" and form.is_valid():
+        again = _approved_again(form, applicant)
+        if form.is_valid():  # nothing approved in the span, or declared again knowingly
+            data = form.cleaned_data
+            try:
+                declaration = services.declaration_create(
+                    user=request.user, applicant=applicant, data=data, start_year=data["start_year"], end_year=data["end_year"],
+                    with_years=True,
+                )
+            except services.AlreadyOpen as exc:
+                return _open_instead(request, form, exc, proxy_for=proxy_for)
+            except (ValidationError, PermissionDenied) as exc:
+                form.add_error(None, _errors(exc))
+            else:
+                if proxy_for:
+                    messages.success(request, f"已为{applicant.name}暂存申报，业务编号 {declaration.business_no}。")
+                else:
+                    messages.success(request, f"已暂存，业务编号 {declaration.business_no}。请在各年度下添加学习项目并上传佐证材料。")
+                return redirect("hours:declaration_edit", pk=declaration.pk)
+    return _step6(request, form, declaration=None, applicant=applicant, proxy_for=proxy_for, again=again)
+
+
+def _step6(request, form, *, declaration, applicant, proxy_for=None, again=()):
+    approved = selectors.approved_in_span(applicant, FIRST_YEAR, timezone.localdate().year)
+    context = {"form": form, "declaration": declaration, "proxy_for": proxy_for, "again": again, "approved": approved}
+    return render(request, "hours/declaration_applicant.html", context)
 
 
 def _say_if_no_rule_set(request):
@@ -148,20 +207,7 @@ def _say_if_no_rule_set(request):
 def declaration_new(request):
     _say_if_no_rule_set(request)
     form = ApplicantForm(request.POST or None, initial=_applicant_initial(request.user))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            declaration = services.declaration_create(
-                user=request.user, applicant=request.user, data=data, start_year=data["start_year"], end_year=data["end_year"]
-            )
-        except services.AlreadyOpen as exc:
-            return _open_instead(request, form, exc)
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc))
-        else:
-            messages.success(request, f"已暂存，业务编号 {declaration.business_no}。请填写各年度明细并上传佐证材料。")
-            return redirect("hours:declaration_edit", pk=declaration.pk)
-    return render(request, "hours/declaration_applicant.html", {"form": form, "declaration": None})
+    return _declare(request, form, applicant=request.user)
 
 
 def _open_instead(request, form, exc, proxy_for=None):
@@ -172,7 +218,7 @@ def _open_instead(request, form, exc, proxy_for=None):
         # The workspace sends one under review on to its detail page.
         return redirect("hours:declaration_edit", pk=exc.existing.pk)
     form.add_error(None, exc.message)
-    return render(request, "hours/declaration_applicant.html", {"form": form, "declaration": None, "proxy_for": proxy_for})
+    return _step6(request, form, declaration=None, applicant=proxy_for or request.user, proxy_for=proxy_for)
 
 
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
@@ -184,45 +230,114 @@ def declaration_applicant_edit(request, pk):
     initial.update(_identity_initial(declaration.applicant))
     initial.update(unit=str(declaration.organisation), start_year=declaration.start_year, end_year=declaration.end_year)
     form = ApplicantForm(request.POST or None, initial=initial)
+    again = []
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.declaration_update(
-                declaration=declaration, user=request.user, data=data, start_year=data["start_year"], end_year=data["end_year"]
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            if gone := _refused(request, form, exc, back=_list_of(declaration)):
-                return gone
-        else:
-            messages.success(request, "申报信息已保存。")
-            return redirect("hours:declaration_edit", pk=declaration.pk)
-    return render(request, "hours/declaration_applicant.html", {"form": form, "declaration": declaration})
+        # Only the years the span gains are asked about: those it had were confirmed when it was saved.
+        again = _approved_again(form, declaration.applicant, keep=declaration.years, exclude=declaration.pk)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.declaration_update(
+                    declaration=declaration, user=request.user, data=data, start_year=data["start_year"], end_year=data["end_year"],
+                    with_years=True,
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                if gone := _refused(request, form, exc, back=_list_of(declaration)):
+                    return gone
+            else:
+                messages.success(request, "申报信息已保存。")
+                return redirect("hours:declaration_edit", pk=declaration.pk)
+    return _step6(request, form, declaration=declaration, applicant=declaration.applicant, again=again)
 
 
-def _workspace_context(request, declaration, **bound):
+def _hx(request):
+    """A request htmx sent (an action in place on the workspace, or the parts it then asks for)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def _go(request, url):
+    """To another page: a redirect, or for htmx a whole-page change (what it would swap in is not the workspace)."""
+    if _hx(request):
+        return HttpResponse(status=204, headers={"HX-Redirect": url})
+    return redirect(url)
+
+
+def _in_place(view):
+    """A workspace action that htmx may send. Its redirect back to the workspace is followed by the
+    browser's own request, which gets the workspace's parts and the messages (the page stays where
+    it is); a redirect elsewhere (the declaration deleted or submitted meanwhile) becomes a
+    whole-page change, its message kept for that page."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if _hx(request) and response.status_code in (301, 302, 303):
+            workspace = reverse("hours:declaration_edit", kwargs={"pk": kwargs["pk"]})
+            if urlsplit(response["Location"]).path != workspace:
+                return _go(request, response["Location"])
+        return response
+
+    return wrapped
+
+
+# An item form that was refused, kept for the page the refusal redirects to (so a reload of that
+# page never sends the form again): what was typed and why it was refused.
+DRAFT_KEY = "hours.item_draft"
+
+
+def _keep_item_draft(request, declaration, record, activity, form):
+    request.session[DRAFT_KEY] = {
+        "declaration": declaration.pk, "year": record.pk, "activity": activity,
+        "data": {name: request.POST.getlist(name) for name in request.POST if name != "csrfmiddlewaretoken"},
+        "errors": {name: [str(m) for m in msgs] for name, msgs in form.errors.items()},
+    }
+
+
+def _item_draft(kept, declaration, record, activity, policy):
+    """The refused item form `kept`, bound again with its errors if it is this year's and learning form's; else None."""
+    if not kept or (kept["declaration"], kept["year"], kept["activity"]) != (declaration.pk, record.pk, activity):
+        return None
+    form = FactsForm(MultiValueDict(kept["data"]), policy=policy, activity=activity, year=record.year)
+    form.is_valid()
+    # The form's own errors come back by themselves; the services' (a paper declared already) are added.
+    for name, msgs in kept["errors"].items():
+        field = name if name in form.fields else None
+        shown = form.errors.get(field or "__all__", [])
+        for message in msgs:
+            if message not in shown:
+                form.add_error(field, message)
+    return form
+
+
+def _workspace_context(request, declaration):
     workspace = selectors.declaration_workspace(declaration)
     policy = workspace["policy"]
-    year_pk = bound.pop("year_pk", None) or request.GET.get("year")
-    activity = bound.pop("activity", None) or request.GET.get("activity") or ""
+    year_pk = request.GET.get("year")
+    activity = request.GET.get("activity") or ""
     records = {str(y["record"].pk): y["record"] for y in workspace["years"]}
     target = records.get(str(year_pk)) if year_pk else None
-    facts_form = bound.pop("facts_form", None)
-    if facts_form is None and target and activity in policy.activities:
-        facts_form = FactsForm(policy=policy, activity=activity, year=target.year)
+    # Kept for the one page the refusal redirects to: never shown again later.
+    kept = request.session.pop(DRAFT_KEY, None) if DRAFT_KEY in request.session else None
+    facts_form = None
+    if target and activity in policy.activities:
+        facts_form = _item_draft(kept, declaration, target, activity, policy) or FactsForm(
+            policy=policy, activity=activity, year=target.year
+        )
+    cover = {k: request.GET.get(k, "") for k in ("cover_from", "cover_to")}  # typed before a refused upload
     return {
         "declaration": declaration,
         **workspace,
-        "year_form": bound.pop("year_form", None) or YearForm(declaration=declaration),
+        "year_form": YearForm(declaration=declaration),
         "activity_form": ActivityChoiceForm(policy=policy, initial={"activity": activity}),
         "target_year": target,
         "activity": activity,
         "activity_label": policy.activities[activity].label if activity in policy.activities else "",
         "facts_form": facts_form,
-        "evidence_form": bound.pop("evidence_form", None) or EvidenceForm(),
-        "submit_form": bound.pop("submit_form", None) or SubmitForm(),
+        "cover": cover,
+        "submit_form": SubmitForm(),
         "proxy_levels": selectors.submission_levels(declaration, request.user),
         "absence_label": policy.activities[policy.proration.activity].label if policy.proration else "",
-        **bound,
+        "allowed_hint": ALLOWED_HINT,
     }
 
 
@@ -232,11 +347,15 @@ def _editable_or_detail(request, declaration):
 
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def declaration_edit(request, pk):
+    """The workspace. htmx asks it for its parts after each action in place (hours/_workspace.html,
+    the messages in its status line) and picks out what changed: a year's block, the materials, the
+    problems before submitting."""
     declaration = selectors.declaration_get_for_user(user=request.user, pk=pk)
     if not _editable_or_detail(request, declaration):
-        return redirect("hours:declaration_detail", pk=pk)
-    template = "hours/_item_form.html" if request.headers.get("HX-Request") else "hours/declaration_edit.html"
-    return render(request, template, _workspace_context(request, declaration))
+        return _go(request, reverse("hours:declaration_detail", kwargs={"pk": pk}))
+    if _hx(request):
+        return render(request, "hours/_workspace.html", {**_workspace_context(request, declaration), "live": True})
+    return render(request, "hours/declaration_edit.html", _workspace_context(request, declaration))
 
 
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
@@ -251,14 +370,14 @@ def declaration_detail(request, pk):
     return render(request, "hours/declaration_detail.html", context)
 
 
-def _back(declaration, *, refused=False, **params):
-    """Back to the workspace after an action; after a refusal to the list instead if the
-    declaration was deleted meanwhile (the refusal's message says so)."""
+def _back(declaration, *, refused=False, anchor="", **params):
+    """Back to the workspace after an action, at `anchor` (the item, the year, the materials); after
+    a refusal to the list instead if the declaration was deleted meanwhile (the refusal's message says so)."""
     if refused and not Declaration.objects.filter(pk=declaration.pk).exists():
         return _list_of(declaration)
     url = reverse("hours:declaration_edit", kwargs={"pk": declaration.pk})
-    query = "&".join(f"{k}={v}" for k, v in params.items() if v)
-    return redirect(f"{url}?{query}" if query else url)
+    query = urlencode({k: v for k, v in params.items() if v})
+    return redirect(f"{url}{'?' + query if query else ''}{'#' + anchor if anchor else ''}")
 
 
 def _attempt_back(request, declaration, action, success, **params):
@@ -280,22 +399,36 @@ def _locked(request, declaration):
     return redirect("hours:declaration_detail", pk=declaration.pk)
 
 
+def _form_problem(form, required="请填写完整后再提交。"):
+    """A refused form's errors as one message, each after its field's label; `required` for a form sent empty."""
+    problems = []
+    for name, errors in form.errors.as_data().items():
+        for error in errors:
+            if error.code == "required":
+                problems.append(required)
+            else:
+                label = form.fields[name].label if name in form.fields else ""
+                problems.append(f"{label}：{error.messages[0]}" if label else error.messages[0])
+    return "；".join(dict.fromkeys(p.rstrip("。") for p in problems)) + "。"
+
+
 @_declarer_post
 def year_add(request, pk):
+    """Only for a year of the span that has no record (they are made with the declaration; one deleted since)."""
     declaration = _owned(request, pk)
     if not declaration.is_editable:
         return _locked(request, declaration)
     form = YearForm(request.POST, declaration=declaration)
-    if form.is_valid():
-        try:
-            record = services.year_record_add(declaration=declaration, user=request.user, year=form.cleaned_data["year"])
-        except (ValidationError, PermissionDenied) as exc:
-            if gone := _refused(request, form, exc, back=_list_of(declaration)):
-                return gone
-        else:
-            messages.success(request, f"已新增{record.year}年度明细，请添加学习项目。")
-            return _back(declaration, year=record.pk)
-    return render(request, "hours/declaration_edit.html", _workspace_context(request, declaration, year_form=form), status=400)
+    if not form.is_valid():
+        messages.error(request, _form_problem(form, required="请选择年度。"))
+        return _back(declaration, anchor="years")
+    try:
+        record = services.year_record_add(declaration=declaration, user=request.user, year=form.cleaned_data["year"])
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc))
+        return _back(declaration, refused=True, anchor="years")
+    messages.success(request, f"已新增{record.year}年度明细，请添加学习项目。")
+    return _back(declaration, anchor=f"year-{record.pk}")
 
 
 @_declarer_post
@@ -303,12 +436,26 @@ def year_delete(request, pk, year_pk):
     declaration = _owned(request, pk)
     record = get_object_or_404(declaration.year_records, pk=year_pk)
     return _attempt_back(
-        request, declaration, lambda: services.year_record_delete(year_record=record, user=request.user), f"已删除{record.year}年度明细。"
+        request, declaration, lambda: services.year_record_delete(year_record=record, user=request.user), f"已删除{record.year}年度明细。",
+        anchor="years",
     )
 
 
+def _item_added(policy, activity, item):
+    label, kind = policy.activities[activity].label, policy.activities[activity].formula["kind"]
+    if kind == "determined":
+        return f"已添加“{label}”，学时由审核单位核定，核定前计0学时。"
+    if kind == "none":
+        return f"已添加“{label}”，计入{item.counted_year}年度。"
+    return f"已添加“{label}”：公需科目{item.public_hours}学时，专业科目{item.professional_hours}学时，计入{item.counted_year}年度。"
+
+
+@_in_place
 @_declarer_post
 def item_add(request, pk, year_pk):
+    """Saved, the year's block shows the item and the same learning form again, empty, for the
+    next one; refused, the form comes back with what was typed and why (kept in the session, so
+    the page it redirects to can be reloaded)."""
     declaration = _owned(request, pk)
     if not declaration.is_editable:
         return _locked(request, declaration)
@@ -317,7 +464,7 @@ def item_add(request, pk, year_pk):
     activity = request.POST.get("activity", "")
     if activity not in policy.activities:
         messages.error(request, "请选择学习形式。")
-        return _back(declaration, year=record.pk)
+        return _back(declaration, anchor=f"year-{record.pk}")
     form = FactsForm(request.POST, policy=policy, activity=activity, year=record.year)
     if form.is_valid():
         try:
@@ -326,17 +473,10 @@ def item_add(request, pk, year_pk):
             if gone := _refused(request, form, exc, back=_list_of(declaration), by_field=True):
                 return gone
         else:
-            label, kind = policy.activities[activity].label, policy.activities[activity].formula["kind"]
-            if kind == "determined":
-                added = f"已添加“{label}”，学时由审核单位核定，核定前计0学时。"
-            elif kind == "none":
-                added = f"已添加“{label}”，计入{item.counted_year}年度。"
-            else:
-                added = f"已添加“{label}”：公需科目{item.public_hours}学时，专业科目{item.professional_hours}学时，计入{item.counted_year}年度。"
-            messages.success(request, added)
-            return _back(declaration, year=record.pk)
-    context = _workspace_context(request, declaration, facts_form=form, year_pk=record.pk, activity=activity)
-    return render(request, "hours/declaration_edit.html", context, status=400)
+            messages.success(request, _item_added(policy, activity, item))
+            return _back(declaration, anchor=f"item-{item.pk}", year=record.pk, activity=activity)
+    _keep_item_draft(request, declaration, record, activity, form)
+    return _back(declaration, anchor=f"item-form-{record.pk}", year=record.pk, activity=activity)
 
 
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
@@ -346,7 +486,7 @@ def item_preview(request, pk, year_pk):
     record = get_object_or_404(declaration.year_records, pk=year_pk)
     policy = policy_for(declaration.rule_set)
     activity = request.GET.get("activity", "")
-    context = {"activity": activity}
+    context = {"activity": activity, "target_year": record}
     if activity in policy.activities:
         form = FactsForm(request.GET, policy=policy, activity=activity, year=record.year)
         if form.is_valid():
@@ -362,26 +502,35 @@ def item_preview(request, pk, year_pk):
     return render(request, "hours/_item_preview.html", context)
 
 
+@_in_place
 @_declarer_post
 def item_delete(request, pk, item_pk):
     declaration = _owned(request, pk)
     # The service locks item.year_record.declaration: fetched with the item, not two look-ups later.
     item = get_object_or_404(Item.objects.select_related("year_record__declaration"), pk=item_pk, year_record__declaration=declaration)
     return _attempt_back(
-        request, declaration, lambda: services.item_delete(item=item, user=request.user), "已删除该学习项目。", year=item.year_record_id
+        request, declaration, lambda: services.item_delete(item=item, user=request.user), "已删除该学习项目。",
+        anchor=f"year-{item.year_record_id}",
     )
 
 
 def _store_files(request, declaration, files, **kwargs):
+    """Each file through evidence_add; said once for those stored, once per refusal. An item's file
+    that was there already now also serves the materials ticked this time (said so)."""
     stored, refused = 0, []
     for upload in files:
         try:
-            services.evidence_add(declaration=declaration, user=request.user, upload=upload, **kwargs)
-            stored += 1
+            evidence = services.evidence_add(declaration=declaration, user=request.user, upload=upload, **kwargs)
         except (ValidationError, PermissionDenied) as exc:
             refused.append(_errors(exc))
             if _gone(exc):
                 break  # the declaration is gone: said once, not once per file
+        else:
+            if evidence.added != evidence.material_codes:
+                labels = "、".join(policy_for(declaration.rule_set).materials.get(c, c) for c in evidence.added)
+                messages.success(request, f"文件“{evidence.original_name}”已上传过，现同时作为“{labels}”的佐证材料。")
+            else:
+                stored += 1
     if stored:
         messages.success(request, f"已上传{stored}个文件。")
     for reason in refused:
@@ -389,8 +538,10 @@ def _store_files(request, declaration, files, **kwargs):
     return bool(refused)
 
 
+@_in_place
 @_declarer_post
 def evidence_upload(request, pk):
+    """A declaration-level material (学历信息, 学时上传 …): back at the materials, in place with htmx."""
     declaration = _owned(request, pk)
     if not declaration.is_editable:
         return _locked(request, declaration)
@@ -400,31 +551,43 @@ def evidence_upload(request, pk):
             request, declaration, form.cleaned_data["files"], category=form.cleaned_data["category"],
             year=form.cleaned_data.get("cover_from"), year_to=form.cleaned_data.get("cover_to"),
         )
-        return _back(declaration, refused=refused)
-    return render(request, "hours/declaration_edit.html", _workspace_context(request, declaration, evidence_form=form), status=400)
+        return _back(declaration, refused=refused, anchor="materials")
+    messages.error(request, _form_problem(form, required="请选取要上传的文件。") + (ALLOWED_HINT if "files" in form.errors else ""))
+    # What was typed for an earlier certificate's years is offered again.
+    kept = {k: request.POST.get(k, "")[:4] for k in ("cover_from", "cover_to") if request.POST.get(k, "").isdigit()}
+    return _back(declaration, anchor="materials", **kept)
 
 
+@_in_place
 @_declarer_post
 def item_evidence_upload(request, pk, item_pk):
+    """Files for an item, each serving the materials ticked; back at the item, in place with htmx."""
     declaration = _owned(request, pk)
+    if not declaration.is_editable:
+        return _locked(request, declaration)
     item = get_object_or_404(Item, pk=item_pk, year_record__declaration=declaration)
     form = ItemEvidenceForm(request.POST, request.FILES, policy=policy_for(declaration.rule_set), item=item)
     refused = True
     if form.is_valid():
-        refused = _store_files(request, declaration, form.cleaned_data["files"], category="item", item=item, material=form.cleaned_data["material"])
+        refused = _store_files(
+            request, declaration, form.cleaned_data["files"], category="item", item=item, materials=form.cleaned_data["material"]
+        )
     else:
         # A file the form itself refuses (an empty one) says so; otherwise something was not chosen.
         problems = [e for e in form.errors.as_data().get("files", []) if e.code != "required"]
-        messages.error(request, (problems[0].messages[0] if problems else "请选择材料名称和文件。") + ALLOWED_HINT)
-    return _back(declaration, refused=refused, year=item.year_record_id)
+        messages.error(request, (problems[0].messages[0] if problems else "请勾选材料名称并选取文件。") + ALLOWED_HINT)
+    return _back(declaration, refused=refused, anchor=f"item-{item.pk}")
 
 
+@_in_place
 @_declarer_post
 def evidence_delete(request, pk, evidence_pk):
+    """One file, an item's or a declaration-level one, while the declaration is a draft."""
     declaration = _owned(request, pk)
     evidence = get_object_or_404(declaration.evidence, pk=evidence_pk)
     return _attempt_back(
-        request, declaration, lambda: services.evidence_delete(evidence=evidence, user=request.user), f"已删除“{evidence.original_name}”。"
+        request, declaration, lambda: services.evidence_delete(evidence=evidence, user=request.user), f"已删除“{evidence.original_name}”。",
+        anchor=f"item-{evidence.item_id}" if evidence.item_id else "materials",
     )
 
 
@@ -436,24 +599,26 @@ def evidence_file(request, evidence_pk):
     return file_response(evidence.file, filename=evidence.original_name, content_type=evidence.content_type, as_attachment=not inline)
 
 
+@_in_place
 @_declarer_post
 def training_claim(request, pk, year_pk):
     declaration = _owned(request, pk)
     record = get_object_or_404(declaration.year_records, pk=year_pk)
+    anchor = f"year-{record.pk}"
     ids, bad = parse_ids(request.POST.getlist("records"))
     if bad:
         messages.error(request, "所选培训记录无效，请刷新页面后重新勾选。")
-        return _back(declaration, year=record.pk)
+        return _back(declaration, anchor=anchor)
     if not ids:
         messages.error(request, "请勾选要确认的培训记录。")
-        return _back(declaration, year=record.pk)
+        return _back(declaration, anchor=anchor)
     try:
         items = services.training_records_claim(year_record=record, user=request.user, record_ids=ids)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _errors(exc))
-        return _back(declaration, refused=True, year=record.pk)
+        return _back(declaration, refused=True, anchor=anchor)
     messages.success(request, f"已确认选择{len(items)}条培训记录。")
-    return _back(declaration, year=record.pk)
+    return _back(declaration, anchor=anchor)
 
 
 @_declarer_post
@@ -565,17 +730,4 @@ def proxy_new(request, person_pk):
     person = get_object_or_404(selectors.proxy_staff(user=request.user), pk=person_pk)
     _say_if_no_rule_set(request)
     form = ApplicantForm(request.POST or None, initial=_applicant_initial(person))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            declaration = services.declaration_create(
-                user=request.user, applicant=person, data=data, start_year=data["start_year"], end_year=data["end_year"]
-            )
-        except services.AlreadyOpen as exc:
-            return _open_instead(request, form, exc, proxy_for=person)
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc))
-        else:
-            messages.success(request, f"已为{person.name}暂存申报，业务编号 {declaration.business_no}。")
-            return redirect("hours:declaration_edit", pk=declaration.pk)
-    return render(request, "hours/declaration_applicant.html", {"form": form, "declaration": None, "proxy_for": person})
+    return _declare(request, form, applicant=person, proxy_for=person)

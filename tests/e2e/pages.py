@@ -66,7 +66,7 @@ def menu_entry(journey, page, label):
 
 
 def new_declaration(journey, page, *, start_year, end_year, shot=None):
-    """学时核认申报 › 新增学时核认申报, step 6 filled in; ends on the year-by-year page."""
+    """学时核认申报 › 新增学时核认申报, step 6 filled in; ends on the workspace, a block for each year of the span."""
     journey.navigate(page, lambda: page.get_by_role("link", name="新增学时核认申报").click())
     page.get_by_label("拟申报职称").select_option("中级")
     page.get_by_label("申报大类").select_option("工程技术")
@@ -75,23 +75,35 @@ def new_declaration(journey, page, *, start_year, end_year, shot=None):
     page.get_by_label("申报终止年度").select_option(str(end_year))
     journey.navigate(page, lambda: page.get_by_role("button", name="下一步").click(), shot=shot)
     expect(flash(page)).to_contain_text("已暂存")
+    expect(page.locator("article.year")).to_have_count(end_year - start_year + 1)
 
 
 def year_article(page, year):
     return page.locator("article.year").filter(has=page.get_by_role("heading", name=re.compile(f"^{year}年度")))
 
 
+def item_block(page, year, text):
+    """An item of a year's block, by its learning form or title."""
+    return year_article(page, year).locator("li.item").filter(has=page.get_by_role("heading", name=re.compile(re.escape(text))))
+
+
 def add_year(journey, page, year):
-    field(page, "年度").select_option(str(year))
-    journey.navigate(page, lambda: page.get_by_role("button", name="新增", exact=True).click())
-    expect(flash(page)).to_contain_text(f"已新增{year}年度明细")
+    """The year's block: made with the span; added with 新增年度明细 only where it was deleted since."""
+    if not year_article(page, year).count():
+        field(page, "年度").select_option(str(year))
+        journey.navigate(page, lambda: page.get_by_role("button", name="新增", exact=True).click())
+        expect(flash(page)).to_contain_text(f"已新增{year}年度明细")
+    expect(year_article(page, year)).to_be_visible()
 
 
 def add_item(journey, page, year, activity, facts, *, shot=None):
-    """Choose the learning form (htmx brings its fields in), fill them, save."""
+    """Choose the learning form (htmx brings its fields in; after a save the same form stays open),
+    fill it, save: in place, the new item appears in the year's block."""
     article = year_article(page, year)
-    article.get_by_label("添加学习项目：").select_option(activity)
+    chooser = article.get_by_label("添加学习项目：")
     form = article.locator(".item-form form")
+    if chooser.input_value() != activity or not form.count():
+        chooser.select_option(activity)
     expect(form).to_be_visible()
     journey.look(page, state=f"item-form:{activity}")
     for label, value in facts.items():
@@ -100,24 +112,38 @@ def add_item(journey, page, year, activity, facts, *, shot=None):
             box.select_option(label=value)
         else:
             box.fill(str(value))
-    expect(form.locator("#item-preview")).to_contain_text("折算学时")
-    journey.navigate(page, lambda: form.get_by_role("button", name="保存学习项目").click(), shot=shot)
+    expect(form.locator(".preview")).to_contain_text("折算学时")
+    items = article.locator("li.item")
+    before = items.count()
+    form.get_by_role("button", name="保存学习项目").click()
+    expect(items).to_have_count(before + 1)
     expect(flash(page)).to_contain_text("已添加")
+    journey.look(page, shot, state="item-added")
 
 
 def upload_for_item(journey, page, year, title, material, path):
-    row = year_article(page, year).locator("tr", has_text=title)
-    row.get_by_label("材料名称").select_option(label=material)
-    row.get_by_label("选取文件").set_input_files(path)
-    journey.navigate(page, lambda: row.get_by_role("button", name="上传").click())
+    """The file for one material of an item (ticked alone), uploaded in place as soon as it is chosen."""
+    item = item_block(page, year, title)
+    for box in item.get_by_role("checkbox").all():
+        box.set_checked(box.get_attribute("value") == item.get_by_label(material, exact=True).get_attribute("value"))
+    files = item.locator("li.file")
+    before = files.count()
+    item.get_by_label("选取文件").set_input_files(path)
+    expect(files).to_have_count(before + 1)
     expect(flash(page)).to_contain_text("已上传1个文件")
 
 
+def general_row(page, category):
+    return page.locator("#materials li.general").filter(has=page.get_by_role("heading", name=re.compile(f"{category}【")))
+
+
 def upload_general(journey, page, category, path):
-    section = page.locator("#materials")
-    section.get_by_label("材料类别").select_option(label=category)
-    section.get_by_label("选取文件").set_input_files(path)
-    journey.navigate(page, lambda: section.get_by_role("button", name="上传").click())
+    """A declaration-level material (学历信息, 学时上传 …), uploaded in place as soon as it is chosen."""
+    row = general_row(page, category)
+    files = row.locator("li.file")
+    before = files.count()
+    row.get_by_label(re.compile("选取文件")).set_input_files(path)
+    expect(files).to_have_count(before + 1)
     expect(flash(page)).to_contain_text("已上传1个文件")
 
 

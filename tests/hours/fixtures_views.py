@@ -30,6 +30,7 @@ __all__ = [
     "people", "PROFILE", "TRAINING", "FREE_SPANS", "free_span", "media", "p", "png_bytes", "pdf_bytes", "png", "pdf", "draft", "year_with_training",
     "add_item", "attach_item_files", "attach_general_files", "complete", "complete_draft", "submitted", "at_state", "rejected",
     "approved", "fresh", "steps", "row_of", "frozen_now", "form_data_for_new", "assert_same_queries", "messages_of",
+    "refused_item",
 ]
 
 # Step 6 data every declaration in these tests uses (the name is the applicant's own).
@@ -302,3 +303,9 @@ def messages_of(response):
     if not context or "messages" not in context:
         return []
     return [str(m) for m in context["messages"]]
+
+
+def refused_item(response, record):
+    """Whether an item form sent with follow=True was refused: redirected back to the year's item
+    form (kept for that page, so a reload does not send it again) instead of to the new item."""
+    return bool(response.redirect_chain) and response.redirect_chain[-1][0].endswith(f"#item-form-{record.pk}")

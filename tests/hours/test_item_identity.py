@@ -31,8 +31,8 @@ def test_the_same_paper_twice_is_refused_beside_its_title(client, p):
     # The double click is held back by the repeated-POST guard (core/repeats.py); from another
     # browser, or with other words in the form, the paper's identity refuses it.
     assert client.post(item_url(d, record), PAPER).status_code == 302
-    response = another_browser(p.song).post(item_url(d, record), PAPER)
-    assert response.status_code == 400
+    response = another_browser(p.song).post(item_url(d, record), PAPER, follow=True)
+    assert refused_item(response, record)
     assert response.context["facts_form"].errors["title"] == [
         "“湘西铅锌矿成矿规律研究”已在2023年度申报，同一论文题目只能申报一次。"]
     assert Item.objects.filter(year_record=record).count() == 1
@@ -54,8 +54,8 @@ def test_a_paper_needs_its_title(client, p):
     d = draft(p.song)
     record = services.year_record_add(declaration=d, user=p.song, year=2023)
     client.force_login(p.song)
-    response = client.post(item_url(d, record), {**PAPER, "title": "  "})
-    assert response.status_code == 400
+    response = client.post(item_url(d, record), {**PAPER, "title": "  "}, follow=True)
+    assert refused_item(response, record)
     assert response.context["facts_form"].errors["title"] == ["这个字段是必填项。"]
     with pytest.raises(ValidationError) as caught:
         services.item_add(year_record=record, user=p.song, activity="paper", facts={"author_rank": 1})

@@ -74,8 +74,8 @@ def test_henan_sick_leave_of_six_months_or_less_is_refused_beside_the_months(cli
     record = services.year_record_add(declaration=d, user=p.song, year=2023)
     client.force_login(p.song)
     response = client.post(reverse("hours:item_add", args=[d.pk, record.pk]),
-                           {"activity": "absence", "reason": "sick_leave", "months_away": "6", "year": "2023"})
-    assert response.status_code == 400
+                           {"activity": "absence", "reason": "sick_leave", "months_away": "6", "year": "2023"}, follow=True)
+    assert refused_item(response, record)
     assert response.context["facts_form"].errors["months_away"] == [
         "病假须年度内超过6个月方可按在岗时间折算学时要求，填写的为6个月"]
     assert not Item.objects.filter(year_record=record).exists()

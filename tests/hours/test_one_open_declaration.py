@@ -62,7 +62,9 @@ def test_a_declaration_under_review_is_shown_and_not_declared_again(client, p):
 
 def test_after_approval_the_span_may_be_declared_again(client, p):
     approved(p)
-    post_new(client, p.song)
+    asked = post_new(client, p.song)  # said first (tests/hours/test_workspace_in_place.py), then confirmed
+    assert asked.context["form"].errors["again"] and not Declaration.objects.filter(applicant=p.song, state=State.DRAFT).exists()
+    post_new(client, p.song, again="on")
     assert Declaration.objects.filter(applicant=p.song, state=State.DRAFT).count() == 1
 
 

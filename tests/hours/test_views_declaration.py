@@ -176,22 +176,46 @@ def test_year_add_duplicate_year(client, p):
     d = draft(p.song, start_year=2021, end_year=2023)
     login(client, p.song)
     assert client.post(reverse("hours:year_add", args=[d.pk]), {"year": "2022"}).status_code == 302
-    response = another_browser(p.song).post(reverse("hours:year_add", args=[d.pk]), {"year": "2022"})
-    assert response.status_code == 400
-    assert response.context["year_form"].errors["year"] == ["年度应在申报年度2021–2023年之内，且每个年度只能填写一次明细（已填写：2022年）。"]
-    assert "年度应在申报年度2021–2023年之内" in text_of(response)
+    other = another_browser(p.song)
+    response = other.post(reverse("hours:year_add", args=[d.pk]), {"year": "2022"})
+    # Refused, and redirected: a reload of the page shown never sends the form again.
+    assert response.status_code == 302 and response["Location"] == edit_url(d) + "#years"
+    shown = messages_of(other.get(response["Location"]))
+    assert shown == ["年度：年度应在申报年度2021–2023年之内，且每个年度只能填写一次明细（已填写：2022年）。"]
     assert list(YearRecord.objects.filter(declaration=d).values_list("year", "months_away")) == [(2022, 0)]
 
 
 @pytest.mark.parametrize("year", ["2020", "2024", "1999", "abc", ""])
 def test_year_add_outside_the_span(client, p, year):
     d = draft(p.song, start_year=2021, end_year=2023)
-    response = login(client, p.song).post(reverse("hours:year_add", args=[d.pk]), {"year": year})
-    assert response.status_code == 400
-    expected = "这个字段是必填项。" if year == "" else "年度应在申报年度2021–2023年之内，且每个年度只能填写一次明细。"
-    assert response.context["year_form"].errors["year"] == [expected]
-    assert expected in text_of(response)
+    response = login(client, p.song).post(reverse("hours:year_add", args=[d.pk]), {"year": year}, follow=True)
+    assert response.redirect_chain == [(edit_url(d) + "#years", 302)]
+    expected = "请选择年度。" if year == "" else "年度：年度应在申报年度2021–2023年之内，且每个年度只能填写一次明细。"
+    assert messages_of(response) == [expected]
     assert not YearRecord.objects.filter(declaration=d).exists()
+
+
+def test_the_span_gives_its_years_and_no_year_form_is_left(client, p):
+    """Step 6 saved with a span makes a year record for each of its years: the applicant adds items
+    straight away, and 新增年度明细 is offered only for a year deleted since."""
+    response = login(client, p.song).post(reverse("hours:declaration_new"), form_data_for_new(start_year="2021", end_year="2023"), follow=True)
+    d = Declaration.objects.get(applicant=p.song)
+    assert list(d.year_records.values_list("year", flat=True)) == [2021, 2022, 2023]
+    page = text_of(response)
+    assert "2021年度" in page and "2023年度" in page and "新增年度明细" not in page
+    client.post(reverse("hours:year_delete", args=[d.pk, d.year_records.get(year=2022).pk]))
+    page = client.get(edit_url(d))
+    assert "新增年度明细" in text_of(page)
+    assert [v for v, _ in page.context["year_form"].fields["year"].choices if v] == [2022]
+
+
+def test_a_span_grown_on_step_6_gets_the_new_years(client, p):
+    d = draft(p.song, start_year=2022, end_year=2023)
+    services.year_record_add(declaration=d, user=p.song, year=2023)  # 2022 left out on purpose
+    login(client, p.song).post(
+        reverse("hours:declaration_applicant_edit", args=[d.pk]), form_data_for_new(start_year="2020", end_year="2023")
+    )
+    assert list(d.year_records.values_list("year", flat=True)) == [2020, 2021, 2023]
 
 
 def item_url(d, record):
@@ -213,7 +237,10 @@ def test_item_add_with_bad_facts(client, p, facts, field, message):
     record = services.year_record_add(declaration=d, user=p.song, year=2023)
     data = {"activity": "training", "subject": "public", "days": "2", "half_days": "0", "title": "地质灾害防治培训", **facts}
     response = login(client, p.song).post(item_url(d, record), data)
-    assert response.status_code == 400
+    # Refused and redirected to the form (kept for that page), so a reload never sends it again.
+    location = response["Location"]
+    assert response.status_code == 302 and location == f"{edit_url(d)}?year={record.pk}&activity=training#item-form-{record.pk}"
+    response = client.get(location)
     errors = response.context["facts_form"].errors[field]
     assert errors and (message is None or errors == [message]) and any("\u4e00" <= ch <= "\u9fff" for ch in errors[0])
     html = response.content.decode()
@@ -222,17 +249,45 @@ def test_item_add_with_bad_facts(client, p, facts, field, message):
     if bad and field != "subject":
         assert f'value="{bad}"' in html
     assert not Item.objects.filter(year_record=record).exists()
+    # Kept for one page only: loaded again, the form is empty.
+    assert not client.get(location).context["facts_form"].is_bound
 
 
-def test_item_add_counted_in_another_year(client, p):
-    """The engine puts the item in its own year (计入年度): refused in another year's record."""
+def test_a_refused_item_is_kept_with_the_services_reason(client, p):
+    """What the rules refuse after the form's own checks (a second item of the same work) comes back beside the field."""
+    d = draft(p.song)
+    record = services.year_record_add(declaration=d, user=p.song, year=2023)
+    paper = {"activity": "paper", "author_rank": "1", "abroad": "false", "title": "湘西铅锌矿成矿规律研究"}
+    login(client, p.song).post(item_url(d, record), paper)
+    response = another_browser(p.song).post(item_url(d, record), paper, follow=True)
+    form = response.context["facts_form"]
+    assert form.errors["title"] == ["“湘西铅锌矿成矿规律研究”已在2023年度申报，同一论文题目只能申报一次。"]
+    assert 'value="湘西铅锌矿成矿规律研究"' in response.content.decode()
+    assert Item.objects.filter(year_record=record).count() == 1
+
+
+def test_the_counted_year_is_the_blocks_own(client, p):
+    """Inside a year's block the item form does not offer another year: the counted-year fact
+    (培训年度, 发表年度 …) is shown fixed, and a year posted anyway is not taken."""
     d = draft(p.song, start_year=2022, end_year=2023)
     record = services.year_record_add(declaration=d, user=p.song, year=2023)
-    data = {"activity": "paper", "author_rank": "1", "title": "湘西铅锌矿成矿规律研究", "year": "2022"}
-    response = login(client, p.song).post(item_url(d, record), data)
-    assert response.status_code == 400
-    assert "该项目计入2022年度，请在2022年度明细中填写。" in text_of(response)
-    assert not Item.objects.filter(year_record=record).exists()
+    login(client, p.song)
+    page = client.get(edit_url(d), {"year": record.pk, "activity": "paper"})
+    year_field = page.context["facts_form"]["year"]
+    assert year_field.field.disabled and year_field.value() == 2023
+    assert 'name="year" value="2023"' in page.content.decode() and "disabled" in str(year_field)
+    data = {"activity": "paper", "author_rank": "1", "abroad": "false", "title": "湘西铅锌矿成矿规律研究", "year": "2022"}
+    response = client.post(item_url(d, record), data, follow=True)
+    item = Item.objects.get(year_record=record)
+    assert item.counted_year == 2023 and item.facts["year"] == 2023
+    assert "计入2023年度" in messages_of(response)[0]
+
+
+def test_half_days_start_at_none(client, p):
+    d = draft(p.song)
+    record = services.year_record_add(declaration=d, user=p.song, year=2023)
+    form = login(client, p.song).get(edit_url(d), {"year": record.pk, "activity": "training"}).context["facts_form"]
+    assert form["half_days"].value() == 0 and form["days"].value() is None
 
 
 def test_item_add_without_activity(client, p):
@@ -333,9 +388,8 @@ def test_happy_path_through_the_views(client, p, media):
     d = Declaration.objects.get(applicant=p.song)
     assert response["Location"] == edit_url(d)
 
-    response = client.post(reverse("hours:year_add", args=[d.pk]), {"year": "2023"})
-    record = YearRecord.objects.get(declaration=d)
-    assert response.status_code == 302 and response["Location"] == f"{edit_url(d)}?year={record.pk}"
+    record = YearRecord.objects.get(declaration=d)  # made with the span
+    assert record.year == 2023
 
     for subject, days in (("public", "4"), ("professional", "8")):
         response = client.post(item_url(d, record), {"activity": "training", "subject": subject, "days": days, "half_days": "0"})

@@ -166,13 +166,26 @@ def test_a_bad_file_is_refused_and_the_good_ones_kept(client, p):
 
 
 def test_upload_without_files_or_category(client, p):
+    """Refused with what is missing, and redirected back to the materials: a reload never sends it again."""
     d = draft(p.song)
     client.force_login(p.song)
-    response = client.post(reverse("hours:evidence_upload", args=[d.pk]), {"category": "education"})
-    assert response.status_code == 400
-    assert response.context["evidence_form"].errors["files"] == ["这个字段是必填项。"]
-    response = client.post(reverse("hours:evidence_upload", args=[d.pk]), {"category": "item", "files": [png()]})
-    assert response.status_code == 400 and response.context["evidence_form"].errors["category"]
+    response = client.post(reverse("hours:evidence_upload", args=[d.pk]), {"category": "education"}, follow=True)
+    assert response.redirect_chain == [(reverse("hours:declaration_edit", args=[d.pk]) + "#materials", 302)]
+    assert messages_of(response) == ["请选取要上传的文件。只能上传jpg、jpeg、png、doc、docx、pdf文件，且不超过20M。"]
+    response = client.post(reverse("hours:evidence_upload", args=[d.pk]), {"category": "item", "files": [png()]}, follow=True)
+    assert messages_of(response)[0].startswith("材料类别：")
+    assert not Evidence.objects.filter(declaration=d).exists()
+
+
+def test_an_earlier_certificate_without_its_years_keeps_what_was_typed(client, p):
+    d = draft(p.song)
+    client.force_login(p.song)
+    response = client.post(
+        reverse("hours:evidence_upload", args=[d.pk]), {"category": "previous_certificate", "cover_from": "2019", "files": [pdf()]},
+        follow=True,
+    )
+    assert messages_of(response)[0].startswith("认定单终止年度：请填写该学时认定单的终止年度。")
+    assert 'name="cover_from" min="2000" max="2100" value="2019"' in response.content.decode()
     assert not Evidence.objects.filter(declaration=d).exists()
 
 
@@ -186,7 +199,7 @@ def test_item_evidence_upload(client, p):
     assert set(item.evidence.values_list("material", "category", "year")) == {("training_notice", "item", 2023)}
     # a material the item's rules do not list
     response = client.post(url, {"material": "patent_certificate", "files": [png()]}, follow=True)
-    assert any(m.startswith("请选择材料名称和文件。") for m in messages_of(response))
+    assert any(m.startswith("请勾选材料名称并选取文件。") for m in messages_of(response))
     assert item.evidence.count() == 2
     # the workspace shows what is still missing for the item
     page = client.get(reverse("hours:declaration_edit", args=[d.pk]))
@@ -220,5 +233,6 @@ def test_item_upload_without_files(client, p):
     _, item = year_with_training(d, p.song)
     client.force_login(p.song)
     response = client.post(reverse("hours:item_evidence_upload", args=[d.pk, item.pk]), {"material": "training_notice"}, follow=True)
-    assert any(m.startswith("请选择材料名称和文件。") for m in messages_of(response))
+    assert any(m.startswith("请勾选材料名称并选取文件。") for m in messages_of(response))
+    assert response.redirect_chain == [(reverse("hours:declaration_edit", args=[d.pk]) + f"#item-{item.pk}", 302)]
     assert not item.evidence.exists()

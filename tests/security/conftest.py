@@ -44,8 +44,9 @@ def build_world(demo, signing_dir):
     li = demo.user("430121199002171064")  # 李雪梅, 湖南省地质研究所
     w = SimpleNamespace(p=p)
 
-    # 宋庆涛's own draft (2022), with a year, an item and a file.
-    w.draft = draft(p.song, start_year=2022, end_year=2022)
+    # 宋庆涛's own draft (2022–2023), with a year, an item and a file; 2023 has no year record (as
+    # when a year of the span was deleted), so the workspace offers 新增年度明细 too.
+    w.draft = draft(p.song, start_year=2022, end_year=2023)
     w.draft_year, w.draft_item = year_with_training(w.draft, p.song)
     w.draft_evidence = _evidence(w.draft, p.song)
     w.draft_item_evidence = services.evidence_add(
