@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hours', '0017_move_steps_from_review'),
+        ('hours', '0018_applicant_evidence_materials'),
     ]
 
     operations = [
