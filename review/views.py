@@ -128,6 +128,7 @@ def bureau_todo(request):
             # The batch form carries the list's query (filters, page size) and page: 全部筛选结果 decides
             # what the filter finds on every page, and a refused batch returns to this very page.
             "filters_query": filters_query,
+            "case_query": _case_query(request.GET and request.get_full_path_info()),
             "page_sizes": TODO_PAGE_SIZES, "per_page": per_page,
             "checks_tabs": [
                 (label, "?" + _query_without(query, "page", "checks", checks=key), key == verdict)

@@ -29,7 +29,6 @@ def test_a_clerk_reaches_the_first_row_of_the_todo_list_in_a_few_key_presses(jou
         assert link["outline"] != "none", "the skip link shows where the focus is"
     page.keyboard.press("Enter")
     presses += 1
-    assert focused(page)["id"] == "results"
     journey.look(page, "skipped-to-results", state="skipped")
     while not page.evaluate(FIRST_ROW):
         page.keyboard.press("Tab")

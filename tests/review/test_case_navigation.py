@@ -186,6 +186,17 @@ def test_the_bureau_goes_through_its_todo_list_and_accepting_keeps_the_place(cli
     assert response["Location"] == case_url(cases[2])
 
 
+def test_the_todo_list_links_carry_its_filter_to_the_case_page(client, p):
+    cases = [at_state(p, State.BUREAU_REVIEW, applicant=person) for person in (p.song, p.zhao)]
+    client.force_login(p.hn_clerk)
+    html = client.get(reverse("review:bureau_todo")).content.decode()
+    assert f'href="{case_url(cases[0])}"' in html  # unfiltered: the case page falls back to the whole list
+    html = client.get(reverse("review:bureau_todo"), {"applicant": "赵金强"}).content.decode()
+    source = "/review/todo/?" + urlencode({"applicant": "赵金强"})
+    assert f'href="{case_url(cases[1], source)}"' in html
+    assert nav(client.get(case_url(cases[1], source)))["place"].count == 1  # and the case page goes through that list
+
+
 def test_case_page_queries_do_not_grow_with_the_list(client, p):
     """Opened from a filtered list: the list's ids are one query, whether it holds 3 cases or 30."""
     first = submitted(p.song)
