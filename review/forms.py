@@ -100,7 +100,7 @@ class DecisionForm(Form):
         cleaned["open_next"] = decision == "approve_next"
         if decision == "approve_next":
             decision = cleaned["decision"] = "approve"
-        if decision == "reject" and not (cleaned.get("opinion") or "").strip():
+        if decision == "reject" and not (cleaned.get("opinion") or "").strip() and "opinion" not in self.errors:
             self.add_error("opinion", "审核不通过时必须填写原因。")
         if decision == "approve" and not self.final:
             kind = cleaned.get("next_type")

@@ -368,11 +368,12 @@ UNIT_DETAILS = ("nature", "on_staff", "principle")
 
 def remembered_unit_details(*, user, organisation):
     """单位性质, 是否在编 and 审核原则 as this reviewer last chose them for a declaration of the same
-    unit (the details of their latest unit-level step); {} before their first."""
+    unit (their latest unit-level decision that recorded any: a batch or a rejection from before
+    may have none); {} before their first."""
     details = (
         ReviewStep.objects.filter(
             actor=user, from_state=State.UNIT_REVIEW, declaration__organisation=organisation,
-            action__in=(Action.APPROVE, Action.REJECT),
+            action__in=(Action.APPROVE, Action.REJECT), details__has_any_keys=UNIT_DETAILS,
         )
         .order_by("-created_at", "-id")
         .values_list("details", flat=True)

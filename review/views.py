@@ -273,13 +273,15 @@ def _navigation(came_from, pk):
 
 
 # A decision refused by the form is shown on the case page after a redirect (a reload must never
-# send it again): what was typed is kept in the session for that one page view.
+# send it again): what was typed is kept in the session for that one page view (each field's first
+# value, bounded: the form then says how long it was).
 CARRIED = "review:decision:{}"
+CARRIED_MAX_LENGTH = 10_000
 
 
 def _carry(request, declaration, form):
     request.session[CARRIED.format(declaration.pk)] = {
-        name: [value[:FROM_MAX_LENGTH] for value in request.POST.getlist(name)[:1]] for name in form.fields if name in request.POST
+        name: [value[:CARRIED_MAX_LENGTH] for value in request.POST.getlist(name)[:1]] for name in form.fields if name in request.POST
     }
 
 

@@ -125,19 +125,40 @@ def open_case(journey, page, queue_label, name, *, shot=None):
     journey.navigate(page, lambda: row.get_by_role("link", name=re.compile("审核|办理")).click(), shot=shot)
 
 
-def decide(journey, page, *, approve=True, superior=None, bureau=False, opinion="", unit_level=False, shot=None):
-    form = page.locator("form", has=page.get_by_role("button", name="提交审核结果"))
-    form.get_by_role("radio", name="审核通过" if approve else "审核不通过").check()
+def decision_panel(page):
+    return page.locator("#decision-form")
+
+
+def choose_next_level(panel, *, superior=None, bureau=False):
+    """审核通过后送: open the choice (the direct superior is preselected) and pick another."""
+    choice = panel.locator("details.next-level")
+    if choice.get_attribute("open") is None:
+        choice.locator("summary").click()
     if superior:
-        form.get_by_role("radio", name="上级审核单位").check()
-        form.get_by_label("上级审核单位名称").select_option(label=superior)
+        panel.get_by_role("radio", name="上级审核单位").check()
+        panel.get_by_label("上级审核单位名称").select_option(label=superior)
     if bureau:
-        form.get_by_role("radio", name="经办机构").check()
+        panel.get_by_role("radio", name="经办机构").check()
+
+
+def decide(journey, page, *, approve=True, superior=None, bureau=False, opinion="", unit_level=False, shot=None):
+    """The decision panel: 审核通过 (to `superior` or the bureau when named, else to the direct
+    superior preselected) or 审核不通过. A rejection without a reason is refused in the page, beside
+    the field, before any confirmation (nothing is sent)."""
+    panel = decision_panel(page)
+    if superior or bureau:
+        choose_next_level(panel, superior=superior, bureau=bureau)
     if unit_level:
-        form.get_by_label("是否在编").select_option("是")
-        form.get_by_label("审核原则").select_option("按折算细则核定")
-    form.get_by_label("审核意见").fill(opinion)
-    journey.navigate(page, lambda: form.get_by_role("button", name="提交审核结果").click(), shot=shot)
+        panel.get_by_label("是否在编").select_option("是")
+        panel.get_by_label("审核原则").select_option("按折算细则核定")
+    panel.get_by_label("审核意见").fill(opinion)
+    button = panel.get_by_role("button", name="审核通过" if approve else "审核不通过", exact=True)
+    if not approve and not opinion.strip():
+        button.click()
+        expect(page.locator("#decision-errors")).to_be_focused()
+        journey.look(page, shot)
+        return
+    journey.navigate(page, button.click, shot=shot)
 
 
 def assert_audited(transitions, declarations):
