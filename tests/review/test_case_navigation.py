@@ -10,7 +10,7 @@ from django.urls import reverse
 from core.repeats import REPEATED
 from hours import transitions
 from workflow.models import State
-from tests.helpers import another_browser, text_of
+from tests.helpers import SESSION_QUERIES, another_browser, assert_database_query_count, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.review.case_pages import case_url
 
@@ -199,3 +199,19 @@ def test_case_page_queries_do_not_grow_with_the_list(client, p):
     url = case_url(first, "/review/unit/?status=pending&name=")
     response = assert_same_queries(client, p.chen, url, lambda: grow(27))
     assert nav(response)["place"].count == 30
+
+
+def test_case_page_queries_are_pinned(client, p):
+    """What the case page of a unit's reviewer reads, opened from a filtered list: the user and their
+    role grants; the declaration; its unit's superiors (the next level preselected); the reviewer's
+    last choices for the unit; the list's ids; the workspace (files, years, items, open training
+    records); the steps (the progress and the changes since a rejection alike); the same files of
+    others; the unit's filings; the bureau chain and its window (督办)."""
+    d = submitted(p.song)
+    submitted(p.zhao)
+    client.force_login(p.chen)
+    url = case_url(d, "/review/unit/?year=2023")
+    client.get(url)
+    with assert_database_query_count(16 + SESSION_QUERIES):
+        response = client.get(url)
+    assert nav(response)["place"].count == 2

@@ -18,7 +18,7 @@ from accounts.models import Role, RoleGrant
 from accounts.roles import forget
 from hours import transitions
 from workflow.models import State
-from tests.helpers import menu_links, text_of
+from tests.helpers import SESSION_QUERIES, assert_database_query_count, menu_links, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.review.case_pages import case_url
 from tests.security.masking import full_numbers
@@ -167,6 +167,9 @@ def test_pages_of_15_and_a_fixed_number_of_queries(client, p):
     assert len(response.context["page"].object_list) == 15
     assert "共20条" in text_of(response)
     assert len(client.get(MINE, {"page": 2}).context["page"].object_list) == 5
+    # the user, their role grants, the count, the page's rows (with their cases and organisations)
+    with assert_database_query_count(4 + SESSION_QUERIES):
+        client.get(MINE, {"q": "宋", "decided_from": "2020-01-01"})
 
 
 @settings(max_examples=25, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
