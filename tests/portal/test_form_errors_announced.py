@@ -38,7 +38,8 @@ def test_radio_groups_are_fieldsets_named_by_their_legend(client, demo):
     p = people(demo)
     declaration = submitted(p.song)
     client.force_login(p.chen)
-    html = client.post(f"/review/case/{declaration.pk}/", {"decision": "reject", "opinion": ""}).content.decode()
-    fieldset = re.search(r'<fieldset class="field choice-group"[^>]*>\s*<legend><span class="req" aria-hidden="true">\*</span>审核结果</legend>', html)
+    # The decision is the button pressed; a refused one is shown on the case page it redirects to.
+    html = client.post(f"/review/case/{declaration.pk}/", {"decision": "reject", "opinion": ""}, follow=True).content.decode()
+    fieldset = re.search(r'<fieldset class="field choice-group"[^>]*>\s*<legend>审核上级单位类型</legend>', html)
     assert fieldset
-    assert described_by(html, "opinion") == {"id_opinion_error": "<p>审核不通过时必须填写原因。"}
+    assert described_by(html, "opinion") == {"id_opinion_helptext": "审核不通过时必填，将告知申请人", "id_opinion_error": "<p>审核不通过时必须填写原因。"}
