@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 
 from core.repeats import REPEATED
-from hours import transitions
 from workflow.models import State
 from tests.helpers import SESSION_QUERIES, another_browser, assert_database_query_count, text_of
-from tests.hours.fixtures_views import *  # noqa: F401,F403
+from tests.hours.fixtures_views import *  # noqa: F401,F403 - the fixtures (p, media)
+from tests.hours.fixtures_views import assert_same_queries, at_state, fresh, messages_of, steps, submitted
 from tests.review.case_pages import case_url
 
 pytestmark = pytest.mark.usefixtures("media")

@@ -13,7 +13,8 @@ from hours.models import ReviewStep
 from review import selectors
 from workflow.models import Action, State
 from tests.helpers import text_of
-from tests.hours.fixtures_views import *  # noqa: F401,F403
+from tests.hours.fixtures_views import *  # noqa: F401,F403 - the fixtures (p, media)
+from tests.hours.fixtures_views import at_state, complete_draft, fresh, messages_of, steps, submitted
 from tests.review.case_pages import case_url, refused
 
 pytestmark = pytest.mark.usefixtures("media")

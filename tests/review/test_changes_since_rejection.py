@@ -10,7 +10,8 @@ from hours import services, transitions
 from hours.models import EvidenceCategory
 from workflow.models import State
 from tests.helpers import text_of
-from tests.hours.fixtures_views import *  # noqa: F401,F403
+from tests.hours.fixtures_views import *  # noqa: F401,F403 - the fixtures (p, media)
+from tests.hours.fixtures_views import add_item, at_state, attach_item_files, complete_draft, png
 from tests.review.case_pages import case_url
 
 pytestmark = pytest.mark.usefixtures("media")

@@ -19,7 +19,8 @@ from accounts.roles import forget
 from hours import transitions
 from workflow.models import State
 from tests.helpers import SESSION_QUERIES, assert_database_query_count, menu_links, text_of
-from tests.hours.fixtures_views import *  # noqa: F401,F403
+from tests.hours.fixtures_views import *  # noqa: F401,F403 - the fixtures (p, media)
+from tests.hours.fixtures_views import assert_same_queries, at_state, frozen_now, submitted
 from tests.review.case_pages import case_url
 from tests.security.masking import full_numbers
 from tests.strategies import typed_value
