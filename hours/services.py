@@ -413,12 +413,13 @@ def _months_away(declaration):
     return away
 
 
-def evidence_add(*, declaration, user, category, upload, item=None, year=None, year_to=None, material="", materials=()):
+def evidence_add(*, declaration, user, category, upload, item=None, year=None, year_to=None, material="", materials=(), join=False):
     """One uploaded file, checked by its content (hours/uploads.py). An item's file serves the
     materials given (`materials`, or the one `material`): one scan may be a paper's cover, issue
-    number and contents page at once. The same file again for the same item adds the materials it
-    did not serve yet to the stored one (`added` on the returned row says which; none is refused as
-    a repeat)."""
+    number and contents page at once. The same file again in the same place is refused as a
+    repeat; with `join` (the applicant's upload), the same file again for an item with materials it
+    does not serve yet serves them too, stored once (`added` on the returned row says which
+    materials it took on). Without it (scripts attaching a file per material) each is a row."""
     codes = list(dict.fromkeys([*materials] or ([material] if material else [])))
     if category == EvidenceCategory.PREVIOUS_CERTIFICATE:
         # 2024 notice 三(三): an earlier 学时认定单 is the evidence for every year it covers.
@@ -456,21 +457,24 @@ def evidence_add(*, declaration, user, category, upload, item=None, year=None, y
             if item is not None and not Item.objects.filter(pk=item.pk).exists():
                 raise ValidationError(ITEM_GONE)
             duplicate = ValidationError(f"文件“{checked.original_name}”已上传过，无需重复上传。", code="duplicate")
-            same = Evidence.objects.filter(declaration=locked, sha256=checked.sha256, category=category, item=item).first()
-            if same is not None:
-                added = [code for code in codes if code not in same.material_codes] if item is not None else []
-                if not added:
-                    raise duplicate
+            same = list(Evidence.objects.filter(declaration=locked, sha256=checked.sha256, category=category, item=item))
+            served = {code for e in same for code in e.material_codes}
+            new = [code for code in codes if code not in served]
+            if same and (item is None or not new):
+                raise duplicate
+            if same and join:
                 # The stored file serves these materials too; the copy just written is not needed.
-                same.materials = same.material_codes + added
-                same.save(update_fields=["materials"])
+                joined = same[0]
+                joined.materials, joined.added = joined.material_codes + new, new
+                joined.save(update_fields=["materials"])
                 delete_on_commit(evidence.file)
-                same.added = added
-                return same
+                return joined
+            if same:
+                evidence.material, evidence.materials = new[0], new
             # Or the same file sent at the same moment from another tab.
             with refused_on_conflict(lambda: duplicate), transaction.atomic():
                 evidence.save()
-    evidence.added = codes
+    evidence.added = evidence.material_codes
     return evidence
 
 

@@ -570,7 +570,8 @@ def item_evidence_upload(request, pk, item_pk):
     refused = True
     if form.is_valid():
         refused = _store_files(
-            request, declaration, form.cleaned_data["files"], category="item", item=item, materials=form.cleaned_data["material"]
+            request, declaration, form.cleaned_data["files"], category="item", item=item, materials=form.cleaned_data["material"],
+            join=True,
         )
     else:
         # A file the form itself refuses (an empty one) says so; otherwise something was not chosen.

@@ -10,6 +10,7 @@ import os
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -337,3 +338,16 @@ def test_the_workspace_and_its_parts_take_as_many_queries_with_more_items_and_fi
     with CaptureQueriesContext(connection) as after:
         assert "<html" not in client.get(edit_url(d), **HX).content.decode()
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_a_script_attaching_the_same_file_per_material_keeps_a_row_each(p, media):
+    """Without `join` (the demo loader attaches a file per material), the same bytes for another
+    material are another row, as before; for the same material, a repeat."""
+    d, record, item = a_training(p.song)
+    data = png_bytes()
+    for code in ("training_notice", "completion_certificate"):
+        services.evidence_add(declaration=d, user=p.song, category="item", item=item, material=code, upload=png("扫描.png", data))
+    assert sorted(item.evidence.values_list("material", flat=True)) == ["completion_certificate", "training_notice"]
+    with pytest.raises(ValidationError) as caught:
+        services.evidence_add(declaration=d, user=p.song, category="item", item=item, material="training_notice", upload=png("扫描.png", data))
+    assert caught.value.code == "duplicate"
