@@ -185,7 +185,10 @@ def declaration_update(*, declaration, user, data, start_year, end_year, with_ye
     # Another request may open a declaration for the new span between the check and the save.
     with refused_on_conflict(lambda: _span_taken(declaration, start_year, end_year)), transaction.atomic():
         locked = _lock_editable(declaration, user)
-        outside = locked.year_records.exclude(year__range=(start_year, end_year)).values_list("year", flat=True)
+        beyond = locked.year_records.exclude(year__range=(start_year, end_year))
+        # A year left with nothing in it (made with the span) goes with the span; one with items is the applicant's to delete.
+        beyond.filter(items__isnull=True).delete()
+        outside = beyond.values_list("year", flat=True)
         if outside:
             raise ValidationError(f"已填写{'、'.join(map(str, outside))}年度明细，不在新的申报年度范围内，请先删除。")
         taken = _span_taken(locked, start_year, end_year)

@@ -285,10 +285,17 @@ def _in_place(view):
 DRAFT_KEY = "hours.item_draft"
 
 
+DRAFT_MAX_LENGTH, DRAFT_MAX_VALUES = 2000, 20
+
+
 def _keep_item_draft(request, declaration, record, activity, form):
     request.session[DRAFT_KEY] = {
         "declaration": declaration.pk, "year": record.pk, "activity": activity,
-        "data": {name: request.POST.getlist(name) for name in request.POST if name != "csrfmiddlewaretoken"},
+        # Only the form's own fields, each value cut short: the session keeps what the page can show again.
+        "data": {
+            name: [value[:DRAFT_MAX_LENGTH] for value in request.POST.getlist(name)[:DRAFT_MAX_VALUES]]
+            for name in form.fields if name in request.POST
+        },
         "errors": {name: [str(m) for m in msgs] for name, msgs in form.errors.items()},
     }
 
@@ -409,7 +416,7 @@ def _form_problem(form, required="请填写完整后再提交。"):
             else:
                 label = form.fields[name].label if name in form.fields else ""
                 problems.append(f"{label}：{error.messages[0]}" if label else error.messages[0])
-    return "；".join(dict.fromkeys(p.rstrip("。") for p in problems)) + "。"
+    return wording.sentence(wording.joined(dict.fromkeys(problems)))
 
 
 @_declarer_post

@@ -78,7 +78,9 @@ def case_zip_write(declaration, handle, *, on_file=None):
             if evidence.item_id:
                 activity = policy.activities.get(evidence.item.activity)
                 folder = f"{evidence.item.year_record.year}年度/{activity.label if activity else evidence.item.activity}"
-                prefix = policy.materials.get(evidence.material, "") + "-" if evidence.material else ""
+                # One scan may serve several materials: its name says each of them.
+                codes = evidence.materials or ([evidence.material] if evidence.material else [])
+                prefix = "、".join(policy.materials.get(code, code) for code in codes) + "-" if codes else ""
             else:
                 folder, prefix = EvidenceCategory(evidence.category).label, ""
             # Stored names may hold what an unzip program or a file system chokes on.

@@ -6,7 +6,7 @@ from accounts.models import Nature
 from core.forms import Form, out_of_order
 from core.inputs import parse_ids
 
-from .selectors import CHECKS_FILTERS, DECISIONS, QUEUE_STATES, TODO_ORDERS
+from .selectors import CHECKS_FILTERS, DECISION_FILTERS, QUEUE_STATES, TODO_ORDERS
 from .services import filing_period_problem
 
 # <input type="date"> takes only YYYY-MM-DD; the zh-hans format (2026/11/01) would show an empty field.
@@ -216,7 +216,7 @@ class MyDecisionsForm(Form):
     q = forms.CharField(label="姓名/证件号码/业务编号", required=False, max_length=50)
     decided_from = forms.DateField(label="办理日期（开始）", required=False, widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
     decided_to = forms.DateField(label="办理日期（结束）", required=False, widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
-    decision = forms.ChoiceField(label="审核结果", required=False, choices=DECISIONS)
+    decision = forms.ChoiceField(label="审核结果", required=False, choices=DECISION_FILTERS)
 
     def clean(self):
         cleaned = super().clean()

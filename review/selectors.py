@@ -417,7 +417,7 @@ def remembered_unit_details(*, user, organisation):
     return {key: details[key] for key in UNIT_DETAILS if isinstance(details.get(key), str) and details[key]}
 
 
-DECISIONS = [("", "全部"), (Action.APPROVE, "审核通过"), (Action.REJECT, "审核不通过")]
+DECISION_FILTERS = [("", "全部"), (Action.APPROVE, "审核通过"), (Action.REJECT, "审核不通过")]
 
 
 def my_decisions(*, user, filters):

@@ -212,11 +212,12 @@ def bureau_batch(request):
         "user": request.user, "ids": ids, "decision": data["decision"], "reason": data.get("reason", ""),
         "ip": client_ip(request),
     }
+    # Decided (or queued): nothing of this batch is offered again on the next 待办列表.
+    request.session.pop(KEPT, None)
     if len(ids) > services.BATCH_IN_REQUEST_MAX:
         job = services.declaration_batch_enqueue(**batch)
         return redirect("portal:job", pk=job.pk)
     results = services.declaration_batch_decide(**batch)
-    request.session.pop(KEPT, None)
     done = sum(r.ok for r in results)
     return render(request, "review/batch_result.html", {"results": results, "done": done, "failed": len(results) - done, "back": back})
 

@@ -97,7 +97,9 @@ def on_arrival(model, hook):
     """Run `hook(pk)` after commit whenever an item of `model` arrives at a review level (submitted
     or sent on). Registered by the layers above in their AppConfig.ready(), as job handlers are:
     review records the automatic checks' verdict for the 待办列表 (review/apps.py)."""
-    _ARRIVAL_HOOKS.setdefault(model, []).append(hook)
+    hooks = _ARRIVAL_HOOKS.setdefault(model, [])
+    if hook not in hooks:  # ready() may run twice (tests, management commands): the hook still runs once
+        hooks.append(hook)
 
 
 OPINION_MAX_LENGTH = 500  # ReviewStep.opinion and Reviewable.rejection_reason

@@ -118,6 +118,8 @@ def test_pick_the_whole_page_without_javascript(client, p, many):
     ticked = client.get(reverse(TODO) + "?" + link.replace("&amp;", "&"))
     assert checked_boxes(ticked) == set(rows(ticked)) == set(rows(response))
     assert "pick=page" not in ticked.context["filters_query"]  # not carried into the batch or the tabs
+    tail = re.search(r'<nav class="pagination".*?</nav>', ticked.content.decode(), flags=re.S)[0]
+    assert "上一页" in tail and "pick" not in tail  # nor to another page, whose rows nobody ticked
     assert "已选 15 件 · 审核通过" in text_of(ticked)
 
 
@@ -184,3 +186,17 @@ def test_the_pinned_queries_do_not_change_with_size_sort_and_verdict(client, p):
 
 def test_page_sizes_are_the_seeds(client):
     assert views.TODO_PAGE_SIZES == (15, 50, 100)
+
+
+def test_a_batch_sent_to_the_background_leaves_nothing_for_the_next_list(client, p, monkeypatch):
+    from review import services as review_services
+
+    cases = [at_state(p, State.BUREAU_REVIEW, applicant=a) for a in (p.song, p.zhao, p.li)]
+    client.force_login(p.hn_clerk)
+    refused = {"ids": [cases[0].pk], "decision": "reject", "reason": "", "scope": "picked", "filters": ""}
+    client.post(reverse(BATCH), refused)  # no reason: refused, its decision kept for the next 待办列表
+    monkeypatch.setattr(review_services, "BATCH_IN_REQUEST_MAX", 1)
+    response = client.post(reverse(BATCH), {**refused, "ids": [c.pk for c in cases[:2]], "reason": "材料不全"})
+    assert response.status_code == 302 and "/jobs/" in response["Location"]
+    assert checked_decisions(client.get(reverse(TODO))) != ["reject"]  # the rejected batch is not offered again
+

@@ -383,6 +383,10 @@ def test_case_zip_has_every_file_under_readable_names(client, p):
     uploads = {
         "2023年度/培训班、研修班、进修班/培训通知-通知.pdf": (dict(category=EvidenceCategory.ITEM, item=item, material="training_notice"), pdf("通知.pdf")),
         "2023年度/培训班、研修班、进修班/结业证书-证书.png": (dict(category=EvidenceCategory.ITEM, item=item, material="completion_certificate"), png("证书.png")),
+        # One scan serving two materials is named by both.
+        "2023年度/培训班、研修班、进修班/培训课程表、培训签到表-课程表与签到表.png": (
+            dict(category=EvidenceCategory.ITEM, item=item, materials=["course_schedule", "sign_in_sheet"]), png("课程表与签到表.png"),
+        ),
         "学历信息/硕士学位证书.pdf": (dict(category=EvidenceCategory.EDUCATION), pdf("硕士学位证书.pdf")),
         "学时上传/学时证明.png": (dict(category=EvidenceCategory.HOURS), png("学时证明.png")),
         "学时上传/学时证明(2).png": (dict(category=EvidenceCategory.HOURS), png("学时证明.png")),  # same name, other content

@@ -17,6 +17,7 @@ Files sent as attachments (evidence, certificates, exports) are what was uploade
 are checked by their own tests. Log lines may never hold a full number."""
 import json
 import logging
+from urllib.parse import urlsplit
 import re
 import unicodedata
 
@@ -115,8 +116,11 @@ def grep_every_response(monkeypatch):
         response = original(self, method, path, data, content_type, secure, **extra)
         sent = " ".join([_as_text(path), _as_text(data), _as_text(extra.get("QUERY_STRING")), _as_text(extra.get("query_params"))])
         # A form refused after a redirect (the case page's decision) shows what was sent on the page
-        # the browser is sent back to: the next request of this client may show the POST's values.
-        carried, self._redirected_post = getattr(self, "_redirected_post", ""), sent if method == "POST" and response.status_code in (301, 302, 303) else ""
+        # the browser is sent back to: that page, requested next by this client, may show the POST's values.
+        location, posted = getattr(self, "_redirected_post", ("", ""))
+        carried = posted if method == "GET" and location and urlsplit(location).path == urlsplit(_as_text(path)).path else ""
+        redirected = method == "POST" and response.status_code in (301, 302, 303)
+        self._redirected_post = (response["Location"], sent) if redirected else ("", "")
         shown = leaks(response, sent + " " + carried)
         assert not shown, f"{method} {path} shows full numbers of others: {sorted(shown)}"
         return response
