@@ -231,7 +231,8 @@ def test_declaration_span_is_checked(p, start, end):
 
 def test_declaration_update_keeps_the_identity_and_the_declared_years(p):
     d = draft(p.song)
-    services.year_record_add(declaration=d, user=p.song, year=2019)
+    record = services.year_record_add(declaration=d, user=p.song, year=2019)
+    services.item_add(year_record=record, user=p.song, activity="training", facts=TRAINING)  # an empty year would go with the span
     updated = services.declaration_update(
         declaration=d, user=p.song, data={"phone": "13800001111", "id_number": "110101199003076516"}, start_year=2019, end_year=2022
     )
