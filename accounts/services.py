@@ -12,6 +12,7 @@ from core.constraints import refused_on_conflict
 
 from . import roles
 from .models import Membership, MembershipStatus, Organisation, OrganisationKind, Role, RoleGrant, User
+from .signals import person_moved
 from .validators import gender_from_id_number, normalize_id_number
 
 security_log = logging.getLogger("accounts.security")
@@ -127,6 +128,9 @@ def membership_confirm(*, membership, actor):
     with transaction.atomic():
         locked = _lock_pending_for_admin(membership, actor)
         now = timezone.now()
+        previous = Membership.objects.filter(person=locked.person, status=MembershipStatus.ACTIVE).values_list(
+            "organisation_id", flat=True
+        ).first()
         Membership.objects.filter(person=locked.person, status=MembershipStatus.ACTIVE).update(
             status=MembershipStatus.ENDED, ended_at=now
         )
@@ -135,6 +139,9 @@ def membership_confirm(*, membership, actor):
         locked.decided_by = actor
         locked.save(update_fields=["status", "decided_at", "decided_by"])
         User.objects.filter(pk=locked.person_id).update(organisation=locked.organisation)
+        person_moved.send(
+            sender=Membership, person_id=locked.person_id, organisation_id=locked.organisation_id, previous_id=previous
+        )
     return locked
 
 

@@ -407,3 +407,113 @@ class FilingStep(AbstractReviewStep):
         verbose_name = "备案审核记录"
         verbose_name_plural = "备案审核记录"
         indexes = [models.Index(fields=["filing", "created_at"])]
+
+
+# --- the summary the ledgers and statistics read (hours/summary.py keeps it) -----------------------
+# Each declaration transition updates these rows in its own transaction; summary.recount() builds
+# them afresh from the raw rows, and the tests prove the two agree.
+
+
+class PersonYear(models.Model):
+    """One person's standing for one year, for every year a submitted or approved declaration
+    covers: the hours approved (the record of the declaration approved last counts, as on the
+    学时认定单), the hours still under review, the year's requirement and whether it is met."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    # Where the person works now (User.organisation), so a unit's staff ledger and its statistics
+    # agree; moved with the person when a unit confirms them (accounts.signals.person_moved).
+    organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    public = models.DecimalField("已认定公需科目学时", **HOURS)
+    professional = models.DecimalField("已认定专业科目学时", **HOURS)
+    pending_public = models.DecimalField("审核中公需科目学时", **HOURS)
+    pending_professional = models.DecimalField("审核中专业科目学时", **HOURS)
+    required_public = models.DecimalField("公需科目学时要求", **HOURS)
+    required_professional = models.DecimalField("专业科目学时要求", **HOURS)
+    required_total = models.DecimalField("学时要求合计", **HOURS)
+    met = models.BooleanField("已达标", default=False)
+    approved = models.ForeignKey(
+        Declaration, verbose_name="认定该年度的申报", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pending = models.ForeignKey(
+        Declaration, verbose_name="审核中的申报", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "个人年度学时汇总"
+        verbose_name_plural = "个人年度学时汇总"
+        constraints = [models.UniqueConstraint(fields=["person", "year"], name="personyear_unique")]
+        indexes = [models.Index(fields=["organisation", "year", "met"], name="personyear_org_year")]
+
+    @property
+    def total(self):
+        return self.public + self.professional
+
+    @property
+    def shortfall(self):
+        """短缺 in total, as the ledger shows it (each column is also checked on its own for `met`)."""
+        return max(Decimal(0), self.required_total - self.total)
+
+
+class UnitStaff(models.Model):
+    """在册人员: how many people a unit has confirmed (active memberships), kept as units confirm
+    people, so that 查询统计 never counts memberships row by row."""
+
+    organisation = models.OneToOneField("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    staff = models.IntegerField("在册人数", default=0)
+
+    class Meta:
+        verbose_name = "单位在册人数"
+        verbose_name_plural = "单位在册人数"
+
+
+class UnitYear(models.Model):
+    """Per unit and year, the sums of its PersonYear rows: what 查询统计 adds up over a jurisdiction
+    without reading a row per person."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    declared = models.PositiveIntegerField("已申报人数", default=0)
+    met = models.PositiveIntegerField("已达标人数", default=0)
+    public = models.DecimalField("已认定公需科目学时", max_digits=12, decimal_places=1, default=Decimal(0))
+    professional = models.DecimalField("已认定专业科目学时", max_digits=12, decimal_places=1, default=Decimal(0))
+    pending = models.PositiveIntegerField("审核中人数", default=0)
+
+    class Meta:
+        verbose_name = "单位年度学时汇总"
+        verbose_name_plural = "单位年度学时汇总"
+        constraints = [models.UniqueConstraint(fields=["organisation", "year"], name="unityear_unique")]
+
+
+class StateTally(models.Model):
+    """How many declarations of a unit (the declaration's organisation) covering a year are in each
+    state; drafts are not counted."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    state = models.CharField("状态", max_length=20, choices=State.choices)
+    count = models.IntegerField("申报数", default=0)
+
+    class Meta:
+        verbose_name = "申报状态汇总"
+        verbose_name_plural = "申报状态汇总"
+        constraints = [models.UniqueConstraint(fields=["organisation", "year", "state"], name="statetally_unique")]
+
+
+class LevelDays(models.Model):
+    """How long declarations of a unit covering a year waited at a review level: `count` passes of
+    `days` working days each. A histogram, so that medians over any set of units are exact."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    state = models.CharField("审核环节", max_length=20, choices=State.choices)
+    days = models.PositiveIntegerField("工作日")
+    count = models.IntegerField("次数", default=0)
+
+    class Meta:
+        verbose_name = "审核用时汇总"
+        verbose_name_plural = "审核用时汇总"
+        constraints = [models.UniqueConstraint(fields=["organisation", "year", "state", "days"], name="leveldays_unique")]

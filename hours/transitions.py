@@ -15,6 +15,7 @@ from workflow.runner import (
     STALE_MESSAGE, Actor, WorkflowError, check_opinion, lock, next_level_choices, not_allowed, notify, save, target_for,
 )
 
+from . import summary
 from .selectors import rejection_snapshot, submission_problems
 from .services import determined_hours_set
 
@@ -67,10 +68,12 @@ def declaration_submit(*, declaration, user, pledge, next_org=None, ip=None):
         except TransitionNotAllowed:
             raise not_allowed(locked, "提交")
         locked.pledged_at = now
-        return save(
+        save(
             locked, Actor(user, role, org, ip), action=Action.SUBMIT, from_state=from_state, next_org=holder,
             details={"pledge": "本人承诺以上信息真实有效"},
         )
+        summary.declaration_moved(locked, from_state=from_state)
+        return locked
 
 
 def declaration_withdraw(*, declaration, user, ip=None):
@@ -85,7 +88,9 @@ def declaration_withdraw(*, declaration, user, ip=None):
         except TransitionNotAllowed:
             raise not_allowed(locked, "撤销")
         role, org = who
-        return save(locked, Actor(user, role, org, ip), action=Action.WITHDRAW, from_state=from_state)
+        save(locked, Actor(user, role, org, ip), action=Action.WITHDRAW, from_state=from_state)
+        summary.declaration_moved(locked, from_state=from_state)
+        return locked
 
 
 def _lock_for_review(declaration, user, expected_state):
@@ -129,6 +134,7 @@ def declaration_approve(*, declaration, user, next_org=None, opinion="", details
         if BY_STATE[from_state].final:
             locked.approve(now=now)
             save(locked, actor, action=Action.APPROVE, from_state=from_state, opinion=opinion, details=details)
+            summary.declaration_moved(locked, from_state=from_state)
             notify(
                 locked.applicant,
                 f"学时核认申报{locked.business_no}审核通过",
@@ -138,10 +144,12 @@ def declaration_approve(*, declaration, user, next_org=None, opinion="", details
             return locked
         target = target_for(locked, holder, next_org)
         locked.forward(target=target, org=next_org, now=now)
-        return save(
+        save(
             locked, actor, action=Action.APPROVE, from_state=from_state, next_org=next_org, opinion=opinion,
             details=details,
         )
+        summary.declaration_moved(locked, from_state=from_state)
+        return locked
 
 
 def declaration_reject(*, declaration, user, reason, details=None, ip=None, expected_state=None):
@@ -160,6 +168,7 @@ def declaration_reject(*, declaration, user, reason, details=None, ip=None, expe
             locked, Actor(user, role, holder, ip), action=Action.REJECT, from_state=from_state, opinion=reason,
             details=details,
         )
+        summary.declaration_moved(locked, from_state=from_state)
         notify(
             locked.applicant,
             f"学时核认申报{locked.business_no}审核不通过",

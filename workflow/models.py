@@ -204,3 +204,38 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "read_at"])]
 
 
+
+
+class ReminderReason(models.TextChoices):
+    URGE = "urge", "催报"
+    WINDOW_14 = "window_14", "集中办理时间14天后截止"
+    WINDOW_3 = "window_3", "集中办理时间3天后截止"
+    SHORTFALL = "shortfall", "年度学时不足"
+    OVERDUE_DIGEST = "overdue_digest", "督办件汇总"
+
+
+class Reminder(models.Model):
+    """One reminder to one person for one reason and period: at most one, whatever the number of
+    workers or clicks (the constraint decides, workflow/reminders.py). 催报 has the day as its
+    period, so a person is chased at most once a day; the notice itself is a Notification."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="reminders")
+    reason = models.CharField("提醒事由", max_length=20, choices=ReminderReason.choices)
+    period = models.CharField("期间", max_length=20, help_text="如 2026（年度）、2026-06-17（日期）")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发送人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="空表示系统自动发送",
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation", verbose_name="发送单位", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notification = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    channels = models.JSONField("发送渠道", default=list, blank=True)
+    created_at = models.DateTimeField("发送时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "提醒"
+        verbose_name_plural = "提醒"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "reason", "period"], name="reminder_once")]
+        indexes = [models.Index(fields=["organisation", "created_at"], name="reminder_org")]

@@ -116,9 +116,10 @@ def check_opinion(text):
 
 def notify(user, title, body, *, subject=None, email=True):
     """Tell someone in the portal, and (with `email`) by e-mail after commit when an address is on file."""
-    Notification.objects.create(user=user, subject=subject, title=title, body=body)
+    notification = Notification.objects.create(user=user, subject=subject, title=title, body=body)
     if email and user.email:
         transaction.on_commit(lambda: send_mail(title, body, None, [user.email], fail_silently=True))
+    return notification
 
 
 def not_allowed(locked, verb):

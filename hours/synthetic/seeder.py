@@ -24,6 +24,7 @@ from accounts.models import (
     RoleGrant,
     User,
 )
+from hours import summary
 from hours.models import Declaration, Item, RuleSet, YearRecord
 from hours.models import ReviewStep
 
@@ -477,4 +478,6 @@ class Seeder:
             self.build_declarations()
         if self.writer.copy:
             self.writer.analyze(Organisation, User, RoleGrant, Membership, Declaration, YearRecord, Item, ReviewStep)
+        # Written in bulk, past the transitions that keep the summary: counted afresh.
+        summary.rebuild()
 

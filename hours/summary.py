@@ -1,0 +1,300 @@
+"""The summary behind the 学时档案, the unit's staff ledger and 查询统计 (hours/models.py PersonYear,
+UnitYear, StateTally, LevelDays).
+
+Every declaration transition calls `declaration_moved` inside its own transaction, so the figures
+move with the decision: the person's year rows are worked out again from their declarations (a few
+rows), and the unit rows change by the difference. `recount()` builds everything afresh from the
+raw rows (`manage.py summary_rebuild`; the synthetic seeder, which writes rows in bulk); the tests
+prove the two agree after random sequences of decisions.
+
+Counting, as the 学时认定单 counts (certificates/selectors.py approved_span): a year's approved
+hours are those of the year record of the declaration approved last; the requirement is that
+declaration's rule set's, prorated by its months away; with nothing approved yet, the rule set of
+the declaration under review. A person-year no declaration covers has no row: a page showing it
+(未申报) measures it against hours.policies.reference_rule_set()."""
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Membership, MembershipStatus, User
+from workflow.models import PENDING_STATES, State
+
+from . import rules
+from .models import Declaration, LevelDays, PersonYear, ReviewStep, StateTally, UnitStaff, UnitYear, YearRecord
+from .policies import policy_for
+
+ZERO = Decimal(0)
+COUNTED = (State.APPROVED, *PENDING_STATES)
+HOUR_FIELDS = ("public", "professional", "pending_public", "pending_professional",
+               "required_public", "required_professional", "required_total")
+
+
+@dataclass
+class Standing:
+    """What a PersonYear row holds, before it is written."""
+
+    organisation_id: int | None
+    public: Decimal = ZERO
+    professional: Decimal = ZERO
+    pending_public: Decimal = ZERO
+    pending_professional: Decimal = ZERO
+    required_public: Decimal = ZERO
+    required_professional: Decimal = ZERO
+    required_total: Decimal = ZERO
+    met: bool = False
+    approved_id: int | None = None
+    pending_id: int | None = None
+
+
+def working_days_between(start, end):
+    """Working days (Monday–Friday) from one moment to a later one: each weekday after the first
+    date up to and including the last, as 督办 counts them (workflow/periods.py)."""
+    first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
+    if last <= first:
+        return 0
+    days = (last - first).days
+    weeks, rest = divmod(days, 7)
+    count = weeks * 5
+    for offset in range(1, rest + 1):
+        if (first + timedelta(days=weeks * 7 + offset)).weekday() < 5:
+            count += 1
+    return count
+
+
+def standings(records, organisation_id):
+    """{year: Standing} from a person's year records of submitted and approved declarations
+    (with `declaration` and its rule set loaded): a year appears only where one of them covers it."""
+    by_year = defaultdict(list)
+    for record in records:
+        by_year[record.year].append(record)
+    out = {}
+    for year, rows in by_year.items():
+        approved = [r for r in rows if r.declaration.state == State.APPROVED]
+        pending = [r for r in rows if r.declaration.state in PENDING_STATES]
+        counting = max(approved, key=lambda r: (r.declaration.decided_at, r.declaration_id), default=None)
+        waiting = max(pending, key=lambda r: r.declaration_id, default=None)
+        standing = Standing(organisation_id)
+        measure = counting or waiting
+        policy = policy_for(measure.declaration.rule_set)
+        months = measure.months_away if policy.proration is not None else 0
+        if counting is not None:
+            standing.public, standing.professional = counting.public_hours, counting.professional_hours
+            standing.approved_id = counting.declaration_id
+        if waiting is not None:
+            standing.pending_public, standing.pending_professional = waiting.public_hours, waiting.professional_hours
+            standing.pending_id = waiting.declaration_id
+        check = rules.year_check(policy, standing.public, standing.professional, months_away=months)
+        standing.required_public = check.required.public
+        standing.required_professional = check.required.professional
+        standing.required_total = check.required.total
+        standing.met = check.compliant
+        out[year] = standing
+    return out
+
+
+def _records(**filters):
+    return (
+        YearRecord.objects.filter(declaration__state__in=COUNTED, **filters)
+        .select_related("declaration__rule_set")
+        .only(
+            "year", "public_hours", "professional_hours", "months_away", "declaration_id",
+            "declaration__state", "declaration__decided_at", "declaration__applicant_id", "declaration__rule_set",
+        )
+    )
+
+
+# --- keeping it up to date -------------------------------------------------------------------------
+
+
+def _unit_delta(sign, standing):
+    return {
+        "declared": sign,
+        "met": sign if standing.met else 0,
+        "public": sign * standing.public,
+        "professional": sign * standing.professional,
+        "pending": sign if standing.pending_id else 0,
+    }
+
+
+def _apply(model, key, changes, years=None):
+    """Add `changes` to the row `key` of a counting table (to the row of each of `years`, when
+    given), creating it at zero first. F() updates, so two transactions touching one row add up
+    rather than overwrite each other."""
+    changes = {name: value for name, value in changes.items() if value}
+    if not changes:
+        return
+    if years is None:
+        model.objects.bulk_create([model(**key)], ignore_conflicts=True)
+        rows = model.objects.filter(**key)
+    else:
+        model.objects.bulk_create([model(**key, year=year) for year in years], ignore_conflicts=True)
+        rows = model.objects.filter(**key, year__in=list(years))
+    rows.update(**{name: F(name) + value for name, value in changes.items()})
+
+
+def person_refresh(person_id, years=None):
+    """Work out the person's year rows again (all their years, or those given) and move the unit
+    sums by the difference. Runs inside the caller's transaction; the person's row is locked so
+    that two decisions on two of their declarations cannot interleave here."""
+    organisation_id = User.objects.select_for_update().filter(pk=person_id).values_list("organisation_id", flat=True).first()
+    filters = {"declaration__applicant_id": person_id}
+    if years is not None:
+        filters["year__in"] = list(years)
+    new = standings(_records(**filters), organisation_id)
+    existing = PersonYear.objects.filter(person_id=person_id)
+    if years is not None:
+        existing = existing.filter(year__in=list(years))
+    old = {row.year: row for row in existing}
+    for year in old.keys() | new.keys():
+        before, after = old.get(year), new.get(year)
+        if before is not None and after is not None and _row_fields(after) == _row_fields(before):
+            continue  # sent on from one level to the next: nothing it counts has changed
+        if before is not None and before.organisation_id:
+            _apply(UnitYear, {"organisation_id": before.organisation_id, "year": year}, _unit_delta(-1, before))
+        if after is not None and after.organisation_id:
+            _apply(UnitYear, {"organisation_id": after.organisation_id, "year": year}, _unit_delta(1, after))
+        if after is None:
+            before.delete()
+        elif before is None:
+            PersonYear.objects.create(person_id=person_id, year=year, **_row_fields(after))
+        else:
+            PersonYear.objects.filter(pk=before.pk).update(updated_at=timezone.now(), **_row_fields(after))
+
+
+def _row_fields(standing):
+    return {
+        "organisation_id": standing.organisation_id, "met": standing.met, "approved_id": standing.approved_id,
+        "pending_id": standing.pending_id, **{name: getattr(standing, name) for name in HOUR_FIELDS},
+    }
+
+
+def declaration_moved(declaration, *, from_state):
+    """Called by every declaration transition, after its step is saved, in its transaction. The time
+    spent at the level it leaves runs from the step that brought it there to the step just saved
+    (as recount() reads them), not from waiting_since, which the demo's history may set apart."""
+    years = range(declaration.start_year, declaration.end_year + 1)
+    to_state = declaration.state
+    arrived_at = now = None
+    if from_state in PENDING_STATES:
+        last_two = list(
+            ReviewStep.objects.filter(declaration=declaration).order_by("-created_at", "-id").values_list("to_state", "created_at")[:2]
+        )
+        if len(last_two) == 2 and last_two[1][0] == from_state:
+            now, arrived_at = last_two[0][1], last_two[1][1]
+    unit = {"organisation_id": declaration.organisation_id}
+    if from_state != State.DRAFT:
+        _apply(StateTally, {**unit, "state": from_state}, {"count": -1}, years)
+    if to_state != State.DRAFT:
+        _apply(StateTally, {**unit, "state": to_state}, {"count": 1}, years)
+    if arrived_at is not None:
+        _apply(LevelDays, {**unit, "state": from_state, "days": working_days_between(arrived_at, now)}, {"count": 1}, years)
+    if from_state in COUNTED or to_state in COUNTED:
+        person_refresh(declaration.applicant_id, years)
+
+
+def person_moved(sender, *, person_id, organisation_id, previous_id, **kwargs):
+    """A unit confirmed the person (accounts.signals.person_moved): they are its staff now, and
+    their years count there."""
+    if previous_id:
+        _apply(UnitStaff, {"organisation_id": previous_id}, {"staff": -1})
+    _apply(UnitStaff, {"organisation_id": organisation_id}, {"staff": 1})
+    person_refresh(person_id)
+
+
+# --- building it afresh --------------------------------------------------------------------------
+
+
+def recount():
+    """The five tables as the raw rows say they should be: {model: {key: values}}. Reads everything,
+    so it is for the rebuild command and the tests, never for a page."""
+    organisation_of = dict(User.objects.values_list("pk", "organisation_id"))
+    by_person = defaultdict(list)
+    for record in _records().order_by():
+        by_person[record.declaration.applicant_id].append(record)
+    person_years, unit_years = {}, defaultdict(Counter)
+    for person_id, records in by_person.items():
+        for year, standing in standings(records, organisation_of.get(person_id)).items():
+            person_years[(person_id, year)] = _row_fields(standing)
+            if standing.organisation_id:
+                unit_years[(standing.organisation_id, year)].update(_unit_delta(1, standing))
+
+    tallies = Counter()
+    spans = {}
+    for pk, org, start, end, state in Declaration.objects.values_list(
+        "pk", "organisation_id", "start_year", "end_year", "state"
+    ):
+        spans[pk] = (org, start, end)
+        if state != State.DRAFT:
+            for year in range(start, end + 1):
+                tallies[(org, year, state)] += 1
+
+    level_days = Counter()
+    arrived = {}
+    for declaration_id, from_state, to_state, at in ReviewStep.objects.order_by("declaration_id", "created_at", "id").values_list(
+        "declaration_id", "from_state", "to_state", "created_at"
+    ):
+        if from_state in PENDING_STATES and declaration_id in arrived:
+            org, start, end = spans[declaration_id]
+            for year in range(start, end + 1):
+                level_days[(org, year, from_state, working_days_between(arrived[declaration_id], at))] += 1
+        if to_state in PENDING_STATES:
+            arrived[declaration_id] = at
+        else:
+            arrived.pop(declaration_id, None)
+    staff = Counter(Membership.objects.filter(status=MembershipStatus.ACTIVE).values_list("organisation_id", flat=True))
+    return {
+        UnitStaff: {(org,): {"staff": n} for org, n in staff.items()},
+        PersonYear: person_years,
+        UnitYear: {key: {k: v for k, v in counts.items()} for key, counts in unit_years.items()},
+        StateTally: {key: {"count": n} for key, n in tallies.items() if n},
+        LevelDays: {key: {"count": n} for key, n in level_days.items() if n},
+    }
+
+
+KEYS = {
+    UnitStaff: ("organisation_id",),
+    PersonYear: ("person_id", "year"),
+    UnitYear: ("organisation_id", "year"),
+    StateTally: ("organisation_id", "year", "state"),
+    LevelDays: ("organisation_id", "year", "state", "days"),
+}
+UNIT_YEAR_FIELDS = ("declared", "met", "public", "professional", "pending")
+
+
+def stored():
+    """The five tables as stored, in recount()'s shape (zero rows left out), for comparing."""
+    out = {}
+    for model, key in KEYS.items():
+        fields = {
+            UnitStaff: ("staff",),
+            PersonYear: ("organisation_id", "met", "approved_id", "pending_id", *HOUR_FIELDS),
+            UnitYear: UNIT_YEAR_FIELDS,
+            StateTally: ("count",),
+            LevelDays: ("count",),
+        }[model]
+        rows = {}
+        for values in model.objects.values(*key, *fields):
+            ident = tuple(values.pop(k) for k in key)
+            if model is not PersonYear and not any(values.values()):
+                continue
+            rows[ident] = values
+        out[model] = rows
+    return out
+
+
+def rebuild(batch_size=5000):
+    """Replace the five tables with a recount (the seeder's bulk rows, an upgrade)."""
+    counted = recount()
+    with transaction.atomic():
+        for model, rows in counted.items():
+            model.objects.all().delete()
+            key = KEYS[model]
+            model.objects.bulk_create(
+                (model(**dict(zip(key, ident)), **values) for ident, values in rows.items()), batch_size=batch_size
+            )
+    return {model._meta.verbose_name: len(rows) for model, rows in counted.items()}
