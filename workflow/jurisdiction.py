@@ -103,6 +103,18 @@ def declarable_q(user):
     return _reach(user, unit="organisation", roles=DECLARING_ROLES)
 
 
+def staff_q(user, unit="organisation"):
+    """本单位人员学时情况: whose hours an administrator follows (User rows, or rows through `unit`):
+    a unit administrator their unit's staff, a department administrator their subtree's."""
+    return _reach(user, unit=unit, roles=(Role.UNIT_ADMIN, Role.DEPT_ADMIN))
+
+
+def statistics_q(user, unit="organisation"):
+    """查询统计: the units whose figures a department administrator (their subtree) or a bureau
+    clerk (the bureau's area) sees; `unit=None` filters Organisation rows themselves."""
+    return _reach(user, unit=unit, roles=(Role.DEPT_ADMIN, Role.BUREAU_CLERK))
+
+
 def reviewing_organisations(user, *states):
     """The organisations at which `user` reviews items waiting in any of `states`."""
     return [org for state in states for org in organisations_for(user, BY_STATE[state].role)]
