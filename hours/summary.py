@@ -137,11 +137,20 @@ def _apply(model, key, changes, years=None):
     rows.update(**{name: F(name) + value for name, value in changes.items()})
 
 
+def _lock_person(person_id):
+    """Lock the person's row (their current unit read with it): a person's decisions are worked out
+    one after another. FOR NO KEY UPDATE, as the declaration's own lock (workflow.runner.lock), so
+    rows written meanwhile that merely point at the person or a declaration are not held up."""
+    return User.objects.select_for_update(no_key=True).filter(pk=person_id).values_list("organisation_id", flat=True).first()
+
+
 def person_refresh(person_id, years=None):
     """Work out the person's year rows again (all their years, or those given) and move the unit
-    sums by the difference. Runs inside the caller's transaction; the person's row is locked so
-    that two decisions on two of their declarations cannot interleave here."""
-    organisation_id = User.objects.select_for_update().filter(pk=person_id).values_list("organisation_id", flat=True).first()
+    sums by the difference, inside the caller's transaction."""
+    _refresh(person_id, _lock_person(person_id), years)
+
+
+def _refresh(person_id, organisation_id, years):
     filters = {"declaration__applicant_id": person_id}
     if years is not None:
         filters["year__in"] = list(years)
@@ -150,20 +159,25 @@ def person_refresh(person_id, years=None):
     if years is not None:
         existing = existing.filter(year__in=list(years))
     old = {row.year: row for row in existing}
-    for year in old.keys() | new.keys():
+    deltas = defaultdict(Counter)
+    for year in sorted(old.keys() | new.keys()):
         before, after = old.get(year), new.get(year)
         if before is not None and after is not None and _row_fields(after) == _row_fields(before):
             continue  # sent on from one level to the next: nothing it counts has changed
         if before is not None and before.organisation_id:
-            _apply(UnitYear, {"organisation_id": before.organisation_id, "year": year}, _unit_delta(-1, before))
+            deltas[(before.organisation_id, year)].update(_unit_delta(-1, before))
         if after is not None and after.organisation_id:
-            _apply(UnitYear, {"organisation_id": after.organisation_id, "year": year}, _unit_delta(1, after))
+            deltas[(after.organisation_id, year)].update(_unit_delta(1, after))
         if after is None:
             before.delete()
         elif before is None:
             PersonYear.objects.create(person_id=person_id, year=year, **_row_fields(after))
         else:
             PersonYear.objects.filter(pk=before.pk).update(updated_at=timezone.now(), **_row_fields(after))
+    # In key order, so that two people's decisions touching the same unit rows never wait on each
+    # other in a circle.
+    for org_id, year in sorted(deltas):
+        _apply(UnitYear, {"organisation_id": org_id, "year": year}, deltas[(org_id, year)])
 
 
 def _row_fields(standing):
@@ -179,6 +193,7 @@ def declaration_moved(declaration, *, from_state):
     (as recount() reads them), not from waiting_since, which the demo's history may set apart."""
     years = range(declaration.start_year, declaration.end_year + 1)
     to_state = declaration.state
+    organisation_id = _lock_person(declaration.applicant_id)  # first, before any shared row
     arrived_at = now = None
     if from_state in PENDING_STATES:
         last_two = list(
@@ -194,7 +209,7 @@ def declaration_moved(declaration, *, from_state):
     if arrived_at is not None:
         _apply(LevelDays, {**unit, "state": from_state, "days": working_days_between(arrived_at, now)}, {"count": 1}, years)
     if from_state in COUNTED or to_state in COUNTED:
-        person_refresh(declaration.applicant_id, years)
+        _refresh(declaration.applicant_id, organisation_id, years)
 
 
 def person_moved(sender, *, person_id, organisation_id, previous_id, **kwargs):

@@ -56,10 +56,12 @@ def target_for(obj, holder, next_org):
 
 def lock(obj):
     """Lock the item's row only (`of=("self",)`): PostgreSQL refuses FOR UPDATE on the nullable
-    side of the outer join to current_org, and the organisation rows must stay free for others."""
+    side of the outer join to current_org, and the organisation rows must stay free for others.
+    FOR NO KEY UPDATE: it still excludes every other transition, but lets other transactions write
+    rows that point at the item (hours' summary names the declaration under review)."""
     try:
         return (
-            type(obj).objects.select_for_update(of=("self",)).select_related("organisation", "current_org").get(pk=obj.pk)
+            type(obj).objects.select_for_update(of=("self",), no_key=True).select_related("organisation", "current_org").get(pk=obj.pk)
         )
     except type(obj).DoesNotExist:
         raise WorkflowError(f"该{obj.noun}已被删除。", "missing")

@@ -495,15 +495,15 @@ def test_each_transition_runs_a_fixed_number_of_queries(p):
     with assert_database_query_count(19):
         d = declaration_approve(declaration=d, user=dzy_admin, next_org=p.hn)
     # + the determinable items, the update, the step, the applicant (for the e-mail address) and the
-    # portal notification, and the summary (as above, the unit's rows moved both ways and the row updated)
+    # portal notification, and the summary (as above, the unit's row moved by the difference, the row updated)
     ContentType.objects.get_for_model(d)  # cached for the process: warm, whatever ran before
-    with assert_database_query_count(24):
+    with assert_database_query_count(22):
         d = declaration_approve(declaration=d, user=hn_clerk)
     other = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
     chen = new_request(p.chen)
     # + what it holds when turned down (its rule set, items and files: the snapshot the case page
     # compares with after a resubmission), and the summary as for withdrawing
-    with assert_database_query_count(26):
+    with assert_database_query_count(24):
         declaration_reject(declaration=other, user=chen, reason="缺少结业证书")
 
 
