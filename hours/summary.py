@@ -25,7 +25,7 @@ from accounts.models import Membership, MembershipStatus, User
 from workflow.models import PENDING_STATES, State
 
 from . import rules
-from .models import Declaration, LevelDays, PersonYear, ReviewStep, StateTally, UnitStaff, UnitYear, YearRecord
+from .models import Declaration, LevelDays, PersonYear, ReviewStep, RuleSet, StateTally, UnitStaff, UnitYear, YearRecord
 from .policies import policy_for
 
 ZERO = Decimal(0)
@@ -224,50 +224,84 @@ def person_moved(sender, *, person_id, organisation_id, previous_id, **kwargs):
 # --- building it afresh --------------------------------------------------------------------------
 
 
+def _counted_person_years():
+    """((person_id, year), row fields) for every person-year, one person at a time, streamed (a
+    million declarations do not fit in memory as model instances)."""
+    organisation_of = dict(User.objects.filter(declarations__isnull=False).distinct().values_list("pk", "organisation_id"))
+    rule_sets = {rule_set.pk: rule_set for rule_set in RuleSet.objects.all()}
+    records = (
+        YearRecord.objects.filter(declaration__state__in=COUNTED)
+        .select_related("declaration")
+        .only(
+            "year", "public_hours", "professional_hours", "months_away", "declaration_id",
+            "declaration__state", "declaration__decided_at", "declaration__applicant_id", "declaration__rule_set_id",
+        )
+        .order_by("declaration__applicant_id")
+    )
+    person_id, mine = None, []
+
+    def flush():
+        for year, standing in standings(mine, organisation_of.get(person_id)).items():
+            yield (person_id, year), _row_fields(standing)
+
+    for record in records.iterator(chunk_size=5000):
+        record.declaration.rule_set = rule_sets[record.declaration.rule_set_id]
+        if record.declaration.applicant_id != person_id:
+            yield from flush()
+            person_id, mine = record.declaration.applicant_id, []
+        mine.append(record)
+    yield from flush()
+
+
+def _counted_tallies():
+    tallies = Counter()
+    declarations = Declaration.objects.exclude(state=State.DRAFT).values_list("organisation_id", "start_year", "end_year", "state")
+    for org, start, end, state in declarations.iterator(chunk_size=20000):
+        for year in range(start, end + 1):
+            tallies[(org, year, state)] += 1
+    return tallies
+
+
+def _counted_level_days():
+    """Each pass through a level: from the step that brought the declaration there to the next."""
+    level_days = Counter()
+    steps = ReviewStep.objects.order_by("declaration_id", "created_at", "id").values_list(
+        "declaration_id", "from_state", "to_state", "created_at",
+        "declaration__organisation_id", "declaration__start_year", "declaration__end_year",
+    )
+    current, arrived = None, None
+    for declaration_id, from_state, to_state, at, org, start, end in steps.iterator(chunk_size=20000):
+        if declaration_id != current:
+            current, arrived = declaration_id, None
+        if from_state in PENDING_STATES and arrived is not None:
+            for year in range(start, end + 1):
+                level_days[(org, year, from_state, working_days_between(arrived, at))] += 1
+        arrived = at if to_state in PENDING_STATES else None
+    return level_days
+
+
+def _counted_staff():
+    return Counter(Membership.objects.filter(status=MembershipStatus.ACTIVE).values_list("organisation_id", flat=True))
+
+
+def _unit_rows(unit_years):
+    return {key: dict(counts) for key, counts in unit_years.items()}
+
+
 def recount():
     """The five tables as the raw rows say they should be: {model: {key: values}}. Reads everything,
-    so it is for the rebuild command and the tests, never for a page."""
-    organisation_of = dict(User.objects.values_list("pk", "organisation_id"))
-    by_person = defaultdict(list)
-    for record in _records().order_by():
-        by_person[record.declaration.applicant_id].append(record)
+    so it is for the tests (and rebuild's parts), never for a page."""
     person_years, unit_years = {}, defaultdict(Counter)
-    for person_id, records in by_person.items():
-        for year, standing in standings(records, organisation_of.get(person_id)).items():
-            person_years[(person_id, year)] = _row_fields(standing)
-            if standing.organisation_id:
-                unit_years[(standing.organisation_id, year)].update(_unit_delta(1, standing))
-
-    tallies = Counter()
-    spans = {}
-    for pk, org, start, end, state in Declaration.objects.values_list(
-        "pk", "organisation_id", "start_year", "end_year", "state"
-    ):
-        spans[pk] = (org, start, end)
-        if state != State.DRAFT:
-            for year in range(start, end + 1):
-                tallies[(org, year, state)] += 1
-
-    level_days = Counter()
-    arrived = {}
-    for declaration_id, from_state, to_state, at in ReviewStep.objects.order_by("declaration_id", "created_at", "id").values_list(
-        "declaration_id", "from_state", "to_state", "created_at"
-    ):
-        if from_state in PENDING_STATES and declaration_id in arrived:
-            org, start, end = spans[declaration_id]
-            for year in range(start, end + 1):
-                level_days[(org, year, from_state, working_days_between(arrived[declaration_id], at))] += 1
-        if to_state in PENDING_STATES:
-            arrived[declaration_id] = at
-        else:
-            arrived.pop(declaration_id, None)
-    staff = Counter(Membership.objects.filter(status=MembershipStatus.ACTIVE).values_list("organisation_id", flat=True))
+    for key, fields in _counted_person_years():
+        person_years[key] = fields
+        if fields["organisation_id"]:
+            unit_years[(fields["organisation_id"], key[1])].update(_unit_delta(1, Standing(**fields)))
     return {
-        UnitStaff: {(org,): {"staff": n} for org, n in staff.items()},
+        UnitStaff: {(org,): {"staff": n} for org, n in _counted_staff().items()},
         PersonYear: person_years,
-        UnitYear: {key: {k: v for k, v in counts.items()} for key, counts in unit_years.items()},
-        StateTally: {key: {"count": n} for key, n in tallies.items() if n},
-        LevelDays: {key: {"count": n} for key, n in level_days.items() if n},
+        UnitYear: _unit_rows(unit_years),
+        StateTally: {key: {"count": n} for key, n in _counted_tallies().items() if n},
+        LevelDays: {key: {"count": n} for key, n in _counted_level_days().items() if n},
     }
 
 
@@ -303,13 +337,31 @@ def stored():
 
 
 def rebuild(batch_size=5000):
-    """Replace the five tables with a recount (the seeder's bulk rows, an upgrade)."""
-    counted = recount()
+    """Replace the five tables with a recount (the seeder's bulk rows, an upgrade), person rows
+    written as they are counted."""
+    written = Counter()
     with transaction.atomic():
-        for model, rows in counted.items():
+        for model in KEYS:
             model.objects.all().delete()
+        unit_years, batch = defaultdict(Counter), []
+        for (person_id, year), fields in _counted_person_years():
+            batch.append(PersonYear(person_id=person_id, year=year, **fields))
+            if fields["organisation_id"]:
+                unit_years[(fields["organisation_id"], year)].update(_unit_delta(1, Standing(**fields)))
+            if len(batch) >= batch_size:
+                written[PersonYear] += len(PersonYear.objects.bulk_create(batch))
+                batch = []
+        written[PersonYear] += len(PersonYear.objects.bulk_create(batch))
+        counted = {
+            UnitStaff: {(org,): {"staff": n} for org, n in _counted_staff().items()},
+            UnitYear: _unit_rows(unit_years),
+            StateTally: {key: {"count": n} for key, n in _counted_tallies().items() if n},
+            LevelDays: {key: {"count": n} for key, n in _counted_level_days().items() if n},
+        }
+        for model, rows in counted.items():
             key = KEYS[model]
             model.objects.bulk_create(
                 (model(**dict(zip(key, ident)), **values) for ident, values in rows.items()), batch_size=batch_size
             )
-    return {model._meta.verbose_name: len(rows) for model, rows in counted.items()}
+            written[model] = len(rows)
+    return {model._meta.verbose_name: written[model] for model in KEYS}
