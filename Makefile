@@ -21,7 +21,8 @@ test: install
 	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
-# Speed figures on PostgreSQL (a scratch database xueshi_bench on 127.0.0.1:5432, kept between runs),
+# Speed figures on PostgreSQL (a scratch database xueshi_bench on 127.0.0.1:5432, kept between runs):
+# the 待办列表 and batch decisions, the pages that read the summary (学时档案, staff ledger, 查询统计),
 # then the certificate PDF's render time and size (no database).
 BENCH_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/xueshi_bench
 BENCH_DECLARATIONS ?= 100000
@@ -33,6 +34,7 @@ bench-db:
 bench: install bench-db
 	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_DEBUG=0 $(PY) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_DEBUG=0 $(PY) manage.py bench_queues --ensure $(BENCH_DECLARATIONS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_DEBUG=0 $(PY) manage.py bench_ledgers
 	DJANGO_SETTINGS_MODULE=portal.settings.local DJANGO_DEBUG=0 $(PY) -m certificates.bench
 
 # Load test (load/run.py): gunicorn with production settings on 127.0.0.1 over the same database,

@@ -12,7 +12,7 @@ hours are those of the year record of the declaration approved last; the require
 declaration's rule set's, prorated by its months away; with nothing approved yet, the rule set of
 the declaration under review. A person-year no declaration covers has no row: a page showing it
 (未申报) measures it against hours.policies.reference_rule_set()."""
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -67,20 +67,20 @@ def working_days_between(start, end):
 
 
 def standings(records, organisation_id):
-    """{year: Standing} from a person's year records of submitted and approved declarations
-    (with `declaration` and its rule set loaded): a year appears only where one of them covers it."""
+    """{year: Standing} from a person's year records of submitted and approved declarations (as
+    `_records` reads them): a year appears only where one of them covers it."""
     by_year = defaultdict(list)
     for record in records:
         by_year[record.year].append(record)
     out = {}
     for year, rows in by_year.items():
-        approved = [r for r in rows if r.declaration.state == State.APPROVED]
-        pending = [r for r in rows if r.declaration.state in PENDING_STATES]
-        counting = max(approved, key=lambda r: (r.declaration.decided_at, r.declaration_id), default=None)
+        approved = [r for r in rows if r.state == State.APPROVED]
+        pending = [r for r in rows if r.state in PENDING_STATES]
+        counting = max(approved, key=lambda r: (r.decided_at, r.declaration_id), default=None)
         waiting = max(pending, key=lambda r: r.declaration_id, default=None)
         standing = Standing(organisation_id)
         measure = counting or waiting
-        policy = policy_for(measure.declaration.rule_set)
+        policy = _policy(measure.rule_set_id, measure.rule_set_updated_at)
         months = measure.months_away if policy.proration is not None else 0
         if counting is not None:
             standing.public, standing.professional = counting.public_hours, counting.professional_hours
@@ -97,15 +97,32 @@ def standings(records, organisation_id):
     return out
 
 
+# A year record with what counting it needs of its declaration: plain rows, since building model
+# instances is most of the cost of a rebuild.
+Counted = namedtuple("Counted", "applicant_id year public_hours professional_hours months_away declaration_id state "
+                                "decided_at rule_set_id rule_set_updated_at")
+
+
 def _records(**filters):
     return (
-        YearRecord.objects.filter(declaration__state__in=COUNTED, **filters)
-        .select_related("declaration__rule_set")
-        .only(
-            "year", "public_hours", "professional_hours", "months_away", "declaration_id",
-            "declaration__state", "declaration__decided_at", "declaration__applicant_id", "declaration__rule_set",
+        Counted(*row)
+        for row in YearRecord.objects.filter(declaration__state__in=COUNTED, **filters).values_list(
+            "declaration__applicant_id", "year", "public_hours", "professional_hours", "months_away", "declaration_id",
+            "declaration__state", "declaration__decided_at", "declaration__rule_set_id", "declaration__rule_set__updated_at",
         )
     )
+
+
+_policies = {}
+
+
+def _policy(rule_set_id, updated_at, rule_set=None):
+    """The compiled rule set (hours.policies.policy_for), kept per process and change; read from
+    the database only when no caller has offered it."""
+    key = (rule_set_id, updated_at)
+    if key not in _policies:
+        _policies[key] = policy_for(rule_set or RuleSet.objects.get(pk=rule_set_id))
+    return _policies[key]
 
 
 # --- keeping it up to date -------------------------------------------------------------------------
@@ -209,6 +226,8 @@ def declaration_moved(declaration, *, from_state):
     if arrived_at is not None:
         _apply(LevelDays, {**unit, "state": from_state, "days": working_days_between(arrived_at, now)}, {"count": 1}, years)
     if from_state in COUNTED or to_state in COUNTED:
+        rule_set = declaration.rule_set  # offered, so that counting its years does not read it again
+        _policy(rule_set.pk, rule_set.updated_at, rule_set)
         _refresh(declaration.applicant_id, organisation_id, years)
 
 
@@ -225,18 +244,13 @@ def person_moved(sender, *, person_id, organisation_id, previous_id, **kwargs):
 
 
 def _counted_person_years():
-    """((person_id, year), row fields) for every person-year, one person at a time, streamed (a
-    million declarations do not fit in memory as model instances)."""
+    """((person_id, year), row fields) for every person-year, one person at a time, streamed."""
     organisation_of = dict(User.objects.filter(declarations__isnull=False).distinct().values_list("pk", "organisation_id"))
-    rule_sets = {rule_set.pk: rule_set for rule_set in RuleSet.objects.all()}
-    records = (
-        YearRecord.objects.filter(declaration__state__in=COUNTED)
-        .select_related("declaration")
-        .only(
-            "year", "public_hours", "professional_hours", "months_away", "declaration_id",
-            "declaration__state", "declaration__decided_at", "declaration__applicant_id", "declaration__rule_set_id",
-        )
-        .order_by("declaration__applicant_id")
+    for rule_set in RuleSet.objects.all():
+        _policy(rule_set.pk, rule_set.updated_at, rule_set)
+    rows = YearRecord.objects.filter(declaration__state__in=COUNTED).order_by("declaration__applicant_id").values_list(
+        "declaration__applicant_id", "year", "public_hours", "professional_hours", "months_away", "declaration_id",
+        "declaration__state", "declaration__decided_at", "declaration__rule_set_id", "declaration__rule_set__updated_at",
     )
     person_id, mine = None, []
 
@@ -244,11 +258,11 @@ def _counted_person_years():
         for year, standing in standings(mine, organisation_of.get(person_id)).items():
             yield (person_id, year), _row_fields(standing)
 
-    for record in records.iterator(chunk_size=5000):
-        record.declaration.rule_set = rule_sets[record.declaration.rule_set_id]
-        if record.declaration.applicant_id != person_id:
+    for row in rows.iterator(chunk_size=5000):
+        record = Counted(*row)
+        if record.applicant_id != person_id:
             yield from flush()
-            person_id, mine = record.declaration.applicant_id, []
+            person_id, mine = record.applicant_id, []
         mine.append(record)
     yield from flush()
 

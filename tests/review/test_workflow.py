@@ -482,8 +482,9 @@ def test_each_transition_runs_a_fixed_number_of_queries(p):
     with assert_database_query_count(22):
         d = declaration_submit(declaration=d, user=song, pledge=True)
     song = new_request(p.song)
-    # + the summary, as for submitting, with the days it waited at the unit (its arrival step)
-    with assert_database_query_count(17):
+    # + the summary, as for submitting, with the days it waited at the unit (its arrival step) and
+    # the declaration's rule set (submitting had read it for the completeness check)
+    with assert_database_query_count(18):
         d = declaration_withdraw(declaration=d, user=song)
     d = declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     # + the items whose hours a reviewer determines (every approval checks them), the holder's
