@@ -90,6 +90,7 @@ def _person_years(applicant, **filters):
         for row in PersonYear.objects.filter(person=applicant, **filters).select_related("approved", "pending").only(
             "year", "public", "professional", "pending_public", "pending_professional", "required_public",
             "required_professional", "required_total", "met", "approved__business_no", "pending__business_no",
+            "approved__state", "pending__state",  # read as a declaration loads (ConcurrentTransitionMixin)
         )
     }
 
