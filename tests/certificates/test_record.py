@@ -12,7 +12,7 @@ from certificates import records
 from hours import rules
 from hours.models import Declaration, ItemSource, TrainingRecord, YearRecord
 from hours.policies import policy_for, reference_rule_set
-from hours.transitions import declaration_approve, declaration_reject, declaration_submit
+from hours.transitions import declaration_reject, declaration_submit
 from tests.certificates.conftest import FULL_YEAR
 from tests.helpers import SESSION_QUERIES, assert_database_query_count
 from tests.hours.fixtures_views import complete, draft, row_of, year_with_training
