@@ -65,10 +65,10 @@ def _reference_requirement():
 
 def _year(year, row, reference, training=None, certificates=()):
     count, hours = training or (0, ZERO)
-    if row is None:
+    extra = {"training_count": count, "training_hours": hours, "certificates": list(certificates)}
+    if row is None:  # 未申报: nothing approved, measured against the reference rule set
         met = not (reference.public or reference.professional or reference.total)
-        return RecordYear(year, NOTHING, NOTHING, reference, met, False, training_count=count, training_hours=hours,
-                          certificates=list(certificates))
+        return RecordYear(year, NOTHING, NOTHING, reference, met, False, **extra)
     return RecordYear(
         year,
         _totals(row.public, row.professional),
@@ -78,9 +78,7 @@ def _year(year, row, reference, training=None, certificates=()):
         True,
         approved_declaration=row.approved,
         pending_declaration=row.pending,
-        training_count=count,
-        training_hours=hours,
-        certificates=list(certificates),
+        **extra,
     )
 
 
