@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,10 +23,11 @@ from core.models import JobState
 from core.proxy import client_ip
 from core.storage import file_response
 
-from . import numbers, ratelimit, selectors, services, signing
+from . import numbers, ratelimit, records, selectors, services, signing
 from .forms import IssueForm, NumberForm, SpanForm, UploadForm
 
 BULK_MAX = 500
+RECORD_PAGE_SIZE = 15  # years, newest first
 TOO_MANY = "请求过于频繁，请稍后再试。Too many requests: please try again later."
 
 
@@ -88,6 +90,15 @@ def print_page(request):
             "certificates": selectors.my_certificates(user=request.user)[:20],
         },
     )
+
+
+@require_GET
+@role_required(Role.APPLICANT)
+def record(request):
+    """学时档案: the signed-in applicant's own years (there is no one else's to ask for)."""
+    found = records.applicant_record(applicant=request.user)
+    page = Paginator(found.rows, RECORD_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "certificates/record.html", {"record": found, "page": page})
 
 
 @require_POST

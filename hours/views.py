@@ -39,7 +39,7 @@ from .forms import (
 from .models import Declaration, Item
 from .policies import default_rule_set, policy_for
 from .uploads import ALLOWED_HINT
-from .years import FIRST_YEAR
+from .years import FIRST_YEAR, allowed_years
 
 PAGE_SIZE = 10
 
@@ -203,10 +203,20 @@ def _say_if_no_rule_set(request):
             messages.error(request, exc.message)
 
 
+def _preset_year(request):
+    """?year=2025 (学时档案's 申报该年度): the span starts and ends with that year; a year the form
+    does not offer is ignored."""
+    year = parse_id(request.GET.get("year"))
+    return year if year in allowed_years() else None
+
+
 @role_required(Role.APPLICANT)
 def declaration_new(request):
     _say_if_no_rule_set(request)
-    form = ApplicantForm(request.POST or None, initial=_applicant_initial(request.user))
+    initial = _applicant_initial(request.user)
+    if year := _preset_year(request):
+        initial.update(start_year=year, end_year=year)
+    form = ApplicantForm(request.POST or None, initial=initial)
     return _declare(request, form, applicant=request.user)
 
 

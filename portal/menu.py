@@ -51,6 +51,7 @@ MENU = [
                         [
                             Entry("学时核认申报", "hours:declaration_list", frozenset({Role.APPLICANT})),
                             Entry("学时证书打印", "certificates:print", frozenset({Role.APPLICANT})),
+                            Entry("学时档案", "certificates:record", frozenset({Role.APPLICANT})),
                             Entry("单位代为申报", "hours:proxy_list", frozenset({Role.UNIT_ADMIN, Role.DEPT_ADMIN})),
                             *level_queues("继续教育"),
                             Entry("我的经办", "review:my_decisions", frozenset({Role.UNIT_ADMIN, Role.DEPT_ADMIN})),

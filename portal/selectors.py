@@ -4,6 +4,7 @@ from django.db.models import Count, Q
 from accounts.models import Membership, MembershipStatus, Organisation, Role, User, bureau_area_q
 from accounts.roles import is_sysadmin, organisations_for, roles_of
 
+from certificates.records import home_standing
 from hours.models import Declaration
 from review.selectors import pending_counts
 from workflow.levels import LEVELS
@@ -22,7 +23,12 @@ def home_blocks(user):
             rejected=Count("id", filter=Q(state=State.REJECTED)),
         )
         notices = list(Notification.objects.filter(user=user).order_by("-created_at", "-id")[:5])
-        blocks.append({"role": Role.APPLICANT, "membership": latest, "declarations": mine, "notifications": notices})
+        blocks.append(
+            {
+                "role": Role.APPLICANT, "membership": latest, "declarations": mine, "notifications": notices,
+                "standing": home_standing(applicant=user),
+            }
+        )
     if Role.UNIT_ADMIN in held:
         units = organisations_for(user, Role.UNIT_ADMIN)
         blocks.append(

@@ -196,6 +196,8 @@ ACCESS = {
     # --- certificates -------------------------------------------------------------------------
     "certificates:print": Access(APPLICANTS, {None: each(APPLICANTS, 200)}),
     "certificates:issue": Access(APPLICANTS, {None: each(APPLICANTS, OK)}, post_only="outer"),
+    # 学时档案: no object in the URL; each applicant sees only their own years (tests/certificates/test_record.py).
+    "certificates:record": Access(APPLICANTS, {None: each(APPLICANTS, 200)}),
     # 宋庆涛's certificate: he and the reviewers whose area holds his unit; nobody else learns it exists.
     "certificates:download": Access(
         SIGNED_IN,
