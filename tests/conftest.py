@@ -99,10 +99,23 @@ def ensure_rule_sets():
         importlib.import_module("hours.migrations.0002_load_rule_sets").load(django_apps, None)
 
 
+# The demo's work in hand (portal/demo_work.py): its people and their declarations at every level.
+WORK_KEYS = ("work_people", "work")
+
+
 def province_only(demo_data):
     """The demo province without its worked declarations: tests build the declarations they need."""
-    data = copy.deepcopy(demo_data)
+    data = without_work(demo_data)
     data.pop("declarations", None)
+    return data
+
+
+def without_work(demo_data):
+    """The demo with its approved history but not the work in hand, for tests that load it whole
+    yet count what they build themselves (the browser journeys)."""
+    data = copy.deepcopy(demo_data)
+    for key in WORK_KEYS:
+        data.pop(key, None)
     return data
 
 
