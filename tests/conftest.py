@@ -5,6 +5,7 @@ import json
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -128,18 +129,28 @@ def demo_province(django_db_setup, django_db_blocker, demo_data):
 
     Not for transactional tests (`django_db(transaction=True)`): they need committed data and
     would empty the tables under the other tests; let them call `load()` themselves."""
+    with kept_for_module(django_db_blocker, lambda: load(province_only(demo_data))):
+        yield Demo(demo_data)
+
+
+@contextmanager
+def kept_for_module(django_db_blocker, fill):
+    """What `fill()` writes, inside a transaction rolled back when the block ends (a module's
+    shared data: see demo_province)."""
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            load(province_only(demo_data))
+            fill()
         except BaseException:
             outer.__exit__(*sys.exc_info())
             raise
-    yield Demo(demo_data)
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -1,10 +1,7 @@
 """`load_demo` leaves work in hand for every demo role (portal/demo_work.py): queues at each level,
 a bureau 待办列表 a clerk can batch-approve, cases past the supervision limit, rejections, drafts,
 years 2019 to now, and staff who met the year beside staff who are short."""
-import sys
-
 import pytest
-from django.db import transaction
 from django.test import TestCase
 from django.urls import reverse
 
@@ -13,6 +10,7 @@ from hours import summary
 from hours.models import Declaration, PersonYear
 from portal.management.commands.load_demo import load
 from review.selectors import failed_checks
+from tests.conftest import kept_for_module
 from workflow.models import State
 
 pytestmark = pytest.mark.django_db
@@ -28,19 +26,12 @@ def demo_with_work(django_db_setup, django_db_blocker, demo_data, tmp_path_facto
     from django.conf import settings
 
     media, settings.MEDIA_ROOT = settings.MEDIA_ROOT, str(tmp_path_factory.mktemp("media"))
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            with TestCase.captureOnCommitCallbacks(execute=True):  # review's on_arrival verdicts
-                load(demo_data)
-        except BaseException:
-            outer.__exit__(*sys.exc_info())
-            raise
-    yield
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    def fill():
+        with TestCase.captureOnCommitCallbacks(execute=True):  # review's on_arrival verdicts
+            load(demo_data)
+
+    with kept_for_module(django_db_blocker, fill):
+        yield
     settings.MEDIA_ROOT = media
 
 
