@@ -35,7 +35,7 @@ def demo_png(key):
         draw.rectangle([x, y, x + 12 + byte % 20, y + 10 + byte % 24], fill=(byte, 90, 255 - byte))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    return SimpleUploadedFile(f"{hashlib.md5(key.encode()).hexdigest()[:12]}.png", buffer.getvalue(), content_type="image/png")
+    return SimpleUploadedFile(f"scan-{digest.hex()[:10]}.png", buffer.getvalue(), content_type="image/png")
 
 
 @contextmanager
@@ -107,6 +107,7 @@ def load_work(data, orgs):
 
 
 def _reviewer(org, applicant):
+    """Who decides at `org` (its unit administrator, department administrator or clerk), never the applicant."""
     role = REVIEWER_ROLE.get(org.kind, Role.UNIT_ADMIN)
     reviewers = User.objects.filter(role_grants__role=role, role_grants__organisation=org)
     if applicant is not None:
