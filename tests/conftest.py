@@ -5,6 +5,7 @@ import json
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -99,10 +100,23 @@ def ensure_rule_sets():
         importlib.import_module("hours.migrations.0002_load_rule_sets").load(django_apps, None)
 
 
+# The demo's work in hand (portal/demo_work.py): its people and their declarations at every level.
+WORK_KEYS = ("work_people", "work")
+
+
 def province_only(demo_data):
     """The demo province without its worked declarations: tests build the declarations they need."""
-    data = copy.deepcopy(demo_data)
+    data = without_work(demo_data)
     data.pop("declarations", None)
+    return data
+
+
+def without_work(demo_data):
+    """The demo with its approved history but not the work in hand, for tests that load it whole
+    yet count what they build themselves (the browser journeys)."""
+    data = copy.deepcopy(demo_data)
+    for key in WORK_KEYS:
+        data.pop(key, None)
     return data
 
 
@@ -115,18 +129,28 @@ def demo_province(django_db_setup, django_db_blocker, demo_data):
 
     Not for transactional tests (`django_db(transaction=True)`): they need committed data and
     would empty the tables under the other tests; let them call `load()` themselves."""
+    with kept_for_module(django_db_blocker, lambda: load(province_only(demo_data))):
+        yield Demo(demo_data)
+
+
+@contextmanager
+def kept_for_module(django_db_blocker, fill):
+    """What `fill()` writes, inside a transaction rolled back when the block ends (a module's
+    shared data: see demo_province)."""
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            load(province_only(demo_data))
+            fill()
         except BaseException:
             outer.__exit__(*sys.exc_info())
             raise
-    yield Demo(demo_data)
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from django.test import override_settings
 from django_fsm.signals import post_transition
 
 from portal.management.commands.load_demo import load
-from tests.conftest import ensure_rule_sets
+from tests.conftest import ensure_rule_sets, without_work
 from tests.helpers import DEMO_PASSWORD
 
 CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
@@ -81,13 +81,15 @@ def live_server():
 
 @pytest.fixture
 def province(live_server, demo_data):
-    """The whole demo province, committed, so the live server's thread sees it (the tables are
-    flushed after each test, the rule sets included: put them back first)."""
+    """The demo province with its approved history, committed, so the live server's thread sees it
+    (the tables are flushed after each test, the rule sets included: put them back first). Not
+    the work in hand (tests/conftest.py without_work): the journeys count the cases they make, and
+    each test loads it afresh."""
     from django.core.cache import cache
 
     cache.clear()  # rate-limit counters of earlier tests
     ensure_rule_sets()
-    load(demo_data)
+    load(without_work(demo_data))
     return live_server
 
 

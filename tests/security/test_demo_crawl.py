@@ -6,7 +6,6 @@ adds one). (The URL matrix's world, with its checks of what is stored, is
 tests/security/test_generated_input.py; this one walks what a new user of the demo would find, the
 admin included.)"""
 import re
-import sys
 from collections import deque
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 
 from portal.management.commands.load_demo import load
 from accounts.models import User
+from tests.conftest import kept_for_module
 from tests.helpers import text_of
 from tests.portal.test_every_url import quiet_request_log
 from tests.security.crawl import filled, forms_of, rewind
@@ -43,18 +43,8 @@ SKIP = ("/accounts/logout/", "/download/", "/materials.zip", "/evidence/", "/not
 def demo_as_loaded(django_db_setup, django_db_blocker, demo_data):
     """The whole demo (declarations included), loaded once for the module inside a transaction
     that is rolled back at its end, as tests/conftest.py's demo_province does for the province."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            load(demo_data)
-        except BaseException:
-            outer.__exit__(*sys.exc_info())
-            raise
-    yield
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    with kept_for_module(django_db_blocker, lambda: load(demo_data)):
+        yield
 
 
 class _Links(HTMLParser):

@@ -1,19 +1,17 @@
-import io
 import json
 from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, ImageDraw
 
 from accounts import services
 from accounts.models import Membership, MembershipStatus, Organisation, Role, User
 from hours import services as hours_services, transitions
 from hours.models import EvidenceCategory
+from portal.demo_work import demo_png, load_work
 from review.services import filing_period_set
 
 DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
@@ -36,10 +34,11 @@ class Command(BaseCommand):
             self.stdout.write("演示数据已存在，跳过。")
             return
         with transaction.atomic():
-            load(data)
+            declarations = load(data)
+        people = len(data["people"]) + len(data.get("work_people", []))
         self.stdout.write(self.style.SUCCESS(
-            f"已载入演示数据：{len(data['organisations'])} 个机构，{len(data['people'])} 名专业技术人员，"
-            f"{len({s['username'] for s in data['staff_accounts']})} 个管理账号。"
+            f"已载入演示数据：{len(data['organisations'])} 个机构，{people} 名专业技术人员，"
+            f"{len({s['username'] for s in data['staff_accounts']})} 个管理账号，{declarations} 件学时申报。"
         ))
 
 
@@ -105,15 +104,8 @@ def load(data):
 
     for spec in data.get("declarations", []):
         _approved_history(spec, orgs)
-
-
-def _demo_png(text):
-    """A small real image standing in for a scanned certificate."""
-    image = Image.new("RGB", (360, 200), (250, 246, 235))
-    ImageDraw.Draw(image).rectangle([8, 8, 351, 191], outline=(180, 40, 40), width=4)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return SimpleUploadedFile(f"{text}.png", buffer.getvalue(), content_type="image/png")
+    # The work in hand at every level (portal/demo_work.py); the number of declarations made.
+    return len(data.get("declarations", [])) + load_work(data, orgs)
 
 
 def _approved_history(spec, orgs):
@@ -133,10 +125,10 @@ def _approved_history(spec, orgs):
             for material in item_spec["materials"]:
                 hours_services.evidence_add(
                     declaration=declaration, user=applicant, category=EvidenceCategory.ITEM, item=item, material=material,
-                    upload=_demo_png(f"{year}-{material}"),
+                    upload=demo_png(f"{applicant.name}-{year}-{material}"),
                 )
     for category in (EvidenceCategory.EDUCATION, EvidenceCategory.HOURS):
-        hours_services.evidence_add(declaration=declaration, user=applicant, category=category, upload=_demo_png(category))
+        hours_services.evidence_add(declaration=declaration, user=applicant, category=category, upload=demo_png(f"{applicant.name}-{category}"))
     declaration = transitions.declaration_submit(declaration=declaration, user=applicant, pledge=True)
     for step in spec["route"]:
         reviewer = User.objects.filter(username=step["reviewer"]).first() or User.objects.get(id_number=step["reviewer"])
