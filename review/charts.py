@@ -16,7 +16,7 @@ STYLE = Style(label_font_size=20, major_label_font_size=20, legend_font_size=20,
 CONFIG = dict(
     style=STYLE,
     js=[], css=[], tooltips=False, disable_xml_declaration=True, explicit_size=False, show_legend=False,
-    print_values=False, width=720, height=300, margin=12, truncate_label=12, x_label_rotation=0,
+    print_values=False, width=600, height=260, margin=12, truncate_label=12, x_label_rotation=0,
     show_minor_y_labels=True, no_data_text="暂无数据",
 )
 
