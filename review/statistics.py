@@ -208,6 +208,7 @@ class _Tree:
 
 
 def _node_q(node, unit):
+    """The node's units as a filter through `unit` (containment reads only the paths)."""
     if node.org is None:
         return Q()
     if node.area:

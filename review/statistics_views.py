@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from accounts.access import role_required
 from accounts.models import Role
+from workflow.models import State
 
 from . import charts, statistics
 from .exports import cell_text
@@ -60,7 +61,7 @@ def _tables(stats, link):
             lambda f: [f.staff, f.declared, f.met, _rate(f), _hours(f.public), _hours(f.professional)],
         ),
         table(
-            "states", "申报审核情况", ["单位/地区", *(dict(statistics.State.choices)[s] for s in statistics.STATES)],
+            "states", "申报审核情况", ["单位/地区", *(State(s).label for s in statistics.STATES)],
             lambda f: [f.states[s] for s in statistics.STATES],
         ),
         table(
