@@ -106,7 +106,6 @@ class _Tree:
     """The organisations within the user's reach (and the bureaus, whose areas a clerk may open)."""
 
     def __init__(self, user):
-        self.user = user
         reached = jurisdiction.statistics_q(user, unit=None)
         rows = Organisation.objects.filter(reached | Q(kind=OrganisationKind.BUREAU)).annotate(
             reached=ExpressionWrapper(reached, output_field=BooleanField())
