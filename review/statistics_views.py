@@ -118,6 +118,7 @@ def statistics_page(request):
     rated = [(row.node.label, row.figures.rate) for row in stats.rows]
     return render(request, "review/statistics.html", {
         "stats": stats, "tables": tables, "crumbs": crumbs, "now": now,
+        "summary": list(zip(tables[0].columns[1:], tables[0].total[1:])),  # the scope's line of 学时达标情况
         "years": statistics.years()[::-1],
         "rate_chart": charts.rate_by_child(rated, f"{stats.year}年度{stats.node.label}各下级达标率"),
         "years_chart": charts.over_years(
