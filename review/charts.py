@@ -12,12 +12,12 @@ from lxml import etree
 
 # pygal sizes the axes' label room from these sizes as if for Latin letters; portal.css draws the
 # labels at 12px, so telling it 18px leaves room for Chinese characters (about 1em wide each).
-STYLE = Style(label_font_size=18, major_label_font_size=18, legend_font_size=14, no_data_font_size=18)
+STYLE = Style(label_font_size=18, major_label_font_size=18, no_data_font_size=18)
 LABEL_CHARS = 12
 CONFIG = dict(
     style=STYLE,
     js=[], css=[], tooltips=False, disable_xml_declaration=True, explicit_size=False, show_legend=False,
-    print_values=False, width=600, height=260, margin=12, max_scale=6, x_label_rotation=0,
+    print_values=False, width=600, height=240, margin=12, max_scale=6, x_label_rotation=0,
     show_minor_y_labels=True, no_data_text="暂无数据",
 )
 
@@ -49,8 +49,9 @@ def rate_by_child(rows, title):
 
 
 def over_years(points, title):
-    """A line over the years: 达标率 (left axis) and 已认定学时 (right axis)."""
-    chart = pygal.Line(**{**CONFIG, "show_legend": True, "legend_at_bottom": True}, range=(0, 100), y_labels=[0, 25, 50, 75, 100])
+    """A line over the years: 达标率 (left axis) and 已认定学时 (right axis). The legend is the page's
+    (pygal's at the bottom reserves half the height)."""
+    chart = pygal.Line(**CONFIG, range=(0, 100), y_labels=[0, 25, 50, 75, 100])
     chart.x_labels = [str(year) for year, _, _ in points]
     chart.add("达标率（%）", [None if rate is None else float(rate) for _, rate, _ in points])
     chart.add("已认定学时", [float(hours) for _, _, hours in points], secondary=True)
