@@ -87,6 +87,7 @@ MENU = [
             Entry("辖区单位", "accounts:jurisdiction", frozenset({Role.BUREAU_CLERK})),
         ],
     ),
+    Section("查询统计", [Entry("继续教育学时统计", "review:statistics", frozenset({Role.DEPT_ADMIN, Role.BUREAU_CLERK}))]),
     Section("个人中心", [Entry("我的信息", "accounts:profile", ANY_SIGNED_IN), Entry("我的后台任务", "portal:job_list", ANY_SIGNED_IN)]),
     Section("系统管理", [Entry("后台管理", "admin:index", frozenset({Role.SYSADMIN}))]),
 ]

@@ -115,6 +115,18 @@ def statistics_q(user, unit="organisation"):
     return _reach(user, unit=unit, roles=(Role.DEPT_ADMIN, Role.BUREAU_CLERK))
 
 
+def statistics_tops(user):
+    """Where 查询统计 starts for `user`: (True, bureau) for a bureau clerk's area, (False, department)
+    for a department administrator's subtree. Drilling down stays within statistics_q."""
+    tops = []
+    for role, org in grants(user):
+        if role == Role.DEPT_ADMIN:
+            tops.append((False, org))
+        elif role == Role.BUREAU_CLERK and org.kind == OrganisationKind.BUREAU:
+            tops.append((True, org))
+    return tops
+
+
 def reviewing_organisations(user, *states):
     """The organisations at which `user` reviews items waiting in any of `states`."""
     return [org for state in states for org in organisations_for(user, BY_STATE[state].role)]

@@ -163,6 +163,8 @@ ACCESS = {
     "review:filing_periods": Access(CLERKS, {None: each(CLERKS, 200)}, post=True),
     # 我的经办: each reviewer's own decisions (a list, no object of its own).
     "review:my_decisions": Access(REVIEWERS, {None: each(REVIEWERS, 200)}),
+    # 查询统计: each sees the figures of their own jurisdiction (tests/review/test_statistics.py: whose).
+    "review:statistics": Access(DEPT_ADMINS | CLERKS, {None: each(DEPT_ADMINS | CLERKS, 200)}),
     "review:case": Access(
         REVIEWERS,
         {
