@@ -10,7 +10,7 @@ from accounts.validators import normalize_phone, validate_phone
 from core.forms import Form, out_of_order
 from core.inputs import parse_ids
 
-from . import ledger, rules
+from . import rules
 from .models import COURSE_TYPES, EvidenceCategory, TrainingType
 from .years import PREVIOUS_CERTIFICATE_MAX_YEARS, allowed_years, previous_certificate_problem
 from .uploads import ALLOWED_HINT
@@ -305,14 +305,13 @@ LEDGER_SPAN_MAX = 20
 class StaffLedgerFilterForm(Form):
     """本单位人员学时情况's filter: a year (起始年度 alone) or a span, the unit (department
     administrators: only the units of their subtree are choices, so another id is refused), the
-    name or ID number, and the tab."""
+    name or ID number. (The tab is the page's `status`, ledger_views.filters_of.)"""
 
     start_year = forms.IntegerField(label="起始年度", required=False, min_value=1990, max_value=2100, help_text="默认为本年度")
     end_year = forms.IntegerField(label="终止年度", required=False, min_value=1990, max_value=2100, help_text="只查一个年度时留空")
     unit = forms.TypedChoiceField(label="单位", required=False, coerce=int, empty_value=None)
     name = forms.CharField(label="姓名", required=False, max_length=50)
     id_number = IdNumberField(label="证件号码", required=False)
-    status = forms.ChoiceField(required=False, choices=ledger.STATUSES, widget=forms.HiddenInput)
 
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -29,9 +29,19 @@ REMIND_MAX = 1000
 FILTER_REFUSED = "筛选条件有误，未发送催报，请修改筛选条件后重新查询。"
 
 
-def _filter_form(request, data):
+def _filters(request, data):
+    """(the filter form, the filter it asks for with the tab as `status`, or None when either is
+    invalid: filters fail closed, so an invalid one lists, exports and reminds nobody)."""
     units = list(ledger.units(request.user)) if has_role(request.user, Role.DEPT_ADMIN) else None
-    return StaffLedgerFilterForm(data or None, units=units)
+    asked = _query(data, "page")
+    status = asked.pop("status", [""])[-1] or "all"
+    known = status in dict(ledger.STATUSES)
+    form = StaffLedgerFilterForm(asked if asked or not known else None, units=units, initial={"start_year": timezone.localdate().year})
+    filters = filters_of(form, {})
+    if not known:
+        form.add_error(None, "所选的达标情况无效，请点击上方的标签重新选择。")
+        return form, None
+    return form, filters if filters is None else {**filters, "status": status}
 
 
 def _query(data, *drop):
@@ -49,9 +59,7 @@ def _ledger_url(filters):
 
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def staff_ledger(request):
-    form = _filter_form(request, request.GET)
-    # Filters fail closed: an invalid one shows its errors and nobody, and exports nothing.
-    filters = filters_of(form, {})
+    form, filters = _filters(request, request.GET)
     span = ledger.span_of(filters or {}, timezone.localdate())
     status = (filters or {}).get("status") or "all"
     reference = ledger.reference_total()
@@ -127,7 +135,7 @@ def staff_remind(request):
         return _refused(request, back, [e for errors in form.errors.values() for e in errors])
     data = form.cleaned_data
     # The ledger's filter is checked again here: an invalid one must not widen into "everyone".
-    filters = filters_of(_filter_form(request, QueryDict(data["filters"])), {})
+    _, filters = _filters(request, QueryDict(data["filters"]))
     if filters is None:
         return _refused(request, back, [FILTER_REFUSED])
     span = ledger.span_of(filters, timezone.localdate())
