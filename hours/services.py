@@ -542,6 +542,8 @@ def staff_remind(*, user, people, span, today):
             standing = f"已认定{_hours(person.total)}学时，尚差{_hours(person.shortfall)}学时（要求{_hours(person.required)}学时）"
         else:
             standing = f"已认定{_hours(person.total)}学时，已达到要求"
+        if person.pending:
+            standing += f"，另有{_hours(person.pending)}学时正在审核"
         body = (
             f"{person.organisation.name}提醒您：您{span}的继续教育学时{standing}。"
             "请及时参加学习，并通过“学时核认申报”提交申报。"
