@@ -7,8 +7,7 @@ from accounts.forms import IdNumberField
 from accounts.models import ETHNIC_GROUPS, Education, Gender
 from accounts.validators import normalize_phone, validate_phone
 
-from core.forms import Form, out_of_order
-from core.inputs import parse_ids
+from core.forms import Form, IdListField, out_of_order
 
 from . import rules
 from .models import COURSE_TYPES, EvidenceCategory, TrainingType
@@ -330,23 +329,11 @@ class StaffLedgerFilterForm(Form):
         return cleaned
 
 
-class PeopleField(forms.Field):
-    """The ticked people: one value that is not an id refuses the whole list (core/inputs.parse_ids)."""
-
-    widget = forms.MultipleHiddenInput
-
-    def to_python(self, value):
-        ids, bad = parse_ids(value if isinstance(value, (list, tuple)) else [value] if value else [])
-        if bad:
-            raise forms.ValidationError("所选人员的编号无效，请刷新页面后重新勾选。", code="invalid_id")
-        return ids
-
-
 class StaffRemindForm(Form):
     """催报 from the ledger: the ticked people (picked) or everyone the ledger's filter finds
     (filtered, after a confirmation page that names how many: `count` and `fingerprint` say which)."""
 
-    ids = PeopleField(required=False)
+    ids = IdListField(required=False, error_messages={"invalid_id": "所选人员的编号无效，请刷新页面后重新勾选。"})
     scope = forms.ChoiceField(choices=[("picked", "所选人员"), ("filtered", "全部筛选结果")], required=False)
     filters = forms.CharField(required=False, max_length=2000)  # the ledger's query string
     confirmed = forms.BooleanField(required=False)
