@@ -1,5 +1,6 @@
 """本单位人员学时情况 and 催报 in Chromium: 陈立新, administrator of 湖南省地质研究所, opens his staff's
-ledger for 2023, filters 未达标, ticks two people and sends them 催报; one of them signs in and finds
+ledger for 2023, filters 未达标, ticks two people and sends them 催报 (and the whole list
+after a confirmation: nobody twice a day); one of them signs in and finds
 the reminder among the home page's messages. Every page is checked with axe-core (see conftest.py)."""
 import pytest
 from playwright.sync_api import expect
@@ -34,6 +35,12 @@ def test_unit_reminds_staff_short_of_hours(journey, demo_data):
     expect(flash(unit)).to_contain_text("已向 2 人发送催报，0 人今日已催报。")
     expect(unit.locator("#results tbody tr").filter(has_text="赵金强")).to_contain_text("陈立新")
     assert Reminder.objects.filter(user__in=[p.zhao, p.li], sent_by=p.chen).count() == 2
+    # The whole filtered list, after a page saying how many: both were reminded today already.
+    journey.navigate(unit, lambda: unit.get_by_role("button", name="催报全部筛选结果（共 2 人）").click(), shot="remind-confirm")
+    expect(unit.locator("main")).to_contain_text("全部 2 人")
+    journey.navigate(unit, lambda: unit.get_by_role("button", name="确认催报（2 人）").click())
+    expect(flash(unit)).to_contain_text("已向 0 人发送催报，2 人今日已催报。")
+    assert Reminder.objects.count() == 2
 
     applicant = journey.sign_in(ZHAO, shot="applicant-home")
     notices = applicant.locator(".notices")
