@@ -149,6 +149,12 @@ def test_a_department_administrator_sees_their_subtree_and_a_foreign_unit_lists_
     shown = rows_of(client.get(URL))
     assert set(INSTITUTE) <= set(shown) and "吴涛" not in shown and "张伟" not in shown
     assert set(rows_of(client.get(f"{URL}?unit={p.dzyjs.pk}"))) == set(INSTITUTE)
+    outside = ("吴涛", "张伟")  # 长沙市第一医院, 湖南师范大学
+    for query in FILTERS + ["?name=吴涛", "?id_number=43012119860726121X", "?name=张"]:
+        listed = client.get(URL + query).content.decode().partition('id="results"')[2]
+        assert not any(name in listed for name in outside), query
+        export = client.get(URL + query + ("&" if "?" in query else "?") + "export=xlsx")
+        assert not set(xlsx_names(export)) & set(outside), query
     # 长沙市第一医院 is outside 湖南省自然资源厅: refused, never "every unit".
     foreign = client.get(f"{URL}?unit={p.csyy.pk}")
     assert foreign.status_code == 400 and not rows_of(foreign) and "吴涛" not in foreign.content.decode()
