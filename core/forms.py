@@ -17,7 +17,7 @@ from django.core import validators
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from .inputs import DATE_MAX, DATE_MESSAGE, DATE_MIN, DECIMAL_MAX_DIGITS, INT_MAX, MULTILINE_MAX, TEXT_MAX, normalise_text, parse_id
+from .inputs import DATE_MAX, DATE_MESSAGE, DATE_MIN, DECIMAL_MAX_DIGITS, INT_MAX, MULTILINE_MAX, TEXT_MAX, normalise_text, parse_id, parse_ids
 
 NUMBER_MESSAGE = "数值超出允许的范围。"
 LENGTH_MESSAGES = {
@@ -159,3 +159,18 @@ def filters_of(form, default):
     if not form.is_bound:
         return default
     return form.cleaned_data if form.is_valid() else None
+
+
+class IdListField(forms.Field):
+    """Several ids (the ticked rows of a list): each bounded as every id is (inputs.parse_id); one
+    that is not an id refuses the whole list rather than acting on the others without it. The
+    message (`error_messages={"invalid_id": …}`) names what was ticked."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"invalid_id": "所选的编号无效，请刷新页面后重新勾选。"}
+
+    def to_python(self, value):
+        ids, bad = parse_ids(value if isinstance(value, (list, tuple)) else [value] if value else [])
+        if bad:
+            raise ValidationError(self.error_messages["invalid_id"], code="invalid_id")
+        return ids

@@ -3,10 +3,11 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from accounts.forms import IdNumberField
 from accounts.models import ETHNIC_GROUPS, Education, Gender
 from accounts.validators import normalize_phone, validate_phone
 
-from core.forms import Form, out_of_order
+from core.forms import Form, IdListField, out_of_order
 
 from . import rules
 from .models import COURSE_TYPES, EvidenceCategory, TrainingType
@@ -295,3 +296,53 @@ class FilingQueueFilterForm(Form):
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
     name = forms.CharField(label="培训名称/单位", required=False, max_length=100)
     status = forms.ChoiceField(label="审核状态", required=False, choices=[("pending", "待审核"), ("done", "已审核")])
+
+
+LEDGER_SPAN_MAX = 20
+
+
+class StaffLedgerFilterForm(Form):
+    """本单位人员学时情况's filter: a year (起始年度 alone) or a span, the unit (department
+    administrators: only the units of their subtree are choices, so another id is refused), the
+    name or ID number. (The tab is the page's `status`, ledger_views.filters_of.)"""
+
+    start_year = forms.IntegerField(label="起始年度", required=False, min_value=1990, max_value=2100, help_text="默认为本年度")
+    end_year = forms.IntegerField(label="终止年度", required=False, min_value=1990, max_value=2100, help_text="只查一个年度时留空")
+    unit = forms.TypedChoiceField(label="单位", required=False, coerce=int, empty_value=None)
+    name = forms.CharField(label="姓名", required=False, max_length=50)
+    id_number = IdNumberField(label="证件号码", required=False)
+
+    def __init__(self, *args, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if units is None:
+            del self.fields["unit"]
+        else:
+            self.fields["unit"].choices = [("", "全部单位")] + [(unit.pk, unit.name) for unit in units]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_year"), cleaned.get("end_year")
+        if end and not start:
+            cleaned["start_year"] = start = end
+        if not out_of_order(self, cleaned, "start_year", "end_year", "终止年度不能早于起始年度。") and start and end and end - start >= LEDGER_SPAN_MAX:
+            self.add_error("end_year", f"起止年度最多{LEDGER_SPAN_MAX}年。")
+        return cleaned
+
+
+class StaffRemindForm(Form):
+    """催报 from the ledger: the ticked people (picked) or everyone the ledger's filter finds
+    (filtered, after a confirmation page that names how many: `count` and `fingerprint` say which)."""
+
+    ids = IdListField(required=False, error_messages={"invalid_id": "所选人员的编号无效，请刷新页面后重新勾选。"})
+    scope = forms.ChoiceField(choices=[("picked", "所选人员"), ("filtered", "全部筛选结果")], required=False)
+    filters = forms.CharField(required=False, max_length=2000)  # the ledger's query string
+    confirmed = forms.BooleanField(required=False)
+    count = forms.IntegerField(required=False, min_value=0)
+    fingerprint = forms.CharField(required=False, max_length=64)
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["scope"] = cleaned.get("scope") or "picked"
+        if cleaned["scope"] == "picked" and not cleaned.get("ids") and "ids" not in self.errors:
+            self.add_error("ids", "请先勾选要催报的人员。")
+        return cleaned

@@ -13,7 +13,8 @@ from accounts.validators import gender_from_id_number
 from core.constraints import refused_on_conflict
 from core.storage import FileWrites, delete_on_commit
 from workflow import jurisdiction
-from workflow.models import OPEN_STATES, State
+from workflow.models import OPEN_STATES, ReminderReason, State
+from workflow.reminders import remind
 from workflow.runner import WorkflowError
 
 from . import rules, selectors
@@ -527,3 +528,36 @@ def training_records_claim(*, year_record, user, record_ids):
         _recompute(locked)
     return items
 
+
+def staff_remind(*, user, people, span, today):
+    """催报: a reminder to each of `people` (ledger rows of ledger.staff, within the administrator's
+    jurisdiction) naming the span, their shortfall and their unit, at most once a day each — the
+    Reminder's constraint decides, so a double click or two tabs send once. (sent, already today)."""
+    senders = [jurisdiction.administering(user, person.organisation) for person in people]
+    if None in senders:  # all or nothing: never a part of the list sent before the refusal
+        raise PermissionDenied("不在本单位管理范围内的人员不能催报。")
+    sent = skipped = 0
+    for person, (_, sender) in zip(people, senders):
+        if person.shortfall > 0:
+            standing = f"已认定{_hours(person.total)}学时，尚差{_hours(person.shortfall)}学时（要求{_hours(person.required)}学时）"
+        else:
+            standing = f"已认定{_hours(person.total)}学时，已达到要求"
+        if person.pending:
+            standing += f"，另有{_hours(person.pending)}学时正在审核"
+        body = (
+            f"{person.organisation.name}提醒您：您{span}的继续教育学时{standing}。"
+            "请及时参加学习，并通过“学时核认申报”提交申报。"
+        )
+        reminder = remind(
+            user=person, reason=ReminderReason.URGE, period=today.isoformat(), sent_by=user, organisation=sender,
+            title=f"{person.organisation.name}催报：请申报{span}继续教育学时", body=body,
+        )
+        if reminder is None:
+            skipped += 1
+        else:
+            sent += 1
+    return sent, skipped
+
+
+def _hours(value):
+    return f"{value.normalize():f}"

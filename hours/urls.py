@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import filing_views, views
+from . import filing_views, ledger_views, views
 
 app_name = "hours"
 
@@ -36,6 +36,8 @@ urlpatterns = [
     path("filings/<id:pk>/schedule/", filing_views.filing_file, {"which": "schedule"}, name="filing_schedule"),
     path("proxy/", views.proxy_list, name="proxy_list"),
     path("proxy/<id:person_pk>/new/", views.proxy_new, name="proxy_new"),
+    path("staff/", ledger_views.staff_ledger, name="staff_ledger"),
+    path("staff/remind/", ledger_views.staff_remind, name="staff_remind"),
     path("training-records/import/", views.training_import, name="training_import"),
     path("training-records/import/template.csv", views.training_import_template, name="training_import_template"),
 ]

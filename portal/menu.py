@@ -73,6 +73,7 @@ MENU = [
     Section(
         "单位管理",
         [
+            Entry("本单位人员学时情况", "hours:staff_ledger", frozenset({Role.UNIT_ADMIN, Role.DEPT_ADMIN})),
             Entry("单位人员确认", "accounts:membership_queue", frozenset({Role.UNIT_ADMIN})),
             Entry("下级单位", "accounts:subordinates", frozenset({Role.DEPT_ADMIN})),
         ],

@@ -1,34 +1,18 @@
 """Excel export of a filtered queue, with the columns the page shows (ID numbers masked as on
 screen), and the zip of a declaration's materials (打包下载)."""
-import tempfile
 import zipfile
 
 from django.db.models import Count, Sum
-from django.http import FileResponse
 from django.utils import timezone
 from openpyxl import Workbook
 
 from core.inputs import safe_text
 from core.masking import mask_id_number
+from core.spreadsheets import MAX_ROWS, cell_text, xlsx_response
 from hours import selectors as hours_selectors
 from hours.models import EvidenceCategory
 
 COLUMNS = ["序号", "受理编号", "姓名", "身份证号", "工作单位", "申报年度", "最高学历", "公需科目学时", "专业科目学时", "合计学时", "审核状态", "当前审核单位", "受理时间"]
-MAX_ROWS = 100_000
-# Text starting with one of these is taken for a formula by Excel, WPS and LibreOffice (formula
-# injection: a declaration named =HYPERLINK(…) would run when a reviewer opens the export). A
-# leading tab or line break, the other way in, is already a space that safe_text strips.
-FORMULA_START = ("=", "+", "-", "@")
-
-
-def cell_text(value):
-    """What people typed, as text a spreadsheet takes: through safe_text, since stored text may hold
-    control characters (pasted before the input policy), which openpyxl refuses for the whole file;
-    then a leading apostrophe keeps a would-be formula a string."""
-    if not isinstance(value, str):
-        return value
-    value = safe_text(value)
-    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def queue_xlsx(queryset, title):
@@ -43,14 +27,7 @@ def queue_xlsx(queryset, title):
             float(d.total_public), float(d.total_professional), float(d.total_hours), d.get_state_display(),
             d.current_org.name if d.current_org else "", timezone.localtime(d.submitted_at).strftime("%Y-%m-%d %H:%M") if d.submitted_at else "",
         ]])
-    handle = tempfile.TemporaryFile()
-    workbook.save(handle)
-    handle.seek(0)
-    filename = f"{title}-{timezone.localdate():%Y%m%d}.xlsx"
-    return FileResponse(
-        handle, as_attachment=True, filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return xlsx_response(workbook, title)
 
 
 # A case bigger than this is zipped by a background job (core/jobs.py) rather than in the request.

@@ -3,8 +3,7 @@ from django import forms
 from accounts.forms import IdNumberField
 from accounts.models import Nature
 
-from core.forms import Form, out_of_order
-from core.inputs import parse_ids
+from core.forms import Form, IdListField, out_of_order
 
 from .selectors import CHECKS_FILTERS, DECISION_FILTERS, QUEUE_STATES, TODO_ORDERS
 from .services import filing_period_problem
@@ -155,22 +154,8 @@ class DecisionForm(Form):
         return {k: self.cleaned_data.get(k) for k in ("nature", "on_staff", "principle") if self.cleaned_data.get(k)}
 
 
-class IdListField(forms.Field):
-    """Several ids (the ticked rows): each bounded as every id is (core/inputs.parse_id); one
-    that is not an id refuses the whole list rather than deciding the others without it."""
-
-    widget = forms.MultipleHiddenInput
-
-    def to_python(self, value):
-        values = value if isinstance(value, (list, tuple)) else ([value] if value else [])
-        ids, bad = parse_ids(values)
-        if bad:
-            raise forms.ValidationError("所选申报的编号无效，请刷新页面后重新勾选。", code="invalid_id")
-        return ids
-
-
 class BatchForm(Form):
-    ids = IdListField(required=False)
+    ids = IdListField(required=False, error_messages={"invalid_id": "所选申报的编号无效，请刷新页面后重新勾选。"})
     # picked: the ticked rows of the page; filtered: everything the 待办列表's filter finds (all pages).
     scope = forms.ChoiceField(choices=[("picked", "所选申报"), ("filtered", "全部筛选结果")], required=False)
     filters = forms.CharField(required=False, max_length=2000)  # the 待办列表's query string

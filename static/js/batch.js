@@ -1,4 +1,4 @@
-// 待办列表 and batch decisions; progressive enhancement only (the pages work without this file):
+// 待办列表 and batch decisions, and 催报 on 本单位人员学时情况; progressive enhancement only (the pages work without this file):
 // the header checkbox ticks the whole page, the batch bar says how many are ticked and which decision
 // is chosen before anything is decided, and focus goes to the message a page opens with.
 (function () {
@@ -27,7 +27,9 @@
     var decision = form.querySelector('input[name="decision"]:checked');
     if (status) {
       status.querySelector("[data-picked-count]").textContent = ticked;
-      status.querySelector("[data-decision-label]").textContent = decision ? decision.parentNode.textContent.trim() : "未选择审核结果";
+      // 催报 (本单位人员学时情况) has no decision to name.
+      var label = status.querySelector("[data-decision-label]");
+      if (label) label.textContent = decision ? decision.parentNode.textContent.trim() : "未选择审核结果";
     }
     // The reason is asked for only with 审核不通过 (and kept in view while it is marked wrong).
     if (reason) {

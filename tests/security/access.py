@@ -113,6 +113,10 @@ ACCESS = {
         {"draft": {"applicant": 200}, "unit_case": each(INSTITUTE_REVIEWERS, 200), "city_case": each(CHANGSHA_REVIEWERS, 200)},
     ),
     "hours:proxy_list": Access(UNIT_ADMINS | DEPT_ADMINS, {None: each(UNIT_ADMINS | DEPT_ADMINS, 200)}),
+    # 本单位人员学时情况: every unit or department administrator has a ledger (their own staff only,
+    # tests/hours/test_staff_ledger.py); 催报 with nothing ticked is refused back to the ledger.
+    "hours:staff_ledger": Access(UNIT_ADMINS | DEPT_ADMINS, {None: each(UNIT_ADMINS | DEPT_ADMINS, 200)}),
+    "hours:staff_remind": Access(UNIT_ADMINS | DEPT_ADMINS, {None: each(UNIT_ADMINS | DEPT_ADMINS, OK)}, post_only="outer"),
     # 赵金强 is staff of the institute (below 湖南省地质院 and 湖南省自然资源厅); 吴涛 is in 长沙.
     "hours:proxy_new": Access(
         UNIT_ADMINS | DEPT_ADMINS,
