@@ -517,3 +517,30 @@ class LevelDays(models.Model):
         verbose_name = "审核用时汇总"
         verbose_name_plural = "审核用时汇总"
         constraints = [models.UniqueConstraint(fields=["organisation", "year", "state", "days"], name="leveldays_unique")]
+
+
+class OverdueTally(models.Model):
+    """督办: declarations of a unit covering a year that wait at a level beyond the supervision days,
+    as counted at `OverdueCount.counted_at`. Lateness grows with the clock, not with decisions, so
+    it is counted by a job (summary.overdue_refresh: the daily reminders, load_demo, a rebuild)
+    rather than kept by the transitions; pages say when."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    state = models.CharField("审核环节", max_length=20, choices=State.choices)
+    count = models.IntegerField("督办件数", default=0)
+
+    class Meta:
+        verbose_name = "督办件数汇总"
+        verbose_name_plural = "督办件数汇总"
+        constraints = [models.UniqueConstraint(fields=["organisation", "year", "state"], name="overduetally_unique")]
+
+
+class OverdueCount(models.Model):
+    """When OverdueTally was last counted (one row)."""
+
+    counted_at = models.DateTimeField("统计时间")
+
+    class Meta:
+        verbose_name = "督办件数统计时间"
+        verbose_name_plural = "督办件数统计时间"

@@ -18,14 +18,17 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from accounts.models import Membership, MembershipStatus, User
-from workflow.models import PENDING_STATES, State
+from accounts.models import Membership, MembershipStatus, Organisation, OrganisationKind, User
+from workflow import periods
+from workflow.models import PENDING_STATES, FilingPeriod, State
 
 from . import rules
-from .models import Declaration, LevelDays, PersonYear, ReviewStep, RuleSet, StateTally, UnitStaff, UnitYear, YearRecord
+from .models import (
+    Declaration, LevelDays, OverdueCount, OverdueTally, PersonYear, ReviewStep, RuleSet, StateTally, UnitStaff, UnitYear, YearRecord,
+)
 from .policies import policy_for
 
 ZERO = Decimal(0)
@@ -378,4 +381,51 @@ def rebuild(batch_size=5000):
                 (model(**dict(zip(key, ident)), **values) for ident, values in rows.items()), batch_size=batch_size
             )
             written[model] = len(rows)
+    overdue_refresh()
     return {model._meta.verbose_name: written[model] for model in KEYS}
+
+
+# --- 督办, counted by a job ---------------------------------------------------------------------
+
+
+def overdue_refresh(now=None):
+    """Count again the declarations waiting beyond their bureau's supervision days (workflow.periods),
+    per unit, year covered and level, in one grouped query, and stamp the time."""
+    now = now or timezone.now()
+    late = Q(pk__in=[])
+    for days, bureau_ids in _bureaus_by_limit(now).items():
+        late |= Q(organisation__bureau_id__in=bureau_ids, waiting_since__lt=periods.working_days_before(days, now))
+    counts = Counter()
+    waiting = Declaration.objects.filter(late, state__in=PENDING_STATES).values_list(
+        "organisation_id", "state", "start_year", "end_year"
+    ).annotate(n=Count("id")).order_by()
+    for org_id, state, start, end, n in waiting:
+        for year in range(start, end + 1):
+            counts[(org_id, year, state)] += n
+    with transaction.atomic():
+        OverdueTally.objects.all().delete()
+        OverdueTally.objects.bulk_create(
+            OverdueTally(organisation_id=org, year=year, state=state, count=n) for (org, year, state), n in counts.items()
+        )
+        OverdueCount.objects.all().delete()
+        OverdueCount.objects.create(counted_at=now)
+    return sum(counts.values())
+
+
+def _bureaus_by_limit(now):
+    """{supervision days: [bureau ids]}: each bureau's limit for this year, from the nearest bureau
+    up its chain that set one, as workflow.periods.period_for does one at a time."""
+    year = timezone.localtime(now).year
+    limits = dict(FilingPeriod.objects.filter(year=year).values_list("bureau_id", "supervision_days"))
+    bureaus = dict(Organisation.objects.filter(kind=OrganisationKind.BUREAU).values_list("path", "pk"))
+    step = Organisation.steplen
+    grouped = defaultdict(list)
+    for path, pk in bureaus.items():
+        chain = [bureaus.get(path[:i]) for i in range(len(path), 0, -step)]
+        grouped[next((limits[b] for b in chain if b in limits), periods.DEFAULT_SUPERVISION_DAYS)].append(pk)
+    return grouped
+
+
+def overdue_counted_at():
+    stamp = OverdueCount.objects.first()
+    return stamp.counted_at if stamp else None

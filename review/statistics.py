@@ -1,6 +1,7 @@
 """查询统计: the figures of a jurisdiction, from the province down to a city (a city bureau's area),
 a department or superior unit (its subtree) and a unit, read from the summary tables alone
-(hours.models UnitStaff, UnitYear, StateTally, LevelDays, kept in each decision's transaction).
+(hours.models UnitStaff, UnitYear, StateTally, LevelDays, kept in each decision's transaction;
+OverdueTally, counted by a job, with the time it was counted).
 
 A fixed number of queries whatever the size of the tree: the organisations within reach (one
 query), then one query per summary table over the scope; the rows are added up here, each unit's
@@ -9,14 +10,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind, bureau_area_q, within_q
-from hours.models import Declaration, LevelDays, StateTally, UnitStaff, UnitYear
-from workflow import jurisdiction, periods
+from hours import summary
+from hours.models import LevelDays, OverdueTally, StateTally, UnitStaff, UnitYear
+from workflow import jurisdiction
 from workflow.levels import LEVELS
-from workflow.models import PENDING_STATES, FilingPeriod, State
+from workflow.models import State
 
 FIRST_YEAR = 2019
 # The states the page counts declarations in (drafts are not in the summary).
@@ -100,6 +102,7 @@ class Statistics:
     rows: list  # a Row per child
     by_year: list  # (year, Figures) for every year, for the scope
     levels: list  # (state, label) of the review levels
+    overdue_counted_at: object  # when 督办 was last counted (None: never)
 
 
 class _Tree:
@@ -215,19 +218,6 @@ def _node_q(node, unit):
     return within_q(Organisation(path=node.org["path"]), unit)
 
 
-def _supervision_days(tree):
-    """Each bureau's 督办 limit for this year: the nearest bureau up its chain that set one (as
-    workflow.periods.period_for), for all bureaus at once."""
-    limits = dict(FilingPeriod.objects.filter(year=timezone.localdate().year).values_list("bureau_id", "supervision_days"))
-    by_path = {b["path"]: b["id"] for b in tree.bureaus.values()}
-    step = Organisation.steplen
-    days = {}
-    for bureau in tree.bureaus.values():
-        chain = [by_path.get(bureau["path"][:i]) for i in range(len(bureau["path"]), 0, -step)]
-        days[bureau["id"]] = next((limits[b] for b in chain if b in limits), periods.DEFAULT_SUPERVISION_DAYS)
-    return days
-
-
 def default_year(by_year):
     """The last complete year if it has figures, else this year."""
     last = timezone.localdate().year - 1
@@ -291,17 +281,8 @@ def statistics(*, user, org_id=None, year=None):
         for f in targets(org_id):
             f.days[state][days] += count
 
-    # 督办: pending beyond the limit of the unit's bureau; one condition per distinct limit.
-    limits = defaultdict(list)
-    for bureau_id, days in _supervision_days(tree).items():
-        limits[days].append(bureau_id)
-    late = Q(pk__in=[])
-    for days, bureau_ids in limits.items():
-        late |= Q(organisation__bureau_id__in=bureau_ids, waiting_since__lt=periods.working_days_before(days))
-    pending = Declaration.objects.filter(reach, state__in=PENDING_STATES, start_year__lte=year, end_year__gte=year)
-    for org_id, state, count in pending.values("organisation_id", "state").annotate(n=Count("id", filter=late)).values_list(
-        "organisation_id", "state", "n"
-    ):
+    # 督办 as last counted (hours.summary.overdue_refresh; lateness grows with the clock, not decisions).
+    for org_id, state, count in OverdueTally.objects.filter(reach, year=year).values_list("organisation_id", "state", "count"):
         for f in targets(org_id):
             f.overdue[state] += count
 
@@ -313,4 +294,5 @@ def statistics(*, user, org_id=None, year=None):
         rows=[Row(child, part) for child, part in zip(children, parts)],
         by_year=sorted(by_year.items()),
         levels=[(level.state, State(level.state).label) for level in LEVELS],
+        overdue_counted_at=summary.overdue_counted_at(),
     )

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Membership, MembershipStatus, Organisation, Role, User
-from hours import services as hours_services, transitions
+from hours import services as hours_services, summary, transitions
 from hours.models import EvidenceCategory
 from portal.demo_work import demo_png, load_work
 from review.services import filing_period_set
@@ -105,7 +105,9 @@ def load(data):
     for spec in data.get("declarations", []):
         _approved_history(spec, orgs)
     # The work in hand at every level (portal/demo_work.py); the number of declarations made.
-    return len(data.get("declarations", [])) + load_work(data, orgs)
+    made = len(data.get("declarations", [])) + load_work(data, orgs)
+    summary.overdue_refresh()  # 查询统计's 督办, as the daily job counts it
+    return made
 
 
 def _approved_history(spec, orgs):
