@@ -27,7 +27,7 @@ from workflow.models import Action, FilingPeriod, State
 from workflow.runner import STALE_MESSAGE, WorkflowError, next_level_choices
 
 from . import exports, selectors, services
-from .forms import BatchForm, DecisionForm, FilingPeriodForm, MyDecisionsForm, QueueFilterForm, TodoFilterForm
+from .forms import BatchForm, DecisionForm, FilingPeriodForm, MyDecisionsForm, QueueFilterForm, RemindersSentForm, TodoFilterForm
 
 QUEUE_PAGE_SIZE = 10
 
@@ -478,6 +478,24 @@ def my_decisions(request):
         {"form": form, "page": page, "ranges": _day_ranges(request), "case_query": _case_query(request.get_full_path_info())},
         status=200 if filters is not None else 400,
     )
+
+
+REMINDERS_PAGE_SIZE = 15
+CHANNEL_LABELS = {"portal": "站内消息", "email": "电子邮件", "sms": "短信"}
+
+
+@role_required(Role.BUREAU_CLERK)
+def reminders_sent(request):
+    """消息推送管理: the reminders people in the bureau's area were sent, by whom and how."""
+    form = RemindersSentForm(request.GET or None)
+    filters = filters_of(form, {})
+    rows = selectors.reminders_sent(user=request.user, filters=filters or {})
+    if filters is None:
+        rows = rows.none()  # filters fail closed
+    page = Paginator(rows, REMINDERS_PAGE_SIZE).get_page(request.GET.get("page"))
+    for reminder in page.object_list:
+        reminder.channel_labels = "、".join(CHANNEL_LABELS.get(c, c) for c in reminder.channels)
+    return render(request, "review/reminders_sent.html", {"form": form, "page": page}, status=200 if filters is not None else 400)
 
 
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
