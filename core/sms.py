@@ -67,6 +67,8 @@ class YunpianBackend:
         except (OSError, ValueError) as error:  # unreachable, timed out, or not JSON
             logger.warning("短信发送失败 → %s：%s", mask_phone(phone), error)
             return False
+        if not isinstance(answer, dict):
+            answer = {"msg": f"应答不是 JSON 对象：{str(answer)[:100]}"}
         if answer.get("code") == 0:
             return True
         logger.warning(
