@@ -14,7 +14,10 @@ from workflow.models import PENDING_STATES, Notification, State
 
 # The page a message's subject has, by its kind (app label, model): 我的消息 links to it. The
 # subject's own view still decides whether the reader may open it.
-SUBJECT_PAGES = {("hours", "declaration"): "hours:declaration_detail", ("hours", "trainingfiling"): "hours:filing_detail"}
+SUBJECT_PAGES = {
+    ("hours", "declaration"): ("hours:declaration_detail", "查看申报"),
+    ("hours", "trainingfiling"): ("hours:filing_detail", "查看备案"),
+}
 
 
 def home_blocks(user):
@@ -72,10 +75,10 @@ def message_get_for_user(*, user, pk):
 
 
 def subject_page(notification):
-    """The address of the message's subject's page, or "" (no subject, or a kind without a page).
-    The content type comes from Django's per-process cache: no query per row."""
+    """(address, link words) of the message's subject's page, or None (no subject, or a kind
+    without a page). The content type comes from Django's per-process cache: no query per row."""
     if notification.subject_type_id is None:
-        return ""
+        return None
     kind = ContentType.objects.get_for_id(notification.subject_type_id)
-    name = SUBJECT_PAGES.get((kind.app_label, kind.model))
-    return reverse(name, args=[notification.subject_id]) if name else ""
+    name, words = SUBJECT_PAGES.get((kind.app_label, kind.model), (None, None))
+    return (reverse(name, args=[notification.subject_id]), words) if name else None

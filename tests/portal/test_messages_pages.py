@@ -28,7 +28,7 @@ def test_my_messages_marks_unread_links_the_subject_and_reads_on_opening(client,
     text = page.content.decode()
     assert "别人的消息" not in text and text.count("status-unread") == 2 and "2</strong>条未读消息" in text
     rows = {n.pk: n for n in page.context["page"].object_list}
-    assert rows[about.pk].page == reverse("hours:declaration_detail", args=[d.pk]) and rows[plain.pk].page == ""
+    assert rows[about.pk].page == (reverse("hours:declaration_detail", args=[d.pk]), "查看申报") and rows[plain.pk].page is None
 
     opened = client.get(reverse("portal:message", args=[about.pk]))
     assert opened.status_code == 200 and reverse("hours:declaration_detail", args=[d.pk]) in opened.content.decode()
