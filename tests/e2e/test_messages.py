@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from hours.reminders import send_window_reminders
 from tests.e2e.pages import demo_people, flash, open_menu
+from tests.e2e.test_clicks_case import shots
 from tests.hours.fixtures_views import at_state, draft
 from workflow.models import FilingPeriod, ReminderReason, State
 from workflow.reminders import remind
@@ -16,17 +17,6 @@ from workflow.reminders import remind
 pytestmark = pytest.mark.e2e
 
 SONG = "430121198805041015"
-WIDTHS = ({"width": 1366, "height": 900}, {"width": 390, "height": 844})
-
-
-def both_widths(journey, page, name):
-    for size in WIDTHS:
-        page.set_viewport_size(size)
-        journey.look(page, f"{name}-{size['width']}", state=str(size["width"]))
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} 在 {size['width']} 像素宽时横向滚动"
-    page.set_viewport_size(WIDTHS[0])
-
-
 def test_messages_and_the_reminders_sent(journey, demo_data):
     p = demo_people(demo_data)
     returned = at_state(p, State.REJECTED)  # 宋庆涛 is told, about his declaration
@@ -38,7 +28,7 @@ def test_messages_and_the_reminders_sent(journey, demo_data):
 
     page = journey.sign_in(SONG)
     open_menu(journey, page, "我的消息")
-    both_widths(journey, page, "my-messages")
+    shots(journey, page, "my-messages")
     rows = page.locator("#results table.list tbody tr")
     expect(rows.filter(has_text="未读")).to_have_count(rows.count())
     journey.navigate(page, page.get_by_role("link", name=re.compile("审核不通过")).click, shot="message")
@@ -51,7 +41,7 @@ def test_messages_and_the_reminders_sent(journey, demo_data):
 
     clerk = journey.sign_in("hn_clerk")
     open_menu(journey, clerk, "消息推送管理")
-    both_widths(journey, clerk, "reminders-sent")
+    shots(journey, clerk, "reminders-sent")
     expect(clerk.locator("#results")).to_contain_text("系统自动")
     expect(clerk.locator("#results")).to_contain_text("陈立新")
     journey.choose(clerk.get_by_label("提醒事由"), label="催报")
