@@ -19,8 +19,8 @@ from . import rules
 from .models import Declaration, PersonYear
 from .policies import policy_for, reference_rule_set
 
-# Days before the window closes at which the reminder goes: a job that missed a day still sends it
-# the next (the earlier of the two stops at 3 days left, where the later one begins).
+# (reason, most, fewest days left before the window closes): a range, not a day, so that a job that
+# missed a day sends the reminder the next; the first ends where the second begins.
 WINDOW_REMINDERS = ((ReminderReason.WINDOW_14, 14, 4), (ReminderReason.WINDOW_3, 3, 0))
 SHORTFALL_FROM_MONTH = 11
 
