@@ -86,10 +86,18 @@ MENU = [
             Entry("培训记录导入", "hours:training_import", frozenset({Role.BUREAU_CLERK})),
             Entry("集中办理时间", "review:filing_periods", frozenset({Role.BUREAU_CLERK})),
             Entry("辖区单位", "accounts:jurisdiction", frozenset({Role.BUREAU_CLERK})),
+            Entry("消息推送管理", "review:reminders_sent", frozenset({Role.BUREAU_CLERK})),
         ],
     ),
     Section("查询统计", [Entry("继续教育学时统计", "review:statistics", frozenset({Role.DEPT_ADMIN, Role.BUREAU_CLERK}))]),
-    Section("个人中心", [Entry("我的信息", "accounts:profile", ANY_SIGNED_IN), Entry("我的后台任务", "portal:job_list", ANY_SIGNED_IN)]),
+    Section(
+        "个人中心",
+        [
+            Entry("我的消息", "portal:messages", ANY_SIGNED_IN),
+            Entry("我的信息", "accounts:profile", ANY_SIGNED_IN),
+            Entry("我的后台任务", "portal:job_list", ANY_SIGNED_IN),
+        ],
+    ),
     Section("系统管理", [Entry("后台管理", "admin:index", frozenset({Role.SYSADMIN}))]),
 ]
 

@@ -13,6 +13,9 @@ portal_patterns = (
         path("jobs/<id:pk>/", views.job_detail, name="job"),
         path("jobs/<id:pk>/progress/", views.job_progress, name="job_progress"),
         path("jobs/<id:pk>/download/", views.job_download, name="job_download"),
+        path("messages/", views.message_list, name="messages"),
+        path("messages/read-all/", views.messages_read_all, name="messages_read_all"),
+        path("messages/<id:pk>/", views.message_detail, name="message"),
     ],
     "portal",
 )

@@ -1,4 +1,6 @@
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import Http404, JsonResponse
@@ -15,7 +17,10 @@ from core.models import JobKind, JobState
 from core.storage import file_response
 
 from .context_processors import LARGE_TEXT_COOKIE
+from . import selectors, services
 from .selectors import home_blocks
+
+MESSAGES_PAGE_SIZE = 15
 
 
 @login_required
@@ -92,3 +97,28 @@ def job_download(request, pk):
         raise Http404("文件已被清理，请重新生成。")
     filename = job.result.get("filename") or job.file.name.rsplit("/", 1)[-1]
     return file_response(job.file, filename=filename, content_type=job.result.get("content_type", "application/octet-stream"))
+
+
+@login_required
+def message_list(request):
+    """我的消息: what the portal told this person, newest first, unread marked."""
+    page = Paginator(selectors.messages_of(request.user), MESSAGES_PAGE_SIZE).get_page(request.GET.get("page"))
+    for notification in page.object_list:
+        notification.page = selectors.subject_page(notification)
+    return render(request, "portal/message_list.html", {"page": page, "unread": selectors.unread_count(request.user)})
+
+
+@login_required
+def message_detail(request, pk):
+    """One message; opening it marks it read."""
+    notification = selectors.message_get_for_user(user=request.user, pk=pk)
+    services.message_mark_read(notification)
+    return render(request, "portal/message_detail.html", {"message": notification, "page": selectors.subject_page(notification)})
+
+
+@login_required
+@require_POST
+def messages_read_all(request):
+    count = services.messages_mark_all_read(request.user)
+    flash.success(request, f"已将{count}条消息标为已读。" if count else "没有未读消息。")
+    return redirect("portal:messages")

@@ -4,6 +4,7 @@ from accounts.forms import IdNumberField
 from accounts.models import Nature
 
 from core.forms import Form, IdListField, out_of_order
+from workflow.models import ReminderReason
 
 from .selectors import CHECKS_FILTERS, DECISION_FILTERS, QUEUE_STATES, TODO_ORDERS
 from .services import filing_period_problem
@@ -206,4 +207,18 @@ class MyDecisionsForm(Form):
     def clean(self):
         cleaned = super().clean()
         out_of_order(self, cleaned, "decided_from", "decided_to", "结束日期不能早于开始日期。")
+        return cleaned
+
+
+class RemindersSentForm(Form):
+    """消息推送管理's filters."""
+
+    reason = forms.ChoiceField(label="提醒事由", required=False, choices=[("", "全部"), *ReminderReason.choices])
+    sent_from = forms.DateField(label="发送日期（开始）", required=False, widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
+    sent_to = forms.DateField(label="发送日期（结束）", required=False, widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
+    name = forms.CharField(label="姓名", required=False, max_length=50)
+
+    def clean(self):
+        cleaned = super().clean()
+        out_of_order(self, cleaned, "sent_from", "sent_to", "结束日期不能早于开始日期。")
         return cleaned

@@ -17,7 +17,7 @@ from hours.policies import identity_key
 
 from workflow import jurisdiction, periods
 from workflow.levels import LEVELS
-from workflow.models import Action, State
+from workflow.models import Action, Reminder, State
 
 QUEUE_STATES = [
     ("pending", "待审核"),
@@ -452,3 +452,20 @@ def where_it_went(step):
 def destination_label(org):
     """The next level as the reviewer says it: the superior unit's name, or 人社部门."""
     return "人社部门" if org.is_bureau else org.name
+
+
+def reminders_sent(*, user, filters):
+    """消息推送管理: the reminders sent to people in the clerk's bureau area, newest first, with the
+    message, its receiver and unit, and who sent it (nobody: the system)."""
+    qs = Reminder.objects.filter(jurisdiction.reminders_q(user)).select_related(
+        "user__organisation", "sent_by", "organisation", "notification"
+    )
+    if filters.get("reason"):
+        qs = qs.filter(reason=filters["reason"])
+    if filters.get("name"):
+        qs = qs.filter(user__name__icontains=filters["name"].strip())
+    if filters.get("sent_from"):
+        qs = qs.filter(created_at__gte=_day_start(filters["sent_from"]))
+    if filters.get("sent_to"):
+        qs = qs.filter(created_at__lt=_day_start(filters["sent_to"] + timedelta(days=1)))
+    return qs.order_by("-created_at", "-id")

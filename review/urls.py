@@ -17,6 +17,7 @@ urlpatterns = [
     path("periods/", views.filing_periods, name="filing_periods"),
     path("mine/", views.my_decisions, name="my_decisions"),
     path("statistics/", statistics_views.statistics_page, name="statistics"),
+    path("reminders/", views.reminders_sent, name="reminders_sent"),
     path("case/<id:pk>/", views.case, name="case"),
     path("case/<id:pk>/accept/", views.case_accept, name="case_accept"),
     path("case/<id:pk>/materials.zip", views.case_zip, name="case_zip"),

@@ -27,7 +27,7 @@ from workflow.models import Action, FilingPeriod, State
 from workflow.runner import STALE_MESSAGE, WorkflowError, next_level_choices
 
 from . import exports, selectors, services
-from .forms import BatchForm, DecisionForm, FilingPeriodForm, MyDecisionsForm, QueueFilterForm, TodoFilterForm
+from .forms import BatchForm, DecisionForm, FilingPeriodForm, MyDecisionsForm, QueueFilterForm, RemindersSentForm, TodoFilterForm
 
 QUEUE_PAGE_SIZE = 10
 
@@ -463,12 +463,7 @@ def _day_ranges(request):
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
 def my_decisions(request):
     """我的经办: what I decided, searchable, so that a reviewer can answer an applicant's call."""
-    form = MyDecisionsForm(request.GET or None)
-    filters = filters_of(form, {})
-    rows = selectors.my_decisions(user=request.user, filters=filters or {})
-    if filters is None:
-        rows = rows.none()  # filters fail closed
-    page = Paginator(rows, MINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    form, page, status = _filtered_page(request, MyDecisionsForm, selectors.my_decisions, MINE_PAGE_SIZE)
     for step in page.object_list:
         step.where = selectors.where_it_went(step)
         step.rejected = step.action == Action.REJECT
@@ -476,8 +471,32 @@ def my_decisions(request):
     return render(
         request, "review/my_decisions.html",
         {"form": form, "page": page, "ranges": _day_ranges(request), "case_query": _case_query(request.get_full_path_info())},
-        status=200 if filters is not None else 400,
+        status=status,
     )
+
+
+def _filtered_page(request, form_class, rows_for, page_size):
+    """(form, page, status) of a searchable list: filters fail closed, an invalid one showing its
+    errors over no rows (400)."""
+    form = form_class(request.GET or None)
+    filters = filters_of(form, {})
+    rows = rows_for(user=request.user, filters=filters or {})
+    if filters is None:
+        rows = rows.none()
+    return form, Paginator(rows, page_size).get_page(request.GET.get("page")), 200 if filters is not None else 400
+
+
+REMINDERS_PAGE_SIZE = 15
+CHANNEL_LABELS = {"portal": "站内消息", "email": "电子邮件", "sms": "短信"}
+
+
+@role_required(Role.BUREAU_CLERK)
+def reminders_sent(request):
+    """消息推送管理: the reminders people in the bureau's area were sent, by whom and how."""
+    form, page, status = _filtered_page(request, RemindersSentForm, selectors.reminders_sent, REMINDERS_PAGE_SIZE)
+    for reminder in page.object_list:
+        reminder.channel_labels = "、".join(CHANNEL_LABELS.get(c, c) for c in reminder.channels)
+    return render(request, "review/reminders_sent.html", {"form": form, "page": page}, status=status)
 
 
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)

@@ -127,6 +127,11 @@ def statistics_tops(user):
     return tops
 
 
+def reminders_q(user):
+    """消息推送管理: the reminders (Reminder rows) to people in a bureau clerk's bureau area."""
+    return _reach(user, unit="user__organisation", roles=(Role.BUREAU_CLERK,))
+
+
 def reviewing_organisations(user, *states):
     """The organisations at which `user` reviews items waiting in any of `states`."""
     return [org for state in states for org in organisations_for(user, BY_STATE[state].role)]

@@ -4,7 +4,7 @@ sends, so two workers running the same reminder job, or a double click on 催报
 from django.db import IntegrityError, transaction
 
 from .models import Reminder
-from .runner import notify
+from .runner import channels_for, notify
 
 
 def remind(*, user, reason, period, title, body, sent_by=None, organisation=None, subject=None):
@@ -17,5 +17,6 @@ def remind(*, user, reason, period, title, body, sent_by=None, organisation=None
     except IntegrityError:
         return None
     reminder.notification = notify(user, title, body, subject=subject)
-    reminder.save(update_fields=["notification"])
+    reminder.channels = channels_for(user)
+    reminder.save(update_fields=["notification", "channels"])
     return reminder

@@ -5,11 +5,13 @@ a stale save fail, so two clerks (or a double click) produce exactly one winner.
 from dataclasses import dataclass
 from functools import partial
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django_fsm import ConcurrentTransition
 
 from accounts.models import Organisation, OrganisationKind
+from core import sms
 
 from .models import Notification, State
 
@@ -116,11 +118,29 @@ def check_opinion(text):
     return text
 
 
+def channels_for(user, *, outside=True):
+    """The channels a notice to `user` goes out on: the portal, and (with `outside`) those others of
+    settings.NOTIFY_CHANNELS for which an address (e-mail) or a mobile number (SMS) is on file."""
+    wanted = settings.NOTIFY_CHANNELS if outside else ()
+    channels = ["portal"]
+    if "email" in wanted and user.email:
+        channels.append("email")
+    if "sms" in wanted and sms.is_mobile(user.phone):
+        channels.append("sms")
+    return channels
+
+
 def notify(user, title, body, *, subject=None, email=True):
-    """Tell someone in the portal, and (with `email`) by e-mail after commit when an address is on file."""
+    """Tell someone in the portal (我的消息) and, unless `email` is False, by e-mail and SMS as
+    channels_for() says. The copies leave after commit, so a mail server or SMS gateway that is down
+    (both only log) never undoes a decision, and a rolled-back one sends nothing."""
     notification = Notification.objects.create(user=user, subject=subject, title=title, body=body)
-    if email and user.email:
+    channels = channels_for(user, outside=email)
+    if "email" in channels:
         transaction.on_commit(lambda: send_mail(title, body, None, [user.email], fail_silently=True))
+    if "sms" in channels:
+        # A short message is short: the title, and where to read the rest.
+        transaction.on_commit(lambda: sms.send(user.phone, f"{title}，详见学时核认平台。"))
     return notification
 
 

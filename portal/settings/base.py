@@ -289,6 +289,18 @@ JOB_STALL_SECONDS = int(env("JOB_STALL_SECONDS", str(10 * 60)))
 EMAIL_SUBJECT_PREFIX = "[学时核认] "
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@xueshi.example.cn")
 
+# Where notices go (workflow.runner.notify): "portal" (我的消息; always kept, reminders refer to it),
+# "email" (to the address on file) and "sms" (to the mobile on file, through SMS_BACKEND).
+NOTIFY_CHANNELS = env_list("NOTIFY_CHANNELS", "portal,email")
+if set(NOTIFY_CHANNELS) - {"portal", "email", "sms"} or "portal" not in NOTIFY_CHANNELS:
+    raise ImproperlyConfigured(f"NOTIFY_CHANNELS 须含 portal，只能取 portal、email、sms（现为 {NOTIFY_CHANNELS!r}）")
+# core/sms.py: core.sms.ConsoleBackend (logs the message) or core.sms.YunpianBackend (云片 v2).
+SMS_BACKEND = env("SMS_BACKEND", "core.sms.ConsoleBackend")
+SMS_YUNPIAN_URL = env("SMS_YUNPIAN_URL", "https://sms.yunpian.com/v2/sms/single_send.json")
+SMS_YUNPIAN_APIKEY = env("SMS_YUNPIAN_APIKEY", "")
+SMS_SIGNATURE = env("SMS_SIGNATURE", "学时核认")  # the 【签名】 registered with the gateway
+SMS_TIMEOUT_SECONDS = float(env("SMS_TIMEOUT_SECONDS", "5"))
+
 # The portal's title shown in the shell; the region comes from the rule set in force.
 PORTAL_TITLE = env("PORTAL_TITLE", "湖南省专业技术人员继续教育学时核认平台")
 

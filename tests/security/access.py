@@ -64,6 +64,10 @@ ACCESS = {
     "portal:job": Access(SIGNED_IN, {"job": {"unit_admin": 200}}),
     "portal:job_progress": Access(SIGNED_IN, {"job": {"unit_admin": 200}}),
     "portal:job_download": Access(SIGNED_IN, {"job": {"unit_admin": 200}}),
+    # 我的消息: everyone their own; a message only to the person it was sent to (宋庆涛).
+    "portal:messages": Access(SIGNED_IN, {None: each(SIGNED_IN, 200)}),
+    "portal:message": Access(SIGNED_IN, {"message": {"applicant": 200}}),
+    "portal:messages_read_all": Access(SIGNED_IN, {None: each(SIGNED_IN, OK)}, post_only="inner"),
     # Signed-in visitors are sent home from the login and registration pages.
     "accounts:login": Access(PUBLIC, {None: {**each(SIGNED_IN, 302), "anonymous": 200}}, post=True),
     "accounts:logout": Access(PUBLIC, {None: each(PUBLIC, OK)}, post_only="outer"),
@@ -169,6 +173,7 @@ ACCESS = {
     "review:my_decisions": Access(REVIEWERS, {None: each(REVIEWERS, 200)}),
     # 查询统计: each sees the figures of their own jurisdiction (tests/review/test_statistics.py: whose).
     "review:statistics": Access(DEPT_ADMINS | CLERKS, {None: each(DEPT_ADMINS | CLERKS, 200)}),
+    "review:reminders_sent": Access(CLERKS, {None: each(CLERKS, 200)}),
     "review:case": Access(
         REVIEWERS,
         {
@@ -241,6 +246,7 @@ def url_kwargs(world, obj):
         "certificate": {"number": w.certificate.number},
         "unknown_number": {"number": UNISSUED_NUMBER},
         "job": {"pk": w.job.pk},
+        "message": {"pk": w.message.pk},
         "song_pending": {"pk": w.song_pending.pk},
         "held_filing": {"pk": w.held_filing.pk},
     }[obj]

@@ -17,6 +17,7 @@ from hours.models import EvidenceCategory, ItemSource, TrainingRecord
 from review import services as review_services
 from hours import transitions
 from workflow.models import State
+from workflow.runner import notify
 from tests.hours.fixtures_views import at_state, draft, pdf, people, png, submitted, year_with_training
 from tests.hours.test_filings import filing_data
 from tests.hours.fixtures_views import complete
@@ -99,6 +100,8 @@ def build_world(demo, signing_dir):
     w.city_person = p.wu
     # 陈立新's background job: packing 赵金强's materials (runs at once without a worker).
     w.job = review_services.case_zip_enqueue(user=p.chen, declaration=w.unit_case)
+    # A message to 宋庆涛 about his draft (我的消息).
+    w.message = notify(p.song, "申报待提交", "您有一份学时核认申报尚未提交。", subject=w.draft)
 
     # An authenticator being bound by someone outside the matrix, so the admin's device pages have a row.
     account_services.totp_device_start(user=demo.user("jyt_admin"))

@@ -1,0 +1,28 @@
+"""`python manage.py send_reminders [--today YYYY-MM-DD]`: the day's reminders, run daily by
+deploy/xueshi-daily.service. Each is sent once per person, reason and period (the Reminder table's
+constraint decides), so running it twice, or on two machines at once, sends nothing twice."""
+from datetime import date
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from hours.reminders import send_shortfall_reminders, send_window_reminders
+from review.reminders import send_overdue_digests
+
+PARTS = (
+    ("集中办理时间截止提醒", send_window_reminders),
+    ("年度学时不足提醒", send_shortfall_reminders),
+    ("督办件汇总", send_overdue_digests),
+)
+
+
+class Command(BaseCommand):
+    help = "发送当天的提醒：集中办理时间截止、年度学时不足（11月起）、督办件汇总。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--today", type=date.fromisoformat, help="按这一天发送（默认今天）")
+
+    def handle(self, *args, today=None, **options):
+        today = today or timezone.localdate()
+        for label, send in PARTS:
+            self.stdout.write(f"{label}：发送 {send(today)} 条")
