@@ -1,11 +1,13 @@
-"""`python manage.py send_reminders [--today YYYY-MM-DD]`: the day's reminders, run daily by
-deploy/xueshi-daily.service. Each is sent once per person, reason and period (the Reminder table's
-constraint decides), so running it twice, or on two machines at once, sends nothing twice."""
+"""`python manage.py send_reminders [--today YYYY-MM-DD]`: the day's reminders, run every morning by
+deploy/xueshi-reminders.timer (09:00, not in the night: they may go out by SMS). Each is sent once
+per person, reason and period (the Reminder table's constraint decides), so running it twice, or on
+two machines at once, sends nothing twice. It first counts 查询统计's 督办 afresh."""
 from datetime import date
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from hours import summary
 from hours.reminders import send_shortfall_reminders, send_window_reminders
 from review.reminders import send_overdue_digests
 
@@ -24,5 +26,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, today=None, **options):
         today = today or timezone.localdate()
+        self.stdout.write(f"督办件数统计：{summary.overdue_refresh()} 件")
         for label, send in PARTS:
             self.stdout.write(f"{label}：发送 {send(today)} 条")
