@@ -48,10 +48,19 @@ def rate_by_child(rows, title):
     return _inline(chart, "chart-rate-title", title)
 
 
+def _round_up(value):
+    """The smallest of 4, 8, 20, 40, 80, 100, 200 … at least `value`: its quarters are round numbers."""
+    tops = [4, 8] + [m * 10**k for k in range(1, 12) for m in (2, 4, 8, 10)]
+    return next(top for top in tops if top >= value)
+
+
 def over_years(points, title):
     """A line over the years: 达标率 (left axis) and 已认定学时 (right axis). The legend is the page's
     (pygal's at the bottom reserves half the height)."""
-    chart = pygal.Line(**CONFIG, range=(0, 100), y_labels=[0, 25, 50, 75, 100])
+    top = _round_up(max((float(hours) for _, _, hours in points), default=0))
+    # Both axes from 0 in quarters, so that their grid lines meet and the hours never seem to start at zero
+    # where they do not.
+    chart = pygal.Line(**CONFIG, range=(0, 100), y_labels=[0, 25, 50, 75, 100], secondary_range=(0, top))
     chart.x_labels = [str(year) for year, _, _ in points]
     chart.add("达标率（%）", [None if rate is None else float(rate) for _, rate, _ in points])
     chart.add("已认定学时", [float(hours) for _, _, hours in points], secondary=True)
