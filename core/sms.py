@@ -90,5 +90,10 @@ def get_backend():
 
 
 def send(phone, text):
-    """Send `text` to `phone`: True when the backend says it went."""
-    return get_backend().send(_digits(phone), text)
+    """Send `text` to `phone`: True when the backend says it went. Never raises: a misnamed backend
+    or a reply cut short is logged like a refusal."""
+    try:
+        return get_backend().send(_digits(phone), text)
+    except Exception as error:  # noqa: BLE001 - best effort, see the module's note
+        logger.warning("短信发送失败 → %s：%s", mask_phone(phone), error)
+        return False

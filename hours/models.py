@@ -454,8 +454,11 @@ class PersonYear(models.Model):
 
     @property
     def shortfall(self):
-        """短缺 in total, as the ledger shows it (each column is also checked on its own for `met`)."""
-        return max(Decimal(0), self.required_total - self.total)
+        """短缺: the hours still to learn, each column on its own and the total on its own (20 公需 +
+        80 专业 against 30 + 60 still lacks 10), as the staff ledger counts it (hours/ledger.py)."""
+        zero = Decimal(0)
+        per_column = max(zero, self.required_public - self.public) + max(zero, self.required_professional - self.professional)
+        return max(zero, self.required_total - self.total, per_column)
 
 
 class UnitStaff(models.Model):

@@ -389,12 +389,13 @@ def rebuild(batch_size=5000):
 
 
 def overdue_refresh(now=None):
-    """Count again the declarations waiting beyond their bureau's supervision days (workflow.periods),
-    per unit, year covered and level, in one grouped query, and stamp the time."""
+    """Count again the declarations waiting beyond the supervision days of the bureau over whoever
+    holds them (as the queues' 督办 says: review.selectors.is_overdue), per unit, year covered and
+    level, in one grouped query, and stamp the time."""
     now = now or timezone.now()
     late = Q(pk__in=[])
-    for days, bureau_ids in _bureaus_by_limit(now).items():
-        late |= Q(organisation__bureau_id__in=bureau_ids, waiting_since__lt=periods.working_days_before(days, now))
+    for days, holders in _holders_by_limit(now).items():
+        late |= Q(current_org_id__in=holders, waiting_since__lt=periods.working_days_before(days, now))
     counts = Counter()
     waiting = Declaration.objects.filter(late, state__in=PENDING_STATES).values_list(
         "organisation_id", "state", "start_year", "end_year"
@@ -403,6 +404,8 @@ def overdue_refresh(now=None):
         for year in range(start, end + 1):
             counts[(org_id, year, state)] += n
     with transaction.atomic():
+        # Two runs at once (two machines' timers): the second waits here, then counts afresh.
+        OverdueCount.objects.select_for_update().first()
         OverdueTally.objects.all().delete()
         OverdueTally.objects.bulk_create(
             OverdueTally(organisation_id=org, year=year, state=state, count=n) for (org, year, state), n in counts.items()
@@ -412,17 +415,25 @@ def overdue_refresh(now=None):
     return sum(counts.values())
 
 
-def _bureaus_by_limit(now):
-    """{supervision days: [bureau ids]}: each bureau's limit for this year, from the nearest bureau
-    up its chain that set one, as workflow.periods.period_for does one at a time."""
+def _holders_by_limit(now):
+    """{supervision days: [ids of organisations holding pending declarations]}: each holder's limit is
+    its bureau's for this year (itself, for a bureau), from the nearest bureau up the chain that set
+    one, else the default, as workflow.periods.supervision_days says one organisation at a time."""
     year = timezone.localtime(now).year
-    limits = dict(FilingPeriod.objects.filter(year=year).values_list("bureau_id", "supervision_days"))
-    bureaus = dict(Organisation.objects.filter(kind=OrganisationKind.BUREAU).values_list("path", "pk"))
+    set_limits = dict(FilingPeriod.objects.filter(year=year).values_list("bureau_id", "supervision_days"))
+    bureaus = dict(Organisation.objects.filter(kind=OrganisationKind.BUREAU).values_list("pk", "path"))
+    by_path = {path: pk for pk, path in bureaus.items()}
     step = Organisation.steplen
+
+    def limit(bureau_id):
+        path = bureaus.get(bureau_id, "")
+        chain = [by_path.get(path[:i]) for i in range(len(path), 0, -step)]
+        return next((set_limits[b] for b in chain if b in set_limits), periods.DEFAULT_SUPERVISION_DAYS)
+
+    holding = Declaration.objects.filter(state__in=PENDING_STATES).values("current_org")
     grouped = defaultdict(list)
-    for path, pk in bureaus.items():
-        chain = [bureaus.get(path[:i]) for i in range(len(path), 0, -step)]
-        grouped[next((limits[b] for b in chain if b in limits), periods.DEFAULT_SUPERVISION_DAYS)].append(pk)
+    for pk, kind, bureau_id in Organisation.objects.filter(pk__in=holding).values_list("pk", "kind", "bureau_id"):
+        grouped[limit(pk if kind == OrganisationKind.BUREAU else bureau_id)].append(pk)
     return grouped
 
 

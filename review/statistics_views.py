@@ -1,9 +1,8 @@
 """查询统计's page and its Excel export: the tables are built once here, for the page and the workbook."""
-import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,10 +10,11 @@ from openpyxl import Workbook
 
 from accounts.access import role_required
 from accounts.models import Role
+from core.inputs import parse_id
+from core.spreadsheets import cell_text, xlsx_response
 from workflow.models import State
 
 from . import charts, statistics
-from .exports import cell_text
 
 DASH = "—"
 
@@ -84,23 +84,13 @@ def _xlsx(tables, stats, now):
         sheet.append(t.columns)
         for _, cells in t.rows + ([(None, t.total)] if t.total else []):
             sheet.append([cell_text(c) if isinstance(c, str) else float(c) if not isinstance(c, int) else c for c in cells])
-    handle = tempfile.TemporaryFile()
-    workbook.save(handle)
-    handle.seek(0)
-    return FileResponse(
-        handle, as_attachment=True, filename=f"继续教育学时统计-{stats.year}-{now:%Y%m%d}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-
-
-def _int(value):
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    return xlsx_response(workbook, f"继续教育学时统计-{stats.year}")
 
 
 @role_required(Role.DEPT_ADMIN, Role.BUREAU_CLERK)
 def statistics_page(request):
     """查询统计 (继续教育学时统计): the jurisdiction's figures, level by level."""
-    stats = statistics.statistics(user=request.user, org_id=_int(request.GET.get("org")), year=_int(request.GET.get("year")))
+    stats = statistics.statistics(user=request.user, org_id=parse_id(request.GET.get("org")), year=parse_id(request.GET.get("year")))
     if stats is None:
         raise Http404("不在您的统计范围内。")
     base = reverse("review:statistics")

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django_fsm import ConcurrentTransition
 
 from accounts.models import Organisation, OrganisationKind
 from core import sms
 
+from .delivery import deliver
 from .models import Notification, State
 
 
@@ -132,15 +132,13 @@ def channels_for(user, *, outside=True):
 
 def notify(user, title, body, *, subject=None, email=True):
     """Tell someone in the portal (我的消息) and, unless `email` is False, by e-mail and SMS as
-    channels_for() says. The copies leave after commit, so a mail server or SMS gateway that is down
-    (both only log) never undoes a decision, and a rolled-back one sends nothing."""
+    channels_for() says. The copies leave after commit by a background task (workflow.delivery), so a
+    mail server or SMS gateway that is slow or down never holds up nor undoes a decision, and a
+    rolled-back one sends nothing."""
     notification = Notification.objects.create(user=user, subject=subject, title=title, body=body)
-    channels = channels_for(user, outside=email)
-    if "email" in channels:
-        transaction.on_commit(lambda: send_mail(title, body, None, [user.email], fail_silently=True))
-    if "sms" in channels:
-        # A short message is short: the title, and where to read the rest.
-        transaction.on_commit(lambda: sms.send(user.phone, f"{title}，详见学时核认平台。"))
+    outside = [channel for channel in channels_for(user, outside=email) if channel != "portal"]
+    if outside:
+        transaction.on_commit(partial(deliver.enqueue, notification.pk, outside), robust=True)
     return notification
 
 

@@ -58,10 +58,29 @@ def expected(person, span, reference):
         "public": public, "professional": professional, "total": public + professional,
         "pending": sum((y["pending_public"] + y["pending_professional"] for y in years), Decimal(0)),
         "required": sum((y["required_total"] for y in years), Decimal(0)) + missing * reference,
-        "shortfall": sum((max(Decimal(0), y["required_total"] - y["public"] - y["professional"]) for y in years), Decimal(0))
-        + missing * reference,
+        "shortfall": sum((still_to_learn(y) for y in years), Decimal(0)) + missing * reference,
         "years_met": sum(1 for y in years if y["met"]), "years_declared": len(years),
     }
+
+
+def still_to_learn(year):
+    """A year's shortfall: each column on its own, and the total on its own."""
+    zero = Decimal(0)
+    per_column = max(zero, year["required_public"] - year["public"]) + max(zero, year["required_professional"] - year["professional"])
+    return max(zero, year["required_total"] - year["public"] - year["professional"], per_column)
+
+
+def test_surplus_in_one_column_does_not_make_up_for_the_other(client, p):
+    """20 公需 + 80 专业 against 30 + 60: 100 hours, and still 10 公需 to learn — 未达标, 短缺 10."""
+    this_year = timezone.localdate().year
+    PersonYear.objects.create(
+        person=p.zhao, year=this_year, organisation=p.dzyjs, public=20, professional=80, required_public=30,
+        required_professional=60, required_total=90, met=False,
+    )
+    client.force_login(p.chen)
+    row = rows_of(client.get(URL, {"status": "short"}))["赵金强"]
+    assert (row.total, row.shortfall) == (100, 10)
+    assert PersonYear.objects.get(person=p.zhao).shortfall == 10
 
 
 def latest_label(person, span):

@@ -119,6 +119,7 @@ def test_channels_follow_the_setting_and_what_is_on_file(p, settings):
 
 def test_notify_sends_the_copies_after_commit_and_the_sms_is_the_title(p, sms_on, django_capture_on_commit_callbacks):
     p.song.email = "song@example.cn"
+    p.song.save(update_fields=["email"])  # the delivery task reads the person afresh
     with FakeGateway() as gateway:
         sms_on(gateway.url)
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -141,8 +142,14 @@ def test_a_gateway_that_is_down_does_not_fail_the_decision(p, sms_on, caplog, dj
     assert "短信网关拒绝" in caplog.text and PHONE not in caplog.text  # …and only logged
 
 
-def test_a_reminder_records_the_channels_it_went_through(p, settings):
+def test_a_reminder_records_the_channels_it_went_through(p, settings, sms_on, django_capture_on_commit_callbacks):
     settings.NOTIFY_CHANNELS = ["portal", "email", "sms"]
-    reminder = remind(user=p.song, reason=ReminderReason.SHORTFALL, period="2026", title="学时不足", body="尚差学时。")
-    assert Reminder.objects.get(pk=reminder.pk).channels == ["portal", "sms"]
+    with FakeGateway() as gateway, django_capture_on_commit_callbacks(execute=True):
+        sms_on(gateway.url)
+        reminder = remind(user=p.song, reason=ReminderReason.SHORTFALL, period="2026", title="学时不足", body="尚差学时。")
+    assert Reminder.objects.get(pk=reminder.pk).channels == ["portal", "sms"]  # no e-mail address on file
+    with FakeGateway(answer=(503, {"code": -50, "msg": "服务不可用"})) as gateway, django_capture_on_commit_callbacks(execute=True):
+        sms_on(gateway.url)
+        refused = remind(user=p.song, reason=ReminderReason.SHORTFALL, period="2027", title="学时不足", body="尚差学时。")
+    assert Reminder.objects.get(pk=refused.pk).channels == ["portal"]  # what went out, not what was tried
     assert remind(user=p.song, reason=ReminderReason.SHORTFALL, period="2026", title="学时不足", body="尚差学时。") is None

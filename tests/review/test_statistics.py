@@ -22,9 +22,9 @@ from hours.services import AlreadyOpen
 from hours.models import Declaration, OverdueCount, ReviewStep, UnitYear, YearRecord
 from hours.policies import policy_for
 from review import statistics
+from review.selectors import is_overdue
 from tests.helpers import assert_database_query_count, make_person, make_staff, make_unit, text_of
 from tests.hours.fixtures_views import add_item, complete, draft, media, p, year_with_training  # noqa: F401
-from workflow import periods
 from workflow.levels import BY_STATE
 from workflow.models import PENDING_STATES, Action, State
 from workflow.runner import WorkflowError, next_level_choices
@@ -81,8 +81,8 @@ def raw_figures(org_ids, year):
             if arrived.to_state in PENDING_STATES and left.from_state == arrived.to_state:
                 passes[arrived.to_state].append(working_days(arrived.created_at, left.created_at))
     overdue = Counter()
-    for d in covering.filter(state__in=PENDING_STATES).select_related("organisation"):
-        if d.waiting_since < periods.overdue_before(d.organisation):
+    for d in covering.filter(state__in=PENDING_STATES).select_related("current_org"):
+        if is_overdue(d):  # as the queues say 督办: the holder's bureau's limit
             overdue[d.state] += 1
     return {
         "staff": staff, "declared": len(by_person), "met": met, "public": public, "professional": professional,
@@ -393,3 +393,9 @@ def test_the_page_says_when_overdue_cases_were_counted(client, p, media):
     assert "督办为等待超过督办时限的申报件数，尚未统计" in text_of(client.get(URL))
     summary.overdue_refresh(now=timezone.make_aware(datetime(2026, 12, 7, 3, 30)))
     assert "统计于2026-12-07 03:30（每日更新）" in text_of(client.get(URL))
+
+
+def test_odd_numbers_in_the_query_string_give_the_top_level(client, p):
+    client.force_login(p.hn_clerk)
+    for odd in ("²", "１２", "-1", "1e3", "99999999999999999999", "2025x"):
+        assert client.get(URL, {"org": odd, "year": odd}).status_code == 200
