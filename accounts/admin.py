@@ -39,7 +39,6 @@ class UserAdmin(InputPolicyAdmin, IdNumberSearch, DjangoUserAdmin):
     list_display = ["username", "name", "organisation", "is_active", "is_staff"]
     search_fields = ["username", "name", "id_number"]
     list_select_related = ["organisation"]
-    autocomplete_fields = ["organisation"]
     inlines = [RoleGrantInline]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
@@ -48,6 +47,9 @@ class UserAdmin(InputPolicyAdmin, IdNumberSearch, DjangoUserAdmin):
         ("时间", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["username", "name", "password1", "password2"]})]
+    # A person's unit changes only when a unit confirms them (accounts.services.membership_confirm),
+    # which moves their figures in the summary and the units' staff counts with them.
+    readonly_fields = ["organisation"]
 
 
 @admin.register(Membership)
@@ -57,4 +59,5 @@ class MembershipAdmin(InputPolicyAdmin, IdNumberSearch, admin.ModelAdmin):
     search_fields = ["person__name", "person__id_number", "organisation__name"]
     list_select_related = ["person", "organisation", "decided_by"]
     autocomplete_fields = ["person", "organisation"]
-    readonly_fields = ["requested_at"]
+    # Confirmed by the unit's administrator on the portal (单位人员确认), never here: see UserAdmin.
+    readonly_fields = ["requested_at", "status", "decided_at", "decided_by", "ended_at"]

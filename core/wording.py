@@ -1,6 +1,7 @@
 """Sentences put together from parts: a reason typed by a reviewer, a refusal's messages. Each part
 may already end with its own full stop; these add one only where it is missing, so a page never
 reads “。。” or “。；”."""
+from decimal import Decimal
 
 FULL_STOPS = "。！？!?…"
 SOFT_ENDS = "，；、：,;:"
@@ -32,3 +33,8 @@ def joined(messages):
         return given[0]
     parts = [p for p in (clause(m) for m in given) if p]
     return sentence("；".join(parts)) if parts else ""
+
+
+def hours(value):
+    """An amount of hours as people write it: 16, 7.5 (never 16.0 or 1.6E+1)."""
+    return f"{Decimal(value).normalize():f}"

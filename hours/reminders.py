@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef
 
 from accounts.models import Membership, MembershipStatus, Organisation, User
+from core.wording import hours as hours_text
 from workflow.models import EDITABLE_STATES, FilingPeriod, Reminder, ReminderReason
 from workflow.reminders import remind
 
@@ -56,8 +57,13 @@ def _remind_window(period, reason, today, by_path):
     units = Organisation.objects.filter(Exists(open_declarations.filter(organisation=OuterRef("pk")))).select_related("bureau")
     # A bureau below with its own window has its own reminders.
     mine = [unit.pk for unit in units if _nearest_period(unit, by_path) == period]
+    # Whoever submits: the applicant, or the administrator who declared for them (代为申报).
+    waiting = open_declarations.filter(organisation__in=mine)
     users = _not_reminded(
-        User.objects.filter(Exists(open_declarations.filter(applicant=OuterRef("pk"), organisation__in=mine))),
+        User.objects.filter(
+            Exists(waiting.filter(applicant=OuterRef("pk"), declared_by__isnull=True))
+            | Exists(waiting.filter(declared_by=OuterRef("pk")))
+        ),
         reason, str(today.year),
     )
     left = (period.closes_on - today).days
@@ -96,26 +102,23 @@ def send_shortfall_reminders(today):
     return sent
 
 
-def _hours(value):
-    return f"{Decimal(value).normalize():f}"
-
 
 def shortfall_text(year, record, undeclared):
     """What a person still lacks for `year`: from their PersonYear, or (no row: nothing declared)
     the whole requirement."""
     if record is None:
         return (
-            f"您{year}年度尚未申报继续教育学时。本年度要求公需科目{_hours(undeclared.public)}学时、"
-            f"专业科目{_hours(undeclared.professional)}学时，合计{_hours(undeclared.total)}学时，请及时参加学习并申报。"
+            f"您{year}年度尚未申报继续教育学时。本年度要求公需科目{hours_text(undeclared.public)}学时、"
+            f"专业科目{hours_text(undeclared.professional)}学时，合计{hours_text(undeclared.total)}学时，请及时参加学习并申报。"
         )
     public = max(Decimal(0), record.required_public - record.public)
     professional = max(Decimal(0), record.required_professional - record.professional)
     text = (
-        f"您{year}年度已认定公需科目{_hours(record.public)}学时、专业科目{_hours(record.professional)}学时，"
-        f"尚差公需科目{_hours(public)}学时、专业科目{_hours(professional)}学时"
+        f"您{year}年度已认定公需科目{hours_text(record.public)}学时、专业科目{hours_text(record.professional)}学时，"
+        f"尚差公需科目{hours_text(public)}学时、专业科目{hours_text(professional)}学时"
     )
     if record.shortfall > public + professional:
-        text += f"（合计尚差{_hours(record.shortfall)}学时）"
+        text += f"（合计尚差{hours_text(record.shortfall)}学时）"
     if record.pending_id:
         text += "；另有申报正在审核中"
     return text + "。请及时参加学习并申报。"

@@ -6,7 +6,7 @@ import json
 
 from django.db import transaction
 
-from . import rules
+from . import rules, summary
 from .models import RuleSet, RuleSetChange
 from .policies import default_rule_set_code
 
@@ -92,4 +92,6 @@ def rule_set_update(*, rule_set: RuleSet, data, user, note: str = "", is_active:
         RuleSetChange.objects.create(
             rule_set=locked, changed_by=user, before=before, after=data, note=("；".join(notes) or "修改规则数据")[:200]
         )
+        if before != data:
+            summary.rule_set_changed(locked.pk)  # the requirements it sets, in the same transaction
     return locked

@@ -12,6 +12,7 @@ from accounts.models import MembershipStatus, Role
 from accounts.validators import gender_from_id_number
 from core.constraints import refused_on_conflict
 from core.storage import FileWrites, delete_on_commit
+from core.wording import hours as hours_text
 from workflow import jurisdiction
 from workflow.models import OPEN_STATES, ReminderReason, State
 from workflow.reminders import remind
@@ -539,11 +540,11 @@ def staff_remind(*, user, people, span, today):
     sent = skipped = 0
     for person, (_, sender) in zip(people, senders):
         if person.shortfall > 0:
-            standing = f"已认定{_hours(person.total)}学时，尚差{_hours(person.shortfall)}学时（要求{_hours(person.required)}学时）"
+            standing = f"已认定{hours_text(person.total)}学时，尚差{hours_text(person.shortfall)}学时（要求{hours_text(person.required)}学时）"
         else:
-            standing = f"已认定{_hours(person.total)}学时，已达到要求"
+            standing = f"已认定{hours_text(person.total)}学时，已达到要求"
         if person.pending:
-            standing += f"，另有{_hours(person.pending)}学时正在审核"
+            standing += f"，另有{hours_text(person.pending)}学时正在审核"
         body = (
             f"{person.organisation.name}提醒您：您{span}的继续教育学时{standing}。"
             "请及时参加学习，并通过“学时核认申报”提交申报。"
@@ -558,6 +559,3 @@ def staff_remind(*, user, people, span, today):
             sent += 1
     return sent, skipped
 
-
-def _hours(value):
-    return f"{value.normalize():f}"

@@ -234,6 +234,14 @@ def declaration_moved(declaration, *, from_state):
         _refresh(declaration.applicant_id, organisation_id, years)
 
 
+def rule_set_changed(rule_set_id):
+    """An administrator changed a rule set (hours.rulesets.rule_set_update): the years it measures
+    are worked out again, person by person (rare, and bounded by the people it applies to)."""
+    people = PersonYear.objects.filter(Q(approved__rule_set_id=rule_set_id) | Q(pending__rule_set_id=rule_set_id))
+    for person_id in people.values_list("person_id", flat=True).distinct().order_by("person_id"):
+        person_refresh(person_id)
+
+
 def person_moved(sender, *, person_id, organisation_id, previous_id, **kwargs):
     """A unit confirmed the person (accounts.signals.person_moved): they are its staff now, and
     their years count there."""

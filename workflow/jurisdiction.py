@@ -128,8 +128,11 @@ def statistics_tops(user):
 
 
 def reminders_q(user):
-    """消息推送管理: the reminders (Reminder rows) to people in a bureau clerk's bureau area."""
-    return _reach(user, unit="user__organisation", roles=(Role.BUREAU_CLERK,))
+    """消息推送管理: the reminders (Reminder rows) to people in a bureau clerk's bureau area, or sent by
+    an organisation there (a unit's 催报 stays with the unit's bureau after the person moves away)."""
+    return _reach(user, unit="user__organisation", roles=(Role.BUREAU_CLERK,)) | _reach(
+        user, unit="organisation", roles=(Role.BUREAU_CLERK,)
+    )
 
 
 def reviewing_organisations(user, *states):

@@ -120,3 +120,19 @@ def test_working_days_skip_weekends():
     assert summary.working_days_between(friday, timezone.make_aware(datetime(2026, 12, 7, 9))) == 1  # Monday
     assert summary.working_days_between(friday, timezone.make_aware(datetime(2026, 12, 14, 9))) == 6
     assert summary.working_days_between(friday, friday) == 0
+
+
+def test_changing_a_rule_set_moves_the_requirements_it_sets(p, media):
+    import copy
+
+    from hours.models import RuleSet
+    from hours.rulesets import rule_set_update
+
+    d = approved(p)
+    rule_set = RuleSet.objects.get(pk=d.rule_set_id)
+    data = copy.deepcopy(rule_set.data)
+    data["requirement"] = {"public": 10, "professional": 0, "total": 10}  # 16 public hours approved: now met
+    rule_set_update(rule_set=rule_set, data=data, user=p.hn_clerk, note="要求调整")
+    row = PersonYear.objects.get(person=p.song, year=d.start_year)
+    assert (row.required_public, row.required_professional, row.required_total, row.met) == (10, 0, 10, True)
+    assert_agrees()
