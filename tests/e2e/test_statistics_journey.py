@@ -23,7 +23,7 @@ def test_statistics_drill_down_and_export(journey, tmp_path):
     page.on("console", lambda message: "Content Security Policy" in message.text and refusals.append(message.text))
     open_menu(journey, page, "继续教育学时统计", shot="province")
     expect(page.get_by_role("img", name="历年达标率与已认定学时")).to_be_visible()
-    expect(page.get_by_text("数据实时更新（截至")).to_be_visible()
+    expect(page.get_by_text("数据随每次审核实时更新（截至")).to_be_visible()
 
     drill(journey, page, "长沙市", "city")
     drill(journey, page, "长沙市卫生健康委员会", "department")
