@@ -401,11 +401,8 @@ def overdue_refresh(now=None):
     holds them (as the queues' 督办 says: review.selectors.is_overdue), per unit, year covered and
     level, in one grouped query, and stamp the time."""
     now = now or timezone.now()
-    late = Q(pk__in=[])
-    for days, holders in _holders_by_limit(now).items():
-        late |= Q(current_org_id__in=holders, waiting_since__lt=periods.working_days_before(days, now))
     counts = Counter()
-    waiting = Declaration.objects.filter(late, state__in=PENDING_STATES).values_list(
+    waiting = Declaration.objects.filter(overdue_q(now), state__in=PENDING_STATES).values_list(
         "organisation_id", "state", "start_year", "end_year"
     ).annotate(n=Count("id")).order_by()
     for org_id, state, start, end, n in waiting:
@@ -421,6 +418,15 @@ def overdue_refresh(now=None):
         OverdueCount.objects.all().delete()
         OverdueCount.objects.create(counted_at=now)
     return sum(counts.values())
+
+
+def overdue_q(now):
+    """Declarations waiting beyond the supervision days of the bureau over whoever holds them, as at
+    `now`: one condition per distinct limit. 查询统计's count and the reviewers' digest both ask here."""
+    late = Q(pk__in=[])
+    for days, holders in _holders_by_limit(now).items():
+        late |= Q(current_org_id__in=holders, waiting_since__lt=periods.working_days_before(days, now))
+    return late
 
 
 def _holders_by_limit(now):

@@ -5,39 +5,28 @@ level's role there hear how many, in one message however many organisations and 
 from collections import defaultdict
 from datetime import datetime
 
-from django.db.models import Count, Min
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Organisation, RoleGrant
+from hours import summary
 from hours.models import Declaration
-from workflow import periods
 from workflow.levels import BY_STATE
 from workflow.models import ReminderReason, State
 from workflow.reminders import remind
 
 
 def overdue_holdings(today):
-    """{(state, organisation): number of cases overdue there} on `today` (at the present time of day)."""
+    """{(state, organisation): number of cases overdue there} on `today` (at the present time of day),
+    by the rule 查询统计's count uses (hours.summary.overdue_q), in one grouped query."""
     now = timezone.make_aware(datetime.combine(today, timezone.localtime().time()))
-    holdings = (
-        Declaration.objects.filter(state__in=BY_STATE, waiting_since__isnull=False, current_org__isnull=False)
-        .values("state", "current_org").annotate(oldest=Min("waiting_since")).order_by()
+    counts = (
+        Declaration.objects.filter(summary.overdue_q(now), state__in=BY_STATE)
+        .values_list("state", "current_org").annotate(n=Count("id")).order_by()
     )
-    oldest = {(row["state"], row["current_org"]): row["oldest"] for row in holdings}
-    organisations = Organisation.objects.in_bulk({org_id for _, org_id in oldest})
-    limits = {}  # per organisation: its bureau's supervision limit for the year
-    overdue = {}
-    for (state, org_id), first in oldest.items():
-        organisation = organisations[org_id]
-        if org_id not in limits:
-            period = periods.period_for(organisation, today.year)
-            days = period.supervision_days if period else periods.DEFAULT_SUPERVISION_DAYS
-            limits[org_id] = periods.working_days_before(days, now)
-        if first < limits[org_id]:
-            overdue[(state, organisation)] = Declaration.objects.filter(
-                state=state, current_org=organisation, waiting_since__lt=limits[org_id]
-            ).aggregate(n=Count("waiting_since"))["n"]
-    return overdue
+    counts = list(counts)
+    organisations = Organisation.objects.in_bulk({org_id for _, org_id, _ in counts})
+    return {(state, organisations[org_id]): n for state, org_id, n in counts}
 
 
 def send_overdue_digests(today):
