@@ -1,12 +1,25 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 
-from core.forms import AuthenticationFormBase, Form, ModelForm
+from core.forms import AuthenticationFormBase, Form, ModelForm, policed_form
 
+from . import signin_pace
 from .models import ETHNIC_GROUPS, Education, User
 from .selectors import organisation_find
 from .services import ALREADY_REGISTERED
 from .validators import normalize_id_number, normalize_login, normalize_phone, validate_id_number, validate_phone
+
+
+NEW_PASSWORD_HELP = "至少8位，不能全为数字，不能与证件号码或姓名过于相似。"
+
+
+def six_digits(value, message):
+    """A 6-digit code as typed (spaces between groups allowed), or the refusal `message`."""
+    value = value.replace(" ", "")
+    if not (len(value) == 6 and value.isdigit()):
+        raise forms.ValidationError(message)
+    return value
 
 
 class IdNumberField(forms.CharField):
@@ -22,7 +35,17 @@ class IdNumberField(forms.CharField):
         return normalize_id_number(super().to_python(value))
 
 
-class LoginForm(AuthenticationFormBase):
+class PacedSignIn:
+    """Mixin for a sign-in form: an address that failed too often waits its turn before any
+    password is checked (accounts/signin_pace.py); the wait counts for neither lock-out."""
+
+    def clean(self):
+        if self.request is not None and (wait := signin_pace.wait_before_trying(self.request)):
+            raise forms.ValidationError(signin_pace.too_fast_message(wait), code="too_fast")
+        return super().clean()
+
+
+class LoginForm(PacedSignIn, AuthenticationFormBase):
     username = forms.CharField(label="证件号码或用户名", max_length=150, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
     password = forms.CharField(label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
@@ -36,6 +59,10 @@ class LoginForm(AuthenticationFormBase):
         return normalize_login(self.cleaned_data["username"])
 
 
+class AdminLoginForm(PacedSignIn, policed_form(AdminAuthenticationForm)):
+    """/admin/login/: paced per address as the portal's login is."""
+
+
 class OTPTokenForm(Form):
     token = forms.CharField(
         label="动态口令",
@@ -45,10 +72,7 @@ class OTPTokenForm(Form):
     )
 
     def clean_token(self):
-        token = self.cleaned_data["token"].replace(" ", "")
-        if not (len(token) == 6 and token.isdigit()):
-            raise forms.ValidationError("请输入6位数字的动态口令。")
-        return token
+        return six_digits(self.cleaned_data["token"], "请输入6位数字的动态口令。")
 
 
 class UnitPickerField(forms.CharField):
@@ -71,7 +95,7 @@ class RegistrationForm(Form):
     ethnicity = forms.ChoiceField(label="民族", choices=[(e, e) for e in ETHNIC_GROUPS], initial="汉族")
     education = forms.ChoiceField(label="最高学历", choices=[("", "请选择")] + Education.choices)
     organisation = UnitPickerField(label="单位名称", max_length=100, widget=forms.TextInput(attrs={"list": "unit-suggestions", "data-unit-picker": "1", "autocomplete": "off"}))
-    password1 = forms.CharField(label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), help_text="至少8位，不能全为数字，不能与证件号码或姓名过于相似。")
+    password1 = forms.CharField(label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), help_text=NEW_PASSWORD_HELP)
     password2 = forms.CharField(label="确认密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     def clean_id_number(self):
@@ -124,3 +148,61 @@ class ProfileForm(ModelForm):
         return normalize_phone(self.cleaned_data["phone"])
 
 
+
+
+class NewPasswordForm(Form):
+    """A new password typed twice; the password rules are checked by the service, which knows the
+    account (the similarity rule compares with its 证件号码 and name)."""
+
+    new_fields = ("password1", "password2")
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = (cleaned.get(name) for name in self.new_fields)
+        if first and second and first != second:
+            self.add_error(self.new_fields[1], "两次输入的密码不一致。")
+        return cleaned
+
+
+def _new_password_field(label, **kwargs):
+    return forms.CharField(label=label, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), **kwargs)
+
+
+class PasswordForgotForm(Form):
+    login = forms.CharField(
+        label="证件号码或用户名", max_length=150, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"})
+    )
+
+    def clean_login(self):
+        return normalize_login(self.cleaned_data["login"])
+
+
+class PasswordResetForm(NewPasswordForm):
+    code = forms.CharField(
+        label="验证码",
+        max_length=12,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}),
+    )
+    password1 = _new_password_field("新密码", help_text=NEW_PASSWORD_HELP)
+    password2 = _new_password_field("确认新密码")
+
+    def clean_code(self):
+        return six_digits(self.cleaned_data["code"], "请输入6位数字的验证码。")
+
+
+class PasswordChangeForm(NewPasswordForm):
+    new_fields = ("new_password1", "new_password2")
+    old_password = forms.CharField(
+        label="原密码", strip=False, widget=forms.PasswordInput(attrs={"autofocus": True, "autocomplete": "current-password"})
+    )
+    new_password1 = _new_password_field("新密码", help_text=NEW_PASSWORD_HELP)
+    new_password2 = _new_password_field("确认新密码")
+
+
+class StaffEnrolForm(Form):
+    organisation = forms.ModelChoiceField(label="导入到单位", queryset=None, empty_label=None)
+    file = forms.FileField(label="人员名单", help_text="Excel（.xlsx）文件，使用“下载模板”的格式：姓名、证件号码、性别、民族、手机号码、最高学历、职称、电子邮箱")
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = units

@@ -12,16 +12,22 @@ from . import selectors
 
 LOGIN_AT = "_login_at"
 SEEN_AT = "_seen_at"
+# Set at sign-in for an account whose password someone else chose: read from the session already
+# loaded, so that the pages of everyone else spend no query on the account.
+MUST_CHANGE = "_must_change_password"
 # The last-seen stamp is rewritten at most once a minute, not on every request: a session write
 # per page would cost a query each time. The idle time-out may then fall up to a minute early.
 SEEN_RESOLUTION = 60
 
 
 def session_stamp_login(sender, request, user, **kwargs):
-    """user_logged_in receiver: when the session began and was last used (saved with the login)."""
+    """user_logged_in receiver: when the session began and was last used (saved with the login), and
+    whether the password must be changed first."""
     now = int(time.time())
     request.session[LOGIN_AT] = now
     request.session[SEEN_AT] = now
+    if user.must_change_password:
+        request.session[MUST_CHANGE] = True
 
 
 class SessionTimeoutMiddleware:
@@ -81,3 +87,29 @@ class SecondFactorMiddleware:
             return None
         page = "accounts:otp_verify" if selectors.totp_device_confirmed(user=user) else "accounts:otp_setup"
         return redirect(f"{reverse(page)}?{urlencode({'next': request.get_full_path()})}")
+
+
+# Pages open to a signed-in person who must change the password first.
+PASSWORD_CHANGE_PAGES = SECOND_FACTOR_PAGES | {"accounts:password_change"}
+
+
+class MustChangePasswordMiddleware:
+    """Someone else chose the password (a unit administrator's reset, 批量导入人员): until the person
+    sets their own, every page sends them to 修改密码. After SecondFactorMiddleware, so the second
+    factor comes first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.session.get(MUST_CHANGE):
+            return None
+        if not (request.user.is_authenticated and request.user.must_change_password):
+            request.session.pop(MUST_CHANGE)  # changed in another session since
+            return None
+        if request.resolver_match.view_name in PASSWORD_CHANGE_PAGES:
+            return None
+        return redirect(f"{reverse('accounts:password_change')}?{urlencode({'next': request.get_full_path()})}")

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from treebeard.mp_tree import MP_Node
 
+from core.models import AppendOnly
+
 from .validators import gender_from_id_number, normalize_id_number, validate_id_number, validate_phone, validate_uscc
 
 
@@ -139,6 +141,7 @@ class User(AbstractUser):
     ethnicity = models.CharField("民族", max_length=10, choices=[(e, e) for e in ETHNIC_GROUPS], blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True, validators=[validate_phone])
     education = models.CharField("最高学历", max_length=10, choices=Education.choices, blank=True)
+    title = models.CharField("职称", max_length=30, blank=True)
     organisation = models.ForeignKey(
         Organisation,
         verbose_name="工作单位",
@@ -148,6 +151,9 @@ class User(AbstractUser):
         related_name="staff",
         help_text="经单位确认的当前工作单位",
     )
+    # Set when someone else chose the password (a unit administrator's reset, 批量导入人员): the
+    # next sign-in goes to 修改密码 before any other page.
+    must_change_password = models.BooleanField("下次登录须修改密码", default=False)
 
     objects = UserManager()
     REQUIRED_FIELDS = ["name"]
@@ -273,3 +279,82 @@ class Membership(models.Model):
     @property
     def is_rejected(self):
         return self.status == MembershipStatus.REJECTED
+
+
+class AccountAction(models.TextChoices):
+    MEMBERSHIP_CONFIRM = "membership_confirm", "确认单位人员"
+    MEMBERSHIP_REJECT = "membership_reject", "单位人员不通过"
+    ROLE_GRANT = "role_grant", "授予角色"
+    ROLE_REMOVE = "role_remove", "取消角色"
+    PASSWORD_CODE_SENT = "password_code_sent", "发送找回密码验证码"
+    PASSWORD_RESET_SELF = "password_reset_self", "自助找回密码"
+    PASSWORD_RESET_BY_ADMIN = "password_reset_admin", "管理员重置密码"
+    PASSWORD_CHANGE = "password_change", "修改密码"
+    STAFF_ENROL = "staff_enrol", "批量导入人员"
+    LOCKOUT = "lockout", "登录锁定"
+    SECOND_FACTOR_BIND = "otp_bind", "绑定身份验证器"
+    SECOND_FACTOR_REMOVE = "otp_remove", "解除身份验证器"
+    API_KEY_CREATE = "api_key_create", "创建接口密钥"
+    API_KEY_REVOKE = "api_key_revoke", "停用接口密钥"
+
+
+class AccountEvent(AppendOnly, models.Model):
+    """One entry of the accounts' audit trail (accounts/audit.py records it): who did what to which
+    account, for which organisation, when and from where. Append-only: nobody changes or deletes it."""
+
+    record_noun = "账户操作记录"
+
+    action = models.CharField("操作", max_length=24, choices=AccountAction.choices, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="空表示本人未登录时的操作（如自助找回密码）或系统",
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="所涉账户", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="所涉单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ip_address = models.GenericIPAddressField("IP地址", null=True, blank=True)
+    details = models.JSONField("补充信息", default=dict, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "账户操作记录"
+        verbose_name_plural = "账户操作记录"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subject", "created_at"]), models.Index(fields=["actor", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+
+class ResetChannel(models.TextChoices):
+    SMS = "sms", "短信"
+    EMAIL = "email", "电子邮箱"
+
+
+class PasswordResetCode(models.Model):
+    """One 找回密码 code sent to the mobile or e-mail on file. The code is never stored: it is derived
+    from `seed` with the SECRET_KEY (accounts.services.reset_code), so that the background task
+    sending it needs no code in its queued arguments, and the database alone gives no code. It dies
+    when used, at `expires_at`, or after PASSWORD_RESET_MAX_FAILURES wrong tries."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_reset_codes")
+    seed = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    channel = models.CharField(max_length=8, choices=ResetChannel.choices)
+
+    class Meta:
+        verbose_name = "找回密码验证码"
+        verbose_name_plural = "找回密码验证码"
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self):
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"

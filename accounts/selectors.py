@@ -4,7 +4,7 @@ from django.db.models import Count, Q
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import Membership, MembershipStatus, Organisation, OrganisationKind, Role, bureau_area_q, within_q
-from .roles import is_sysadmin, roles_of
+from .roles import is_sysadmin, organisations_for, roles_of
 
 
 def organisation_search(*, query, limit=20, exclude_bureaus=True):
@@ -32,6 +32,15 @@ def pending_memberships(*, organisations):
         Membership.objects.filter(organisation__in=organisations, status=MembershipStatus.PENDING)
         .select_related("person", "organisation")
         .order_by("requested_at", "id")
+    )
+
+
+def confirmed_staff(*, organisations):
+    """The people confirmed (已确认) at these units: the staff a unit administrator looks after."""
+    return (
+        Membership.objects.filter(organisation__in=organisations, status=MembershipStatus.ACTIVE)
+        .select_related("person", "organisation")
+        .order_by("organisation__path", "person__name", "id")
     )
 
 
@@ -71,3 +80,10 @@ def second_factor_required(*, user):
 def totp_device_confirmed(*, user):
     """The authenticator the user has bound, or None (not bound yet)."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+
+
+def enrolling_units(user):
+    """The units whose staff `user` may enrol (批量导入人员): those they administer, bureaus aside."""
+    return Organisation.objects.filter(
+        pk__in=[org.pk for org in organisations_for(user, Role.UNIT_ADMIN)]
+    ).exclude(kind=OrganisationKind.BUREAU).order_by("name")

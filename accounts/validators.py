@@ -53,6 +53,11 @@ ID_NUMBER_MIN_AGE = 16
 ID_NUMBER_MAX_AGE = 100
 
 
+def is_id_number(value):
+    """Whether a login has the shape of an 证件号码 (as normalize_login stores it)."""
+    return bool(_ID_NUMBER_SHAPE.fullmatch(value or ""))
+
+
 def normalize_login(value):
     """What a person typed to sign in: an 证件号码 normalised as stored (so "…109x", "…109X" and
     the full-width "…１０９Ｘ" are one account, also for the lock-out count), a username as typed."""

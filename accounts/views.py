@@ -6,12 +6,12 @@ import django_otp
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -20,8 +20,16 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import role_required
 from core.inputs import redirect_target, safe_text
 
-from . import selectors, services
-from .forms import LoginForm, MoveRequestForm, OTPTokenForm, ProfileForm, RegistrationForm, RejectForm
+from core.models import Job
+from core.proxy import client_ip
+from core.spreadsheets import xlsx_response
+
+from . import enrolment, selectors, services
+from .forms import (
+    LoginForm, MoveRequestForm, OTPTokenForm, PasswordChangeForm, PasswordForgotForm, PasswordResetForm, ProfileForm,
+    RegistrationForm, RejectForm, StaffEnrolForm,
+)
+from .middleware import MUST_CHANGE
 from .models import Membership, Role
 from .roles import organisations_for
 
@@ -55,7 +63,7 @@ def _token_given(request, form, device, message):
     if request.method != "POST" or not form.is_valid():
         return None
     try:
-        device = services.totp_check(device=device, token=form.cleaned_data["token"])
+        device = services.totp_check(device=device, token=form.cleaned_data["token"], request=request)
     except ValidationError as exc:
         form.add_error("token", exc)
         return None
@@ -199,6 +207,30 @@ def membership_queue(request):
     return render(request, "accounts/membership_queue.html", {"page": page, "reject_form": RejectForm(), "units": units})
 
 
+@role_required(Role.UNIT_ADMIN)
+def staff_enrol(request):
+    """批量导入人员: the form, and the report of the file just uploaded (or its background job)."""
+    form = StaffEnrolForm(request.POST or None, request.FILES or None, units=selectors.enrolling_units(request.user))
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = enrolment.staff_enrol_upload(
+                upload=form.cleaned_data["file"], organisation=form.cleaned_data["organisation"], actor=request.user,
+                address=client_ip(request),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error("file", "；".join(getattr(exc, "messages", None) or [str(exc)]))
+        if isinstance(report, Job):
+            return redirect("portal:job", pk=report.pk)  # a long list: enrolled in the background
+    context = {"form": form, "report": report, "outcomes": enrolment.OUTCOMES}
+    return render(request, "accounts/staff_enrol.html", context, status=400 if form.errors else 200)
+
+
+@role_required(Role.UNIT_ADMIN)
+def staff_enrol_template(request):
+    return xlsx_response(enrolment.template_workbook(), "批量导入人员模板")
+
+
 def _membership_for_admin(request, pk):
     """A pending membership of one of the admin's units, or 404 (another unit's requests are not revealed)."""
     units = organisations_for(request.user, Role.UNIT_ADMIN)
@@ -220,7 +252,7 @@ def _decide(request, decision, success):
 @require_POST
 def membership_confirm(request, pk):
     membership = _membership_for_admin(request, pk)
-    return _decide(request, lambda: services.membership_confirm(membership=membership, actor=request.user), f"已确认 {membership.person.name} 为本单位人员。")
+    return _decide(request, lambda: services.membership_confirm(membership=membership, actor=request.user, request=request), f"已确认 {membership.person.name} 为本单位人员。")
 
 
 @role_required(Role.UNIT_ADMIN)
@@ -234,7 +266,7 @@ def membership_reject(request, pk):
     reason = form.cleaned_data["reason"]
     return _decide(
         request,
-        lambda: services.membership_reject(membership=membership, actor=request.user, reason=reason),
+        lambda: services.membership_reject(membership=membership, actor=request.user, reason=reason, request=request),
         f"已退回 {membership.person.name} 的申请。",
     )
 
@@ -258,3 +290,117 @@ def jurisdiction(request):
     return render(request, "accounts/organisations.html", {"title": "辖区单位", "blocks": blocks})
 
 
+
+
+# --- passwords -----------------------------------------------------------------------------------
+
+# The pending 忘记密码 of this browser: the id of its code (0 when none was sent), so step 2 needs no
+# account in its address.
+RESET_SESSION_KEY = "password_reset"
+
+
+def _anonymous_only(view):
+    """忘记密码's pages: a signed-in visitor is sent home (修改密码 is theirs)."""
+
+    @never_cache
+    @wraps(view)
+    def page(request):
+        if request.user.is_authenticated:
+            return redirect("portal:home")
+        return view(request)
+
+    return page
+
+
+@_anonymous_only
+def password_forgot(request):
+    """忘记密码, step 1. Whatever the account, the answer is the same redirect to step 2 and the same
+    page there: a masked number shown for some logins and not for others would tell which exist."""
+    form = PasswordForgotForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reset = services.password_code_send(login=form.cleaned_data["login"], request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            request.session[RESET_SESSION_KEY] = reset.pk if reset else 0
+            return redirect("accounts:password_reset")
+    return render(request, "accounts/password_forgot.html", {"form": form})
+
+
+@_anonymous_only
+def password_reset(request):
+    """忘记密码, step 2: the code and the new password."""
+    reset_id = request.session.get(RESET_SESSION_KEY)
+    if reset_id is None:
+        return redirect("accounts:password_forgot")
+    form = PasswordResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.password_reset_with_code(reset_id=reset_id, code=data["code"], password=data["password1"], request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            del request.session[RESET_SESSION_KEY]
+            messages.success(request, "密码已重置，请使用新密码登录。")
+            return redirect("accounts:login")
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+@never_cache
+@login_required
+def password_change(request):
+    """修改密码: for everyone from 我的信息; the only page open while 下次登录须修改密码 is set."""
+    forced = request.user.must_change_password
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.password_change(
+                user=request.user, old_password=data["old_password"], new_password=data["new_password1"], request=request
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            update_session_auth_hash(request, request.user)  # this session stays signed in, the others end
+            request.session.pop(MUST_CHANGE, None)
+            messages.success(request, "密码已修改。")
+            return redirect(redirect_target(request, request.GET.get("next"), reverse("accounts:profile")))
+    # While the change is owed every other page is closed: no menu to lead there.
+    context = {"form": form, "forced": forced}
+    if forced:
+        context["menu"] = None
+    return render(request, "accounts/password_change.html", context)
+
+
+@role_required(Role.UNIT_ADMIN)
+def unit_staff(request):
+    """本单位已确认人员: the unit's confirmed staff, each with 重置密码."""
+    units = organisations_for(request.user, Role.UNIT_ADMIN)
+    page = Paginator(selectors.confirmed_staff(organisations=units), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/unit_staff.html", {"page": page, "units": units})
+
+
+@never_cache
+@role_required(Role.UNIT_ADMIN)
+def staff_password_reset(request, person_pk):
+    """重置密码 of one confirmed staff member: a confirmation page, then the temporary password,
+    shown on this answer only (not redirected, not in a message, not cached)."""
+    try:
+        membership = services.staff_for_reset(actor=request.user, person_id=person_pk)
+    except PermissionDenied:
+        raise Http404 from None  # another unit's people are not revealed
+    if request.method == "POST":
+        try:
+            person, password = services.password_reset_by_admin(
+                actor=request.user, person_id=person_pk, stamp=request.POST.get("stamp"), request=request
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+            return redirect("accounts:unit_staff")
+        return render(request, "accounts/staff_password_result.html", {"person": person, "password": password})
+    return render(
+        request, "accounts/staff_password_confirm.html",
+        {"membership": membership, "stamp": services.password_stamp(membership.person)},
+    )

@@ -25,7 +25,7 @@ class CertificateAdmin(ReadOnlyAdmin):
     list_select_related = ("applicant", "bureau")
     readonly_fields = (
         "number", "applicant", "organisation", "bureau", "start_year", "end_year", "status", "superseded_by", "superseded_at",
-        "facts", "fingerprint", "verify_url", "sha256", "size", "signer", "issued_at", "issued_by",
+        "revoked_at", "revoked_reason", "facts", "fingerprint", "verify_url", "sha256", "size", "signer", "issued_at", "issued_by",
     )
     exclude = ("pdf",)
     inlines = [EventInline]

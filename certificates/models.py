@@ -1,10 +1,15 @@
 """学时认定单: a certificate of approved hours for a span of years, issued once as a signed PDF and
-kept unchanged. A later issue for the same span with different hours supersedes it."""
+kept unchanged. A later issue for the same span with different hours supersedes it; a bureau's
+撤销认定 of hours it states revokes it (hours.signals.years_revoked, certificates.services)."""
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from core.models import AppendOnly
+
+from hours.models import RevocationReason
 
 
 def certificate_upload_to(instance, filename):
@@ -15,6 +20,7 @@ def certificate_upload_to(instance, filename):
 class CertificateStatus(models.TextChoices):
     CURRENT = "current", "有效"
     SUPERSEDED = "superseded", "已被替代"
+    REVOKED = "revoked", "已撤销"
 
 
 class Certificate(models.Model):
@@ -34,6 +40,8 @@ class Certificate(models.Model):
         "self", verbose_name="替代它的认定单", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes"
     )
     superseded_at = models.DateTimeField("替代时间", null=True, blank=True)
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    revoked_reason = models.CharField("撤销原因类别", max_length=20, choices=RevocationReason.choices, blank=True)
     # What was printed, kept as issued: the verification page and the bulk endpoint answer from it.
     facts = models.JSONField("出具内容")
     # SHA-256 of the hours and personal data the certificate states: the same span asked for again
@@ -71,8 +79,12 @@ class Certificate(models.Model):
     def is_current(self):
         return self.status == CertificateStatus.CURRENT
 
+    @property
+    def is_revoked(self):
+        return self.status == CertificateStatus.REVOKED
+
     def save(self, *args, **kwargs):
-        # Issued once, never changed: superseding updates status fields with a queryset update.
+        # Issued once, never changed: superseding and revoking update status fields with a queryset update.
         if not self._state.adding:
             raise ValueError("认定单出具后不能修改。")
         super().save(*args, **kwargs)
@@ -81,11 +93,14 @@ class Certificate(models.Model):
 class EventAction(models.TextChoices):
     ISSUE = "issue", "出具"
     SUPERSEDE = "supersede", "被替代"
+    REVOKE = "revoke", "撤销"
     DOWNLOAD = "download", "下载"
 
 
-class CertificateEvent(models.Model):
+class CertificateEvent(AppendOnly, models.Model):
     """Append-only log of what happened to a certificate, who did it and from where."""
+
+    record_noun = "认定单记录"
 
     certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="events")
     action = models.CharField("操作", max_length=12, choices=EventAction.choices)
@@ -99,10 +114,3 @@ class CertificateEvent(models.Model):
         verbose_name_plural = "认定单记录"
         ordering = ["created_at", "id"]
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("认定单记录只能新增，不能修改。")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("认定单记录不能删除。")

@@ -9,7 +9,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from hours import rules
-from hours.models import PersonYear, TrainingRecord
+from hours.models import ItemSource, PersonYear, TrainingRecord
 from hours.policies import policy_for, reference_rule_set
 from hours.years import FIRST_YEAR
 
@@ -35,6 +35,7 @@ class RecordYear:
     pending_declaration: object = None
     training_count: int = 0  # imported training records not yet ticked into a declaration
     training_hours: Decimal = ZERO
+    training_from: tuple = ()  # who sent them: the sending organisations' names (else the sources')
     certificates: list = field(default_factory=list)  # the current 学时认定单 covering the year
 
     @property
@@ -64,8 +65,8 @@ def _reference_requirement():
 
 
 def _year(year, row, reference, training=None, certificates=()):
-    count, hours = training or (0, ZERO)
-    extra = {"training_count": count, "training_hours": hours, "certificates": list(certificates)}
+    count, hours, senders = training or (0, ZERO, ())
+    extra = {"training_count": count, "training_hours": hours, "training_from": tuple(senders), "certificates": list(certificates)}
     if row is None:  # 未申报: nothing approved, measured against the reference rule set
         met = not (reference.public or reference.professional or reference.total)
         return RecordYear(year, NOTHING, NOTHING, reference, met, False, **extra)
@@ -115,10 +116,15 @@ def applicant_record(*, applicant, today=None):
     training = {}
     if applicant.id_number:
         unticked = (
-            TrainingRecord.objects.filter(id_number=applicant.id_number, item__isnull=True, year__lte=this_year)
-            .values("year").annotate(count=Count("id"), hours=Sum("hours")).order_by()
+            TrainingRecord.objects.offered().filter(id_number=applicant.id_number, item__isnull=True, year__lte=this_year)
+            .values("year", "source", "source_org__name").annotate(count=Count("id"), hours=Sum("hours"))
+            .order_by("year", "source", "source_org__name")
         )
-        training = {t["year"]: (t["count"], t["hours"] or ZERO) for t in unticked}
+        sources = dict(ItemSource.choices)
+        for t in unticked:
+            count, hours, senders = training.get(t["year"], (0, ZERO, []))
+            sender = t["source_org__name"] or sources.get(t["source"], t["source"])
+            training[t["year"]] = (count + t["count"], hours + (t["hours"] or ZERO), [*senders, sender] if sender not in senders else senders)
     covering = {}
     for certificate in Certificate.objects.filter(applicant=applicant, status=CertificateStatus.CURRENT).only(
         "number", "start_year", "end_year", "issued_at"

@@ -15,7 +15,6 @@ from hours.models import YearRecord
 from hours.policies import policy_for, reference_rule_set
 from hours.years import FIRST_YEAR
 from workflow import jurisdiction
-from workflow.models import State
 
 from . import numbers
 from .models import Certificate, CertificateStatus
@@ -98,8 +97,8 @@ def default_span(*, applicant, today=None):
     for). (start, end), or None when nothing is approved yet."""
     this_year = (today or timezone.localdate()).year
     years = (
-        YearRecord.objects.filter(
-            declaration__applicant=applicant, declaration__state=State.APPROVED, year__gte=FIRST_YEAR, year__lte=this_year
+        YearRecord.objects.counting().filter(
+            declaration__applicant=applicant, year__gte=FIRST_YEAR, year__lte=this_year
         )
         .aggregate(first=Min("year"), last=Max("year"))
     )
@@ -112,8 +111,8 @@ def approved_span(*, applicant, start_year, end_year):
     """Each year's approved hours: where two approved declarations cover a year, the year record
     of the one approved last counts. One query (the rule sets' policies are cached)."""
     records = (
-        YearRecord.objects.filter(
-            declaration__applicant=applicant, declaration__state=State.APPROVED, year__gte=start_year, year__lte=end_year
+        YearRecord.objects.counting().filter(
+            declaration__applicant=applicant, year__gte=start_year, year__lte=end_year
         )
         .select_related("declaration__organisation__bureau", "declaration__rule_set")
         .order_by("year", "-declaration__decided_at", "-declaration_id")
@@ -263,6 +262,7 @@ def public_facts(certificate):
 
 
 def verification_status(certificate):
+    """genuine, superseded, revoked (撤销认定: certificates.services.certificates_revoke) or unknown."""
     if certificate is None:
         return "unknown"
-    return "genuine" if certificate.is_current else "superseded"
+    return {CertificateStatus.CURRENT: "genuine", CertificateStatus.REVOKED: "revoked"}.get(certificate.status, "superseded")

@@ -122,7 +122,11 @@ def certificate_issue(*, user, start_year, end_year, base_url, ip=None):
         issued_by=user,
     )
     with FileWrites() as files, files.atomic():
+        # The person's row is what a revocation locks too (hours.summary): under it, the hours are
+        # read again, so a revocation that committed while the PDF was rendered is never sealed as 有效.
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        if _span_facts(user, start_year, end_year)[2] != fingerprint:
+            raise ValidationError("出具过程中该时段的学时发生了变化（如被撤销认定），请重新出具。")
         current = Certificate.objects.filter(
             applicant=user, start_year=start_year, end_year=end_year, status=CertificateStatus.CURRENT
         ).first()
@@ -145,6 +149,33 @@ def certificate_issue(*, user, start_year, end_year, base_url, ip=None):
             )
     logger.info("certificate %s issued for user %s (%s–%s)", number, user.pk, start_year, end_year)
     return certificate, True
+
+
+def certificates_revoke(sender, *, revocation, **kwargs):
+    """hours.signals.years_revoked, in the revoking transaction: every current certificate of the
+    applicant that states a revoked year's hours from the revoked declaration becomes 已撤销, with the
+    date and reason category (the free text stays with the bureau). A certificate of the span that
+    took those years from another declaration still states true hours and stays as it is."""
+    declaration = revocation.declaration
+    years = set(revocation.years)
+    candidates = Certificate.objects.filter(
+        applicant_id=declaration.applicant_id, status=CertificateStatus.CURRENT,
+        start_year__lte=max(years), end_year__gte=min(years),
+    )
+    stating = [
+        c.pk for c in candidates.only("pk", "facts")
+        if any(y["year"] in years and y.get("business_no") == declaration.business_no for y in c.facts["years"])
+    ]
+    if not stating:
+        return
+    Certificate.objects.filter(pk__in=stating).update(
+        status=CertificateStatus.REVOKED, revoked_at=revocation.created_at, revoked_reason=revocation.reason
+    )
+    details = {"declaration": declaration.business_no, "years": sorted(years), "reason": revocation.reason}
+    CertificateEvent.objects.bulk_create(
+        CertificateEvent(certificate_id=pk, action=EventAction.REVOKE, actor=revocation.actor, details=details) for pk in stating
+    )
+    logger.info("certificates %s revoked (revocation %s)", stating, revocation.pk)
 
 
 def certificate_downloaded(*, certificate, user, ip=None):

@@ -237,6 +237,9 @@ def _bulk_entry(text, canonical, certificate):
     if certificate.superseded_by_id:
         entry["superseded_by"] = certificate.superseded_by.number
         entry["superseded_at"] = certificate.superseded_at.isoformat() if certificate.superseded_at else None
+    if status == "revoked":
+        entry["revoked_at"] = certificate.revoked_at.isoformat() if certificate.revoked_at else None
+        entry["revoked_reason"] = certificate.get_revoked_reason_display()
     return entry
 
 
@@ -244,7 +247,7 @@ def _bulk_entry(text, canonical, certificate):
 @never_cache
 def verify_bulk(request):
     """POST {"numbers": [...]} (at most 500) → {"results": [{number, status, ...}, ...]} in the
-    order asked; status is genuine, superseded or unknown. Rate-limited per client IP."""
+    order asked; status is genuine, superseded, revoked or unknown. Rate-limited per client IP."""
     if request.method != "POST":
         response = _bulk_error('请用 POST 提交 JSON：{"numbers": [...]}。Use POST with a JSON body {"numbers": [...]}.', 405)
         response["Allow"] = "POST"
@@ -271,7 +274,7 @@ def verify_bulk(request):
     canonical = [numbers.normalize(n) for n in asked]
     found = selectors.certificates_by_numbers([c for c in canonical if c])
     results = [_bulk_entry(text, c, found.get(c) if c else None) for text, c in zip(asked, canonical)]
-    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("genuine", "superseded", "unknown")}
+    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("genuine", "superseded", "revoked", "unknown")}
     response = JsonResponse({"count": len(results), "summary": counts, "results": results}, json_dumps_params={"ensure_ascii": False})
     response["X-RateLimit-Limit"] = str(decision.limit)
     response["X-RateLimit-Remaining"] = str(decision.remaining)

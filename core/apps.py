@@ -12,6 +12,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.urls import register_converter
 
+        from . import ratelimit  # noqa: F401 (registers the shared-cache deployment check)
         from .converters import IdConverter
 
         # Registered before any URL configuration is read (ready() runs in django.setup()).

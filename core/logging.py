@@ -22,6 +22,9 @@ _ID18 = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 # The old 15-digit numbers only where they look like one (province, YYMMDD): 业务编号 are 15 digits
 # too (20261201 + id) and must stay readable; no province code starts with 20.
 _ID15 = re.compile(rf"(?<![0-9A-Za-z]){_PROVINCE}\d{{4}}\d{{2}}{_MONTH_DAY}\d{{3}}(?![0-9A-Za-z])")
+# In a request path, anything shaped like an ID number: a platform may use the number as its record
+# id, also inside a longer id (/api/v1/records/HNU430121198805041015), typed full-width or with x.
+_ID_IN_PATH = re.compile(r"(?<!\d)\d{17}[\dXxＸｘ](?!\d)")
 # Mainland mobile numbers, also written +86 138-1234-5678 or 138 1234 5678.
 _MOBILE = re.compile(r"(?<![0-9A-Za-z])(?P<cc>(?:\+|00)?86[- ]?)?(?P<number>1[3-9]\d(?P<sep>[- ]?)\d{4}(?P=sep)\d{4})(?!\d)")
 
@@ -33,6 +36,17 @@ def mask_personal_numbers(text):
     text = _ID18.sub(lambda m: mask_id_number(m.group()), text)
     text = _ID15.sub(lambda m: mask_id_number(m.group()), text)
     return _MOBILE.sub(lambda m: (m.group("cc") or "") + mask_phone(re.sub(r"[- ]", "", m.group("number"))), text)
+
+
+def mask_path(path):
+    """A request path as logged: every ID-shaped run masked, wherever it sits (the old 15-digit
+    numbers too)."""
+    path = _ID_IN_PATH.sub(lambda m: mask_id_number(m.group()), path)
+    return _ID15.sub(lambda m: mask_id_number(m.group()), path)
+
+
+def _escaped(text):
+    return text.encode("unicode_escape").decode("ascii")
 
 
 class MaskPersonalNumbers(logging.Filter):
@@ -47,7 +61,14 @@ class MaskPersonalNumbers(logging.Filter):
     _formatter = logging.Formatter()
 
     def filter(self, record):
-        record.msg = mask_personal_numbers(record.getMessage())
+        message = record.getMessage()
+        # django.request's "Not Found: <path>" names the path (non-ASCII as \uXXXX escapes), masked
+        # as the request log masks it.
+        path = getattr(getattr(record, "request", None), "path", None)
+        masked = mask_path(path) if isinstance(path, str) else path
+        if masked != path:
+            message = message.replace(path, masked).replace(_escaped(path), _escaped(masked))
+        record.msg = mask_personal_numbers(message)
         record.args = None
         if record.exc_info:
             record.exc_text = record.exc_text or self._formatter.formatException(record.exc_info)
@@ -76,9 +97,10 @@ class ClientErrorsInOneLine(logging.Filter):
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (local, with its offset), level, logger, message, request_id,
-    and for the request log user_id, method, path, status, duration_ms; a traceback as `exception`."""
+    and for the request log user_id, client (the API key's prefix), method, path, status,
+    duration_ms; a traceback as `exception`."""
 
-    REQUEST_FIELDS = ("user_id", "method", "path", "status", "duration_ms")
+    REQUEST_FIELDS = ("user_id", "client", "method", "path", "status", "duration_ms")
 
     def format(self, record):
         entry = {
@@ -104,8 +126,10 @@ request_logger = logging.getLogger("core.request")
 
 
 class RequestLogMiddleware:
-    """One line per request: method, path (no query string: it may carry names and numbers),
-    status, time taken and the signed-in user's id. Placed right after the request-id middleware."""
+    """One line per request: method, path (no query string: it may carry names and numbers; ID
+    numbers in the path masked), status, time taken, the signed-in user's id and, for the API, the
+    calling key's prefix (set by api.endpoints.KeyAuth), so that every call is attributable. Never
+    a header or the body. Placed right after the request-id middleware."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -114,10 +138,12 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        path = mask_path(request.path)
+        client = getattr(request, "api_client", None)
         request_logger.info(
-            "%s %s %s", request.method, request.path, response.status_code,
-            extra={"method": request.method, "path": request.path, "status": response.status_code,
-                   "duration_ms": duration_ms, "user_id": _user_id(request)},
+            "%s %s %s%s", request.method, path, response.status_code, f" client={client}" if client else "",
+            extra={"method": request.method, "path": path, "status": response.status_code,
+                   "duration_ms": duration_ms, "user_id": _user_id(request), "client": client},
         )
         return response
 

@@ -3,7 +3,7 @@
 
 def mask_id_number(value):
     value = value or ""
-    if len(value) < 8:
+    if len(value) <= 8:  # too short to keep both ends and hide anything between them
         return "*" * len(value)
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
@@ -26,3 +26,9 @@ def mask_name(value):
     if len(value) == 2:
         return value[0] + "*"
     return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
+def mask_email(value):
+    """zhangsan@example.cn → z***@example.cn"""
+    local, _, domain = (value or "").partition("@")
+    return f"{local[:1]}***@{domain}" if domain else mask_phone(value)

@@ -15,6 +15,7 @@ class JobKind(models.TextChoices):
     CASE_ZIP = "case_zip", "材料打包"
     CERTIFICATE_RENDER = "certificate_render", "学时认定单生成"
     ROSTER_IMPORT = "roster_import", "参训人员名单导入"
+    STAFF_ENROL = "staff_enrol", "批量导入人员"
 
 
 class Job(models.Model):
@@ -71,3 +72,18 @@ class Job(models.Model):
         if self.is_succeeded:
             return 100
         return int(self.done * 100 / self.total) if self.total else 0
+
+
+class AppendOnly:
+    """Mixin (before models.Model) for records kept as written — audit steps, events, revocations:
+    an instance is added once, never saved again nor deleted. `record_noun` names it in the refusal."""
+
+    record_noun = "记录"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError(f"{self.record_noun}只能新增，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{self.record_noun}不能删除。")

@@ -17,7 +17,7 @@ from core.admin import InputPolicyAdmin, ReadOnlyAdmin
 from core.forms import ModelForm
 
 from . import rules
-from .models import FilingStep, ReviewStep, RuleSet, RuleSetChange
+from .models import FilingStep, ReviewStep, Revocation, RuleSet, RuleSetChange
 from .rulesets import rule_set_create, rule_set_update, rule_set_validate, switch_off_problem
 
 SUBJECT_LABELS = {"public": "公需科目", "professional": "专业科目", "both": "公需与专业（视为完成当年要求）"}
@@ -403,3 +403,16 @@ class FilingStepAdmin(AuditStepAdmin):
     list_select_related = ("filing", *AuditStepAdmin.list_select_related)
     search_fields = ("filing__name", "actor__name")
     readonly_fields = ("filing", *STEP_FIELDS)
+
+
+@admin.register(Revocation)
+class RevocationAdmin(ReadOnlyAdmin):
+    """撤销认定, append-only: read here, made only by the bureau's clerks on the case page."""
+
+    list_display = ("created_at", "declaration", "years_label", "reason", "actor", "organisation")
+    list_filter = ("reason",)
+    list_select_related = ("declaration", "actor", "organisation")
+    search_fields = ("declaration__business_no", "declaration__name", "actor__name")
+    date_hierarchy = "created_at"
+    readonly_fields = ("declaration", "years", "reason", "reason_text", "actor", "organisation", "created_at")
+    actions = None

@@ -8,6 +8,7 @@ from accounts.models import ETHNIC_GROUPS, Education, Gender
 from accounts.validators import normalize_phone, validate_phone
 
 from core.forms import Form, IdListField, out_of_order
+from core.masking import mask_phone
 
 from . import rules
 from .models import COURSE_TYPES, EvidenceCategory, TrainingType
@@ -31,6 +32,20 @@ def _choices(values, blank="请选择"):
     return [("", blank)] + [(v, v) for v in values]
 
 
+class MaskedPhoneField(forms.CharField):
+    """A number someone else's (代为申报: the staff member's) shown masked; sent back unchanged,
+    the masked form stands for the number kept, any other value is a new number."""
+
+    kept = ""
+
+    def prepare_value(self, value):
+        return mask_phone(value) if self.kept and value == self.kept else value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return self.kept if self.kept and value == mask_phone(self.kept) else value
+
+
 class ApplicantForm(Form):
     """Step 6: the applicant's data; every field marked * is required. 姓名, 证件号码 and 性别 are
     the account's, shown but not posted (hours/services.py takes them from the account)."""
@@ -41,7 +56,7 @@ class ApplicantForm(Form):
     ethnicity = forms.ChoiceField(label="民族", choices=_choices(ETHNIC_GROUPS))
     unit = forms.CharField(label="单位名称", disabled=True, required=False, help_text="经单位确认的工作单位；如需变更请在“我的信息”中申请")
     title_sought = forms.ChoiceField(label="拟申报职称", choices=_choices(TITLES))
-    phone = forms.CharField(label="联系电话", max_length=20, validators=[validate_phone])
+    phone = MaskedPhoneField(label="联系电话", max_length=20, validators=[validate_phone])
     education = forms.ChoiceField(label="最高学历", choices=_choices(Education.values))
     category = forms.ChoiceField(label="申报大类", choices=_choices(CATEGORIES))
     specialty = forms.CharField(label="子专业名称", max_length=50)
@@ -51,8 +66,12 @@ class ApplicantForm(Form):
     # Shown only when the span takes in a year already approved (the views ask for it then).
     again = forms.BooleanField(label="我已知晓上述年度已审核通过，仍要再次申报", required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, kept_phone="", **kwargs):
+        """kept_phone: the number on file when the person filling in is not its owner (代为申报)."""
         super().__init__(*args, **kwargs)
+        if kept_phone:
+            self.fields["phone"].kept = kept_phone
+            self.fields["phone"].help_text = "号码已部分隐藏；不修改则保留原号码，如需更改请输入完整的新号码"
         years = [("", "请选择年度")] + [(y, f"{y}年") for y in reversed(allowed_years())]
         self.fields["start_year"].choices = years
         self.fields["end_year"].choices = years

@@ -1,30 +1,19 @@
 """Importing training records (事业单位工作人员培训平台, 继续教育基地) from an Excel or CSV file:
-every row is checked, bad rows are reported with their line numbers, good rows are kept.
-
-A file that cannot be read as a whole (not a workbook, cut short, a zip bomb, a CSV cell beyond
-csv's field limit, no header) is refused with the reason; every cell is normalised by the portal's
-input policy (core/inputs.py), so full-width digits in an ID number match, and a cell with
-control characters is its row's error. Reading is bounded: at most MAX_IMPORT_BYTES, MAX_ROWS rows
-and MAX_COLUMNS columns, and an .xlsx at most XLSX_MAX_UNPACKED bytes unpacked."""
-import csv
-import io
-import math
+every row is checked, bad rows are reported with their line numbers, good rows are kept. Reading
+the file (its refusals and bounds) is core/imports.py's."""
 import re
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import filetype
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from openpyxl import load_workbook
+from django.db.models import Q
 
 from accounts.validators import normalize_id_number, validate_id_number
 from core.constraints import refused_on_conflict
-from core.inputs import normalise_text, safe_text
+from core import imports as reading
 
 from .models import TrainingRecord
-from .uploads import DOCX_MAX_ENTRIES, OLE_SIGNATURE, UNREADABLE_ZIP
 
 COLUMNS = {"证件号码": "id_number", "姓名": "name", "年度": "year", "培训名称": "title", "科目": "subject", "学时": "hours", "证书编号": "certificate_no"}
 LABELS = {key: label for label, key in COLUMNS.items()}
@@ -32,19 +21,10 @@ REQUIRED = ("id_number", "name", "year", "title", "subject", "hours")
 # The 科目 column's words, full or short, to the subject code.
 SUBJECT_BY_LABEL = {"公需科目": "public", "公需": "public", "专业科目": "professional", "专业": "professional"}
 MAX_HOURS = Decimal("200")
-MAX_ROWS = 50000
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
-# The templates have 7 columns; a sheet may declare 16,384, and read-only openpyxl pads every row to that.
-MAX_COLUMNS = 50
-# 50,000 rows of the template are about 15 MB of sheet XML.
-XLSX_MAX_UNPACKED = 64 * 1024 * 1024
 # What the database holds (TrainingRecord): a longer cell is its row's error, not a cut.
 MAX_LENGTHS = {"name": 50, "title": 200, "certificate_no": 60}
-CANNOT_READ_XLSX = "无法读取该Excel文件，请使用模板另存为.xlsx后重新上传。"
 YEAR = re.compile(r"(\d{4})(?:\.0*)?")  # 2023, or 2023.0 from a spreadsheet number
 HOURS = re.compile(r"\d{1,6}(?:\.\d{1,17})?")
-# Kinds whose signature no CSV text starts with: such a file was renamed, or chosen by mistake.
-BINARY_KINDS = {"zip", "xlsx", "docx", "pptx", "doc", "xls", "ppt", "pdf", "png", "jpg", "gif", "bmp", "exe", "rar", "7z", "gz"}
 
 
 @dataclass
@@ -57,155 +37,17 @@ class ImportReport:
         return len(self.errors)
 
 
-def _cell_text(value):
-    """A cell as text: spreadsheet numbers without the float's ".0" (2023, not 2023.0)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return str(value)
-
-
-def _read(upload):
-    """The file's bytes, at most MAX_IMPORT_BYTES."""
-    if upload.size is not None and upload.size > MAX_IMPORT_BYTES:
-        raise ValidationError(f"导入文件不能超过{MAX_IMPORT_BYTES // (1024 * 1024)}M，请拆分后再导入。")
-    upload.seek(0)
-    data = upload.read(MAX_IMPORT_BYTES + 1)
-    upload.seek(0)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ValidationError(f"导入文件不能超过{MAX_IMPORT_BYTES // (1024 * 1024)}M，请拆分后再导入。")
-    if not data:
-        raise ValidationError("文件为空。")
-    return data
-
-
-def _sheet(data):
-    """The first sheet of a readable workbook, opened read-only; refuses what is not one."""
-    kind = filetype.guess(data[:8192])
-    if kind is None or kind.extension not in ("zip", "xlsx"):
-        if data.startswith(OLE_SIGNATURE):
-            raise ValidationError("这是旧版Office格式（如.xls）的文件，" + CANNOT_READ_XLSX)
-        raise ValidationError(("这是Word文档，" if kind and kind.extension == "docx" else "") + CANNOT_READ_XLSX)
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-            names = {info.filename for info in entries}
-    except UNREADABLE_ZIP:
-        raise ValidationError("文件已损坏或不完整，" + CANNOT_READ_XLSX)
-    if len(entries) > DOCX_MAX_ENTRIES or sum(info.file_size for info in entries) > XLSX_MAX_UNPACKED:
-        raise ValidationError("该Excel文件解压后过大或结构异常，已拒绝。")
-    if "xl/workbook.xml" not in names:
-        raise ValidationError(("这是Word文档，" if "word/document.xml" in names else "文件中没有Excel工作簿，") + CANNOT_READ_XLSX)
-    try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
-    except Exception:  # noqa: BLE001 - openpyxl raises many kinds; any of them means the workbook cannot be read
-        raise ValidationError(CANNOT_READ_XLSX)
-
-
-def _sheet_rows(sheet):
-    """The sheet's rows as lists of text, bounded in rows and columns."""
-    line = 0
-    try:
-        rows = sheet.iter_rows(max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS, values_only=True)
-        for values in rows:
-            line += 1
-            yield [_cell_text(v) for v in values]
-    except Exception:  # noqa: BLE001 - the sheet is read lazily: a damaged part shows up here
-        raise ValidationError(f"第{line + 1}行起的内容已损坏，{CANNOT_READ_XLSX}")
-
-
-def _decode_csv(data):
-    kind = filetype.guess(data[:8192])
-    if kind is not None and kind.extension in BINARY_KINDS:
-        raise ValidationError(f"该文件不是CSV文本文件（内容为{kind.extension}格式）。请上传.csv文件，或将Excel文件另存为.xlsx后导入。")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ValidationError("CSV文件是UTF-16编码，请在Excel中另存为“CSV UTF-8（逗号分隔）”后重新上传。")
-    # GB 18030 is GBK's superset: the rare characters of some names are in it only.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValidationError("无法识别CSV文件的编码，请另存为UTF-8编码。")
-
-
-def _csv_rows(data):
-    reader = csv.reader(io.StringIO(_decode_csv(data)))
-    line = 0
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            if "field larger than field limit" in str(exc):
-                raise ValidationError(f"CSV文件第{line + 1}行有单元格超过{csv.field_size_limit()}个字符，无法读取，请检查后重新上传。")
-            raise ValidationError(f"CSV文件第{line + 1}行格式不正确，无法读取，请用Excel另存为CSV后重新上传。")
-        line += 1
-        yield values[:MAX_COLUMNS]
-
-
-def _table(upload, columns, required):
-    """The header's keys, an iterator of the raw rows after it (lists of text), and the sheet of an
-    .xlsx (None for a CSV); refuses a file that cannot be read or has no header with the required columns."""
-    name = (upload.name or "").lower()
-    sheet = None
-    if name.endswith(".xlsx"):
-        sheet = _sheet(_read(upload))
-        rows = _sheet_rows(sheet)
-    elif name.endswith(".csv"):
-        rows = _csv_rows(_read(upload))
-    else:
-        raise ValidationError("只能导入.xlsx或.csv文件。")
-    header = next(rows, None)
-    if not header or not any(cell.strip() for cell in header):
-        raise ValidationError("文件为空，或第1行不是表头。")
-    keys = [columns.get(safe_text(h)) for h in header]
-    missing = [label for label, key in columns.items() if key in required and key not in keys]
-    if missing:
-        raise ValidationError(f"表头缺少以下列：{'、'.join(missing)}（第1行应为：{'、'.join(columns)}）。")
-    return keys, rows, sheet
-
-
-def _rows(upload, columns=COLUMNS, required=REQUIRED):
-    """(line number, {column: text}, [problems]) for each non-blank row below the header. Each text
-    is normalised; a cell that cannot be (control characters, garbled text) is a problem of its row."""
-    keys, rows, _ = _table(upload, columns, required)
-    labels = {key: label for label, key in columns.items()}
-    found = False
-    for line, values in enumerate(rows, start=2):
-        if line > MAX_ROWS + 1:
-            raise ValidationError(f"一次最多导入{MAX_ROWS}行，请拆分文件。")
-        if not any(v.strip() for v in values):
-            continue
-        found = True
-        row, problems = {}, []
-        for i, key in enumerate(keys):
-            if key is None:
-                continue
-            value = values[i] if i < len(values) else ""
-            try:
-                row[key] = normalise_text(value)
-            except ValidationError as exc:
-                problems.append(labels[key] + exc.messages[0])
-                row[key] = safe_text(value)  # the row is refused; its other checks still speak
-        yield line, row, problems
-    if not found:
-        raise ValidationError("文件中只有表头，没有可导入的数据行。")
-
-
 def roster_row_count(upload):
     """About how many rows follow the header (to choose between the request and a background job),
     refusing at once a file that cannot be read or lacks the header. The file is left at its start."""
     try:
-        _, rows, sheet = _table(upload, ROSTER_COLUMNS, ROSTER_REQUIRED)
+        _, lines, sheet = reading.table(upload, ROSTER_COLUMNS, ROSTER_REQUIRED)
         if sheet is None:
             return max(sum(chunk.count(b"\n") for chunk in upload.chunks()) - 1, 0)
         # The size a workbook declares spares reading 50,000 rows twice; some writers declare
         # none, and a declared size beyond what may be imported is not believed.
         declared = sheet.max_row
-        return declared - 1 if declared and declared <= MAX_ROWS + 1 else sum(1 for _ in rows)
+        return declared - 1 if declared and declared <= reading.MAX_ROWS + 1 else sum(1 for _ in lines)
     finally:
         upload.seek(0)
 
@@ -285,14 +127,16 @@ def training_records_import(*, upload, source, source_org=None, user):
     report = ImportReport()
     seen = {}
     good = []
-    for line, row, cell_problems in _rows(upload):
+    for line, row, cell_problems in reading.rows(upload, COLUMNS, REQUIRED):
         problems, values = _parse(row, cell_problems)
         if _kept(report, seen, (values["id_number"], values["year"], values["title"]), line, problems):
             good.append((line, values))
     existing = set()
     if good:
+        # The same training pushed through the API by this base (any 来源类别) is already here too.
+        same_channel = Q(source=source) | Q(source_org=source_org) if source_org else Q(source=source)
         existing = set(
-            TrainingRecord.objects.filter(source=source, id_number__in={v["id_number"] for _, v in good})
+            TrainingRecord.objects.filter(same_channel, id_number__in={v["id_number"] for _, v in good})
             .values_list("id_number", "year", "title")
         )
     rows = []
@@ -317,7 +161,7 @@ def roster_import(*, filing, upload, user):
     duplicates are reported by line; good rows are kept."""
     from accounts.models import User
 
-    rows = list(_rows(upload, ROSTER_COLUMNS, ROSTER_REQUIRED))
+    rows = list(reading.rows(upload, ROSTER_COLUMNS, ROSTER_REQUIRED))
     report = ImportReport()
     numbers = {normalize_id_number(r.get("id_number")) for _, r, _ in rows}
     registered = dict(User.objects.filter(id_number__in=numbers).values_list("id_number", "name"))

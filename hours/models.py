@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from django_fsm import transition
 
+from core.models import AppendOnly
 from workflow.models import OPEN_STATES, AbstractReviewStep, Reviewable, State
 
 HOURS = {"max_digits": 7, "decimal_places": 1, "default": Decimal("0")}
@@ -155,6 +156,49 @@ class ReviewStep(AbstractReviewStep):
         indexes = [models.Index(fields=["declaration", "created_at"])]
 
 
+class RevocationReason(models.TextChoices):
+    FALSE_MATERIALS = "false_materials", "材料不实"
+    DUPLICATE = "duplicate", "重复申报"
+    REVIEW_ERROR = "review_error", "审核错误"
+    OTHER = "other", "其他"
+
+
+class Revocation(AppendOnly, models.Model):
+    """撤销认定: a bureau took back the approval of some years of an approved declaration (all of
+    them, or one). The declaration stays approved in the workflow; its revoked year records
+    (YearRecord.revocation) stop counting everywhere. Append-only."""
+
+    record_noun = "撤销认定记录"
+
+    declaration = models.ForeignKey(Declaration, verbose_name="申报", on_delete=models.PROTECT, related_name="revocations")
+    years = models.JSONField("撤销年度", default=list)
+    reason = models.CharField("撤销原因类别", max_length=20, choices=RevocationReason.choices)
+    reason_text = models.CharField("撤销原因", max_length=500)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="经办人", on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey("accounts.Organisation", verbose_name="经办机构", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("撤销时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "撤销认定"
+        verbose_name_plural = "撤销认定"
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.declaration.business_no} {self.years_label}年度"
+
+    @property
+    def years_label(self):
+        return "、".join(str(y) for y in self.years)
+
+
+
+class YearRecordQuerySet(models.QuerySet):
+    def counting(self, states=(State.APPROVED,)):
+        """The year records whose hours count: of declarations in `states` (approved, by default),
+        their approval not revoked. Everything that adds up approved hours starts here."""
+        return self.filter(declaration__state__in=states, revocation__isnull=True)
+
+
 class YearRecord(models.Model):
     """年度明细: one year of a declaration; its totals are the sum of its items, computed by the rules engine."""
 
@@ -168,6 +212,11 @@ class YearRecord(models.Model):
         "不在岗月数", default=0, editable=False, validators=[MaxValueValidator(12)],
         help_text="由当年度申报的境外工作、病假、生育等情形计算，按在岗时间折算当年学时要求",
     )
+    revocation = models.ForeignKey(
+        Revocation, verbose_name="撤销认定", null=True, blank=True, on_delete=models.PROTECT, related_name="year_records"
+    )
+
+    objects = YearRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = "年度明细"
@@ -188,6 +237,7 @@ class ItemSource(models.TextChoices):
     PLATFORM = "platform", "事业单位工作人员培训平台"
     TRAINING_BASE = "training_base", "继续教育基地"
     UNIT_FILING = "unit_filing", "单位培训备案"
+    OTHER_PLATFORM = "other_platform", "其他培训平台"
 
 
 class Item(models.Model):
@@ -295,6 +345,12 @@ class Evidence(models.Model):
         return list(self.materials) or ([self.material] if self.material else [])
 
 
+class TrainingRecordQuerySet(models.QuerySet):
+    def offered(self):
+        """What a person may still tick in (确认选择) or sees as waiting in 学时档案: not withdrawn."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
 class TrainingRecord(models.Model):
     """Hours recorded by the public-institution training platform, a training base or an approved
     unit filing's roster; the attendee ticks them into a declaration (确认选择) once."""
@@ -316,14 +372,31 @@ class TrainingRecord(models.Model):
     item = models.OneToOneField(Item, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_record")
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+    # Sent through the API (api/): the platform's own record id (unique per sending organisation,
+    # source_org), the course dates, the last change and a withdrawal (the row stays, for the
+    # platform's read side; a withdrawn record is offered to no one).
+    external_id = models.CharField("平台记录编号", max_length=64, blank=True)
+    start_date = models.DateField("开始日期", null=True, blank=True)
+    end_date = models.DateField("结束日期", null=True, blank=True)
+    updated_at = models.DateTimeField("最近更新时间", null=True, blank=True)
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+
+    objects = TrainingRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = "培训学时记录"
         verbose_name_plural = "培训学时记录"
         indexes = [models.Index(fields=["id_number", "year"])]
         constraints = [
+            # Records from a spreadsheet are one per person, year and title; a platform's are one
+            # per record id (a person may take a course of one title twice).
             models.UniqueConstraint(
-                fields=["source", "id_number", "year", "title"], name="trainingrecord_unique_per_person"
+                fields=["source", "id_number", "year", "title"], name="trainingrecord_unique_per_person",
+                condition=models.Q(external_id=""),
+            ),
+            models.UniqueConstraint(
+                fields=["source_org", "external_id"], name="trainingrecord_unique_external_id",
+                condition=~models.Q(external_id=""),
             ),
         ]
 

@@ -1,5 +1,5 @@
 """Reads for the declaration pages. Access is one query-level rule per role, never a per-row check."""
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 
 from accounts.models import User
@@ -9,7 +9,7 @@ from workflow.models import PENDING_STATES, Action, State
 from workflow.runner import next_level_choices
 
 from . import rules
-from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingFiling, TrainingRecord
+from .models import Declaration, Evidence, EvidenceCategory, Item, TrainingFiling, TrainingRecord, YearRecord
 from .policies import determined_activities, determiners, policy_for
 from .rules.types import same_value
 from .years import previous_certificate_problem
@@ -69,8 +69,11 @@ def approved_in_span(applicant, start_year, end_year, *, exclude=None):
     """The applicant's approved declarations covering any year of start–end, each with the years it
     shares with that span (`shared`, e.g. "2022–2023"), newest first: a year declared again counts
     from the declaration approved last (certificates.selectors.approved_span)."""
+    # With a year in the span that still counts: a declaration whose shared years were all revoked
+    # counts no more. The person's declarations first (index decl_applicant), then one look-up each.
+    counting = YearRecord.objects.counting().filter(declaration=OuterRef("pk"), year__gte=start_year, year__lte=end_year)
     found = Declaration.objects.filter(
-        applicant=applicant, state=State.APPROVED, start_year__lte=end_year, end_year__gte=start_year
+        Exists(counting), applicant=applicant, state=State.APPROVED, start_year__lte=end_year, end_year__gte=start_year
     ).order_by("-decided_at", "-id")
     if exclude is not None:
         found = found.exclude(pk=exclude)
@@ -81,13 +84,27 @@ def approved_in_span(applicant, start_year, end_year, *, exclude=None):
     return approved
 
 
+def approving_bureau(declaration):
+    """The bureau that approved the declaration: the organisation of its final approval step (the
+    unit's bureau for one approved before steps named it)."""
+    step = declaration.steps.filter(action=Action.APPROVE, to_state=State.APPROVED).select_related("organisation").last()
+    return step.organisation if step and step.organisation else declaration.organisation.approving_bureau()
+
+
+def revocable_years(declaration):
+    """The years of an approved declaration whose approval may still be revoked, in order."""
+    if declaration.state != State.APPROVED:
+        return []
+    return list(declaration.year_records.filter(revocation__isnull=True).order_by("year").values_list("year", flat=True))
+
+
 def declaration_workspace(declaration):
     """Everything the edit and detail pages show, in a fixed number of queries."""
     policy = policy_for(declaration.rule_set)
     evidence = list(declaration.evidence.all())
     records = list(
-        declaration.year_records.prefetch_related(
-            Prefetch("items", queryset=Item.objects.select_related("training_record__filing").order_by("created_at", "id"))
+        declaration.year_records.select_related("revocation").prefetch_related(
+            Prefetch("items", queryset=Item.objects.select_related("training_record__filing", "training_record__source_org").order_by("created_at", "id"))
         )
     )
     by_item = {}
@@ -99,7 +116,7 @@ def declaration_workspace(declaration):
             general.setdefault(e.category, []).append(e)
     open_records = {}
     for tr in (
-        TrainingRecord.objects.filter(
+        TrainingRecord.objects.offered().filter(
             id_number=declaration.id_number, year__in=[r.year for r in records], item__isnull=True
         ).select_related("source_org").order_by("title")
     ):
@@ -123,7 +140,10 @@ def declaration_workspace(declaration):
             files = by_item.get(item.pk, [])
             provided = {code for f in files for code in f.material_codes}
             missing, choices, error, suggested = [], [], "", None
-            if item.source == "applicant" and item.activity in policy.activities:
+            # Hours the rule set recognises as sent (a platform's, a base's) need no evidence; the
+            # applicant's own and those of a source it does not recognise are ordinary items.
+            recognised = rules.recognised_basis(policy, item.source)
+            if recognised is None and item.activity in policy.activities:
                 # Stored facts or materials the rule set (as edited since) no longer accepts are the
                 # item's problem, shown beside it: never a failed page.
                 try:
@@ -138,7 +158,8 @@ def declaration_workspace(declaration):
                 {"item": item, "label": _activity_label(policy, item.activity), "files": files, "missing": missing,
                  "material_choices": choices, "suggested_material": suggested,
                  "facts": facts_display(policy, item.activity, item.facts), "error": error,
-                 "determined": item.activity in determined}
+                 "determined": item.activity in determined, "recognised": recognised,
+                 "record": getattr(item, "training_record", None)}
             )
         years.append(
             {"record": record, "check": check, "errors": errors, "items": items,
@@ -151,6 +172,7 @@ def declaration_workspace(declaration):
         "general_evidence": [(EvidenceCategory(c).label, c, files) for c, files in general.items()],
         "problems": submission_problems(declaration, years=years, general=general),
         "data_problems": stored_data_problems(years),
+        "revoked_years": [r.year for r in records if r.revocation_id],  # 撤销认定 (hours.transitions.declaration_revoke)
     }
 
 

@@ -211,7 +211,7 @@ def declaration_delete(*, declaration, user):
     with transaction.atomic():
         locked = _lock_editable(declaration, user)
         # Undone with the rest if the deletion is refused.
-        TrainingRecord.objects.filter(item__year_record__declaration=locked).update(item=None)
+        TrainingRecord.objects.filter(item__year_record__declaration=locked).update(item=None, updated_at=timezone.now())
         draft_delete(locked, files=(evidence.file for evidence in Evidence.objects.filter(declaration=locked)))
 
 
@@ -229,7 +229,7 @@ def year_record_delete(*, year_record, user):
     with transaction.atomic():
         locked = _lock_editable(year_record.declaration, user)
         delete_on_commit(*(evidence.file for evidence in Evidence.objects.filter(declaration=locked, item__year_record=year_record)))
-        TrainingRecord.objects.filter(item__year_record=year_record).update(item=None)
+        TrainingRecord.objects.filter(item__year_record=year_record).update(item=None, updated_at=timezone.now())
         year_record.delete()
         _recompute(locked)
 
@@ -359,7 +359,7 @@ def item_delete(*, item, user):
     with transaction.atomic():
         locked = _lock_editable(item.year_record.declaration, user)
         delete_on_commit(*(evidence.file for evidence in item.evidence.all()))
-        TrainingRecord.objects.filter(item=item).update(item=None)
+        TrainingRecord.objects.filter(item=item).update(item=None, updated_at=timezone.now())
         item.delete()
         _recompute(locked)
 
@@ -491,8 +491,9 @@ def evidence_delete(*, evidence, user):
 
 
 def training_records_claim(*, year_record, user, record_ids):
-    """确认选择: imported or filed training hours become items that need no further evidence. A record
-    can be claimed once: the OneToOne link to its item is taken under a row lock."""
+    """确认选择: imported, filed or pushed training hours become items (needing evidence only where the
+    rule set does not recognise their source). A record can be claimed once: the OneToOne link to
+    its item is taken under a row lock; one its platform withdrew is offered to no one."""
     with transaction.atomic():
         locked = _lock_editable(year_record.declaration, user)
         _check_year_exists(locked, year_record)
@@ -503,6 +504,9 @@ def training_records_claim(*, year_record, user, record_ids):
         )
         if len(records) != len(set(record_ids)):
             raise ValidationError("所选培训记录不存在或不属于本人该年度。")
+        withdrawn = [r.title for r in records if r.withdrawn_at is not None]
+        if withdrawn:
+            raise ValidationError(f"以下培训记录已被培训机构撤回，不能选择：{'、'.join(withdrawn)}")
         taken = [r.title for r in records if r.item_id is not None]
         if taken:
             raise ValidationError(f"以下培训记录已被申报，不能重复选择：{'、'.join(taken)}")
@@ -523,8 +527,9 @@ def training_records_claim(*, year_record, user, record_ids):
                 counted_year=record.year,
                 source=record.source,
             )
-            record.item = item
-            record.save(update_fields=["item"])
+            # A platform polling its records by updated_since sees the record ticked in.
+            record.item, record.updated_at = item, timezone.now()
+            record.save(update_fields=["item", "updated_at"])
             items.append(item)
         _recompute(locked)
     return items

@@ -8,7 +8,8 @@ raw rows (`manage.py summary_rebuild`; the synthetic seeder, which writes rows i
 prove the two agree after random sequences of decisions.
 
 Counting, as the 学时认定单 counts (certificates/selectors.py approved_span): a year's approved
-hours are those of the year record of the declaration approved last; the requirement is that
+hours are those of the year record of the declaration approved last (a revoked year record counts
+nowhere: YearRecord.objects.counting); the requirement is that
 declaration's rule set's, prorated by its months away; with nothing approved yet, the rule set of
 the declaration under review. A person-year no declaration covers has no row: a page showing it
 (未申报) measures it against hours.policies.reference_rule_set()."""
@@ -109,7 +110,7 @@ Counted = namedtuple("Counted", "applicant_id year public_hours professional_hou
 def _records(**filters):
     return (
         Counted(*row)
-        for row in YearRecord.objects.filter(declaration__state__in=COUNTED, **filters).values_list(
+        for row in YearRecord.objects.counting(COUNTED).filter(**filters).values_list(
             "declaration__applicant_id", "year", "public_hours", "professional_hours", "months_away", "declaration_id",
             "declaration__state", "declaration__decided_at", "declaration__rule_set_id", "declaration__rule_set__updated_at",
         )
@@ -259,7 +260,7 @@ def _counted_person_years():
     organisation_of = dict(User.objects.filter(declarations__isnull=False).distinct().values_list("pk", "organisation_id"))
     for rule_set in RuleSet.objects.all():
         _policy(rule_set.pk, rule_set.updated_at, rule_set)
-    rows = YearRecord.objects.filter(declaration__state__in=COUNTED).order_by("declaration__applicant_id").values_list(
+    rows = YearRecord.objects.counting(COUNTED).order_by("declaration__applicant_id").values_list(
         "declaration__applicant_id", "year", "public_hours", "professional_hours", "months_away", "declaration_id",
         "declaration__state", "declaration__decided_at", "declaration__rule_set_id", "declaration__rule_set__updated_at",
     )

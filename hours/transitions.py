@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
-from accounts.models import OrganisationKind, Role
+from accounts.models import OrganisationKind, Role, User
 from core.wording import sentence
 from workflow import jurisdiction, periods
 from workflow.levels import BY_STATE
@@ -16,7 +16,9 @@ from workflow.runner import (
 )
 
 from . import summary
-from .selectors import rejection_snapshot, submission_problems
+from .models import Revocation, RevocationReason, TrainingRecord, YearRecord
+from .selectors import approving_bureau, rejection_snapshot, submission_problems
+from .signals import years_revoked
 from .services import determined_hours_set
 
 
@@ -135,6 +137,7 @@ def declaration_approve(*, declaration, user, next_org=None, opinion="", details
             locked.approve(now=now)
             save(locked, actor, action=Action.APPROVE, from_state=from_state, opinion=opinion, details=details)
             summary.declaration_moved(locked, from_state=from_state)
+            _records_moved(year_record__declaration=locked)
             notify(
                 locked.applicant,
                 f"学时核认申报{locked.business_no}审核通过",
@@ -176,6 +179,77 @@ def declaration_reject(*, declaration, user, reason, details=None, ip=None, expe
             subject=locked,
         )
         return locked
+
+
+REVOKE_FORBIDDEN = "只有审批该申报的人社部门或其上级人社部门的经办人可以撤销认定。"
+
+
+def _records_moved(**items):
+    """The pushed training records ticked into these items changed status (认定, 撤销): a platform
+    polling its records with updated_since (api/) finds them."""
+    TrainingRecord.objects.filter(**{f"item__{k}": v for k, v in items.items()}).update(updated_at=timezone.now())
+
+
+def declaration_revoke(*, declaration, user, years, reason, reason_text, ip=None):
+    """撤销认定: the approving bureau (or one above it) takes back the approval of `years` of an
+    approved declaration. Their year records stop counting (summary, new certificates), the
+    certificates stating them become 已撤销 (years_revoked), the case's 办理进度 shows it, and the
+    applicant and the reviewers who approved it are told. A second request for a year already
+    revoked (a double click, two clerks at once) is refused and changes nothing."""
+    reason_text = check_opinion(reason_text)
+    if not reason_text:
+        raise WorkflowError("请填写撤销原因。", "reason_required")
+    if reason not in RevocationReason.values:
+        raise WorkflowError("请选择撤销原因类别。", "reason_required")
+    years = sorted(set(years))
+    if not years:
+        raise WorkflowError("请选择要撤销认定的年度。", "years_required")
+    with transaction.atomic():
+        locked = lock(declaration)
+        if locked.state != State.APPROVED:
+            raise not_allowed(locked, "撤销认定")
+        bureau = approving_bureau(locked)
+        who = jurisdiction.revoker(bureau, user)
+        if who is None:
+            raise WorkflowError(REVOKE_FORBIDDEN, "forbidden")
+        records = {r.year: r for r in locked.year_records.filter(year__in=years)}
+        if len(records) != len(years):
+            raise WorkflowError(f"该申报不含{'、'.join(str(y) for y in years if y not in records)}年度。", "bad_year")
+        done = [y for y in years if records[y].revocation_id]
+        if done:
+            raise WorkflowError(f"{'、'.join(map(str, done))}年度的认定已经撤销，无需再次撤销。", "already_revoked")
+        role, org = who
+        revocation = Revocation.objects.create(
+            declaration=locked, years=years, reason=reason, reason_text=reason_text, actor=user, organisation=org,
+        )
+        # Only records still unrevoked: where row locks do nothing (SQLite), a second clerk's
+        # transaction that read them before ours committed cannot revoke them again.
+        marked = YearRecord.objects.filter(pk__in=[r.pk for r in records.values()], revocation__isnull=True).update(
+            revocation=revocation
+        )
+        _records_moved(year_record__revocation=revocation)
+        if marked != len(years):
+            raise WorkflowError(STALE_MESSAGE, "stale")
+        label = RevocationReason(reason).label
+        save(
+            locked, Actor(user, role, org, ip), action=Action.REVOKE, from_state=State.APPROVED,
+            opinion=f"撤销{revocation.years_label}年度认定（{label}）：{reason_text}",
+            details={"revocation": revocation.pk, "years": years, "reason": reason},
+        )
+        summary.person_refresh(locked.applicant_id, years)
+        years_revoked.send(sender=Revocation, revocation=revocation)
+        what = f"学时核认申报{locked.business_no}（{locked.name}，{locked.years_label}年度）的{revocation.years_label}年度学时认定"
+        notify(
+            locked.applicant, f"学时核认申报{locked.business_no}撤销认定",
+            f"您的{what}已由{org}撤销，原因：{label}，{sentence(reason_text)}这些年度的学时不再计入，载有这些学时的学时认定单（如已出具）同时撤销；"
+            "如有异议请联系该人社部门，也可重新申报这些年度。",
+            subject=locked,
+        )
+        approvers = locked.steps.filter(action=Action.APPROVE).exclude(actor=user).values_list("actor_id", flat=True)
+        for reviewer in User.objects.filter(pk__in=approvers).exclude(pk=locked.applicant_id).order_by("pk"):
+            notify(reviewer, f"学时核认申报{locked.business_no}撤销认定", f"您审核通过的{what}已由{org}撤销，原因：{label}。",
+                   subject=locked)
+        return revocation
 
 
 # --- unit training filings (继续教育培训备案): the same machinery, one level of review ------------------

@@ -19,7 +19,6 @@ pypdf must index without a cross-reference table: about 6 s on one core of the 2
 import hashlib
 import struct
 import zipfile
-import zlib
 from dataclasses import dataclass
 from xml.parsers import expat
 
@@ -27,6 +26,8 @@ import filetype
 import olefile
 from django.core.exceptions import ValidationError
 from PIL import ImageFile, JpegImagePlugin, PngImagePlugin
+
+from core.imports import OLE_SIGNATURE, UNREADABLE_ZIP
 
 MAX_BYTES = 20 * 1024 * 1024
 ALLOWED_HINT = "只能上传jpg、jpeg、png、doc、docx、pdf文件，且不超过20M。"
@@ -51,10 +52,6 @@ DOCX_MAX_ENTRIES = 2000
 DOCX_MAX_UNPACKED = 200 * 1024 * 1024
 # The text of a several-hundred-page report is a few MB of XML.
 DOCX_MAX_DOCUMENT_XML = 64 * 1024 * 1024
-# What zipfile raises on a damaged archive or part (a bad central directory, a corrupt extra
-# field, a short read, a bad CRC, broken deflate data, an unknown compression method, encryption).
-UNREADABLE_ZIP = (zipfile.BadZipFile, ValueError, EOFError, zlib.error, NotImplementedError, RuntimeError, OSError)
-OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 WORD_FIB_MAGIC = 0xA5EC
 WORD_FIB_ENCRYPTED = 0x0100  # fEncrypted in the FIB's flags word
 

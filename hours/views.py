@@ -239,7 +239,9 @@ def declaration_applicant_edit(request, pk):
     initial = {f: getattr(declaration, f) for f in services.DECLARED_FIELDS}
     initial.update(_identity_initial(declaration.applicant))
     initial.update(unit=str(declaration.organisation), start_year=declaration.start_year, end_year=declaration.end_year)
-    form = ApplicantForm(request.POST or None, initial=initial)
+    # 代为申报: the administrator sees the staff member's number masked (core/masking.py).
+    kept_phone = declaration.phone if declaration.applicant_id != request.user.pk else ""
+    form = ApplicantForm(request.POST or None, initial=initial, kept_phone=kept_phone)
     again = []
     if request.method == "POST" and form.is_valid():
         # Only the years the span gains are asked about: those it had were confirmed when it was saved.
@@ -716,7 +718,8 @@ def training_import_template(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote("培训记录导入模板.csv")
     response.write("\ufeff" + ",".join(imports.COLUMNS) + "\r\n")
-    response.write("430121198805041015,宋庆涛,2023,2023年度公需科目培训,公需科目,30,PX2023001\r\n")
+    # An example row nobody holds: a check-digit-valid number of the province's code, born 1990-01-01.
+    response.write("430000199001010018,示例姓名,2023,2023年度公需科目培训,公需科目,30,PX2023001\r\n")
     return response
 
 
@@ -747,5 +750,5 @@ def proxy_list(request):
 def proxy_new(request, person_pk):
     person = get_object_or_404(selectors.proxy_staff(user=request.user), pk=person_pk)
     _say_if_no_rule_set(request)
-    form = ApplicantForm(request.POST or None, initial=_applicant_initial(person))
+    form = ApplicantForm(request.POST or None, initial=_applicant_initial(person), kept_phone=person.phone)
     return _declare(request, form, applicant=person, proxy_for=person)

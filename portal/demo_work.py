@@ -8,12 +8,14 @@ import random
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from accounts import services
 from accounts.models import Membership, MembershipStatus, OrganisationKind, Role, User
+from certificates.services import certificate_issue
 from hours import services as hours_services, transitions
 from hours.models import EvidenceCategory
 from hours.synthetic.data import OPINIONS, REJECT_REASONS
@@ -103,6 +105,11 @@ def load_work(data, orgs):
             first_level_chosen=len(levels) < len(route), stop=stop, days=_days(rng, when, today, _events(levels, stop)),
             reuse=(extra or [{}])[0].get("reuse"),
         )
+    # 学时认定单 already downloaded (宋庆涛's 2019–2023), so that a bureau's 撤销认定 of one of their
+    # years shows on the verification page at once. The QR code points at `make run`'s address.
+    base_url = settings.CERT_VERIFY_BASE_URL or "http://127.0.0.1:8000"
+    for name, start_year, end_year in work.get("certificates", []):
+        certificate_issue(user=people[name], start_year=start_year, end_year=end_year, base_url=base_url)
     return len(work["declarations"])
 
 

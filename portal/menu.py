@@ -75,6 +75,8 @@ MENU = [
         [
             Entry("本单位人员学时情况", "hours:staff_ledger", frozenset({Role.UNIT_ADMIN, Role.DEPT_ADMIN})),
             Entry("单位人员确认", "accounts:membership_queue", frozenset({Role.UNIT_ADMIN})),
+            Entry("本单位已确认人员", "accounts:unit_staff", frozenset({Role.UNIT_ADMIN})),
+            Entry("批量导入人员", "accounts:staff_enrol", frozenset({Role.UNIT_ADMIN})),
             Entry("下级单位", "accounts:subordinates", frozenset({Role.DEPT_ADMIN})),
         ],
     ),
@@ -87,6 +89,7 @@ MENU = [
             Entry("集中办理时间", "review:filing_periods", frozenset({Role.BUREAU_CLERK})),
             Entry("辖区单位", "accounts:jurisdiction", frozenset({Role.BUREAU_CLERK})),
             Entry("消息推送管理", "review:reminders_sent", frozenset({Role.BUREAU_CLERK})),
+            Entry("接口密钥", "api_keys:list", frozenset({Role.BUREAU_CLERK})),
         ],
     ),
     Section("查询统计", [Entry("继续教育学时统计", "review:statistics", frozenset({Role.DEPT_ADMIN, Role.BUREAU_CLERK}))]),
@@ -98,7 +101,10 @@ MENU = [
             Entry("我的后台任务", "portal:job_list", ANY_SIGNED_IN),
         ],
     ),
-    Section("系统管理", [Entry("后台管理", "admin:index", frozenset({Role.SYSADMIN}))]),
+    Section(
+        "系统管理",
+        [Entry("后台管理", "admin:index", frozenset({Role.SYSADMIN})), Entry("接口密钥", "api_keys:list", frozenset({Role.SYSADMIN}))],
+    ),
 ]
 
 

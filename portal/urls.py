@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api.endpoints import api
+
 from . import views
 
 
@@ -27,5 +29,7 @@ urlpatterns = [
     path("review/", include("review.urls")),
     path("certificates/", include("certificates.urls")),
     path("verify/", include("certificates.verify_urls")),
+    path("api/keys/", include("api.urls")),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -4,6 +4,7 @@ from accounts.forms import IdNumberField
 from accounts.models import Nature
 
 from core.forms import Form, IdListField, out_of_order
+from hours.models import RevocationReason
 from workflow.models import ReminderReason
 
 from .selectors import CHECKS_FILTERS, DECISION_FILTERS, QUEUE_STATES, TODO_ORDERS
@@ -222,3 +223,36 @@ class RemindersSentForm(Form):
         cleaned = super().clean()
         out_of_order(self, cleaned, "sent_from", "sent_to", "结束日期不能早于开始日期。")
         return cleaned
+
+
+class RevokeForm(Form):
+    """撤销认定: the whole declaration or one of its years, a reason category and the reason. Posted
+    twice: first to see what it will do, then with `confirmed` (irreversible)."""
+
+    scope = forms.ChoiceField(label="撤销范围", widget=forms.RadioSelect, error_messages={"required": "请选择撤销整份申报或其中一个年度。"})
+    reason = forms.ChoiceField(
+        label="撤销原因类别", choices=[("", "请选择")] + RevocationReason.choices,
+        error_messages={"required": "请选择撤销原因类别。"}, help_text="学时认定单的查验页面显示原因类别（不显示具体原因）",
+    )
+    reason_text = forms.CharField(
+        label="撤销原因", max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "请填写撤销原因。"}, help_text="将告知申请人和审核通过该申报的审核人员",
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, declaration, years, revocable, **kwargs):
+        """`years`: the declaration's years a POST may name (a second POST names one revoked
+        meanwhile, and hears so from the service); `revocable`: those still to revoke, offered."""
+        super().__init__(*args, **kwargs)
+        self.revocable = list(revocable)
+        self.all_years = list(years)
+        partly = len(self.revocable) < len(self.all_years)
+        whole = f"整份申报（{declaration.years_label}年度{'中尚未撤销的各年度' if partly else ''}）"
+        offered = self.all_years if self.is_bound else self.revocable
+        self.fields["scope"].choices = [("all", whole)] + [(str(y), f"仅{y}年度") for y in offered]
+
+    def years(self):
+        scope = self.cleaned_data["scope"]
+        if scope == "all":
+            return self.revocable or self.all_years
+        return [int(scope)]

@@ -12,7 +12,7 @@ from accounts.roles import organisations_for
 from accounts.validators import normalize_id_number
 from core.inputs import safe_text
 from hours import rules, selectors as hours_selectors
-from hours.models import Declaration, Evidence, Item, ReviewStep
+from hours.models import Declaration, Evidence, Item, ItemSource, ReviewStep
 from hours.policies import identity_key
 
 from workflow import jurisdiction, periods
@@ -197,22 +197,28 @@ def automatic_checks(declaration, workspace):
         record = year["record"]
         for entry in year["items"]:
             item = entry["item"]
-            if item.source != "applicant":
+            # A sent record is named by its course (several are one activity, 培训班).
+            name = entry["label"] if item.source == ItemSource.APPLICANT else item.title or entry["label"]
+            if entry["recognised"] is not None:
+                checks.append(Check(True, f"{record.year}年度“{name}”学时来自{_sender(item, entry['record'])}，按规定直接认定", entry["recognised"]))
                 continue
-            if entry["determined"]:
-                determined = item.determined_at is not None
-                detail = f"已核定{item.total_hours.normalize():f}学时" if determined else "尚未核定，核定前计0学时"
-                checks.append(Check(determined, f"{record.year}年度“{entry['label']}”学时由审核单位核定", detail))
-                continue
-            try:
-                credit = rules.credit(policy, item.activity, item.facts)
-                same = (credit.public, credit.professional) == (item.public_hours, item.professional_hours)
-                detail = "" if same else f"申报 {item.public_hours}/{item.professional_hours}，按折算细则应为 {credit.public}/{credit.professional}"
-                checks.append(Check(same, f"{record.year}年度“{entry['label']}”学时折算", detail))
-            except rules.RuleError as exc:
-                checks.append(Check(False, f"{record.year}年度“{entry['label']}”学时折算", str(exc)))
+            # The applicant's own hours are computed again from the facts (or set by the reviewer);
+            # hours sent by a source the rule set does not recognise stand as sent, with files to check.
+            if item.source == ItemSource.APPLICANT:
+                if entry["determined"]:
+                    determined = item.determined_at is not None
+                    detail = f"已核定{item.total_hours.normalize():f}学时" if determined else "尚未核定，核定前计0学时"
+                    checks.append(Check(determined, f"{record.year}年度“{entry['label']}”学时由审核单位核定", detail))
+                    continue
+                try:
+                    credit = rules.credit(policy, item.activity, item.facts)
+                    same = (credit.public, credit.professional) == (item.public_hours, item.professional_hours)
+                    detail = "" if same else f"申报 {item.public_hours}/{item.professional_hours}，按折算细则应为 {credit.public}/{credit.professional}"
+                    checks.append(Check(same, f"{record.year}年度“{entry['label']}”学时折算", detail))
+                except rules.RuleError as exc:
+                    checks.append(Check(False, f"{record.year}年度“{entry['label']}”学时折算", str(exc)))
             if entry["missing"]:
-                checks.append(Check(False, f"{record.year}年度“{entry['label']}”佐证材料", "；".join(entry["missing"])))
+                checks.append(Check(False, f"{record.year}年度“{name}”佐证材料", "；".join(entry["missing"])))
         check = year["check"]
         detail = "" if check.compliant else (
             f"公需{check.declared.public}/{check.required.public}，专业{check.declared.professional}/{check.required.professional}，"
@@ -228,6 +234,12 @@ def automatic_checks(declaration, workspace):
     checks.extend(_own_repeats(declaration, policy, items))
     checks.extend(_conflicting_claims(declaration, items))
     return checks
+
+
+def _sender(item, training_record):
+    """Where an item's hours were sent from: the source, and the organisation that sent them."""
+    org = training_record.source_org if training_record is not None else None
+    return f"{item.get_source_display()}（{org.name}）" if org is not None else item.get_source_display()
 
 
 def _own_repeats(declaration, policy, items):

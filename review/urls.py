@@ -20,5 +20,6 @@ urlpatterns = [
     path("reminders/", views.reminders_sent, name="reminders_sent"),
     path("case/<id:pk>/", views.case, name="case"),
     path("case/<id:pk>/accept/", views.case_accept, name="case_accept"),
+    path("case/<id:pk>/revoke/", views.case_revoke, name="case_revoke"),
     path("case/<id:pk>/materials.zip", views.case_zip, name="case_zip"),
 ]

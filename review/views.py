@@ -27,7 +27,9 @@ from workflow.models import Action, FilingPeriod, State
 from workflow.runner import STALE_MESSAGE, WorkflowError, next_level_choices
 
 from . import exports, selectors, services
-from .forms import BatchForm, DecisionForm, FilingPeriodForm, MyDecisionsForm, QueueFilterForm, RemindersSentForm, TodoFilterForm
+from .forms import (
+    BatchForm, DecisionForm, FilingPeriodForm, MyDecisionsForm, QueueFilterForm, RemindersSentForm, RevokeForm, TodoFilterForm,
+)
 
 QUEUE_PAGE_SIZE = 10
 
@@ -434,6 +436,7 @@ def case(request, pk):
         "changes": hours_selectors.changes_since_rejection(steps, workspace),
         "overdue": selectors.is_overdue(declaration),
         "at_final_level": BY_STATE[declaration.state].final if declaration.state in BY_STATE else False,
+        "may_revoke": _may_revoke(declaration, request.user),
         "nav": _navigation(came_from, declaration.pk),
         "case_query": _case_query(came_from.source if came_from else None),
     }
@@ -557,3 +560,47 @@ def case_accept(request, pk):
         messages.success(request, f"已受理申报 {declaration.business_no}。")
     found = _list_source(request.GET.get("from"))
     return redirect(_case_url(pk, request.GET.get("from") if found else None))
+
+
+def _may_revoke(declaration, user):
+    """Whether the case page offers 撤销认定: an approved declaration with years still counting, to
+    a clerk of the bureau that approved it or of one above."""
+    return (
+        declaration.is_approved and bool(hours_selectors.revocable_years(declaration))
+        and jurisdiction.revoker(hours_selectors.approving_bureau(declaration), user) is not None
+    )
+
+
+@role_required(Role.BUREAU_CLERK)
+def case_revoke(request, pk):
+    """撤销认定: the form, then (POST) what it will do to confirm, then (POST, confirmed) done. A
+    second confirmation (a double click, the back button) is told the years are revoked already."""
+    declaration = hours_selectors.declaration_get_for_user(user=request.user, pk=pk)
+    if not declaration.is_approved or jurisdiction.revoker(hours_selectors.approving_bureau(declaration), request.user) is None:
+        raise PermissionDenied(transitions.REVOKE_FORBIDDEN)
+    years = list(declaration.year_records.order_by("year").values_list("year", flat=True))
+    revocable = hours_selectors.revocable_years(declaration)
+    if request.method != "POST" and not revocable:
+        messages.info(request, f"申报 {declaration.business_no} 各年度的认定均已撤销。")
+        return redirect("review:case", pk=pk)
+    form = RevokeForm(request.POST if request.method == "POST" else None, declaration=declaration, years=years, revocable=revocable)
+    context = {"declaration": declaration, "form": form}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        if not data["confirmed"]:
+            return render(request, "review/revoke_confirm.html", {
+                **context, "years": form.years(), "reason_label": dict(form.fields["reason"].choices)[data["reason"]],
+            })
+        try:
+            revocation = transitions.declaration_revoke(
+                declaration=declaration, user=request.user, years=form.years(), reason=data["reason"],
+                reason_text=data["reason_text"], ip=client_ip(request),
+            )
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, f"已撤销申报 {declaration.business_no}（{declaration.name}）{revocation.years_label}年度的认定，已通知申请人和审核人员。"
+            )
+        return redirect("review:case", pk=pk)
+    return render(request, "review/revoke.html", context, status=400 if form.errors else 200)

@@ -1,7 +1,7 @@
 """Requests that arrive at the same moment, in real threads with their own database connections:
 what every race test shares. Such a test needs committed data (django_db(transaction=True)) and
-a database that queues writers (the `writers_queue` fixture in tests/conftest.py, or a skip
-unless PostgreSQL).
+a database that queues writers: the `writers_queue` fixture in tests/conftest.py, or, for a race
+only PostgreSQL makes real (row locks), on_postgresql() below.
 
 - in_threads(): run calls at once and fail the test if any raised or hung;
 - at_once(): each call reads its objects as its request would, then all act together;
@@ -15,13 +15,10 @@ from django.db import connection
 from django.test import Client
 
 
-def on_postgresql(why):
-    """The marks of a race test module: committed data, and a skip unless PostgreSQL (`why` it is needed)."""
-    return [
-        pytest.mark.postgres,
-        pytest.mark.django_db(transaction=True),
-        pytest.mark.skipif(connection.vendor != "postgresql", reason=f"needs PostgreSQL ({why})"),
-    ]
+def on_postgresql(why=None):
+    """The marks of a race test module only PostgreSQL makes real: committed data, and the
+    `postgres` mark, which skips it on SQLite saying `why` (row locks unless told; tests/conftest.py)."""
+    return [pytest.mark.postgres(why) if why else pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def in_threads(*calls, barrier=None):

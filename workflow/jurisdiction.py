@@ -7,7 +7,7 @@ with a queryset filter per object kind (never a per-row check); single objects w
 from django.db.models import Q
 
 from accounts.models import OrganisationKind, Role, bureau_area_q, within_q
-from accounts.roles import grants, organisations_for, roles_of
+from accounts.roles import grants, is_sysadmin, organisations_for, roles_of
 
 from .levels import BY_STATE
 
@@ -68,6 +68,17 @@ def reviewer_at(state, org_id, user):
         return None
     if any(org.pk == org_id for org in organisations_for(user, level.role)):
         return level.role
+    return None
+
+
+def revoker(approving_bureau, user):
+    """撤销认定: the (role, bureau) in which `user` may revoke what `approving_bureau` approved — as
+    a clerk of that bureau or of a bureau above it (the province over its cities) — else None."""
+    if approving_bureau is None:
+        return None
+    for org in organisations_for(user, Role.BUREAU_CLERK):
+        if org.kind == OrganisationKind.BUREAU and org.contains(approving_bureau):
+            return Role.BUREAU_CLERK, org
     return None
 
 
@@ -158,3 +169,36 @@ def certificates_q(user):
         if role == Role.BUREAU_CLERK and org.kind == OrganisationKind.BUREAU:
             q |= within_q(org, "bureau")
     return q
+
+
+# --- API keys (接口密钥) -----------------------------------------------------------------------------
+
+
+def key_bureaux(user):
+    """The ids of the bureaux whose training bases `user` issues keys for as their clerk."""
+    return {org.pk for org in organisations_for(user, Role.BUREAU_CLERK) if org.kind == OrganisationKind.BUREAU}
+
+
+def key_issuer(user, organisation):
+    """The role in which `user` may issue and stop API keys for `organisation`, and the 报送辖区 that
+    role imposes: (SYSADMIN, None) for any training base, any bureau or the whole province;
+    (BUREAU_CLERK, the base's bureau) for a training base of one of the clerk's bureaux. Else None."""
+    if organisation.kind != OrganisationKind.TRAINING_BASE:
+        return None
+    if is_sysadmin(user):
+        return Role.SYSADMIN, None
+    if organisation.bureau_id in key_bureaux(user):
+        return Role.BUREAU_CLERK, organisation.bureau
+    return None
+
+
+def key_organisations_q(user, through=""):
+    """The training bases `user` may issue keys for (key_issuer as a filter): Organisation rows, or
+    rows reaching them `through` a relation ("organisation__")."""
+    q = Q(**{f"{through}kind": OrganisationKind.TRAINING_BASE})
+    return q if is_sysadmin(user) else q & Q(**{f"{through}bureau__in": key_bureaux(user)})
+
+
+def api_keys_q(user):
+    """接口密钥: the keys (ApiKey rows) of the training bases `user` may issue keys for."""
+    return key_organisations_q(user, "organisation__")

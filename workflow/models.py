@@ -8,6 +8,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from core.models import AppendOnly
+
 
 class State(models.TextChoices):
     DRAFT = "draft", "待提交"
@@ -29,6 +31,7 @@ class Action(models.TextChoices):
     WITHDRAW = "withdraw", "撤销"
     APPROVE = "approve", "审核通过"
     REJECT = "reject", "审核不通过"
+    REVOKE = "revoke", "撤销认定"  # an approved declaration's years taken back (hours.services.revoke)
 
 
 class Reviewable(ConcurrentTransitionMixin, models.Model):
@@ -121,8 +124,10 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise ValueError("审核记录不能删除。")
 
 
-class AbstractReviewStep(models.Model):
+class AbstractReviewStep(AppendOnly, models.Model):
     """One recorded step: who, in which role and organisation, when, from which state to which, and why."""
+
+    record_noun = "审核记录"
 
     action = models.CharField("操作", max_length=10, choices=Action.choices)
     from_state = models.CharField("原状态", max_length=20, choices=State.choices, blank=True)
@@ -146,13 +151,6 @@ class AbstractReviewStep(models.Model):
         abstract = True
         ordering = ["created_at", "id"]
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("审核记录只能新增，不能修改。")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("审核记录不能删除。")
 
 
 class FilingPeriod(models.Model):

@@ -31,7 +31,9 @@ from .evaluation import (
     identity,
     material_choices,
     missing_materials,
+    recognised_basis,
     requirement,
+    span_hours,
     year_check,
 )
 from .parsing import builtin_codes, load_builtin, load_builtins, load_policy
@@ -45,6 +47,7 @@ from .types import (
     Policy,
     PolicyDataError,
     Proration,
+    RecordRules,
     RuleError,
     Threshold,
     Totals,
@@ -63,6 +66,7 @@ __all__ = [
     "Policy",
     "PolicyDataError",
     "Proration",
+    "RecordRules",
     "RuleError",
     "Threshold",
     "Totals",
@@ -87,6 +91,8 @@ __all__ = [
     "load_policy",
     "material_choices",
     "missing_materials",
+    "recognised_basis",
     "requirement",
+    "span_hours",
     "year_check",
 ]

@@ -462,3 +462,17 @@ def missing_materials(policy: Policy, activity: str, provided: Iterable[str],
         f"({i}) {'、'.join(map(label, alt))}" + (f"（尚缺：{'、'.join(map(label, gap))}）" if len(gap) < len(alt) else "")
         for i, (alt, gap) in enumerate(zip(alternatives, gaps), 1))
     return [f"需提供以下材料之一：{options}"]
+
+
+def span_hours(policy: Policy, days: int) -> Decimal | None:
+    """The most hours a course of `days` calendar days may give by the rule set (records.hours_per_day),
+    or None where the rule set sets no bound."""
+    per_day = policy.records.hours_per_day
+    return None if per_day is None else per_day * days
+
+
+def recognised_basis(policy: Policy, source: str) -> str | None:
+    """Why records from `source` count as sent (the notice's words, possibly empty), or None where
+    they are an ordinary item: evidence to upload and a reviewer to check it."""
+    return policy.records.recognised.get(source)
+

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .types import (
+    ALL_RECOGNISED,
     DETERMINERS,
     FACT_TYPES,
     FORMULA_KINDS,
@@ -25,6 +26,8 @@ from .types import (
     Policy,
     PolicyDataError,
     Proration,
+    RECORD_SOURCES,
+    RecordRules,
     Threshold,
     Totals,
     as_decimal,
@@ -304,7 +307,7 @@ def load_policy(data: Mapping[str, Any]) -> Policy:
     """Validate rule-set data (as stored in JSON) and build a Policy from it."""
     where = f"规则集 {data.get('code', '?')}" if isinstance(data, Mapping) else "规则集"
     json_object(data, where, ("code", "region", "title", "year", "name", "requirement", "materials", "activities"),
-          ("proration", "source"))
+          ("proration", "source", "records"))
     if not (is_int(data["year"]) and YEAR_RANGE[0] <= data["year"] <= YEAR_RANGE[1]):
         raise PolicyDataError(f"{where}.year 须为年份整数")
     req = json_object(data["requirement"], f"{where}.requirement", ("public", "professional", "total"))
@@ -322,9 +325,26 @@ def load_policy(data: Mapping[str, Any]) -> Policy:
     proration = None
     if data.get("proration") is not None:
         proration = _parse_proration(data["proration"], activities, f"{where}.proration")
+    records = ALL_RECOGNISED if data.get("records") is None else _parse_records(data["records"], f"{where}.records")
     return Policy(_text(data["code"], f"{where}.code"), _text(data["region"], f"{where}.region"),
                   _text(data["title"], f"{where}.title"), data["year"], _text(data["name"], f"{where}.name"),
-                  requirement, proration, dict(materials), activities, copy.deepcopy(dict(data)))
+                  requirement, proration, dict(materials), activities, copy.deepcopy(dict(data)), records)
+
+
+def _parse_records(raw: Any, where: str) -> RecordRules:
+    json_object(raw, where, ("recognised",), ("hours_per_day",))
+    per_day = None
+    if raw.get("hours_per_day") is not None:
+        per_day = _hours_value(raw["hours_per_day"], f"{where}.hours_per_day")
+        if not 0 < per_day <= 24:
+            raise PolicyDataError(f"{where}.hours_per_day 须大于0且不超过24")
+    recognised = _mapping(raw["recognised"], f"{where}.recognised")
+    for source, basis in recognised.items():
+        if source not in RECORD_SOURCES:
+            raise PolicyDataError(f"{where}.recognised 的来源须为 {'、'.join(RECORD_SOURCES)} 之一，收到 {source!r}")
+        if not isinstance(basis, str):
+            raise PolicyDataError(f"{where}.recognised.{source} 须为文字（认定依据）")
+    return RecordRules(per_day, dict(recognised))
 
 
 def _parse_proration(raw: Any, activities: Mapping[str, Activity], where: str) -> Proration:

@@ -15,6 +15,8 @@ FORMULA_KINDS = ("per_unit", "stated", "table", "rank", "full_year", "determined
 # organisation holding the declaration is. The portal tells them apart (hours/policies.py).
 DETERMINERS = {"bureau": "人社部门", "department": "主管部门", "provincial_department": "省业务主管部门"}
 IDENTITY_SCOPES = ("work", "year")
+# Where training records from outside come from (hours.models.ItemSource without 本人申报).
+RECORD_SOURCES = ("platform", "training_base", "unit_filing", "other_platform")
 YEAR_RANGE = (1900, 2100)  # also bounds dates, so date arithmetic never overflows
 
 
@@ -108,6 +110,21 @@ class Proration:
 
 
 @dataclass(frozen=True)
+class RecordRules:
+    """Training records sent by platforms and bases (the rule set's `records`): the hours one day of
+    a course can give (None: no bound), and the sources whose hours are recognised as sent, without
+    evidence or a reviewer's check of the conversion, each with the notice's words as its basis."""
+
+    hours_per_day: Decimal | None
+    recognised: Mapping[str, str]
+
+
+# A rule set without `records`: the sources there were before the rule sets said so, recognised as
+# they were then; 其他培训平台 came with `records` and is reviewed unless a rule set names it.
+ALL_RECOGNISED = RecordRules(None, {source: "" for source in ("platform", "training_base", "unit_filing")})
+
+
+@dataclass(frozen=True)
 class Policy:
     code: str
     region: str
@@ -119,6 +136,7 @@ class Policy:
     materials: Mapping[str, str]
     activities: Mapping[str, Activity]
     data: Mapping[str, Any] = field(repr=False)  # the source JSON, to store beside results
+    records: RecordRules = ALL_RECOGNISED
 
 
 @dataclass(frozen=True)

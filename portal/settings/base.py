@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "hours",
     "review",
     "certificates",
+    "ninja",  # the API reference page (Swagger UI) from its own static files, no CDN
+    "api",
     "portal",
 ]
 
@@ -98,6 +100,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
+    "accounts.middleware.MustChangePasswordMiddleware",
     # After CSRF and messages: a second identical POST is answered, not carried out again.
     "core.repeats.RepeatedPostMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -253,6 +256,13 @@ AXES_USERNAME_CALLABLE = "accounts.lockout.attempt_username"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_CLIENT_IP_CALLABLE = "core.proxy.client_ip"
+# Per address, whatever the login (accounts/signin_pace.py): after LOGIN_ADDRESS_FAILURES failed
+# sign-ins from one address within LOGIN_ADDRESS_WINDOW_MINUTES, that address may try one password
+# every LOGIN_ADDRESS_DELAY_SECONDS until the window ends — slowed, not locked, so that an office
+# behind one NAT address is not shut out while a password sprayed over many accounts crawls.
+LOGIN_ADDRESS_FAILURES = int(env("LOGIN_ADDRESS_FAILURES", "20"))
+LOGIN_ADDRESS_WINDOW = timedelta(minutes=int(env("LOGIN_ADDRESS_WINDOW_MINUTES", "15")))
+LOGIN_ADDRESS_DELAY_SECONDS = int(env("LOGIN_ADDRESS_DELAY_SECONDS", "10"))
 
 # Second factor (django-otp, TOTP): when REQUIRE_2FA is on, people holding one of these roles (a
 # superuser counts as sysadmin) must enter a code from an authenticator app after their password
@@ -269,7 +279,9 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Redis for the cache (and the sessions kept in it) when REDIS_URL says so; one process's memory otherwise.
+# Redis for the cache (and the sessions kept in it) when REDIS_URL says so; one process's memory
+# otherwise, which production may not use: the rate limits would count per worker (`check --deploy`
+# fails without it, core/ratelimit.py).
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "xueshi"}}
@@ -326,6 +338,23 @@ CERT_FONT_PATH = env("CERT_FONT_PATH")
 CERT_RATE_LIMITS = {
     "bulk": (30, 60),  # the JSON bulk verification endpoint
     "upload": (20, 60),  # uploads checked on the verification pages (each runs a signature check)
+}
+
+# The training platforms' API (api/): calls per key (requests, seconds), counted in the shared cache
+# (core/ratelimit.py), and the largest request body it reads (a batch of 1,000 records is ~350 KB).
+API_RATE_LIMIT = (int(env("API_RATE_LIMIT", "120")), 60)
+API_MAX_BODY = 1024 * 1024
+
+# 忘记密码 (accounts/services.py password_code_send …): a code lives this many seconds and dies after
+# this many wrong tries; codes asked for one login, and from one address: (requests, seconds).
+PASSWORD_RESET_CODE_SECONDS = 600
+PASSWORD_RESET_MAX_FAILURES = 5
+PASSWORD_RESET_RATE_LIMITS = {
+    "account": (3, 3600),
+    "address": (10, 3600),
+    # Step 2's tries (each checks a hash) and 修改密码's wrong old passwords.
+    "attempt": (30, 3600),
+    "old_password": (5, 900),
 }
 
 # Addresses of the reverse proxy whose X-Real-IP header names the client (core/proxy.py); none by

@@ -9,7 +9,12 @@
 
   // htmx keeps a swapped element's old style attribute through the swap; the Content-Security-Policy
   // allows no style attributes, so only classes and sizes are carried over.
-  if (window.htmx) window.htmx.config.attributesToSettle = ["class", "width", "height"];
+  // Settling at once: htmx wires up swapped-in controls when it settles, so with its default 20 ms
+  // delay a file chosen right after the previous upload landed went nowhere.
+  if (window.htmx) {
+    window.htmx.config.attributesToSettle = ["class", "width", "height"];
+    window.htmx.config.defaultSettleDelay = 0;
+  }
 
   function status() {
     return document.getElementById("workspace-status");

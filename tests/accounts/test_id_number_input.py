@@ -95,7 +95,7 @@ def test_registering_with_full_width_digits_stores_the_number_and_login_matches(
 
 def test_a_full_width_copy_of_a_registered_number_is_already_registered(demo, client):
     response = client.post(REGISTER_URL, form_data(id_number=full_width("430121198805041015")))
-    assert response.context["form"].errors["id_number"] == ["该证件号码已注册，请直接登录；如忘记密码请联系单位管理员。"]
+    assert response.context["form"].errors["id_number"] == ["该证件号码已注册，请直接登录；如忘记密码，请在登录页点击“忘记密码”找回。"]
 
 
 def test_the_backend_finds_the_account_from_a_full_width_number(demo):

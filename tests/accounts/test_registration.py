@@ -89,8 +89,8 @@ def assert_redisplayed_with(response, field, message):
         ({"id_number": "4301211988050410"}, "id_number", "证件号码应为18位。"),
         ({"id_number": "430121198813041015"}, "id_number", "证件号码中的地区码或出生日期无效。"),
         ({"id_number": ""}, "id_number", "这个字段是必填项。"),
-        ({"id_number": "430121198805041015"}, "id_number", "该证件号码已注册，请直接登录；如忘记密码请联系单位管理员。"),
-        ({"id_number": "43012119720808109x"}, "id_number", "该证件号码已注册，请直接登录；如忘记密码请联系单位管理员。"),
+        ({"id_number": "430121198805041015"}, "id_number", "该证件号码已注册，请直接登录；如忘记密码，请在登录页点击“忘记密码”找回。"),
+        ({"id_number": "43012119720808109x"}, "id_number", "该证件号码已注册，请直接登录；如忘记密码，请在登录页点击“忘记密码”找回。"),
         ({"phone": "1390731123"}, "phone", "联系电话格式不正确，请输入11位手机号码或带区号的固定电话。"),
         ({"phone": "84567890"}, "phone", "联系电话格式不正确，请输入11位手机号码或带区号的固定电话。"),
         ({"password2": "Xueshi#2025"}, "password2", "两次输入的密码不一致。"),
@@ -156,7 +156,7 @@ def test_unit_suggestions_leave_out_bureaus(demo, client):
 
 # --- the same number registered twice: a second tab or a double click ------------------------------
 
-ALREADY = "该证件号码已注册，请直接登录；如忘记密码请联系单位管理员。"
+ALREADY = "该证件号码已注册，请直接登录；如忘记密码，请在登录页点击“忘记密码”找回。"
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from tests.accounts.test_registration import REGISTER_URL, form_data
 from tests.helpers import make_id_number
 from tests.races import in_threads, inserts_together, on_postgresql
 
-ALREADY = "该证件号码已注册，请直接登录；如忘记密码请联系单位管理员。"
+ALREADY = "该证件号码已注册，请直接登录；如忘记密码，请在登录页点击“忘记密码”找回。"
 
-pytestmark = on_postgresql("two saves at once")
+pytestmark = on_postgresql("two inserts at the same moment, which SQLite, letting one writer in at a time, never lets meet")
 
 
 def test_two_registrations_at_the_same_moment_make_one_account(committed_demo, monkeypatch):

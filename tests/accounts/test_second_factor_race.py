@@ -1,10 +1,9 @@
 """One one-time code sent twice at the same moment (a double click, or an onlooker racing the
-clerk): exactly one request is let in. totp_check locks the device row (SELECT … FOR UPDATE on
-PostgreSQL; on SQLite the IMMEDIATE transaction lets one writer in at a time), so the second
-request sees the time step already used. Real threads with their own connections."""
+clerk): exactly one request is let in. totp_check locks the device row (SELECT … FOR UPDATE), so
+the second request sees the time step already used. Real threads with their own connections, on
+PostgreSQL: SQLite lets one writer in at a time, so there it passes without the lock too."""
 from operator import attrgetter
 
-import pytest
 from django.core.exceptions import ValidationError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -12,9 +11,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services
 from accounts.models import Role
 from tests.helpers import make_staff
-from tests.races import at_once
+from tests.races import at_once, on_postgresql
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
+pytestmark = on_postgresql()
 
 
 def test_one_code_sent_twice_at_once_lets_one_in():

@@ -2,7 +2,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.masking import mask_id_number, mask_name, mask_phone
+from core.masking import mask_email, mask_id_number, mask_name, mask_phone
 from accounts.validators import (
     gender_from_id_number,
     normalize_id_number,
@@ -148,9 +148,12 @@ def test_phone_numbers_are_kept_as_digits_and_hyphens():
     [
         ("371321199001015714", "3713**********5714"),
         ("43012119720808109X", "4301**********109X"),
+        ("430121880504101", "4301*******4101"),  # an old 15-digit number
         ("", ""),
         (None, ""),
         ("1234567", "*******"),
+        ("12345678", "********"),  # keeping four at each end would show it whole
+        ("123456789", "1234*6789"),
     ],
 )
 def test_id_numbers_are_masked_in_the_middle(value, masked):
@@ -163,6 +166,10 @@ def test_id_numbers_are_masked_in_the_middle(value, masked):
         ("18888888888", "188****8888"),
         ("18899098765", "188****8765"),
         ("0731-84567890", "*********7890"),
+        ("188-9909-8765", "188****8765"),
+        ("84567890", "****7890"),
+        ("12345", "*2345"),
+        ("1234", "****"),
         ("", ""),
         (None, ""),
     ],
@@ -177,6 +184,14 @@ def test_phone_numbers_are_masked(value, masked):
 )
 def test_names_are_masked_as_the_provincial_portal_does(value, masked):
     assert mask_name(value) == masked
+
+
+@pytest.mark.parametrize(
+    "value, masked",
+    [("zhangsan@example.cn", "z***@example.cn"), ("18899098765", "188****8765"), ("abc", "***"), ("", ""), (None, "")],
+)
+def test_email_addresses_keep_their_first_letter_and_domain(value, masked):
+    assert mask_email(value) == masked
 
 
 def test_region_code_that_trips_stdnum_is_a_message_not_a_crash():

@@ -1,6 +1,7 @@
 """Certificates on the demo province: approved declarations made through the services (submit, then
 审核通过 at each level). The demo signing keys of the run's own and the cache emptied around each
 test come from tests/conftest.py."""
+import re
 import subprocess
 import tempfile
 from types import SimpleNamespace
@@ -11,6 +12,7 @@ from certificates import services as certificate_services
 from hours import services
 from hours.models import RuleSet
 from hours.transitions import declaration_approve, declaration_submit
+from tests.helpers import text_of
 from tests.hours.fixtures_views import complete
 
 PROFILE = {
@@ -109,3 +111,12 @@ def pdf_text(data):
 def stored_bytes(certificate):
     with certificate.pdf.open("rb") as handle:
         return handle.read()
+
+
+def admin_events(client, certificate):
+    """The 认定单记录 rows of the certificate's admin page as the signed-in administrator reads them:
+    操作, 操作人, IP地址, 补充信息 (the time left out)."""
+    text = text_of(client.get(f"/admin/certificates/certificate/{certificate.pk}/change/"))
+    table = text.split("认定单记录 时间 操作 操作人 IP地址 补充信息 ", 1)[1].rsplit(" 关闭", 1)[0]
+    rows = re.split(r"CertificateEvent object \(\d+\) \d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d ", table)
+    return [row.strip() for row in rows if row.strip()]

@@ -34,7 +34,7 @@ def test_each_number_gets_its_status_and_the_facts_as_issued(committee, p, song_
     response = post(committee, {"numbers": [newer.number, song_certificate.number.lower(), "XS2024-0000-0000-0000", "garbage"]})
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     body = response.json()
-    assert body["count"] == 4 and body["summary"] == {"genuine": 1, "superseded": 1, "unknown": 2}
+    assert body["count"] == 4 and body["summary"] == {"genuine": 1, "superseded": 1, "revoked": 0, "unknown": 2}
     genuine, superseded, unknown, malformed = body["results"]
     assert genuine["status"] == "genuine" and genuine["number"] == newer.number
     facts = genuine["certificate"]

@@ -1,6 +1,6 @@
 """Two clicks on 下载 at the same moment, in real threads with their own connections: one
-certificate between them (and, after the hours changed, one successor). On PostgreSQL the lock on
-the applicant's row serialises them; on SQLite a file database with IMMEDIATE transactions does.
+certificate between them (and, after the hours changed, one successor). The lock on the
+applicant's row serialises them: PostgreSQL only, as SQLite queues every writer anyway.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/xueshi .venv/bin/python -m pytest tests/certificates/test_concurrency.py
 """
@@ -13,10 +13,10 @@ from hours import services
 from hours.transitions import declaration_approve, declaration_submit
 
 from .conftest import BASE_URL, PROFILE
-from tests.races import at_once
+from tests.races import at_once, on_postgresql
 from tests.hours.fixtures_views import complete
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
+pytestmark = on_postgresql()
 
 
 @pytest.fixture

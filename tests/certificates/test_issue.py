@@ -1,12 +1,15 @@
 """Issuing: what the certificate states and prints, that it is issued once and kept, superseded when
 the approved hours change, and the messages for spans that cannot be certified."""
 import hashlib
+import io
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from certificates import numbers, rendering
@@ -14,6 +17,7 @@ from certificates.models import Certificate, CertificateEvent, CertificateStatus
 from hours.transitions import declaration_approve, declaration_submit
 
 from .conftest import BASE_URL, FULL_YEAR, pdf_text, stored_bytes
+from tests.helpers import text_of
 from tests.hours.fixtures_views import complete
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +197,39 @@ def test_an_issued_certificate_cannot_be_saved_again(song_certificate):
     with pytest.raises(ValueError, match="不能修改"):
         song_certificate.save()
     assert Certificate.objects.get(pk=song_certificate.pk).facts["totals"]["total"] == "348"
+
+
+def test_a_number_already_given_is_never_given_again(p, song_certificate, approve, issue, monkeypatch):
+    """The random draw (monkeypatched: a collision is one in 32¹¹) hands out a number in use: it is
+    drawn again, and the new certificate verifies under the second number."""
+    draws = iter([song_certificate.number, "XS2026-PKRD-J696-T73F"])
+    monkeypatch.setattr(numbers, "new_number", lambda year: next(draws))
+    approve(p.song, {2022: FULL_YEAR}, 2022, 2022)
+    newer, created = issue(p.song)
+    assert created and newer.number == "XS2026-PKRD-J696-T73F"
+    assert "✔ 真实有效" in text_of(Client().get("/verify/XS2026-PKRD-J696-T73F/"))
+    assert "⚠ 已被替代" in text_of(Client().get(f"/verify/{song_certificate.number}/"))
+
+
+@pytest.mark.parametrize(
+    "public_address, printed",
+    [
+        ("https://xueshi.example.cn/", "https://xueshi.example.cn/verify/"),  # typed with a trailing slash
+        ("HTTPS://XUESHI.EXAMPLE.BOX", "HTTPS://XUESHI.EXAMPLE.BOX/verify/"),  # ends in X: only a slash is trimmed
+    ],
+)
+def test_the_pdf_states_the_public_verification_address_as_configured(client, p, approve, settings, public_address, printed):
+    settings.CERT_VERIFY_BASE_URL = public_address
+    approve(p.song, {2019: FULL_YEAR}, 2019, 2019)
+    client.force_login(p.song)
+    client.post(reverse("certificates:issue"), {"start_year": 2019, "end_year": 2019})
+    certificate = Certificate.objects.get()
+    assert f"访问 {printed}{certificate.number}/" in pdf_text(stored_bytes(certificate))
+
+
+def test_the_seal_states_the_certificate_and_the_province_a_pdf_reader_shows(song_certificate):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    (seal,) = PdfFileReader(io.BytesIO(stored_bytes(song_certificate))).embedded_signatures
+    assert seal.sig_object["/Reason"] == f"湖南省专业技术人员继续教育学时认定单 {song_certificate.number}"
+    assert seal.sig_object["/Location"] == "湖南省"

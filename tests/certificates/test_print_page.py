@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,7 +13,7 @@ from certificates import services
 from certificates.models import Certificate, CertificateEvent
 from tests.helpers import SESSION_QUERIES, assert_database_query_count, menu_links, text_of
 
-from .conftest import FULL_YEAR, stored_bytes
+from .conftest import FULL_YEAR, admin_events, stored_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +271,11 @@ def test_the_issued_list_can_be_refreshed_in_place_after_a_download(client, p, a
     assert not cookie["httponly"]  # the page's script reads it
     # The page fetched again lists it.
     assert certificate.number in text_of(query(client, 2019, 2019)).split("已出具的学时认定单", 1)[1]
+
+
+def test_each_download_is_recorded_with_who_and_from_where_for_the_administrator(client, p, song_certificate):
+    reviewer = Client(REMOTE_ADDR="203.0.113.7")
+    reviewer.force_login(p.chen)
+    assert reviewer.get(f"/certificates/{song_certificate.number}/download/").status_code == 200
+    client.force_login(p.sysadmin)
+    assert admin_events(client, song_certificate) == ["出具 宋庆涛 - -", "下载 陈立新 203.0.113.7 -"]

@@ -15,7 +15,7 @@ from tests.hours.fixtures_views import draft, people
 from tests.hours.test_filings import new_filing
 from tests.races import on_postgresql, post_at_once, together
 
-pytestmark = on_postgresql("row locks, concurrent connections")
+pytestmark = on_postgresql()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from hours import filings
 from hours.models import TrainingFiling
 from hours import transitions
 from workflow.models import State
@@ -83,6 +84,22 @@ def test_roster_page_reports_lines(client, p, media):
     page = response.content.decode()
     assert response.status_code == 200 and "成功导入 <strong class=\"ok\">1</strong> 人" in page and "第3行" in page
 
+
+@pytest.mark.parametrize("viewer", ["chen", "dzy_admin", "zrzy_admin", "hn_clerk"])
+def test_the_roster_on_a_filing_shows_id_numbers_masked_to_everyone_who_opens_it(client, p, media, viewer):
+    """The unit, its superior unit, the department that approved it and the bureau each see the
+    roster's people with 4301**********1015, never the whole number."""
+    filing = transitions.filing_approve(filing=transitions.filing_submit(filing=new_filing(p), user=p.chen), user=p.zrzy_admin)
+    roster = "证件号码,姓名,学时\n430121198805041015,宋庆涛,24\n43012119720808109X,王建国,16\n"
+    report = filings.filing_roster_upload(filing=filing, user=p.chen, upload=SimpleUploadedFile("名单.csv", roster.encode()))
+    assert report.created == 2 and report.errors == []
+    client.force_login(getattr(p, viewer))
+    response = client.get(reverse("hours:filing_detail", args=[filing.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<td>宋庆涛</td><td>4301**********1015</td><td>24</td>" in page
+    assert "<td>王建国</td><td>4301**********109X</td><td>16</td>" in page
+    assert "430121198805041015" not in page and "43012119720808109X" not in page
 
 def test_case_page_shows_the_units_filings_and_where_hours_came_from(client, p, media):
     filing = transitions.filing_approve(

@@ -182,6 +182,8 @@ def test_template_download(client, p):
     assert response["Content-Disposition"] == "attachment; filename*=UTF-8''%E5%9F%B9%E8%AE%AD%E8%AE%B0%E5%BD%95%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.csv"
     text = response.content.decode("utf-8-sig")
     assert text.splitlines()[0] == HEADER
+    # The example row is obviously fictitious (no real person's number or name) yet valid.
+    assert text.splitlines()[1] == "430000199001010018,示例姓名,2023,2023年度公需科目培训,公需科目,30,PX2023001"
     # the template itself imports cleanly
     response = post_import(client, SimpleUploadedFile("模板.csv", response.content))
     assert response.context["report"].created == 1 and not response.context["report"].errors
@@ -229,7 +231,7 @@ def test_claim_turns_records_into_items_without_evidence(client, p, imported, me
     ]
     assert fresh(d).total_public == 30 and fresh(d).total_professional == 60
     page = text_of(response)
-    assert "平台记录，无需上传" in page
+    assert "事业单位工作人员培训平台记录，按规定直接认定，无需上传" in page
     assert "申报内容已完整，可以提交。" in page  # no materials asked for the claimed items
     assert "平台培训记录（勾选后点击“确认选择”）" not in page  # nothing left to claim
 

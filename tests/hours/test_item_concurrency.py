@@ -1,8 +1,9 @@
 """The same paper added from two tabs at the same moment, and the same training record claimed
-twice at once, in real threads with their own connections (PostgreSQL; or SQLite on a file with
-IMMEDIATE transactions): exactly one item, the other request refused with its message, never a
-500. The declaration's row lock serialises the two; when both have passed the service's check
-before either writes, the unique constraint decides (the second round shows it).
+twice at once, in real threads with their own connections: exactly one item, the other request
+refused with its message, never a 500. The declaration's row lock serialises the two (PostgreSQL
+only: SQLite lets one writer in at a time whatever the lock); when both have passed the service's
+check before either writes, the unique constraint decides, on SQLite too (a file database whose
+IMMEDIATE transactions queue the writers).
 
 Run on PostgreSQL:
     DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/robust_policy .venv/bin/python -m pytest tests/hours/test_item_concurrency.py
@@ -21,7 +22,7 @@ from hours.models import Declaration, Item, ItemSource, TrainingRecord, YearReco
 from tests import races
 from tests.review.test_concurrency import PROFILE
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
 ROUNDS = 3
 PAPER = {"author_rank": 1, "title": "湘西铅锌矿成矿规律研究"}
 
@@ -53,7 +54,9 @@ def add_paper(record_pk, user_pk):
     return prepare
 
 
-@pytest.mark.parametrize("past_the_check", [False, True], ids=["the-check-refuses", "the-constraint-refuses"])
+@pytest.mark.parametrize(
+    "past_the_check", [pytest.param(False, marks=pytest.mark.postgres), True], ids=["the-check-refuses", "the-constraint-refuses"]
+)
 def test_the_same_paper_from_two_tabs_at_once_is_one_item(p, past_the_check):
     for _ in range(ROUNDS):
         record = year(p)
@@ -66,6 +69,7 @@ def test_the_same_paper_from_two_tabs_at_once_is_one_item(p, past_the_check):
         assert Declaration.objects.get(pk=record.declaration_id).total_professional == 30
 
 
+@pytest.mark.postgres  # the training record's row lock decides
 def test_the_same_record_claimed_twice_at_once_is_one_item(p):
     for round_no in range(ROUNDS):
         record = year(p)

@@ -14,7 +14,7 @@ from tests.hours.fixtures_views import form_data_for_new, people
 from tests.hours.test_filing_views import form_data as filing_form
 from tests.races import inserts_together, on_postgresql, post_at_once
 
-pytestmark = on_postgresql("two inserts at once")
+pytestmark = on_postgresql("two inserts at the same moment, which SQLite, letting one writer in at a time, never lets meet")
 
 
 @pytest.fixture

@@ -128,3 +128,23 @@ def test_typed_hours_of_reviewer_determined_items_stand_only_where_approved(p):
     assert (approved.professional_hours, approved.facts) == (20, {"title": "技术指导"})
     assert approved.determined_at == done.__class__.objects.get(pk=done.pk).decided_at
     assert done.__class__.objects.get(pk=done.pk).total_professional == 20
+
+
+records_add = importlib.import_module("hours.migrations.0024_rule_set_records")
+
+
+def test_records_are_added_to_a_stored_rule_set_lacking_them_and_an_edited_section_is_left():
+    hunan, henan = RuleSet.objects.get(code="hunan-2024"), RuleSet.objects.get(code="henan-2024")
+    shipped = copy.deepcopy(hunan.data)
+    before = {k: v for k, v in shipped.items() if k != "records"}
+    before["requirement"] = {"public": 24, "professional": 48, "total": 72}  # an administrator's edit elsewhere
+    edited = {**copy.deepcopy(henan.data), "records": {"hours_per_day": 10, "recognised": {"platform": "本省规定"}}}
+    RuleSet.objects.filter(pk=hunan.pk).update(data=before)
+    RuleSet.objects.filter(pk=henan.pk).update(data=edited)
+    records_add.add_records(django_apps, None)
+    after = RuleSet.objects.get(pk=hunan.pk).data
+    assert after == {**before, "records": shipped["records"]}
+    change = RuleSetChange.objects.filter(rule_set=hunan).latest("pk")
+    assert change.before == before and change.after == after and "随版本更新" in change.note
+    assert RuleSet.objects.get(pk=henan.pk).data == edited
+    assert not RuleSetChange.objects.filter(rule_set=henan, note__contains="直接认定").exists()

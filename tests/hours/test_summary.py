@@ -1,5 +1,6 @@
 """The summary (hours/summary.py) kept by each transition agrees with a recount from the raw rows,
-whatever sequence of submissions, approvals, rejections, withdrawals and moves between units made it;
+whatever sequence of submissions, approvals, rejections, withdrawals, revocations and moves between
+units made it;
 and each person's year agrees with what the 学时认定单 counts (certificates/selectors.py)."""
 import random
 
@@ -57,7 +58,7 @@ def test_summary_agrees_with_a_recount_after_random_decisions(p, media, seed):
     applicants = [p.song, p.zhao, p.li]
     for step in range(18):
         open_ones = list(Declaration.objects.filter(applicant__in=applicants, state__in=[*PENDING_STATES, State.REJECTED]))
-        move = rng.choice(["submit", "decide", "decide", "decide", "withdraw", "resubmit", "move"])
+        move = rng.choice(["submit", "decide", "decide", "decide", "withdraw", "resubmit", "move", "revoke"])
         try:
             if move == "submit" or not open_ones:
                 person = rng.choice(applicants)
@@ -77,6 +78,13 @@ def test_summary_agrees_with_a_recount_after_random_decisions(p, media, seed):
             elif move == "resubmit":
                 d = rng.choice(open_ones)
                 transitions.declaration_submit(declaration=d, user=d.applicant, pledge=True)
+            elif move == "revoke":  # 撤销认定 of one year (or all) of an approved declaration
+                done = list(Declaration.objects.filter(applicant__in=applicants, state=State.APPROVED))
+                if not done:
+                    continue
+                d = rng.choice(done)
+                years = [rng.choice(list(d.years))] if rng.random() < 0.5 else list(d.years)
+                transitions.declaration_revoke(declaration=d, user=p.hn_clerk, years=years, reason="review_error", reason_text="审核错误")
             else:  # 李雪梅 moves to 湖南省地质院 and back: her years go with her
                 person = p.li
                 unit = p.dzy if person.organisation_id == p.dzyjs.pk else p.dzyjs

@@ -1,7 +1,8 @@
 """Decisions at the same moment keep the summary right: three people of one unit approved at once
 update the unit's row together (F() updates add up, none is lost), and two declarations of one
 person approved at once are worked out one after the other (the person's row is locked). Real
-threads and connections: PostgreSQL, or a file SQLite that queues writers (`writers_queue`)."""
+threads and connections, on PostgreSQL: SQLite lets one writer in at a time, so there nothing is
+ever lost."""
 from operator import attrgetter
 from types import SimpleNamespace
 
@@ -12,11 +13,11 @@ from hours import summary
 from hours.models import Declaration, PersonYear, UnitYear
 from hours.transitions import declaration_approve
 from tests.hours.fixtures_views import at_state
-from tests.races import at_once
+from tests.races import at_once, on_postgresql
 from workflow.models import State
 from workflow.runner import WorkflowError
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
+pytestmark = on_postgresql()
 
 
 @pytest.fixture

@@ -10,11 +10,14 @@ from urllib.parse import quote
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from openpyxl import Workbook
+from openpyxl.packaging.custom import StringProperty
 
 from hours import services
 from hours.models import Evidence, EvidenceCategory
 from hours import transitions
 from workflow.models import State
+from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
 pytestmark = pytest.mark.usefixtures("media")
@@ -164,6 +167,49 @@ def test_a_bad_file_is_refused_and_the_good_ones_kept(client, p):
     assert any(m.startswith("文件“照片.png”的扩展名与内容不符") for m in shown)
     assert list(Evidence.objects.filter(declaration=d).values_list("original_name", flat=True)) == ["毕业证.png"]
 
+
+
+def xlsx_bytes(*, workbook_last=False):
+    """A real workbook (openpyxl): a zip with [Content_Types].xml and xl/ parts. Its xl/ parts among
+    its first five, filetype names it xlsx; `workbook_last` writes them after five others (and a
+    custom property, a sixth part), so filetype sees only a zip and the parts must decide."""
+    workbook = Workbook()
+    workbook.active.append(["姓名", "学时"])
+    workbook.active.append(["宋庆涛", 16])
+    workbook.custom_doc_props.append(StringProperty(name="部门", value="人事处"))
+    out = io.BytesIO()
+    workbook.save(out)
+    if not workbook_last:
+        return out.getvalue()
+    with zipfile.ZipFile(out) as source:
+        names = sorted(source.namelist(), key=lambda n: n.startswith("xl/"))
+        parts = [(n, source.read(n)) for n in names]
+    reordered = io.BytesIO()
+    with zipfile.ZipFile(reordered, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts:
+            archive.writestr(name, data)
+    return reordered.getvalue()
+
+
+@pytest.mark.parametrize("workbook_last", [False, True], ids=["xl-parts-first", "xl-parts-last"])
+@pytest.mark.parametrize("view", ["hours:evidence_upload", "hours:item_evidence_upload"])
+def test_a_workbook_renamed_docx_is_refused_and_nothing_is_stored(client, p, media, view, workbook_last):
+    """A zip with [Content_Types].xml is not yet a Word file: a workbook named .docx is refused
+    for its content, on the materials form and on an item's, and leaves no row and no file."""
+    d = draft(p.song)
+    _, item = year_with_training(d, p.song)
+    client.force_login(p.song)
+    if view == "hours:item_evidence_upload":
+        url, data = reverse(view, args=[d.pk, item.pk]), {"material": "completion_certificate"}
+    else:
+        url, data = reverse(view, args=[d.pk]), {"category": "hours"}
+    upload = SimpleUploadedFile("x.docx", xlsx_bytes(workbook_last=workbook_last))
+    response = client.post(url, {**data, "files": [upload]}, follow=True)
+    refusal = "文件“x.docx”的内容不是允许的格式。只能上传jpg、jpeg、png、doc、docx、pdf文件，且不超过20M。"
+    assert messages_of(response) == [refusal]
+    assert refusal in text_of(response)
+    assert not Evidence.objects.filter(declaration=d).exists()
+    assert [f for f in media.rglob("*") if f.is_file()] == []
 
 def test_upload_without_files_or_category(client, p):
     """Refused with what is missing, and redirected back to the materials: a reload never sends it again."""

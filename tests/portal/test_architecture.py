@@ -9,7 +9,7 @@ from django.conf import settings
 from tests.helpers import PROJECT_APPS
 
 # Bottom to top, as docs/architecture.md draws them.
-LAYERS = ("core", "accounts", "workflow", "hours", "review", "certificates", "portal")
+LAYERS = ("core", "accounts", "workflow", "hours", "review", "certificates", "api", "portal")
 BASE = Path(settings.BASE_DIR)
 
 

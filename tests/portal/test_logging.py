@@ -246,3 +246,10 @@ def production_logging(monkeypatch, **env):
 def test_production_logs_json_unless_told_plain(monkeypatch):
     assert production_logging(monkeypatch) == "json"
     assert production_logging(monkeypatch, LOG_FORMAT="plain") == "plain"
+
+
+def test_an_old_fifteen_digit_number_in_a_path_is_masked():
+    from core.logging import mask_path
+
+    assert mask_path("/api/v1/records/430121880504101") == "/api/v1/records/4301*******4101"
+    assert "880504" not in mask_path("/api/v1/records/430121880504101")

@@ -12,7 +12,7 @@ from hours import reminders
 from workflow.models import Notification, Reminder, ReminderReason
 from tests.races import in_threads
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
 
 
 def test_two_workers_send_each_shortfall_notice_once(committed_demo, monkeypatch):

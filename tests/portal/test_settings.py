@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "portal.settings.production",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
     "DJANGO_ALLOWED_HOSTS": "xueshi.example.cn",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",  # not connected to by the checks
 }
 
 
@@ -34,6 +35,21 @@ def test_production_passes_the_deployment_checks():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_fails_the_deployment_checks_without_a_shared_cache():
+    """Each worker would count the rate limits and sign-in pacing on its own (xueshi-web.service
+    runs this check before gunicorn starts)."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}
+    result = manage("check", "--deploy", "--fail-level", "ERROR", env=env, remove=("REDIS_URL",))
+    assert result.returncode != 0
+    assert "core.E001" in result.stderr and "生产环境必须设置 REDIS_URL" in result.stderr
+
+
+def test_local_settings_pass_the_ordinary_checks_without_redis():
+    """`make run` needs no Redis: the check is a deployment one."""
+    result = manage("check", env={"DJANGO_SETTINGS_MODULE": "portal.settings.local"}, remove=("REDIS_URL",))
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():

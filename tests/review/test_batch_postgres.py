@@ -19,7 +19,7 @@ from tests.races import at_once, on_postgresql
 
 # The threads' connections must see the declarations: committed data, not the shared demo
 # province inside a rolled-back transaction.
-pytestmark = on_postgresql("row locks, concurrent connections")
+pytestmark = on_postgresql()
 
 ROUNDS = 3
 DONE = "审核通过"

@@ -1,10 +1,10 @@
 """Races on one declaration, in real threads with their own database connections: two clerks
 approving at once, one clerk's double click, an approval racing the applicant's withdrawal.
 Exactly one wins, the other is refused with `stale` or `wrong_state`, and exactly one step is
-written. On PostgreSQL the row lock (SELECT … FOR UPDATE) serialises them. On SQLite, IMMEDIATE
-transactions let one writer in at a time, so they run there too when the test database is a file
-(DATABASES["default"]["TEST"]["NAME"]); Django's default in-memory test database cannot host
-threads that write, and the module is skipped there.
+written. The row lock (SELECT … FOR UPDATE) serialises them, and the state field's guard would
+refuse the second even without it. PostgreSQL only: SQLite lets one writer in at a time, so there
+these pass whatever the lock and the guard do; the guard alone is proven on SQLite by
+tests/review/test_stale_transition.py.
 
 Run on PostgreSQL:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/xueshi .venv/bin/python -m pytest tests/review/test_concurrency.py
@@ -23,7 +23,7 @@ from hours.transitions import declaration_approve, declaration_reject, declarati
 from workflow.runner import WorkflowError
 from tests.helpers import make_staff
 from tests.hours.fixtures_views import free_span
-from tests.races import at_once
+from tests.races import at_once, on_postgresql
 from tests.hours.fixtures_views import complete
 
 ROUNDS = 3
@@ -31,7 +31,7 @@ PROFILE = {"gender": "男", "ethnicity": "土家族", "phone": "18899098765", "e
            "title_sought": "高级工程师", "category": "工程技术", "specialty": "地质勘查"}
 
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers_queue")]
+pytestmark = on_postgresql()
 
 
 def race(*calls):

@@ -270,3 +270,67 @@ def test_an_organisation_both_unit_and_superior_keeps_its_two_queues_apart(clien
     client.force_login(p.dzy_admin)
     assert shown(client, UNIT, status="all") == shown(client, UNIT) == pks(at_unit)
     assert shown(client, SUPERIOR, status="all") == shown(client, SUPERIOR) == pks(forwarded)
+
+
+# --- each organisation's tabs hold its own decisions only -----------------------------------------
+
+
+def _three_cases(p, reviewer, *, passed, rejected, pending, before=None, next_org):
+    """Three declarations, one per applicant, brought to the reviewer's level (`before` decides them at
+    the unit first) and there approved to `next_org`, rejected, and left waiting."""
+
+    def at_level(applicant):
+        d = submitted(applicant)
+        return before(d) if before else d
+
+    return {
+        "passed": transitions.declaration_approve(declaration=at_level(passed), user=reviewer, next_org=next_org),
+        "rejected": transitions.declaration_reject(declaration=at_level(rejected), user=reviewer, reason="材料不全"),
+        "pending": at_level(pending),
+    }
+
+
+@pytest.fixture
+def two_departments(p, demo):
+    """湖南省地质院 and 湖南省教育厅, two supervising departments of one bureau, each with a case it
+    passed, one it turned down and one waiting."""
+    zhang, yang, lin = (demo.user(n) for n in ("430121198304051135", "430121199109301148", "430121199407221349"))
+    jyt_admin = demo.user("jyt_admin")
+    to_dzy = lambda d: transitions.declaration_approve(declaration=d, user=p.chen, next_org=p.dzy)  # noqa: E731
+    to_jyt = lambda d: transitions.declaration_approve(declaration=d, user=p.hnsd_admin, next_org=demo.org("湖南省教育厅"))  # noqa: E731
+    return {
+        p.dzy_admin: (_three_cases(p, p.dzy_admin, passed=p.song, rejected=p.zhao, pending=p.li, before=to_dzy, next_org=p.hn),
+                      ("宋庆涛", "赵金强", "李雪梅")),
+        jyt_admin: (_three_cases(p, jyt_admin, passed=zhang, rejected=yang, pending=lin, before=to_jyt, next_org=p.hn),
+                    ("张伟", "杨丽", "林晓")),
+    }
+
+
+@pytest.fixture
+def two_units(p, demo):
+    """湖南省地质研究所 and its neighbour 湖南省地质测绘院, each with a case it passed, one it turned
+    down and one waiting."""
+    liu = demo.user("430121198706211103")
+    return {
+        p.chen: (_three_cases(p, p.chen, passed=p.song, rejected=p.zhao, pending=p.li, next_org=p.dzy), ("宋庆涛", "赵金强", "李雪梅")),
+        p.dzcl_admin: (_three_cases(p, p.dzcl_admin, passed=p.wang, rejected=liu, pending=liu, next_org=p.dzy), ("王建国", "刘芳")),
+    }
+
+
+TABS = {"pending": ["pending"], "passed": ["passed"], "rejected": ["rejected"], "all": ["pending", "passed", "rejected"]}
+
+
+@pytest.mark.parametrize("url_name, world", [(SUPERIOR, "two_departments"), (UNIT, "two_units")])
+def test_each_tab_lists_the_reviewers_own_organisations_cases_only(client, p, request, url_name, world):
+    """Two organisations at one level each decided cases: every tab of each one's queue lists its own
+    applicants and none of the other's (a tab without its organisation filter shows everybody's)."""
+    world = request.getfixturevalue(world)
+    for reviewer, (cases, names) in world.items():
+        client.force_login(reviewer)
+        others = [name for other, (_, theirs) in world.items() if other != reviewer for name in theirs]
+        for status, kinds in TABS.items():
+            expected = [cases[k] for k in kinds]
+            assert shown(client, url_name, status=status) == pks(*expected), status
+            page = text_of(client.get(reverse(url_name), {"status": status}))
+            assert all(d.name in page for d in expected), status
+            assert not [name for name in others if name in page], status

@@ -10,7 +10,8 @@ from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as account_services
-from accounts.models import Membership, MembershipStatus
+from accounts.models import Membership, MembershipStatus, Organisation
+from api import services as key_services
 from certificates import services as certificate_services
 from hours import filings, services
 from hours.models import EvidenceCategory, ItemSource, TrainingRecord
@@ -22,6 +23,7 @@ from tests.hours.fixtures_views import at_state, draft, pdf, people, png, submit
 from tests.hours.test_filings import filing_data
 from tests.hours.fixtures_views import complete
 
+HNDX = "湖南大学继续教育学院（省级专业技术人员继续教育基地）"
 # The visitors of the matrix: a demo account each (None: not signed in).
 ROLES = {
     "anonymous": None,
@@ -127,6 +129,12 @@ def build_world(demo, signing_dir):
         user=demo.user("zrzy_admin"),
     )
     TOTPDevice.objects.create(user=w.users["city_clerk"], name="身份验证器", confirmed=True)
+    # 湖南大学继续教育学院's key, made by the provincial bureau's clerk (接口密钥's 停用 takes it).
+    w.api_key, _ = key_services.key_create(
+        user=w.users["province_clerk"], organisation=Organisation.objects.get(name=HNDX), name="学习平台",
+        subjects=["public", "professional"], bureau=Organisation.objects.get(name="湖南省人力资源和社会保障厅"),
+        source=ItemSource.TRAINING_BASE,
+    )
     w.extra_users = {"pending_member": demo.user("430121198810111372")}
     return w
 

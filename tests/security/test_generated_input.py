@@ -282,6 +282,8 @@ def test_every_query_string_is_answered(client, world, seen_with, name, role, ob
 
 # POST endpoints no page shows a form for, and why.
 NOT_ON_A_PAGE = {
+    "accounts:password_reset": "忘记密码's step 2 opens only in a browser that sent step 1 (tests/accounts/test_password_recovery.py "
+    "posts it: codes, passwords, twice)",
     "verify:bulk": "a JSON API for title-evaluation committees (tests/certificates/test_bulk.py posts generated bodies)",
 }
 

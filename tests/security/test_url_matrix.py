@@ -8,17 +8,23 @@ a new page cannot escape the matrix. Each case names the URL, the visitor and th
 - signed-in visitors without the page's role: 403;
 - with the role but not allowed that object (another applicant's declaration, another unit's filing,
   another department's or city's case): 404, so whether it exists is not revealed;
-- POST-only views: GET answers 405; their POST is made for every visitor, and where it is refused
-  the database and the stored files are exactly as before.
+- allowed a page about an object: the page shows that object (access.py `identity`: its 业务编号 or
+  name; a file its own bytes), so a page with another object, or an empty one, fails;
+- POST-only views (found by their decorators): GET answers 405, checked once per view; their POST
+  is made for every visitor, and where it is refused the database and the stored files are exactly
+  as before.
 Views that take GET and POST are also POSTed by every visitor they refuse, with the same answer and
 nothing changed; `post_refused` lists visitors who may see a page but not act on it."""
+from urllib.parse import quote, unquote
+
 import pytest
 from django.apps import apps
 from django.urls import reverse
 
 from tests.portal.test_every_url import quiet_request_log
 from tests.security.access import (
-    ACCESS, ADMIN_NAMES, ENDPOINTS, GET_REFUSED, OK, PARAMS, PORTAL_NAMES, REFUSALS, expected_answer, snapshot, url_kwargs,
+    ACCESS, ADMIN_NAMES, API, ENDPOINTS, FRAGMENTS, GET_REFUSED, OK, PARAMS, PORTAL_NAMES, POST_ONLY, STORED_FILES, expected_answer,
+    identities, identity, snapshot, url_kwargs,
 )
 from tests.security.conftest import ROLES
 
@@ -26,10 +32,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_url_of_the_portal_is_in_the_matrix():
-    """A new page must say who may open it: add it to ACCESS (or GET_REFUSED)."""
-    assert None not in PORTAL_NAMES, [route for name, _, admin, route in ENDPOINTS if name is None and not admin]
-    assert PORTAL_NAMES - set(ACCESS) - set(GET_REFUSED) == set(), "URLs missing from ACCESS"
-    assert set(ACCESS) | set(GET_REFUSED) <= PORTAL_NAMES, "ACCESS names URLs that no longer exist"
+    """A new page must say who may open it: add it to ACCESS (or GET_REFUSED, or API)."""
+    assert None not in PORTAL_NAMES, [route for name, _, admin, route, _ in ENDPOINTS if name is None and not admin]
+    assert PORTAL_NAMES - set(ACCESS) - set(GET_REFUSED) - set(API) == set(), "URLs missing from ACCESS"
+    assert set(ACCESS) | set(GET_REFUSED) | set(API) <= PORTAL_NAMES, "ACCESS names URLs that no longer exist"
+    # GET_REFUSED skips the matrix's POST cases: only a view that checks its method by hand belongs there.
+    assert set(GET_REFUSED) == {"verify:bulk"}
 
 
 def test_the_table_is_consistent():
@@ -40,13 +48,40 @@ def test_the_table_is_consistent():
         if None in access.expect:
             assert set(access.expect[None]) == access.guard, (name, "every visitor who passes the guard needs an answer")
         assert not (access.post_only and access.post), name
+        # OK is what a POST gets: the views it stands in have no page to GET.
+        assert access.post_only or OK not in {s for expected in access.expect.values() for s in expected.values()}, name
 
 
+def test_the_tables_post_only_views_are_the_decorated_ones():
+    """Access.post_only says what the views' decorators do (require_POST, and where it stands)."""
+    assert {name: access.post_only for name, access in ACCESS.items() if access.post_only} == POST_ONLY
+
+
+def test_the_objects_of_a_page_are_told_apart(world):
+    """Each object a page is allowed for has its own identity, none within another's: the page of
+    one cannot pass for another's."""
+    for name, access in ACCESS.items():
+        if name in STORED_FILES or name in FRAGMENTS:
+            continue
+        allowed = [obj for obj, expected in access.expect.items() if obj and 200 in expected.values()]
+        assert all(identity(world, obj) for obj in allowed), (name, allowed)
+        # Against every object of the same kind in the world, not only this page's: a page answering
+        # with another one must not show the expected text inside that object's own.
+        clashes = [
+            (obj, other) for obj in allowed for other, text in identities(world).items()
+            if other != obj and type(getattr(world, other)) is type(getattr(world, obj)) and identity(world, obj) in text
+        ]
+        assert not clashes, (name, clashes)
+
+
+# A POST-only view's GET answers 405 the same for every visitor and object its method check lets
+# reach it: that is test_get_of_a_post_only_view, once per view.
 CASES = [
     pytest.param(name, role, obj, id=f"{name}-{role}-{obj or 'page'}")
     for name, access in ACCESS.items()
     for obj in access.expect
     for role in ROLES
+    if expected_answer(access, role, obj, "get")[0] != 405
 ]
 
 
@@ -68,21 +103,61 @@ def visit(client, world, name, obj, method):
 
 def check(response, url, status, name):
     assert response.status_code == status, f"{url}: {response.status_code}, expected {status}"
-    if status == 302 and name not in {"accounts:login", "accounts:register", "accounts:otp_setup", "accounts:otp_verify", "hours:declaration_edit"}:
+    if status == 302 and name not in {
+        "accounts:login", "accounts:register", "accounts:password_forgot", "accounts:password_reset", "accounts:otp_setup",
+        "accounts:otp_verify", "hours:declaration_edit",
+    }:
         # Every other 302 here is a visitor sent to sign in.
         assert response["Location"] == f"{reverse('accounts:login')}?next={url}", response["Location"]
+
+
+def check_shows(response, url, world, name, obj):
+    """An allowed page about an object shows that object: not another one, not an empty page."""
+    if name in STORED_FILES:
+        with STORED_FILES[name](world, obj).open("rb") as stored:
+            assert b"".join(response.streaming_content) == stored.read(), f"{url}: not the object's own file"
+        return
+    expected = FRAGMENTS[name](world, obj) if name in FRAGMENTS else identity(world, obj)
+    if response.has_header("Content-Disposition"):
+        shown = unquote(response["Content-Disposition"])
+    else:
+        # The page's own content only: not its menu, and not its own address (大字模式's next), plain
+        # or quoted, so a number in the URL does not count.
+        page = response.content.decode()
+        main = page.partition("<main")[2].partition("</main>")[0] or page
+        shown = main.replace(url, "").replace(quote(url), "").replace(quote(url, safe=""), "")
+    assert expected in shown, f"{url}: {expected} is not shown"
 
 
 @pytest.mark.parametrize("name, role, obj", CASES)
 def test_get(client, world, name, role, obj):
     access = ACCESS[name]
-    status, _ = expected_answer(access, role, obj, "get")
+    status, refused = expected_answer(access, role, obj, "get")
     sign_in(client, world, role)
     url, response = visit(client, world, name, obj, "get")
-    if status == OK:
-        assert response.status_code not in REFUSALS and response.status_code < 500, (url, response.status_code)
+    check(response, url, status, name)
+    if status == 200 and obj is not None:
+        check_shows(response, url, world, name, obj)
+    elif status == 302 and not refused and name == "hours:declaration_edit":
+        # Reviewers who may see the declaration are sent to its detail page.
+        detail = reverse("hours:declaration_detail", kwargs={"pk": url_kwargs(world, obj)["pk"]})
+        assert response["Location"] == detail, response["Location"]
+
+
+@pytest.mark.parametrize("name", sorted(POST_ONLY))
+def test_get_of_a_post_only_view(client, world, name):
+    """GET answers 405, naming POST. Where the method check comes first, even to a visitor not
+    signed in; where it follows the guard, to a visitor who passes it (allowed the object if any is)."""
+    access = ACCESS[name]
+    obj = next(iter(access.expect))
+    if POST_ONLY[name] == "outer":
+        role = "anonymous"
     else:
-        check(response, url, status, name)
+        role = next((r for r in ROLES if access.expect[obj].get(r) == OK), next(r for r in ROLES if r in access.guard))
+    sign_in(client, world, role)
+    url, response = visit(client, world, name, obj, "get")
+    assert response.status_code == 405, (url, role, response.status_code)
+    assert "POST" in response["Allow"] and "GET" not in response["Allow"], response["Allow"]
 
 
 POST_CASES = [
@@ -120,6 +195,28 @@ def test_post(client, world, name, role, obj):
 @pytest.mark.parametrize("name", GET_REFUSED)
 def test_get_refused_endpoints(client, db, name):
     assert client.get(reverse(name)).status_code == GET_REFUSED[name]
+
+
+API_CASES = [pytest.param(name, role, id=f"{name}-{role}") for name in API for role in ROLES]
+
+
+@pytest.mark.parametrize("name, role", API_CASES)
+def test_api_urls(client, world, name, role):
+    """A session is no key: each role gets the API's own answer, and its writes change nothing."""
+    sign_in(client, world, role)
+    kwargs = {"record_id": "R-1"} if PARAMS[name] else {}
+    url = reverse(name, kwargs=kwargs)
+    before = snapshot()
+    with quiet_request_log():
+        answers = [client.get(url), client.post(url, "{}", content_type="application/json"), client.delete(url)]
+    expected = API[name]
+    assert answers[0].status_code == expected, (url, answers[0].status_code)
+    if expected == 401:
+        assert all(a.status_code in (401, 405) for a in answers), (url, [a.status_code for a in answers])
+        assert answers[0]["WWW-Authenticate"] == "Bearer"
+    else:
+        assert all(a.status_code in (expected, 405) for a in answers[1:]), (url, [a.status_code for a in answers])
+    assert snapshot() == before
 
 
 # --- Django's admin: for the system administrator only -------------------------------------------

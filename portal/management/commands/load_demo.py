@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import services
+from api import keys
+from api.models import ApiKey
 from accounts.models import Membership, MembershipStatus, Organisation, Role, User
 from hours import services as hours_services, summary, transitions
 from hours.models import EvidenceCategory
@@ -102,12 +104,25 @@ def load(data):
             user=clerk,
         )
 
+    for spec in data.get("api_keys", []):
+        _api_key(spec, orgs)
+
     for spec in data.get("declarations", []):
         _approved_history(spec, orgs)
     # The work in hand at every level (portal/demo_work.py); the number of declarations made.
     made = len(data.get("declarations", [])) + load_work(data, orgs)
     summary.overdue_refresh()  # 查询统计's 督办, as the daily job counts it
     return made
+
+
+def _api_key(spec, orgs):
+    """A key with the fixed string the README's examples use; only its digest is stored, as for
+    keys made in 接口密钥 (which makes random ones)."""
+    ApiKey.objects.create(
+        organisation=orgs[spec["organisation"]], name=spec["name"], prefix=spec["key"].split("_")[1],
+        key_hash=keys.digest(spec["key"]), subjects=spec["subjects"], bureau=orgs.get(spec["bureau"]),
+        source=spec["source"], created_by=User.objects.get(username=spec["created_by"]),
+    )
 
 
 def _approved_history(spec, orgs):

@@ -1,0 +1,21 @@
+"""`manage.py bench_api` (make bench) on the demo: three pushes of a 1,000-record batch answered as
+expected, and nothing of it left behind."""
+from io import StringIO
+
+from django.core.management import call_command
+
+from api.models import ApiKey
+from hours.models import TrainingRecord
+
+
+def test_bench_api_pushes_a_full_batch_and_cleans_up(demo):
+    records, keys = TrainingRecord.objects.count(), ApiKey.objects.count()
+    out = StringIO()
+    call_command("bench_api", runs=1, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("API batch: 1000 records (") and "of API_MAX_BODY 1024 KB" in lines[0]
+    assert [line.split(":")[0] for line in lines[1:4]] == [
+        "API first push (all accepted)", "API re-push (all unchanged)", "API changed re-push (all updated)",
+    ]
+    assert lines[4].startswith("  targets (< 2 s each, body within API_MAX_BODY): ")
+    assert (TrainingRecord.objects.count(), ApiKey.objects.count()) == (records, keys)

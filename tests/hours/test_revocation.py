@@ -1,0 +1,171 @@
+"""撤销认定 (hours.transitions.declaration_revoke, review:case_revoke): the revoked years' hours
+leave the 学时档案, the staff ledger and 查询统计 exactly, the summary equals a recount; only the
+approving bureau or one above may revoke; the case page offers it with a confirmation, and a second
+POST revokes nothing more; the applicant and the reviewers who approved are told.
+(The certificates' side: tests/certificates/test_revocation.py.)"""
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from hours import transitions
+from hours.models import PersonYear, Revocation, ReviewStep
+from tests.helpers import another_browser, hidden_fields, text_of
+from tests.hours.fixtures_views import add_item, complete, draft, media, messages_of, p, year_with_training  # noqa: F401
+from tests.hours.test_summary import assert_agrees
+from tests.review.test_statistics import assert_page_agrees
+from workflow.models import Action, Notification, State
+from workflow.runner import WorkflowError
+
+pytestmark = pytest.mark.django_db
+
+# Each year: 2 days of public training (16 h); 2020 has one more day (8 h more).
+YEARS = (2019, 2020, 2021)
+
+
+def approved_span(p, applicant, reviewers, start=2019, end=2021):
+    d = draft(applicant, start_year=start, end_year=end)
+    for year in range(start, end + 1):
+        record, _ = year_with_training(d, applicant, year=year)
+        if year == 2020:
+            add_item(d, applicant, record, facts={"subject": "public", "days": 1, "half_days": 0, "title": "加一天"})
+    d = transitions.declaration_submit(declaration=complete(d), user=applicant, pledge=True)
+    for reviewer, next_org in reviewers:
+        d = transitions.declaration_approve(declaration=d, user=reviewer, next_org=next_org, opinion="同意")
+    assert d.state == State.APPROVED
+    return d
+
+
+@pytest.fixture
+def song(p, media):
+    """宋庆涛's 2019–2021, approved by 湖南省地质研究所 → 湖南省地质院 → the province bureau."""
+    return approved_span(p, p.song, [(p.chen, p.dzy), (p.dzy_admin, p.hn), (p.hn_clerk, None)])
+
+
+def revoke(p, declaration, years, user=None):
+    return transitions.declaration_revoke(
+        declaration=declaration, user=user or p.hn_clerk, years=years, reason="false_materials", reason_text="结业证书系伪造",
+    )
+
+
+def record_years(client, person):
+    client.force_login(person)
+    response = client.get(reverse("certificates:record"))
+    return {row.year: row.approved.total for row in response.context["record"].rows}
+
+
+def ledger_total(client, admin, person, year):
+    client.force_login(admin)
+    response = client.get("/hours/staff/", {"start_year": year})
+    return {row.name: row.total for row in response.context["page"].object_list}[person.name]
+
+
+def test_revoking_one_year_removes_exactly_its_hours_everywhere(client, p, song):
+    before = record_years(client, p.song)
+    assert (before[2020], before[2021]) == (Decimal(24), Decimal(16))
+    assert ledger_total(client, p.chen, p.song, 2021) == 16
+    revocation = revoke(p, song, [2021])
+    after = record_years(client, p.song)
+    assert after[2021] == 0 and after[2019] == before[2019] and after[2020] == before[2020]
+    assert not PersonYear.objects.filter(person=p.song, year=2021).exists()  # nothing else covers it
+    assert PersonYear.objects.get(person=p.song, year=2020).approved_id == song.pk
+    assert ledger_total(client, p.chen, p.song, 2021) == 0
+    assert ledger_total(client, p.chen, p.song, 2020) == 24
+    assert_agrees()
+    for year in YEARS:
+        assert_page_agrees(client, p.hn_clerk, None, year)
+    assert revocation.years == [2021] and revocation.organisation == p.hn
+    assert list(song.year_records.filter(revocation__isnull=False).values_list("year", flat=True)) == [2021]
+    # The rest of the declaration, then: nothing of it counts, and it stays approved in the workflow.
+    revoke(p, song, [2019, 2020])
+    assert not PersonYear.objects.filter(person=p.song, year__in=YEARS).exists()
+    song.refresh_from_db()
+    assert song.state == State.APPROVED
+    assert_agrees()
+
+
+def test_an_earlier_approval_of_the_year_counts_again(p, song, media):
+    later = approved_span(p, p.song, [(p.chen, p.dzy), (p.dzy_admin, p.hn), (p.hn_clerk, None)], 2021, 2021)
+    assert PersonYear.objects.get(person=p.song, year=2021).approved_id == later.pk
+    revoke(p, later, [2021])
+    assert PersonYear.objects.get(person=p.song, year=2021).approved_id == song.pk
+    assert_agrees()
+
+
+def test_only_the_approving_bureau_or_one_above_may_revoke(p, media, demo):
+    sun = demo.user(next(x["id_number"] for x in demo.data["people"] if x["name"] == "孙浩"))  # 长沙 city bureau's area
+    city = approved_span(p, sun, [(demo.user("cszz_admin"), p.cs), (p.cs_clerk, None)], 2021, 2021)
+    zz_clerk = demo.user("zz_clerk")
+    with pytest.raises(WorkflowError) as refused:
+        revoke(p, city, [2021], user=zz_clerk)  # another city's bureau
+    assert refused.value.code == "forbidden"
+    assert revoke(p, city, [2021], user=p.hn_clerk).organisation == p.hn  # the province, above 长沙
+    song_case = approved_span(p, p.song, [(p.chen, p.dzy), (p.dzy_admin, p.hn), (p.hn_clerk, None)], 2020, 2020)
+    with pytest.raises(WorkflowError) as refused:
+        revoke(p, song_case, [2020], user=p.cs_clerk)  # a city below the province that approved it
+    assert refused.value.code == "forbidden"
+    with pytest.raises(WorkflowError) as refused:
+        revoke(p, song_case, [2020], user=p.chen)
+    assert refused.value.code == "forbidden"
+    assert Revocation.objects.count() == 1
+
+
+def test_a_declaration_not_approved_cannot_be_revoked(p, media):
+    d = draft(p.song, start_year=2019, end_year=2019)
+    year_with_training(d, p.song)
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
+    with pytest.raises(WorkflowError) as refused:
+        revoke(p, d, [2019])
+    assert refused.value.code == "wrong_state"
+
+
+def test_the_applicant_and_the_approving_reviewers_are_told(p, song):
+    revoke(p, song, [2021])
+    told = Notification.objects.filter(title__contains="撤销认定")
+    assert sorted(n.user.name for n in told) == sorted([p.song.name, p.chen.name, p.dzy_admin.name])
+    to_song = told.get(user=p.song)
+    assert "2021年度" in to_song.body and "材料不实" in to_song.body and "结业证书系伪造" in to_song.body
+
+
+def test_the_case_page_revokes_after_a_confirmation_once(client, p, song):
+    case = reverse("review:case", args=[song.pk])
+    url = reverse("review:case_revoke", args=[song.pk])
+    client.force_login(p.hn_clerk)
+    assert url in client.get(case).content.decode()
+    form = client.get(url)
+    assert form.status_code == 200 and "仅2021年度" in text_of(form)
+    refused = client.post(url, {"scope": "2021", "reason_text": "结业证书系伪造"})
+    assert refused.status_code == 400 and "请选择撤销原因类别" in text_of(refused)
+    confirm = client.post(url, {"scope": "2021", "reason": "false_materials", "reason_text": "结业证书系伪造"})
+    assert confirm.status_code == 200 and "不可恢复" in text_of(confirm) and not Revocation.objects.exists()
+    data = hidden_fields(confirm)
+    assert data["confirmed"] == "1"
+    done = client.post(url, data, follow=True)
+    assert any("已撤销申报" in m for m in messages_of(done))
+    assert Revocation.objects.count() == 1
+    page = text_of(client.get(case))
+    assert "已撤销认定" in page and "撤销认定 · 刘晓华" in page.replace("  ", " ")
+    # The same confirmation again: from this browser, and from another (the service's own refusal).
+    again = client.post(url, data, follow=True)
+    assert messages_of(again) and Revocation.objects.count() == 1
+    elsewhere = another_browser(p.hn_clerk).post(url, data, follow=True)
+    assert any("已经撤销" in m for m in messages_of(elsewhere))
+    assert Revocation.objects.count() == 1
+    assert ReviewStep.objects.filter(declaration=song, action=Action.REVOKE).count() == 1
+    # The applicant's own page shows the revoked year with its reason.
+    client.force_login(p.song)
+    detail = text_of(client.get(reverse("hours:declaration_detail", args=[song.pk])))
+    assert "2021年度的认定已于" in detail and "材料不实" in detail
+
+
+def test_the_action_is_offered_only_where_it_may_be_taken(client, p, song):
+    url = reverse("review:case_revoke", args=[song.pk])
+    client.force_login(p.chen)
+    assert url not in client.get(reverse("review:case", args=[song.pk])).content.decode()
+    assert client.get(url).status_code == 403  # not a bureau clerk
+    client.force_login(p.cs_clerk)
+    assert client.get(url).status_code == 404  # outside the city's area: not even seen
+    revoke(p, song, list(YEARS))
+    client.force_login(p.hn_clerk)
+    assert url not in client.get(reverse("review:case", args=[song.pk])).content.decode()
+    assert client.get(url).status_code == 302  # every year revoked already

@@ -1,0 +1,74 @@
+"""The modules that protect people's data and hours, in groups, each with the test files that may
+reach it. A mutant of a group's module runs only those of the group's tests that call the mutated
+function (mutmut's own map), so a group costs what its tests cost, not the whole suite. The runs are
+on SQLite, so the race tests only PostgreSQL makes real (marked postgres) are not listed."""
+
+GROUPS = {
+    # Who may see, declare and review what; the reviewers' queues and their tabs.
+    "jurisdiction": {
+        "modules": ["workflow/jurisdiction.py", "accounts/access.py"],
+        "tests": [
+            "tests/security/test_url_matrix.py", "tests/portal/test_menu_and_access.py",
+            "tests/review/test_views_queues.py", "tests/review/test_todo_list.py", "tests/review/test_statistics.py",
+            "tests/hours/test_staff_ledger.py", "tests/hours/test_filing_views.py", "tests/api/test_keys.py",
+            "tests/certificates/test_print_page.py", "tests/review/test_periods_notifications_export.py",
+        ],
+    },
+    "queues": {
+        "modules": ["review/selectors.py"],
+        "tests": [
+            "tests/review/test_views_queues.py", "tests/review/test_todo_list.py", "tests/review/test_filters_fail_closed.py",
+            "tests/review/test_my_decisions.py", "tests/review/test_case_navigation.py", "tests/review/test_batch_checks.py",
+            "tests/review/test_case_panel.py", "tests/review/test_views_case.py", "tests/review/test_periods_notifications_export.py",
+        ],
+    },
+    # The workflow: each transition's lock, check, transition and record, and its guards.
+    "workflow": {
+        "modules": ["workflow/runner.py", "hours/transitions.py"],
+        "tests": [
+            "tests/hours/test_services.py", "tests/hours/test_revocation.py", "tests/hours/test_one_open_declaration.py",
+            "tests/hours/test_filings.py", "tests/hours/test_deleted_meanwhile.py", "tests/hours/test_views_declaration.py",
+            "tests/review/test_workflow.py", "tests/review/test_accept.py", "tests/review/test_stale_transition.py",
+            "tests/review/test_views_case.py", "tests/review/test_audit_completeness.py",
+            "tests/review/test_changes_since_rejection.py", "tests/portal/test_notify_channels.py",
+        ],
+    },
+    # The batch decision of a clerk's selected cases.
+    "batch": {
+        "modules": ["review/services.py"],
+        "tests": [
+            "tests/review/test_batch.py", "tests/review/test_batch_background.py", "tests/review/test_batch_checks.py",
+            "tests/review/test_periods_notifications_export.py", "tests/review/test_views_case.py",
+        ],
+    },
+    # The conversion table's evaluation and the year a declaration may be made for.
+    "rules": {
+        "modules": ["hours/rules/evaluation.py", "hours/years.py"],
+        "tests": ["tests/rules", "tests/hours/test_rules_check.py", "tests/hours/test_summary.py",
+                  "tests/hours/test_services.py", "tests/hours/test_views_declaration.py"],
+    },
+    # What an uploaded file is, whatever its name says.
+    "uploads": {
+        "modules": ["hours/uploads.py"],
+        "tests": ["tests/hours/test_uploads.py", "tests/hours/test_malformed_uploads.py", "tests/hours/test_views_evidence.py",
+                  "tests/security/test_hostile_uploads.py", "tests/certificates/test_malformed_uploads.py"],
+    },
+    "masking": {
+        "modules": ["core/masking.py"],
+        "tests": ["tests/security/test_masking.py", "tests/portal/test_logging.py", "tests/accounts/test_validators.py",
+                  "tests/hours/test_proxy_masking.py", "tests/review/test_my_decisions.py", "tests/hours/test_filing_views.py"],
+    },
+    "ratelimit": {
+        "modules": ["core/ratelimit.py", "certificates/ratelimit.py"],
+        "tests": ["tests/portal/test_ratelimit_counter.py", "tests/certificates/test_ratelimit.py",
+                  "tests/certificates/test_bulk.py", "tests/accounts/test_signin_pace.py", "tests/api/test_api_limits.py",
+                  "tests/accounts/test_password_recovery.py", "tests/portal/test_proxy.py", "tests/portal/test_settings.py"],
+    },
+    # A certificate's issue, its number, and its supersession or revocation.
+    "certificates": {
+        "modules": ["certificates/services.py"],
+        "tests": ["tests/certificates/test_issue.py", "tests/certificates/test_revocation.py",
+                  "tests/certificates/test_render_job.py", "tests/certificates/test_print_page.py",
+                  "tests/certificates/test_record.py", "tests/certificates/test_verify.py", "tests/hours/test_revocation.py"],
+    },
+}
