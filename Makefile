@@ -17,8 +17,13 @@ run: install migrate demo
 	@echo "学时核认 演示站点: http://$(HOST):$(PORT)/  (演示账号见 README.md)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist), each on its own test database (and
+# Redis database). `--dist load` hands out tests in pytest-django's order, so each process still
+# runs its transactional tests (races, browser journeys) after the rest: they empty the database.
+PYTEST_WORKERS ?= 2
+
 test: install
-	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(PY) -m pytest -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 # Mutation testing (tests/mutation, docs/testing.md): `make mutate` runs mutmut over every group of

@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F401,F403
-from .base import BASE_DIR, database_from_env
+from .base import BASE_DIR, REDIS_URL, database_from_env
 
 DEBUG = False
 SECRET_KEY = "tests-only-not-a-secret"
@@ -15,6 +15,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # so the race tests run on SQLite too.
     # One file per test process, so two runs in one checkout do not share it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-run-{os.getpid()}.sqlite3")}
+# `make test` runs the suite in two processes (pytest-xdist): each flushes the cache between tests,
+# so each worker gets its own Redis database, counting down from the one REDIS_URL names.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
+if REDIS_URL and WORKER and REDIS_URL.rstrip("/").rpartition("/")[2].isdigit():
+    base, _, number = REDIS_URL.rstrip("/").rpartition("/")
+    CACHES["default"]["LOCATION"] = f"{base}/{int(number) - WORKER}"  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="xueshi-test-media-"))
