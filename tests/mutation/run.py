@@ -73,11 +73,12 @@ def pyproject_for(group):
     """The project's pyproject.toml with the group's [tool.mutmut] section."""
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     spec = GROUPS[group]
+    deselect = [arg for test in spec.get("deselect", []) for arg in ("--deselect", test)]
     return text + "\n[tool.mutmut]\n" + "\n".join([
         f"source_paths = {json.dumps(PACKAGES)}",
         f"only_mutate = {json.dumps(spec['modules'])}",
         f"also_copy = {json.dumps([p for p in ALSO if p != 'tests'])}",
-        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-m", "not e2e"]',
+        f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', '-m', 'not e2e', *deselect])}",
         f"pytest_add_cli_args_test_selection = {json.dumps(spec['tests'])}",
         "use_git_change_detection = false",
         "",
