@@ -1,10 +1,12 @@
 """2024 notice 三(三): an earlier 学时认定单 is the evidence for every year it covers."""
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from hours import selectors, services
+from hours import selectors, services, years
 from hours.models import Evidence, EvidenceCategory
 from hours import transitions
 from tests.helpers import text_of
@@ -124,3 +126,34 @@ def test_the_reviewers_see_the_years_a_certificate_covers(client, p, media):
     assert "2017-2021认定单.pdf （覆盖2017–2021年度）" in page
     assert "2021年度的学习项目以以前年度学时认定单“2017-2021认定单.pdf”（2017–2021年度）为佐证" in page
     assert "2022年度的学习项目以以前年度学时认定单" not in page
+
+
+# --- the bounds themselves, on a fixed day: the years the portal takes, and a certificate's within them ---
+
+
+@pytest.fixture
+def in_2025(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: dt.date(2025, 3, 1))
+
+
+def test_the_portal_takes_the_years_from_2000_to_this_one(in_2025):
+    assert years.allowed_years() == range(2000, 2026)
+
+
+@pytest.mark.parametrize("start, end", [
+    (2000, 2000), (2000, 2004),  # from the first year
+    (2025, 2025), (2021, 2025),  # up to this one
+    (2019, 2023),  # five years
+])
+def test_a_plausible_certificate_is_accepted(in_2025, start, end):
+    assert years.previous_certificate_problem(start, end) is None
+
+
+@pytest.mark.parametrize("start, end, message", [
+    (1999, 2003, "以前年度学时认定单所覆盖的年度应在2000年至2025年之间。"),
+    (2022, 2026, "以前年度学时认定单所覆盖的年度应在2000年至2025年之间。"),
+    (2021, 2019, "终止年度不能早于起始年度。"),
+    (2015, 2020, "一份学时认定单最多覆盖5个年度（如2019–2023年），请核对起止年度。"),  # six years
+])
+def test_an_implausible_certificate_is_refused(in_2025, start, end, message):
+    assert years.previous_certificate_problem(start, end) == message
