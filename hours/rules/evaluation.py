@@ -95,6 +95,11 @@ def _clean_value(spec: FactSpec, value: Any) -> Any:
     return value
 
 
+def _blank(value: Any) -> bool:
+    """An absent fact: missing, or text of nothing but spaces (a form's empty field)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _clean_facts(act: Activity, facts: Any, only: Iterable[str] | None = None) -> dict[str, Any]:
     """Check facts against the activity's specs; ``only`` limits the check to some facts.
     The result holds the normalised values of the facts given; absent optional facts are left out."""
@@ -110,7 +115,7 @@ def _clean_facts(act: Activity, facts: Any, only: Iterable[str] | None = None) -
         if spec.name not in wanted:
             continue
         value = facts.get(spec.name)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if _blank(value):
             if spec.required and only is None:
                 raise RuleError(f"缺少必填项{_named(spec)}", spec.name)
         else:
@@ -226,7 +231,7 @@ def credit(policy: Policy, activity: str, facts: Mapping[str, Any], *, in_year: 
     year).  A "determined" activity earns 0 here: its hours are the reviewer's (see
     ``determined_credit``)."""
     act = _activity(policy, activity)
-    if in_year is not None and act.counted_year and isinstance(facts, Mapping) and facts.get(act.counted_year) in (None, ""):
+    if in_year is not None and act.counted_year and isinstance(facts, Mapping) and _blank(facts.get(act.counted_year)):
         if next(s for s in act.facts if s.name == act.counted_year).type == "year":
             facts = {**facts, act.counted_year: in_year}
     cleaned = _clean_facts(act, facts)

@@ -100,9 +100,10 @@ def test_credit_names_its_activity_and_no_determiners(hunan):
     assert (result.activity, result.determined_by) == ("training", ())
 
 
-def test_an_empty_counted_year_takes_the_year_declared_in(hunan):
-    # a form posts an empty field as ""
-    assert rules.credit(hunan, "paper", {"author_rank": 1, "year": ""}, in_year=2023).year == 2023
+@pytest.mark.parametrize("empty", ["", "   ", "\u3000"])
+def test_an_empty_counted_year_takes_the_year_declared_in(hunan, empty):
+    # a form posts an empty field as "", a pasted one may hold spaces (full-width too)
+    assert rules.credit(hunan, "paper", {"author_rank": 1, "year": empty}, in_year=2023).year == 2023
 
 
 @pytest.mark.parametrize(("value", "expected"), [(0, Decimal("0")), (1000, Decimal("1000")), (Decimal("0.1"), Decimal("0.1"))])
