@@ -5,6 +5,7 @@ the zip bombs are made here, at test time."""
 import hashlib
 import io
 import re
+import struct
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hours import services
 from hours.models import Evidence, EvidenceCategory
 from hours.uploads import DOCX_MAX_ENTRIES, MAX_BYTES, check_upload
 from hours.transitions import declaration_submit
+from tests.hours.files import make_samples
 from tests.hours.fixtures_views import complete, media  # noqa: F401 (fixture)
 
 FILES = Path(__file__).resolve().parent / "files"
@@ -296,3 +298,121 @@ def test_samples_are_what_make_samples_writes():
     spec.loader.exec_module(module)
     for name in ("certificate.pdf", "report.doc", "evil.pdf", "empty.pdf"):
         assert module.SAMPLES[name]() == sample(name), name
+
+
+# --- what each parser tells the user, exactly ----------------------------------------------------------
+
+
+def word_file(*, stream="WordDocument", magic=None, encrypted=False, directory_sector=None):
+    """The sample Word 97-2003 file (make_samples.doc), its only stream renamed, its FIB magic or
+    fEncrypted bit changed, or its directory sent past the end of the file (a broken compound file)."""
+    content = bytearray(make_samples.doc(stream=stream))
+    fib = 512  # the stream starts at sector 0, right after the 512-byte header
+    if magic is not None:
+        struct.pack_into("<H", content, fib, magic)
+    if encrypted:
+        struct.pack_into("<H", content, fib + 10, 0x0100)
+    if directory_sector is not None:
+        struct.pack_into("<I", content, 48, directory_sector)  # the header's first directory sector
+    return bytes(content)
+
+
+PASSWORD_DOC = "文件“学时证明.doc”设置了打开密码，审核人员无法打开，请取消密码后重新上传。"
+CORRUPT_DOC = "文件“学时证明.doc”已损坏或不完整，无法作为Word文档打开，请重新保存或导出后再上传。"
+
+
+@pytest.mark.parametrize(
+    "content, code, message",
+    [
+        # A password-protected .docx is a compound file holding an EncryptedPackage stream.
+        (word_file(stream="EncryptedPackage"), "encrypted", PASSWORD_DOC),
+        (word_file(encrypted=True), "encrypted", PASSWORD_DOC),
+        (word_file(magic=0xA5ED), "corrupt", CORRUPT_DOC),
+        (word_file(directory_sector=100), "corrupt", CORRUPT_DOC),
+        (word_file(stream="Workbook"), "bad_type",
+         "文件“学时证明.doc”的内容不是允许的格式。只能上传jpg、jpeg、png、doc、docx、pdf文件，且不超过20M。"),
+    ],
+    ids=["encrypted-package", "fib-encrypted", "fib-magic-wrong", "directory-out-of-range", "an-xls"],
+)
+def test_compound_files_that_are_not_an_open_word_document_are_refused(content, code, message):
+    assert refusal(upload_of(content, "学时证明.doc")) == (code, message)
+
+
+def jpeg_claiming(width, height):
+    """The sample photo with its frame header (SOF0) claiming another size, which Pillow reads
+    before any pixel; the data that follows is still that of 16×16 pixels."""
+    content = bytearray(sample("photo.jpg"))
+    struct.pack_into(">HH", content, content.index(b"\xff\xc0") + 5, height, width)
+    return bytes(content)
+
+
+@pytest.mark.parametrize(
+    "content, code, message",
+    [
+        (jpeg_claiming(10000, 5001), "too_many_pixels", "文件“照片.jpg”的图片尺寸过大（10000×5001像素），请缩小到5000万像素以内后再上传。"),
+        (sample("photo.jpg")[:-40], "corrupt", "文件“照片.jpg”已损坏或不完整，无法作为图片打开，请重新保存或导出后再上传。"),
+    ],
+    ids=["over-the-limit", "cut-off"],
+)
+def test_a_jpeg_too_large_by_its_header_or_cut_off_is_refused(content, code, message):
+    assert refusal(upload_of(content, "照片.jpg")) == (code, message)
+
+
+def test_a_photo_of_exactly_the_pixel_limit_is_accepted(monkeypatch):
+    monkeypatch.setattr("hours.uploads.IMAGE_MAX_PIXELS", 16 * 16)  # the sample photo is 16×16
+    checked = check_upload(upload_of(sample("photo.jpg"), "照片.jpg"))
+    assert (checked.extension, checked.content_type, checked.size, checked.sha256) == (
+        ".jpg", "image/jpeg", 633, "74f296796282cafae9eef88305bff2dd4d722b6e41140126013e05cef06db351",
+    )
+    monkeypatch.setattr("hours.uploads.IMAGE_MAX_PIXELS", 16 * 16 - 1)
+    assert refusal(upload_of(sample("photo.jpg"), "照片.jpg"))[0] == "too_many_pixels"
+
+
+def docx_of(document_xml):
+    """A .docx of make_samples' package parts with this word/document.xml."""
+    return make_samples.docx([*make_samples.DOCX_PARTS[:2], ("word/document.xml", document_xml)])
+
+
+BODY = '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{}</w:body></w:document>'
+
+
+@pytest.mark.parametrize(
+    "document_xml",
+    [
+        '<!DOCTYPE w:document>' + BODY.format(""),  # declares nothing, refused all the same: entities live only in a DTD
+        '<!DOCTYPE w:document [<!ENTITY a "学时">]>' + BODY.format("<w:t>&a;</w:t>"),
+        BODY.format("<w:p>"),  # not well-formed
+    ],
+    ids=["doctype", "doctype-with-entity", "not-well-formed"],
+)
+def test_a_docx_whose_text_is_not_plain_well_formed_xml_is_refused(document_xml):
+    assert refusal(upload_of(docx_of(document_xml), "学时证明.docx")) == (
+        "corrupt", "文件“学时证明.docx”已损坏或不完整，无法作为Word文档打开，请重新保存或导出后再上传。",
+    )
+
+
+def test_a_docx_whose_text_is_read_in_several_chunks_is_accepted():
+    """A document.xml of about 1.5 MB, read a megabyte at a time: a tag cut by a chunk's end is fine."""
+    document_xml = BODY.format("<w:p><w:r><w:t>学时证明</w:t></w:r></w:p>" * 40_000)
+    assert len(document_xml.encode()) > 1_500_000
+    checked = check_upload(upload_of(docx_of(document_xml), "学时证明.docx"))
+    assert (checked.extension, checked.content_type) == (".docx", DOCX_MIME)
+
+
+def docx_with_its_text_at(index):
+    """A .docx of index + 1 parts, word/document.xml the last, a customXml part first (so that
+    filetype calls it a zip and the parts decide)."""
+    first, *fillers = [(f"customXml/item{i}.xml", "<x/>") for i in range(index - 2)]
+    return make_samples.docx([first, *make_samples.DOCX_PARTS[:2], *fillers, ("word/document.xml", BODY.format(""))])
+
+
+def test_only_the_first_parts_of_a_zip_say_whether_it_is_a_docx(monkeypatch):
+    """The names of DOCX_MAX_ENTRIES + 1 parts are looked at, no more (the constant is read at each call)."""
+    monkeypatch.setattr("hours.uploads.DOCX_MAX_ENTRIES", 4)
+    assert check_upload(upload_of(docx_with_its_text_at(3), "学时证明.docx")).extension == ".docx"
+    # One part more: the Word part is still seen, and the parts are too many.
+    assert refusal(upload_of(docx_with_its_text_at(4), "学时证明.docx")) == ("zip_bomb", "文件“学时证明.docx”解压后过大或结构异常，已拒绝。")
+    # Two more: the Word part lies beyond the names looked at, so this is a plain zip.
+    assert refusal(upload_of(docx_with_its_text_at(5), "学时证明.docx")) == (
+        "bad_type", "文件“学时证明.docx”的内容不是允许的格式。只能上传jpg、jpeg、png、doc、docx、pdf文件，且不超过20M。",
+    )
