@@ -12,16 +12,13 @@ import pytest
 
 from hours import rules
 from hours.rules.parsing import DATA_DIR
+from tests.rules.answers import hours
 
 HUNAN_ACTIVITIES = [
     "training", "practice", "conference", "online_course", "research_project", "book", "paper",
     "invention_patent", "utility_patent", "award", "digital_exam", "aid_assignment", "degree_course",
     "qualification_exam",
 ]
-
-
-def hours(result):
-    return (result.public, result.professional)
 
 
 def training(**facts):

@@ -5,16 +5,10 @@ year: the exact messages an applicant reads, the fact each refusal names, and th
 import pytest
 
 from hours import rules
+from tests.rules.answers import refusal
 
 HUNAN_KNOWN = ("training、practice、conference、online_course、research_project、book、paper、invention_patent、"
                "utility_patent、award、digital_exam、aid_assignment、degree_course、qualification_exam、overseas_exchange")
-
-
-def refusal(call, *args):
-    """The message and the named fact of the RuleError a call raises."""
-    with pytest.raises(rules.RuleError) as error:
-        call(*args)
-    return str(error.value), error.value.fact
 
 
 def aid(**facts):
