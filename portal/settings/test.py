@@ -17,10 +17,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-run-{os.getpid()}.sqlite3")}
 # `make test` runs the suite in two processes (pytest-xdist): each flushes the cache between tests,
 # so each worker gets its own Redis database, counting down from the one REDIS_URL names.
-WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
-if REDIS_URL and WORKER and REDIS_URL.rstrip("/").rpartition("/")[2].isdigit():
-    base, _, number = REDIS_URL.rstrip("/").rpartition("/")
-    CACHES["default"]["LOCATION"] = f"{base}/{int(number) - WORKER}"  # noqa: F405
+_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
+_redis, _, _number = (REDIS_URL or "").rstrip("/").rpartition("/")
+if _worker and _number.isdigit():
+    CACHES["default"]["LOCATION"] = f"{_redis}/{int(_number) - _worker}"  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="xueshi-test-media-"))
