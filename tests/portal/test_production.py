@@ -46,6 +46,10 @@ def production_env(**extra):
         # The applicant signs in with a password only; no role of theirs asks for a second factor.
         "REQUIRE_2FA": "0",
     }
+    # This test process's own Redis database (portal/settings/test.py): another xdist worker
+    # empties its database between tests, which would reset the rate limits counted here.
+    if os.environ.get("REDIS_URL"):
+        env["REDIS_URL"] = settings.CACHES["default"]["LOCATION"]
     # Nothing a test run may have set that production would not have (the browser tests allow async-unsafe calls).
     for name in ("DJANGO_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         env.pop(name, None)
