@@ -34,12 +34,13 @@ GROUPS = {
             "tests/review/test_changes_since_rejection.py", "tests/portal/test_notify_channels.py",
         ],
     },
-    # The batch decision of a clerk's selected cases.
+    # The batch decision of a clerk's selected cases, the case's zipped materials, the filing periods.
     "batch": {
         "modules": ["review/services.py"],
         "tests": [
             "tests/review/test_batch.py", "tests/review/test_batch_background.py", "tests/review/test_batch_checks.py",
             "tests/review/test_periods_notifications_export.py", "tests/review/test_views_case.py",
+            "tests/portal/test_jobs.py",  # a large case's materials zipped by a background job
         ],
     },
     # The conversion table's evaluation and the year a declaration may be made for.
