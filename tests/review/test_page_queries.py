@@ -1,24 +1,21 @@
 """The queries the load test's busiest pages run (issue 8: CPU per request), pinned so that a
 look-up dropped for speed does not creep back: the 待办列表 reads the filing window once, not once
 per use; the case page reads the declaration's files and items once; saving a draft writes only
-the year that changed. And what the savings must not break: a changed window is seen at once."""
-from datetime import datetime, timedelta
+the year that changed. What the savings must not break, a changed window seen at once by the clerk
+who set it, is tested with the windows (tests/review/test_periods_notifications_export.py)."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from hours import services as hours_services
 from hours.models import Declaration, EvidenceCategory
-from workflow import periods
 from hours import transitions
-from review import selectors, services
 from workflow.models import State
 from tests.helpers import SESSION_QUERIES, assert_database_query_count
 from tests.hours.fixtures_views import *  # noqa: F401,F403
-from tests.hours.fixtures_views import TRAINING, add_item, at_state, draft, frozen_now, pdf, year_with_training
+from tests.hours.fixtures_views import TRAINING, add_item, at_state, draft, pdf, year_with_training
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
@@ -113,17 +110,6 @@ def test_deleting_another_declarations_item_is_still_404(client, p):
     assert client.post(reverse("hours:item_delete", args=[mine.pk, item.pk])).status_code == 404
     assert client.post(reverse("hours:item_add", args=[mine.pk, theirs.year_records.get().pk]), {"activity": "training"}).status_code == 404
     assert theirs.year_records.get().items.count() == 1
-
-
-def test_a_changed_supervision_limit_is_seen_by_the_clerk_who_set_it(p):
-    clerk = p.hn_clerk
-    with frozen_now(timezone.make_aware(datetime(2026, 6, 10, 10, 0))):
-        first = selectors.overdue_before(clerk)
-        assert first == periods.working_days_before(periods.DEFAULT_SUPERVISION_DAYS)
-        today = timezone.localdate()
-        services.filing_period_set(bureau=p.hn, year=today.year, opens_on=today - timedelta(days=5),
-                                   closes_on=today + timedelta(days=5), supervision_days=10, user=clerk)
-        assert selectors.overdue_before(clerk) == periods.working_days_before(10) < first
 
 
 def test_declarations_list_reads_the_unit_and_its_bureau_in_one_query(client, p):

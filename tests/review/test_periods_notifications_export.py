@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -15,7 +15,7 @@ from core.inputs import DATE_MAX, DATE_MESSAGE, DATE_MIN
 from workflow import periods
 from hours import transitions
 from workflow.runner import WorkflowError
-from review import services
+from review import selectors, services
 from workflow.models import FilingPeriod, Notification, State
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import at_state, draft, frozen_now, year_with_training
@@ -62,11 +62,12 @@ def test_city_bureau_units_follow_the_province_window_unless_their_city_sets_one
 
 
 def test_only_the_bureaus_own_clerks_set_its_window(p):
-    today = timezone.localdate()
-    with pytest.raises(Exception):
+    with pytest.raises(PermissionDenied) as caught:
         services.filing_period_set(
-            bureau=p.hn, year=today.year, opens_on=today, closes_on=today, supervision_days=5, user=p.cs_clerk
+            bureau=p.hn, year=2018, opens_on=date(2018, 6, 1), closes_on=date(2018, 7, 31), supervision_days=5, user=p.cs_clerk
         )
+    assert str(caught.value) == "只有该人社部门的经办人可以设置集中办理时间。"
+    assert not FilingPeriod.objects.filter(bureau=p.hn, year=2018).exists()
 
 
 def test_window_page_for_clerks(client, p):
@@ -168,3 +169,75 @@ def test_a_window_outside_its_year_is_refused(client, p, opens_on, closes_on):
     shown = DATE_MESSAGE if opens_on < DATE_MIN or closes_on > DATE_MAX else message
     assert response.status_code == 400 and shown in response.content.decode()
     assert not FilingPeriod.objects.filter(bureau=p.hn, year=2024).exists()
+
+
+def test_a_window_may_be_one_day_but_not_close_before_it_opens(p):
+    one_day = set_window(p, date(2018, 6, 1), date(2018, 6, 1), days=3)
+    assert (one_day.bureau, one_day.year, one_day.opens_on, one_day.closes_on, one_day.supervision_days, one_day.updated_by) == (
+        p.hn, 2018, date(2018, 6, 1), date(2018, 6, 1), 3, p.hn_clerk
+    )
+    with pytest.raises(ValidationError) as caught:
+        set_window(p, date(2018, 6, 2), date(2018, 6, 1))
+    assert caught.value.messages == ["截止日期不能早于开始日期。"]
+    stored = FilingPeriod.objects.get(bureau=p.hn, year=2018)
+    assert (stored.opens_on, stored.closes_on, stored.supervision_days) == (date(2018, 6, 1), date(2018, 6, 1), 3)
+
+
+# --- a window set again ----------------------------------------------------------------------------
+# 2018 is before the demo's earliest window (its "windows" start in 2019): the test's rows are the year's only ones.
+
+
+def test_the_same_window_sent_again_writes_nothing_a_changed_one_updates_the_row(p):
+    assert not FilingPeriod.objects.filter(year=2018).exists()
+    with frozen_now(datetime(2018, 5, 2, 9, 0)):
+        first = set_window(p, date(2018, 6, 1), date(2018, 7, 31), days=5)
+    with frozen_now(datetime(2018, 5, 3, 9, 0)):
+        again = set_window(p, date(2018, 6, 1), date(2018, 7, 31), days=5)
+    assert again.pk == first.pk
+    stored = FilingPeriod.objects.get(bureau=p.hn, year=2018)
+    assert stored.updated_at == again.updated_at == timezone.make_aware(datetime(2018, 5, 2, 9, 0))
+    with frozen_now(datetime(2018, 5, 4, 9, 0)):
+        set_window(p, date(2018, 6, 1), date(2018, 7, 31), days=8)
+    stored = FilingPeriod.objects.get(bureau=p.hn, year=2018)
+    assert (stored.pk, stored.opens_on, stored.closes_on, stored.supervision_days, stored.updated_by) == (
+        first.pk, date(2018, 6, 1), date(2018, 7, 31), 8, p.hn_clerk
+    )
+    assert stored.updated_at == timezone.make_aware(datetime(2018, 5, 4, 9, 0))
+
+
+def test_another_bureaus_same_window_is_its_own_row(p):
+    assert not FilingPeriod.objects.filter(year=2018).exists()
+    set_window(p, date(2018, 6, 1), date(2018, 7, 31), days=5)
+    city = services.filing_period_set(
+        bureau=p.cs, year=2018, opens_on=date(2018, 6, 1), closes_on=date(2018, 7, 31), supervision_days=5, user=p.cs_clerk
+    )
+    assert (city.bureau, city.year, city.updated_by) == (p.cs, 2018, p.cs_clerk)
+    rows = FilingPeriod.objects.filter(year=2018).order_by("bureau__name")
+    assert [(r.bureau.name, r.updated_by.username) for r in rows] == [
+        ("湖南省人力资源和社会保障厅", "hn_clerk"), ("长沙市人力资源和社会保障局", "cs_clerk")
+    ]
+
+
+def test_a_row_stored_for_another_year_with_the_same_dates_is_not_the_years_window(p):
+    # Stored before a window had to lie within its year (the year typed wrong): the same dates set
+    # for their own year make that year's row.
+    assert not FilingPeriod.objects.filter(bureau=p.cs).exists()
+    FilingPeriod.objects.create(
+        bureau=p.cs, year=2023, opens_on=date(2024, 6, 1), closes_on=date(2024, 7, 31), supervision_days=5, updated_by=p.cs_clerk
+    )
+    period = services.filing_period_set(
+        bureau=p.cs, year=2024, opens_on=date(2024, 6, 1), closes_on=date(2024, 7, 31), supervision_days=5, user=p.cs_clerk
+    )
+    assert (period.year, period.opens_on, period.closes_on) == (2024, date(2024, 6, 1), date(2024, 7, 31))
+    assert sorted(FilingPeriod.objects.filter(bureau=p.cs).values_list("year", flat=True)) == [2023, 2024]
+
+
+def test_a_changed_supervision_limit_is_seen_by_the_clerk_who_set_it(p):
+    clerk = p.hn_clerk
+    with frozen_now(datetime(2026, 6, 10, 10, 0)):  # a Wednesday
+        services.filing_period_set(bureau=p.hn, year=2026, opens_on=date(2026, 6, 1),
+                                   closes_on=date(2026, 6, 30), supervision_days=5, user=clerk)
+        assert selectors.overdue_before(clerk) == timezone.make_aware(datetime(2026, 6, 3, 10, 0))
+        services.filing_period_set(bureau=p.hn, year=2026, opens_on=date(2026, 6, 1),
+                                   closes_on=date(2026, 6, 30), supervision_days=10, user=clerk)
+        assert selectors.overdue_before(clerk) == timezone.make_aware(datetime(2026, 5, 27, 10, 0))
