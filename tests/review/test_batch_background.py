@@ -2,7 +2,7 @@
 database queue with a real `manage.py db_worker`, the progress page counts up while the worker
 decides, every declaration is decided exactly once, a failure mid-batch leaves no item
 half-decided and is reported, and a retry decides nothing twice. Without a worker (the embedded
-ImmediateBackend) the same job runs in-process during the request; either way the job keeps
+ImmediateBackend) the same job runs in-process during the request; run so, the job keeps
 what the clerk asked (its title says the decision), and the clerk's address reaches every
 decision's audit step."""
 import re
