@@ -2,7 +2,9 @@
 database queue with a real `manage.py db_worker`, the progress page counts up while the worker
 decides, every declaration is decided exactly once, a failure mid-batch leaves no item
 half-decided and is reported, and a retry decides nothing twice. Without a worker (the embedded
-ImmediateBackend) the same job runs in-process during the request."""
+ImmediateBackend) the same job runs in-process during the request; run so, the job keeps
+what the clerk asked (its title says the decision), and the clerk's address reaches every
+decision's audit step."""
 import re
 import threading
 import time
@@ -239,3 +241,51 @@ def test_declarations_decided_by_a_colleague_meanwhile_are_reported_not_decided(
     assert (job.result["ok"], job.result["failed"]) == (118, 2)
     assert bureau_decisions(pks).count() == 120  # one each: 118 by the job, two by hand
     assert Declaration.objects.filter(pk__in=pks, state=State.REJECTED, rejection_reason="材料不清晰").count() == 118
+
+
+# --- without a worker (the embedded default): what the job keeps and what it writes -----------------
+
+
+@pytest.mark.parametrize(
+    "decision, reason, title, state, opinion",
+    [
+        ("approve", "", "批量审核通过（101 件）", State.APPROVED, "批量审核通过"),
+        ("reject", "材料不清晰", "批量审核不通过（101 件）", State.REJECTED, "材料不清晰"),
+    ],
+    ids=["approve", "reject"],
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_job_keeps_the_clerks_request_and_its_address_reaches_the_audit(province, client, decision, reason, title, state, opinion):
+    p = province
+    _, pks = waiting_for_the_clerk(client, p, 101)
+    response = client.post(reverse(BATCH), {"ids": pks + pks[:3], "decision": decision, "reason": reason}, REMOTE_ADDR="203.0.113.9", follow=True)
+    job = Job.objects.get()
+    assert (job.kind, job.owner, job.title, job.total, job.state) == (JobKind.BATCH_DECIDE, p.hn_clerk, title, 101, JobState.SUCCEEDED)
+    assert job.params == {"ids": pks, "decision": decision, "reason": reason, "ip": "203.0.113.9"}
+    assert f"{title} 批量审核" in text_of(client.get(reverse("portal:job_list")))
+    assert title in text_of(response) and "成功 101 件，未处理 0 件" in text_of(response)
+    steps = bureau_decisions(pks)
+    assert steps.count() == 101
+    assert set(steps.values_list("to_state", "actor", "opinion", "ip_address")) == {(state, p.hn_clerk.pk, opinion, "203.0.113.9")}
+
+
+REASON_REQUIRED = "审核不通过时必须填写原因。"
+
+
+@pytest.mark.parametrize("start", ["enqueue without a reason", "params without a reason"])
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_rejection_without_a_reason_rejects_nothing(province, start):
+    p = province
+    pks = [d.pk for d in waiting_declarations(p, 101)]
+    if start == "enqueue without a reason":
+        job = services.declaration_batch_enqueue(user=p.hn_clerk, ids=pks, decision="reject")
+        assert job.params == {"ids": pks, "decision": "reject", "reason": "", "ip": None}
+    else:  # a BATCH_DECIDE job whose stored parameters carry no reason at all
+        job = jobs.job_start(
+            owner=p.hn_clerk, kind=JobKind.BATCH_DECIDE, title="批量审核不通过（101 件）", params={"ids": pks, "decision": "reject"}, total=101
+        )
+    job.refresh_from_db()
+    assert (job.state, job.done, job.result["ok"], job.result["failed"]) == (JobState.SUCCEEDED, 101, 0, 101)
+    assert {(item["ok"], item["message"]) for item in job.result["report"]} == {(False, REASON_REQUIRED)}
+    assert not bureau_decisions(pks).exists()
+    assert Declaration.objects.filter(pk__in=pks, state=State.BUREAU_REVIEW).count() == 101
