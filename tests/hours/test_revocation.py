@@ -169,3 +169,27 @@ def test_the_action_is_offered_only_where_it_may_be_taken(client, p, song):
     client.force_login(p.hn_clerk)
     assert url not in client.get(reverse("review:case", args=[song.pk])).content.decode()
     assert client.get(url).status_code == 302  # every year revoked already
+
+
+@pytest.mark.parametrize(
+    "years, reason, reason_text, message, code",
+    [
+        ([2021], "false_materials", "   ", "请填写撤销原因。", "reason_required"),
+        ([2021], "false_materials", None, "请填写撤销原因。", "reason_required"),
+        ([2021], "", "结业证书系伪造", "请选择撤销原因类别。", "reason_required"),
+        ([2021], "fraud", "结业证书系伪造", "请选择撤销原因类别。", "reason_required"),
+        ([], "false_materials", "结业证书系伪造", "请选择要撤销认定的年度。", "years_required"),
+    ],
+    ids=["blank-text", "no-text", "no-category", "unknown-category", "no-year"],
+)
+def test_an_incomplete_request_is_refused_with_its_message_and_changes_nothing(p, song, years, reason, reason_text, message, code):
+    with pytest.raises(WorkflowError) as refused:
+        transitions.declaration_revoke(declaration=song, user=p.hn_clerk, years=years, reason=reason, reason_text=reason_text)
+    assert (refused.value.message, refused.value.code, str(refused.value)) == (message, code, message)
+    assert not Revocation.objects.exists()
+    assert not song.year_records.filter(revocation__isnull=False).exists()
+    assert not ReviewStep.objects.filter(declaration=song, action=Action.REVOKE).exists()
+    assert not Notification.objects.filter(title__contains="撤销认定").exists()
+    assert sorted(PersonYear.objects.filter(person=p.song).values_list("year", "approved_id")) == [
+        (2019, song.pk), (2020, song.pk), (2021, song.pk),
+    ]
