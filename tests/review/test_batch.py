@@ -1,15 +1,19 @@
 """批量审核 (review/views.bureau_batch → review/services.declaration_batch_decide): each ticked
 declaration is decided on its own, and the results page says what happened to every one — done,
 already handled by someone else, outside the clerk's bureau, or not found."""
+from dataclasses import astuple
+
 import pytest
 from django.urls import reverse
 
 from accounts.models import Role
 from accounts.services import staff_account_create
+from core.models import Job, JobKind
 from hours.models import Declaration
 from hours import transitions
 from workflow.models import Action, State
 from hours.models import ReviewStep
+from review import services
 from tests.helpers import DEMO_PASSWORD, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 
@@ -130,3 +134,39 @@ def test_batch_from_the_todo_page(client, p):
     response = client.post(reverse(URL), {"ids": [str(d.pk)], "decision": "approve", "reason": ""})
     assert result_rows(response)[d.pk][0] is True
     assert Declaration.objects.get(pk=d.pk).state == State.APPROVED
+
+
+def test_the_batchs_audit_steps_keep_the_clerks_address(client, p):
+    approving, rejecting = at_state(p, State.BUREAU_REVIEW), at_state(p, State.BUREAU_REVIEW, applicant=p.zhao)
+    client.force_login(p.hn_clerk)
+    client.post(reverse(URL), {"ids": [approving.pk], "decision": "approve"}, REMOTE_ADDR="10.0.0.7")
+    client.post(reverse(URL), {"ids": [rejecting.pk], "decision": "reject", "reason": "学时证明不清晰"}, REMOTE_ADDR="10.0.0.8")
+    assert bureau_decisions(approving).values_list("action", "ip_address").get() == (Action.APPROVE, "10.0.0.7")
+    assert bureau_decisions(rejecting).values_list("action", "ip_address").get() == (Action.REJECT, "10.0.0.8")
+
+
+def test_a_batch_rejection_given_no_reason_rejects_nothing(p):
+    d = at_state(p, State.BUREAU_REVIEW)
+    (result,) = services.declaration_batch_decide(user=p.hn_clerk, ids=[d.pk], decision="reject")
+    assert (result.ok, result.message) == (False, "审核不通过时必须填写原因。")
+    assert fresh(d).state == State.BUREAU_REVIEW and not bureau_decisions(d).exists()
+
+
+@pytest.mark.parametrize(("decision", "reason", "message", "state"), [
+    ("approve", "", "审核通过", State.APPROVED),
+    ("reject", "学时证明不清晰", "审核不通过，已退回申请人", State.REJECTED),
+])
+def test_a_retried_job_reports_what_it_decided_before_and_decides_it_once(p, decision, reason, message, state):
+    """The first attempt decided 宋庆涛's case and stopped; the retry runs the whole batch again."""
+    first, second = at_state(p, State.BUREAU_REVIEW), at_state(p, State.BUREAU_REVIEW, applicant=p.zhao)
+    job = Job.objects.create(owner=p.hn_clerk, kind=JobKind.BATCH_DECIDE, title="批量审核（2 件）")
+    batch = {"user": p.hn_clerk, "decision": decision, "reason": reason, "job": job}
+    services.declaration_batch_decide(ids=[first.pk], **batch)
+    retried = services.declaration_batch_decide(ids=[first.pk, second.pk], **batch)
+    assert [astuple(r) for r in retried] == [
+        (first.pk, first.business_no, "宋庆涛", True, "本任务此前的执行中已处理"),
+        (second.pk, second.business_no, "赵金强", True, message),
+    ]
+    for d in (first, second):
+        assert fresh(d).state == state
+        assert bureau_decisions(d).get().details["batch_job"] == job.pk

@@ -6,16 +6,21 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from hours import services as hours_services, transitions
 from hours.models import Declaration, EvidenceCategory
-from review import services
+from review import selectors, services
+from review.selectors import Check
 from workflow.models import State
 from tests.helpers import hidden_fields, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
-from tests.hours.fixtures_views import approved, at_state, complete, draft, fresh, png, row_of
-from tests.review.fixtures_batch import clean_at_bureau, clean_draft, flagged_at_bureau
+from tests.hours.fixtures_views import approved, at_state, complete, draft, fresh, frozen_now, png, row_of, submitted
+from tests.review.fixtures_batch import clean_at_bureau, clean_draft, flagged_at_bureau, to_bureau
+from tests.review.test_reviewer_hours import OTHER, henan_year
 
 pytestmark = pytest.mark.usefixtures("media")
 
@@ -149,3 +154,113 @@ def test_the_verdict_is_kept_only_for_a_case_still_waiting(p):
     assert services.declaration_checks_record(d.pk) is None
     assert services.declaration_checks_record(999999) is None
     assert Declaration.objects.get(pk=d.pk).checked_at is None
+
+
+def test_a_case_waiting_at_another_bureau_is_neither_checked_nor_decided(client, p):
+    city = transitions.declaration_approve(declaration=submitted(p.wu), user=p.csyy_admin, next_org=p.cs)
+    client.force_login(p.hn_clerk)
+    response = client.post(reverse(BATCH), {"ids": [city.pk], "decision": "approve"})
+    assert results(response) == {city.pk: (False, "该申报不在您的审核范围内。")}
+    assert (fresh(city).state, fresh(city).checked_at, fresh(city).checks_failed) == (State.BUREAU_REVIEW, None, None)
+
+
+# Henan's 其他类别 item (tests/review/test_reviewer_hours.py): hours the bureau sets, a failed check until then.
+UNDETERMINED = "2023年度“其他类别的继续教育形式”学时由审核单位核定"  # 28 characters
+
+
+def test_the_refusal_names_every_failed_check_and_the_kept_summary_is_cut_to_200_characters(client, p):
+    d, record = henan_year(p)
+    for n in range(7):  # 7 × 28 characters and 6 separators: 202
+        hours_services.item_add(year_record=record, user=p.song, activity="other", facts={"title": f"{OTHER['title']}{n}"})
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
+    d = transitions.declaration_approve(declaration=d, user=p.chen, next_org=p.hn)
+    client.force_login(p.hn_clerk)
+    response = client.post(reverse(BATCH), {"ids": [d.pk], "decision": "approve"})
+    assert results(response) == {d.pk: (False, "校验未通过，请逐件办理：" + "；".join([UNDETERMINED] * 7))}
+    kept = fresh(d)
+    assert (kept.state, kept.checks_failed, kept.checks_passed) == (State.BUREAU_REVIEW, 7, False)
+    assert kept.checks_summary == "；".join([UNDETERMINED] * 6) + "；2023年度“其他类别的继续教育形式”学时由审核单…"
+    assert len(kept.checks_summary) == 200
+
+
+@pytest.mark.parametrize(("labels", "summary"), [
+    (["甲" * 200], "甲" * 200),
+    (["甲" * 100, "乙" * 99], "甲" * 100 + "；" + "乙" * 99),
+    (["甲" * 201], "甲" * 199 + "…"),
+])
+def test_a_summary_of_200_characters_is_kept_whole_and_a_longer_one_cut(p, monkeypatch, labels, summary):
+    d = at_state(p, State.BUREAU_REVIEW)
+    monkeypatch.setattr(selectors, "failed_checks", lambda declaration: [Check(False, label) for label in labels])
+    assert len(services.declaration_checks_record(d.pk)) == len(labels)
+    assert (fresh(d).checks_failed, fresh(d).checks_summary) == (len(labels), summary)
+
+
+def test_a_verdict_is_kept_for_its_own_case_only(client, p, arriving):
+    """Two cases reaching the bureau at the same instant (as a coarse clock reads it): the batch
+    refusing one keeps its verdict, and leaves the other's."""
+    with frozen_now(timezone.now()):
+        clean = arriving(clean_at_bureau, p, p.song)
+        flagged = arriving(flagged_at_bureau, p, p.li, shared_with=draft(p.wang))
+    assert fresh(clean).waiting_since == fresh(flagged).waiting_since
+    client.force_login(p.hn_clerk)
+    response = client.post(reverse(BATCH), {"ids": [flagged.pk], "decision": "approve"})
+    assert results(response) == {flagged.pk: (False, REFUSED)}
+    assert shown(client, checks="passed") == {clean.pk} and shown(client, checks="failed") == {flagged.pk}
+    assert (fresh(clean).checks_failed, fresh(clean).checks_summary) == (0, "")
+
+
+def approve_while(p, ids, meanwhile):
+    """A batch approval of `ids` during which, once the first is decided, `meanwhile()` happens (a
+    colleague and an applicant at work while a long batch runs)."""
+    def on_item(result):
+        if result.pk == ids[0]:
+            meanwhile()
+    return services.declaration_batch_decide(user=p.hn_clerk, ids=ids, decision="approve", on_item=on_item)
+
+
+def turned_down(p, d):
+    """Rejected by a colleague at the bureau (the batch still holds it as it read it)."""
+    return transitions.declaration_reject(declaration=fresh(d), user=p.hn_clerk, reason="请补充佐证材料")
+
+
+def test_a_case_sent_back_to_its_unit_meanwhile_gets_no_verdict_from_the_batch(p):
+    # The clock reads one instant throughout: the resubmission's arrival time is the one the batch read.
+    with frozen_now(timezone.now()) as now:
+        first = clean_at_bureau(p, p.song)
+        flagged = flagged_at_bureau(p, p.li, shared_with=draft(p.wang))
+
+        def back_at_its_unit():
+            return transitions.declaration_submit(declaration=turned_down(p, flagged), user=p.li, pledge=True)
+
+        decided = approve_while(p, [first.pk, flagged.pk], back_at_its_unit)
+    assert [(r.pk, r.ok, r.message) for r in decided] == [(first.pk, True, "审核通过"), (flagged.pk, False, REFUSED)]
+    at_unit = fresh(flagged)
+    assert (at_unit.state, at_unit.waiting_since) == (State.UNIT_REVIEW, now)
+    # 未校验: its arrival's own check (after the commit) is still to come.
+    assert (at_unit.checked_at, at_unit.checks_failed, at_unit.checks_passed) == (None, None, None)
+
+
+def test_a_case_back_at_the_bureau_meanwhile_gets_no_verdict_from_the_batch(p):
+    first = clean_at_bureau(p, p.song)
+    flagged = flagged_at_bureau(p, p.li, shared_with=draft(p.wang))
+    decided = approve_while(p, [first.pk, flagged.pk], lambda: to_bureau(p, turned_down(p, flagged), p.li))
+    assert [(r.pk, r.ok, r.message) for r in decided] == [(first.pk, True, "审核通过"), (flagged.pk, False, REFUSED)]
+    again = fresh(flagged)
+    assert again.state == State.BUREAU_REVIEW and again.waiting_since > flagged.waiting_since
+    assert (again.checked_at, again.checks_failed, again.checks_passed) == (None, None, None)  # 未校验, as above
+
+
+def rule_set_reads(captured):
+    return [q["sql"] for q in captured.captured_queries if 'FROM "hours_ruleset"' in q["sql"]]
+
+
+def test_the_checks_read_each_cases_rule_set_with_the_case(p):
+    """No query of its own per case: a batch of 600 reads the rule set with its declarations."""
+    flagged = [flagged_at_bureau(p, person, shared_with=draft(p.wang)) for person in (p.song, p.li)]
+    with CaptureQueriesContext(connection) as captured:
+        assert [c.label for c in services.declaration_checks_record(flagged[0].pk)] == ["佐证材料重复使用"]
+    assert rule_set_reads(captured) == []
+    with CaptureQueriesContext(connection) as captured:
+        decided = services.declaration_batch_decide(user=p.hn_clerk, ids=[d.pk for d in flagged], decision="approve")
+    assert [(r.ok, r.message) for r in decided] == [(False, REFUSED)] * 2
+    assert rule_set_reads(captured) == []
