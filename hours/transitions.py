@@ -95,10 +95,12 @@ def declaration_withdraw(*, declaration, user, ip=None):
         return locked
 
 
-def _lock_for_review(declaration, user, expected_state):
-    """The locked row and the reviewer's role, or the reason this user may not decide it now."""
+def _lock_for_review(declaration, user, expected_state, expected_since):
+    """The locked row and the reviewer's role, or the reason this user may not decide it now. The
+    case the reviewer saw is its state and its arrival at that level (`waiting_since`): rejected,
+    resubmitted and back at the same level meanwhile, it is another version, and refused as stale."""
     locked = lock(declaration)
-    if expected_state and locked.state != expected_state:
+    if expected_state and locked.state != expected_state or expected_since and locked.waiting_since != expected_since:
         raise WorkflowError(STALE_MESSAGE, "stale")
     role = jurisdiction.reviewer(locked, user)
     if role is None:
@@ -121,13 +123,13 @@ def declaration_accept(*, declaration, user):
 
 
 def declaration_approve(*, declaration, user, next_org=None, opinion="", details=None, ip=None, expected_state=None,
-                        determined_hours=None):
+                        expected_since=None, determined_hours=None):
     """审核通过: a unit or superior passes it to the level it chooses; the bureau's approval is final.
     The hours the reviewer determines ({item id: hours}, 由审核单位核定) are set under the lock before
     the transition, and every approval checks them: at the final level each such item must have hours."""
     opinion = check_opinion(opinion)
     with transaction.atomic():
-        locked, role = _lock_for_review(declaration, user, expected_state)
+        locked, role = _lock_for_review(declaration, user, expected_state, expected_since)
         details = {**(details or {}), **determined_hours_set(declaration=locked, hours=determined_hours or {})}
         holder = locked.current_org
         from_state = locked.state
@@ -155,13 +157,13 @@ def declaration_approve(*, declaration, user, next_org=None, opinion="", details
         return locked
 
 
-def declaration_reject(*, declaration, user, reason, details=None, ip=None, expected_state=None):
+def declaration_reject(*, declaration, user, reason, details=None, ip=None, expected_state=None, expected_since=None):
     """审核不通过 at any level: back to the applicant with the reason, editable and resubmittable."""
     reason = check_opinion(reason)
     if not reason:
         raise WorkflowError("审核不通过时必须填写原因。", "reason_required")
     with transaction.atomic():
-        locked, role = _lock_for_review(declaration, user, expected_state)
+        locked, role = _lock_for_review(declaration, user, expected_state, expected_since)
         holder = locked.current_org
         from_state = locked.state
         # What it held when turned down: after a resubmission the case page marks what changed since.

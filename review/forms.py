@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.dateparse import parse_datetime
+from django.utils.timezone import is_aware
 
 from accounts.forms import IdNumberField
 from accounts.models import Nature
@@ -64,6 +66,8 @@ class DecisionForm(Form):
     on_staff = forms.ChoiceField(label="是否在编", required=False, choices=[("", "请选择"), ("是", "是"), ("否", "否")])
     principle = forms.ChoiceField(label="审核原则", required=False, choices=[("", "请选择审核原则")] + [(p, p) for p in PRINCIPLES])
     expected_state = forms.CharField(widget=forms.HiddenInput, required=False)
+    # When the case reached this level, as the page showed it (hours.transitions: a stale version is refused).
+    expected_since = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, superiors=(), bureau=None, final=False, unit_level=False, determinable=(), remembered=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,6 +100,15 @@ class DecisionForm(Form):
             if field is not None and value in dict(field.choices):
                 self.initial[name] = value
                 field.help_text = "按您上次审核本单位申报时的选择预填"
+
+    def clean_expected_since(self):
+        """The arrival time the page was rendered with; one that does not read as an aware time
+        (the field altered by hand) is not compared, and the state alone is checked."""
+        try:
+            since = parse_datetime(self.cleaned_data["expected_since"].strip())
+        except ValueError:
+            return None
+        return since if since is not None and is_aware(since) else None
 
     def clean(self):
         cleaned = super().clean()

@@ -43,7 +43,9 @@ class BatchResult:
 
 def declaration_batch_decide(*, user, ids, decision, reason="", ip=None, job=None, on_item=None):
     """Decide each declaration on its own (one transaction per item, through the workflow with the
-    state the clerk saw), so a failure or a crash between items never leaves one half-decided.
+    case as the batch found it: its state and its arrival at the bureau), so a failure or a crash
+    between items never leaves one half-decided, and a case sent back and resubmitted meanwhile is
+    not decided unseen.
     Run as `job`, each decision's step carries the job's id: a retried job finds the items it has
     already decided and reports them as done instead of deciding them again."""
     # Only what the clerk may see: an id from outside their jurisdiction reads as missing, so the
@@ -84,11 +86,13 @@ def _decide_one(declaration, *, user, decision, reason, ip, details):
             # Hours a reviewer must determine are set case by case: a batch sets none, so refuses those cases.
             transitions.declaration_approve(
                 declaration=declaration, user=user, ip=ip, expected_state=State.BUREAU_REVIEW, opinion=BATCH_OPINION, details=details,
+                expected_since=declaration.waiting_since,
             )
             message = "审核通过"
         else:
             transitions.declaration_reject(
-                declaration=declaration, user=user, reason=reason, ip=ip, expected_state=State.BUREAU_REVIEW, details=details
+                declaration=declaration, user=user, reason=reason, ip=ip, expected_state=State.BUREAU_REVIEW, details=details,
+                expected_since=declaration.waiting_since,
             )
             message = "审核不通过，已退回申请人"
     except WorkflowError as exc:

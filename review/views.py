@@ -233,7 +233,10 @@ def _decision_form(declaration, user, data=None):
     final = BY_STATE[declaration.state].final
     unit_level = declaration.state == State.UNIT_REVIEW
     superiors, bureau = next_level_choices(declaration, declaration.current_org)
-    initial = {"expected_state": declaration.state, "nature": declaration.organisation.nature}
+    initial = {
+        "expected_state": declaration.state, "expected_since": declaration.waiting_since.isoformat() if declaration.waiting_since else "",
+        "nature": declaration.organisation.nature,
+    }
     initial.update({"next_type": "superior", "next_org": superiors[-1].pk} if superiors else {"next_type": "bureau"})
     remembered = None
     if unit_level and data is None:
@@ -395,13 +398,13 @@ def _decide(request, declaration, form, came_from):
             transitions.declaration_approve(
                 declaration=declaration, user=request.user, next_org=data.get("target"), opinion=data.get("opinion", ""),
                 details=form.unit_details(), ip=client_ip(request), expected_state=data.get("expected_state") or None,
-                determined_hours=form.determined_hours(),
+                expected_since=data.get("expected_since"), determined_hours=form.determined_hours(),
             )
             messages.success(request, _approved_message(declaration, data.get("target")))
         else:
             transitions.declaration_reject(
                 declaration=declaration, user=request.user, reason=data["opinion"], details=form.unit_details(),
-                ip=client_ip(request), expected_state=data.get("expected_state") or None,
+                ip=client_ip(request), expected_state=data.get("expected_state") or None, expected_since=data.get("expected_since"),
             )
             messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）审核不通过，已退回申请人。")
     except WorkflowError as exc:

@@ -264,3 +264,16 @@ def test_the_checks_read_each_cases_rule_set_with_the_case(p):
         decided = services.declaration_batch_decide(user=p.hn_clerk, ids=[d.pk for d in flagged], decision="approve")
     assert [(r.ok, r.message) for r in decided] == [(False, REFUSED)] * 2
     assert rule_set_reads(captured) == []
+
+
+def test_a_case_sent_back_and_resubmitted_meanwhile_is_not_decided_unseen(p):
+    """The clerk ticked the case as it first arrived; a colleague turns it down and it comes back
+    to the bureau, resubmitted, while the batch runs. The batch decides the version it found only:
+    the new one is left waiting for someone to look at it."""
+    first, second = clean_at_bureau(p, p.song), clean_at_bureau(p, p.li)
+    decided = approve_while(p, [first.pk, second.pk], lambda: to_bureau(p, turned_down(p, second), p.li))
+    assert [(r.pk, r.ok, r.message) for r in decided] == [
+        (first.pk, True, "审核通过"), (second.pk, False, "该申报已被他人处理，请刷新后查看最新状态。"),
+    ]
+    assert fresh(second).state == State.BUREAU_REVIEW
+    assert not second.steps.filter(from_state=State.BUREAU_REVIEW, to_state=State.APPROVED).exists()

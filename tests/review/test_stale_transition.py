@@ -3,6 +3,8 @@ clerks (or two tabs) from both deciding one declaration on SQLite, where SELECT 
 nothing, and on PostgreSQL should a lock ever be missed. ConcurrentTransitionMixin saves with
 `WHERE state = <the state this copy read>`; a copy read before someone else's decision matches no
 row. (Real threads racing on PostgreSQL: tests/review/test_concurrency.py.)"""
+import re
+
 import pytest
 from django.db import transaction
 from django.urls import reverse
@@ -58,3 +60,50 @@ def test_a_clerk_deciding_on_what_they_read_before_a_colleague_decided_is_told_s
     assert (row.state, row.rejection_reason) == (State.APPROVED, "")
     decided = ReviewStep.objects.filter(declaration_id=d.pk, from_state=State.BUREAU_REVIEW)
     assert [(s.action, s.to_state, s.actor.username) for s in decided] == [(Action.APPROVE, State.APPROVED, "hn_clerk")]
+
+
+def the_decision_form(client, d):
+    page = client.get(reverse("review:case", args=[d.pk]))
+    assert page.status_code == 200
+    return dict(re.findall(r'<input type="hidden" name="(expected_\w+)" value="([^"]*)"', page.content.decode()))
+
+
+def test_a_page_left_open_while_the_case_was_turned_down_and_came_back_decides_nothing(client, p):
+    """王晓燕's tab shows the case as it first reached the bureau. Meanwhile hn_clerk turns it down,
+    宋庆涛 resubmits it and it comes back to the bureau: the same state, another version. Her
+    审核通过 from the old page is refused; the resubmitted case still waits, undecided."""
+    d = at_state(p, State.BUREAU_REVIEW)
+    colleague = make_staff(username="hn_clerk2", role=Role.BUREAU_CLERK, organisation=p.hn, name="王晓燕")
+    client.force_login(colleague)
+    seen = the_decision_form(client, d)
+    assert seen == {"expected_state": "bureau_review", "expected_since": fresh(d).waiting_since.isoformat()}
+
+    back = transitions.declaration_reject(declaration=fresh(d), user=p.hn_clerk, reason="请补充佐证材料")
+    back = transitions.declaration_submit(declaration=back, user=p.song, pledge=True)
+    back = transitions.declaration_approve(declaration=back, user=p.chen, next_org=p.dzy, opinion="同意")
+    transitions.declaration_approve(declaration=back, user=p.dzy_admin, next_org=p.hn, opinion="同意")
+
+    response = client.post(reverse("review:case", args=[d.pk]), {"decision": "approve", "opinion": "同意", **seen}, follow=True)
+    assert messages_of(response) == ["该申报已被他人处理，请刷新后查看最新状态。"]
+    assert fresh(d).state == State.BUREAU_REVIEW
+    assert not ReviewStep.objects.filter(declaration_id=d.pk, to_state=State.APPROVED).exists()
+
+    # Reloaded, the page carries the new version, and her decision goes through.
+    response = client.post(
+        reverse("review:case", args=[d.pk]), {"decision": "approve", "opinion": "同意", **the_decision_form(client, d)}, follow=True
+    )
+    assert fresh(d).state == State.APPROVED
+    assert [s.actor.username for s in ReviewStep.objects.filter(declaration_id=d.pk, to_state=State.APPROVED)] == ["hn_clerk2"]
+
+
+@pytest.mark.parametrize("since", ["", "昨天", "2026-13-45T10:00:00+08:00", "2026-05-01T10:00:00"])
+def test_an_arrival_time_altered_by_hand_leaves_the_state_check_alone(client, p, since):
+    """A hidden arrival time that is blank, not a time, impossible or without its zone is not
+    compared (the form cannot be told apart from one without it): the decision stands on the state."""
+    d = at_state(p, State.BUREAU_REVIEW)
+    client.force_login(p.hn_clerk)
+    response = client.post(
+        reverse("review:case", args=[d.pk]),
+        {"decision": "approve", "opinion": "同意", "expected_state": "bureau_review", "expected_since": since}, follow=True,
+    )
+    assert response.status_code == 200 and fresh(d).state == State.APPROVED
