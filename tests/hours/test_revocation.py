@@ -3,15 +3,18 @@ leave the 学时档案, the staff ledger and 查询统计 exactly, the summary e
 approving bureau or one above may revoke; the case page offers it with a confirmation, and a second
 POST revokes nothing more; the applicant and the reviewers who approved are told.
 (The certificates' side: tests/certificates/test_revocation.py.)"""
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from hours import transitions
-from hours.models import PersonYear, Revocation, ReviewStep
+from hours import services, transitions
+from hours.models import ItemSource, PersonYear, Revocation, ReviewStep, TrainingRecord
 from tests.helpers import another_browser, hidden_fields, text_of
-from tests.hours.fixtures_views import add_item, complete, draft, media, messages_of, p, year_with_training  # noqa: F401
+from tests.hours.fixtures_views import (  # noqa: F401
+    add_item, complete, draft, frozen_now, media, messages_of, p, year_with_training,
+)
 from tests.hours.test_summary import assert_agrees
 from tests.review.test_statistics import assert_page_agrees
 from workflow.models import Action, Notification, State
@@ -117,6 +120,26 @@ def test_a_declaration_not_approved_cannot_be_revoked(p, media):
     with pytest.raises(WorkflowError) as refused:
         revoke(p, d, [2019])
     assert refused.value.code == "wrong_state"
+
+
+def test_a_ticked_in_record_is_marked_changed_when_approved_and_when_revoked(p, media):
+    """A platform polling its records with updated_since finds the approval and the revocation."""
+    d = draft(p.song, start_year=2019, end_year=2019)
+    record, _ = year_with_training(d, p.song, year=2019)
+    pushed = TrainingRecord.objects.create(
+        source=ItemSource.PLATFORM, id_number=p.song.id_number, name=p.song.name, year=2019,
+        title="2019年公需科目在线学习", subject="public", hours=Decimal("10"), external_id="R-2019",
+    )
+    services.training_records_claim(year_record=record, user=p.song, record_ids=[pushed.pk])
+    d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
+    d = transitions.declaration_approve(declaration=d, user=p.chen, next_org=p.dzy)
+    d = transitions.declaration_approve(declaration=d, user=p.dzy_admin, next_org=p.hn)
+    with frozen_now(datetime(2024, 3, 1, 9, 30)) as approved_at:
+        d = transitions.declaration_approve(declaration=d, user=p.hn_clerk, opinion="同意")
+    assert TrainingRecord.objects.get(pk=pushed.pk).updated_at == approved_at
+    with frozen_now(datetime(2024, 5, 6, 14, 0)) as revoked_at:
+        revoke(p, d, [2019])
+    assert TrainingRecord.objects.get(pk=pushed.pk).updated_at == revoked_at
 
 
 def test_the_applicant_and_the_approving_reviewers_are_told(p, song):

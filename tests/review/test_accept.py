@@ -43,3 +43,25 @@ def test_only_one_clerk_of_the_right_bureau_accepts(p):
         transitions.declaration_accept(declaration=waiting, user=p.hn_clerk)
     # Accepting does not reserve the decision: the other clerk can still approve.
     assert transitions.declaration_approve(declaration=d, user=second).state == State.APPROVED
+
+
+def test_accepting_returns_the_case_with_its_handler(p):
+    d = at_state(p, State.BUREAU_REVIEW)
+    accepted = transitions.declaration_accept(declaration=d, user=p.hn_clerk)
+    assert accepted.pk == d.pk and accepted.accepted_by == p.hn_clerk
+
+
+@pytest.mark.parametrize(
+    "state, clerk",
+    [
+        (State.BUREAU_REVIEW, "cs_clerk"),  # the case waits at another bureau
+        (State.UNIT_REVIEW, "hn_clerk"),  # not yet at the bureau
+        (State.APPROVED, "hn_clerk"),  # decided
+    ],
+)
+def test_only_a_clerk_of_the_bureau_holding_the_case_may_accept_it(p, state, clerk):
+    d = at_state(p, state)
+    with pytest.raises(WorkflowError) as caught:
+        transitions.declaration_accept(declaration=d, user=getattr(p, clerk))
+    assert (caught.value.message, caught.value.code) == ("只有该申报所在人社部门的经办人可以受理。", "forbidden")
+    assert Declaration.objects.get(pk=d.pk).accepted_by is None

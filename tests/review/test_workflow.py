@@ -16,6 +16,7 @@ from hours.models import Declaration
 from workflow.models import Action, State
 from hours.models import ReviewStep
 from hours.transitions import declaration_approve, declaration_reject, declaration_submit, declaration_withdraw
+from workflow import runner
 from workflow.runner import WorkflowError
 from tests.helpers import assert_database_query_count
 from tests.hours.fixtures_views import complete
@@ -229,8 +230,8 @@ def test_withdraw_from_each_pending_state(p, state):
     steps = steps_of(d)
     assert len(steps) == before + 1
     step = steps[-1]
-    assert (step.action, step.actor, step.actor_role, step.organisation, step.from_state, step.to_state) == (
-        Action.WITHDRAW, p.song, "applicant", p.dzyjs, state, State.DRAFT,
+    assert (step.action, step.actor, step.actor_role, step.organisation, step.from_state, step.to_state, step.ip_address) == (
+        Action.WITHDRAW, p.song, "applicant", p.dzyjs, state, State.DRAFT, "10.0.0.2",
     )
     # Withdrawn, it can be edited and sent again.
     record = services.year_record_add(declaration=row, user=p.song, year=2020)
@@ -273,16 +274,22 @@ def test_submit_refused_while_incomplete(p):
 def test_approve_or_reject_a_draft(p, reviewer):
     d = new_declaration(p.song)
     before = snapshot(d)
-    refused("wrong_state", declaration_approve, declaration=d, user=getattr(p, reviewer), next_org=p.hn)
-    refused("wrong_state", declaration_reject, declaration=d, user=getattr(p, reviewer), reason="不符合")
+    for error in (
+        refused("wrong_state", declaration_approve, declaration=d, user=getattr(p, reviewer), next_org=p.hn),
+        refused("wrong_state", declaration_reject, declaration=d, user=getattr(p, reviewer), reason="不符合"),
+    ):
+        assert error.message == "该申报当前为“待提交”，不能审核。"
     assert snapshot(d) == before
 
 
 def test_approve_or_reject_an_approved_one(p):
     d = advance(new_declaration(p.song), p, State.APPROVED)
     before = snapshot(d)
-    refused("wrong_state", declaration_approve, declaration=d, user=p.hn_clerk)
-    refused("wrong_state", declaration_reject, declaration=d, user=p.hn_clerk, reason="重新核对")
+    for error in (
+        refused("wrong_state", declaration_approve, declaration=d, user=p.hn_clerk),
+        refused("wrong_state", declaration_reject, declaration=d, user=p.hn_clerk, reason="重新核对"),
+    ):
+        assert error.message == "该申报当前为“审核通过”，不能审核。"
     assert snapshot(d) == before
 
 
@@ -304,11 +311,18 @@ def test_overlong_opinion_is_refused_before_anything_is_written(p):
     assert len(fresh(d).rejection_reason) == 500
 
 
-@pytest.mark.parametrize("state", [State.DRAFT, State.APPROVED, State.REJECTED])
-def test_withdraw_only_while_pending(p, state):
+@pytest.mark.parametrize(
+    "state, message",
+    [
+        (State.DRAFT, "该申报当前为“待提交”，不能撤销。"),
+        (State.APPROVED, "该申报当前为“审核通过”，不能撤销。"),
+        (State.REJECTED, "该申报当前为“审核不通过”，不能撤销。"),
+    ],
+)
+def test_withdraw_only_while_pending(p, state, message):
     d = advance(new_declaration(p.song), p, state)
     before = snapshot(d)
-    refused("wrong_state", declaration_withdraw, declaration=d, user=p.song)
+    assert refused("wrong_state", declaration_withdraw, declaration=d, user=p.song).message == message
     assert snapshot(d) == before
 
 
@@ -365,9 +379,9 @@ def test_another_applicant_cannot_submit_withdraw_or_edit(p):
 
     d = advance(d, p, State.UNIT_REVIEW)
     before = snapshot(d)
-    refused("forbidden", declaration_withdraw, declaration=d, user=p.zhao)
+    assert refused("forbidden", declaration_withdraw, declaration=d, user=p.zhao).message == "您无权撤销该申报。"
     # The unit's administrator reviews it but did not submit it, so cannot withdraw it either.
-    refused("forbidden", declaration_withdraw, declaration=d, user=p.chen)
+    assert refused("forbidden", declaration_withdraw, declaration=d, user=p.chen).message == "您无权撤销该申报。"
     assert snapshot(d) == before
 
 
@@ -391,15 +405,19 @@ def test_reviewer_of_the_wrong_level_is_refused(p, state, wrong):
     d = advance(new_declaration(p.song), p, state)
     before = snapshot(d)
     user = getattr(p, wrong)
-    refused("forbidden", declaration_approve, declaration=d, user=user, next_org=p.hn)
-    refused("forbidden", declaration_reject, declaration=d, user=user, reason="不同意")
+    for error in (
+        refused("forbidden", declaration_approve, declaration=d, user=user, next_org=p.hn),
+        refused("forbidden", declaration_reject, declaration=d, user=user, reason="不同意"),
+    ):
+        assert error.message == "该申报不在您的审核范围内。"
     assert snapshot(d) == before
 
 
 def test_applicant_cannot_review_own_declaration(p):
     d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
     before = snapshot(d)
-    refused("own_declaration", declaration_approve, declaration=d, user=p.song, next_org=p.hn)
+    error = refused("own_declaration", declaration_approve, declaration=d, user=p.song, next_org=p.hn)
+    assert error.message == "不能审核本人的申报，请由单位其他管理员或上级单位审核。"
     assert snapshot(d) == before
 
 
@@ -462,6 +480,28 @@ def test_someone_elses_stale_copy_is_still_forbidden(p):
     declaration_approve(declaration=d, user=p.chen, next_org=p.hn)
     refused("forbidden", declaration_approve, declaration=seen, user=p.cs_clerk)
     refused("forbidden", declaration_approve, declaration=seen, user=p.dzcl_admin, next_org=p.hn)
+
+
+# --- arrival hooks (workflow.runner.on_arrival) ----------------------------------------------------------------
+
+
+def test_an_arrival_hook_runs_once_after_commit_each_time_a_declaration_reaches_a_level(p, monkeypatch, django_capture_on_commit_callbacks):
+    """Registered twice (ready() may run twice), the hook still runs once per arrival; a decision
+    that ends the review (reject) is no arrival."""
+    monkeypatch.setattr(runner, "_ARRIVAL_HOOKS", {})
+    arrived = []
+    runner.on_arrival(Declaration, arrived.append)
+    runner.on_arrival(Declaration, arrived.append)
+    d = complete(new_declaration(p.song))
+    with django_capture_on_commit_callbacks(execute=True):
+        declaration_submit(declaration=d, user=p.song, pledge=True)
+    assert arrived == [d.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        declaration_approve(declaration=d, user=p.chen, next_org=p.dzy)
+    assert arrived == [d.pk, d.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        declaration_reject(declaration=d, user=p.dzy_admin, reason="材料不全")
+    assert arrived == [d.pk, d.pk]
 
 
 # --- query counts (STYLE 11) --------------------------------------------------------------------------------
