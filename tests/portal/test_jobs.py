@@ -4,6 +4,7 @@ its polling fragment and the file download are for the job's owner only; a refus
 job at once, a crash is retried only for the kinds that are safe to run again; a duplicate
 delivery does nothing. Also: 打包下载 of a large case and 学时认定单 rendering as jobs."""
 import io
+import re
 import runpy
 import zipfile
 from pathlib import Path
@@ -231,13 +232,23 @@ def test_a_large_case_is_zipped_by_a_job_and_downloaded_by_its_owner(client, p, 
     count = d.evidence.count()
     assert (job.kind, job.state, job.done, job.total) == (JobKind.CASE_ZIP, JobState.SUCCEEDED, count, count)
     name = f"{d.business_no}-宋庆涛-材料.zip"
-    assert f"下载 {name}" in text_of(response)
     download = client.get(reverse("portal:job_download", args=[job.pk]))
     assert download.status_code == 200 and download["Content-Type"] == "application/zip"
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
+    data = b"".join(download.streaming_content)
+    archive = zipfile.ZipFile(io.BytesIO(data))
     contents = {info.filename: archive.read(info) for info in archive.infolist()}
     assert files.items() <= contents.items() and len(contents) == count
-    assert job.file.name.startswith("jobs/")
+    # What the job keeps: the zip's name, its size in bytes and type, and the stored file.
+    assert job.result == {"filename": name, "size": len(data), "content_type": "application/zip"}
+    assert re.search(rf"下载 {re.escape(name)} （\d+(\.\d)? KB）", text_of(response))  # a few kilobytes, not 0 字节
+    assert re.fullmatch(rf"jobs/\d{{4}}/\d{{2}}/{job.pk}-materials\.zip", job.file.name) and job.file.size == len(data)
+    # The last file packed was the job's last sign of life, after its start.
+    assert job.heartbeat_at > job.started_at
+
+    # Once finished, another click packs the case again in a job of its own.
+    again = client.get(reverse("review:case_zip", args=[d.pk]))
+    newer = Job.objects.exclude(pk=job.pk).get()
+    assert again["Location"] == reverse("portal:job", args=[newer.pk]) and newer.state == JobState.SUCCEEDED
 
     client.force_login(p.cs_clerk)  # another bureau: neither the case nor the job
     assert client.get(reverse("portal:job_download", args=[job.pk])).status_code == 404
@@ -264,6 +275,32 @@ def test_a_zip_for_a_case_out_of_reach_fails_at_once_with_a_reason(client, p, la
     assert not job.file
     page = text_of(client.get(reverse("portal:job", args=[job.pk])))
     assert "状态： 失败" in page and "该申报不存在或您已无权查看，未能打包。" in page
+
+
+def test_a_second_click_leads_to_the_reviewers_own_waiting_zip_of_that_case(client, p, large_case, settings):
+    d, _files = large_case
+    settings.TASKS = DATABASE_TASKS  # no worker: the jobs stay queued
+    client.force_login(p.hn_clerk)
+    first = client.get(reverse("review:case_zip", args=[d.pk]))
+    job = Job.objects.get()
+    assert (job.owner, job.title, job.state, job.done, job.total) == (p.hn_clerk, f"材料打包：{d.business_no} 宋庆涛", JobState.QUEUED, 0, 9)
+    page = text_of(client.get(first["Location"]))
+    assert f"材料打包：{d.business_no} 宋庆涛" in page and "排队中" in page and "已处理 0 / 9 项（0%）" in page
+    assert client.get(reverse("review:case_zip", args=[d.pk]))["Location"] == first["Location"]
+
+    other = at_state(p, State.BUREAU_REVIEW, applicant=p.zhao)  # another large case: a job of its own
+    other_click = client.get(reverse("review:case_zip", args=[other.pk]))
+    other_job = Job.objects.get(params__declaration=other.pk)
+    assert other_click["Location"] == reverse("portal:job", args=[other_job.pk])
+    assert other_job.title == f"材料打包：{other.business_no} 赵金强"
+    assert client.get(reverse("review:case_zip", args=[d.pk]))["Location"] == first["Location"]
+
+    colleague = staff_clerk(p)  # another reviewer of the same bureau: not the first reviewer's job
+    client.force_login(colleague)
+    theirs = client.get(reverse("review:case_zip", args=[d.pk]))
+    assert theirs["Location"] != first["Location"]
+    assert Job.objects.filter(owner=colleague, params__declaration=d.pk, state=JobState.QUEUED).count() == 1
+    assert Job.objects.count() == 3
 
 
 def test_my_jobs_and_a_job_page_cost_the_same_queries_however_many_jobs(client, p):
