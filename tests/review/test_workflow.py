@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from accounts.models import User
 from hours import services
 from hours.models import Declaration
-from workflow.models import Action, State
+from workflow.models import Action, Notification, State
 from hours.models import ReviewStep
 from hours.transitions import declaration_approve, declaration_reject, declaration_submit, declaration_withdraw
 from workflow import runner
@@ -297,7 +297,27 @@ def test_approve_or_reject_an_approved_one(p):
 def test_reject_without_a_reason(p, reason):
     d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
     before = snapshot(d)
-    refused("reason_required", declaration_reject, declaration=d, user=p.chen, reason=reason)
+    error = refused("reason_required", declaration_reject, declaration=d, user=p.chen, reason=reason)
+    assert error.message == "审核不通过时必须填写原因。"
+    assert snapshot(d) == before
+
+
+def test_a_rejection_records_the_reviewers_address_and_tells_the_applicant_why(p):
+    d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
+    declaration_reject(declaration=d, user=p.chen, reason="缺少培训通知", ip="10.0.0.9")
+    assert steps_of(d)[-1].ip_address == "10.0.0.9"
+    notice = Notification.objects.filter(user=p.song).latest("pk")
+    assert (notice.title, notice.subject) == (f"学时核认申报{d.business_no}审核不通过", fresh(d))
+    assert "原因：缺少培训通知。请修改后重新提交。" in notice.body
+
+
+def test_a_reviewer_deciding_on_a_copy_of_another_state_is_told_it_moved_on(p):
+    """The state the reviewer saw (a page, a batch) is checked under the lock, before the role."""
+    d = advance(new_declaration(p.song), p, State.SUPERIOR_REVIEW)
+    before = snapshot(d)
+    error = refused("stale", declaration_reject, declaration=d, user=p.dzy_admin, reason="缺少培训通知",
+                    expected_state=State.UNIT_REVIEW)
+    assert error.message == "该申报已被他人处理，请刷新后查看最新状态。"
     assert snapshot(d) == before
 
 
