@@ -3,12 +3,14 @@ leave the 学时档案, the staff ledger and 查询统计 exactly, the summary e
 approving bureau or one above may revoke; the case page offers it with a confirmation, and a second
 POST revokes nothing more; the applicant and the reviewers who approved are told.
 (The certificates' side: tests/certificates/test_revocation.py.)"""
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
+from django.db.models.signals import post_save
 from django.urls import reverse
 
+from accounts.models import Role
 from hours import services, transitions
 from hours.models import ItemSource, PersonYear, Revocation, ReviewStep, TrainingRecord
 from tests.helpers import another_browser, hidden_fields, text_of
@@ -119,7 +121,7 @@ def test_a_declaration_not_approved_cannot_be_revoked(p, media):
     d = transitions.declaration_submit(declaration=complete(d), user=p.song, pledge=True)
     with pytest.raises(WorkflowError) as refused:
         revoke(p, d, [2019])
-    assert refused.value.code == "wrong_state"
+    assert (refused.value.message, refused.value.code) == ("该申报当前为“待单位审核”，不能撤销认定。", "wrong_state")
 
 
 def test_a_ticked_in_record_is_marked_changed_when_approved_and_when_revoked(p, media):
@@ -142,12 +144,97 @@ def test_a_ticked_in_record_is_marked_changed_when_approved_and_when_revoked(p, 
     assert TrainingRecord.objects.get(pk=pushed.pk).updated_at == revoked_at
 
 
-def test_the_applicant_and_the_approving_reviewers_are_told(p, song):
-    revoke(p, song, [2021])
-    told = Notification.objects.filter(title__contains="撤销认定")
-    assert sorted(n.user.name for n in told) == sorted([p.song.name, p.chen.name, p.dzy_admin.name])
-    to_song = told.get(user=p.song)
-    assert "2021年度" in to_song.body and "材料不实" in to_song.body and "结业证书系伪造" in to_song.body
+def test_a_revocation_records_marks_audits_recounts_and_tells_the_applicant_and_the_approvers(p, song):
+    records = {r.year: r for r in song.year_records.all()}
+    old = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    pushed = {
+        year: TrainingRecord.objects.create(
+            source=ItemSource.TRAINING_BASE, id_number=p.song.id_number, name=p.song.name, year=year, title="培训",
+            subject="public", hours=16, item=records[year].items.first(), updated_at=old,
+        )
+        for year in (2020, 2021)
+    }
+    # Synthetic history may record an approval by the applicant (a unit's only administrator):
+    # they are told once, as the applicant.
+    song.steps.create(action=Action.APPROVE, from_state=State.UNIT_REVIEW, to_state=State.BUREAU_REVIEW, actor=p.song)
+    revocation = transitions.declaration_revoke(
+        declaration=song, user=p.hn_clerk, years=[2021, 2019, 2021], reason="review_error", reason_text="  重复计入  ",
+        ip="10.1.2.3",
+    )
+    revocation.refresh_from_db()
+    assert (revocation.declaration, revocation.years, revocation.reason, revocation.reason_text, revocation.actor,
+            revocation.organisation) == (song, [2019, 2021], "review_error", "重复计入", p.hn_clerk, p.hn)
+    assert sorted(song.year_records.filter(revocation=revocation).values_list("year", flat=True)) == [2019, 2021]
+    assert not song.year_records.filter(revocation__isnull=False).exclude(revocation=revocation).exists()
+    # A platform polling updated_since sees the revoked year's record changed, not the other's.
+    pushed[2020].refresh_from_db()
+    pushed[2021].refresh_from_db()
+    assert pushed[2020].updated_at == old and pushed[2021].updated_at > old
+    step = ReviewStep.objects.get(declaration=song, action=Action.REVOKE)
+    assert (step.from_state, step.to_state, step.actor, step.actor_role, step.organisation, step.next_org, step.opinion,
+            step.details, step.ip_address) == (
+        State.APPROVED, State.APPROVED, p.hn_clerk, Role.BUREAU_CLERK, p.hn, None, "撤销2019、2021年度认定（审核错误）：重复计入",
+        {"revocation": revocation.pk, "years": [2019, 2021], "reason": "review_error"}, "10.1.2.3",
+    )
+    assert sorted(PersonYear.objects.filter(person=p.song).values_list("year", "approved_id")) == [(2020, song.pk)]
+    what = f"学时核认申报{song.business_no}（宋庆涛，2019–2021年度）的2019、2021年度学时认定"
+    told = Notification.objects.filter(title__contains="撤销认定").order_by("pk")
+    assert [(n.user, n.subject, n.title, n.body) for n in told] == [
+        (p.song, song, f"学时核认申报{song.business_no}撤销认定",
+         f"您的{what}已由湖南省人力资源和社会保障厅撤销，原因：审核错误，重复计入。这些年度的学时不再计入，"
+         "载有这些学时的学时认定单（如已出具）同时撤销；如有异议请联系该人社部门，也可重新申报这些年度。"),
+        (p.dzy_admin, song, f"学时核认申报{song.business_no}撤销认定", f"您审核通过的{what}已由湖南省人力资源和社会保障厅撤销，原因：审核错误。"),
+        (p.chen, song, f"学时核认申报{song.business_no}撤销认定", f"您审核通过的{what}已由湖南省人力资源和社会保障厅撤销，原因：审核错误。"),
+    ]
+
+
+@pytest.fixture
+def rival(p, song):
+    """Another clerk's revocation of 2021 that lands after this one read the year records and before
+    it marks them (where row locks do nothing, SQLite)."""
+    theirs = Revocation.objects.create(
+        declaration=song, years=[2021], reason="duplicate", reason_text="另一经办人", actor=p.hn_clerk, organisation=p.hn,
+    )
+
+    def lands(sender, instance, created, **kwargs):
+        if instance.pk != theirs.pk:
+            song.year_records.filter(year=2021).update(revocation=theirs)
+
+    post_save.connect(lands, sender=Revocation, dispatch_uid="rival")
+    yield theirs
+    post_save.disconnect(sender=Revocation, dispatch_uid="rival")
+
+
+@pytest.mark.parametrize(
+    "clerk, years, earlier, race, message, code",
+    [
+        ("cs_clerk", [2021], [], False, "只有审批该申报的人社部门或其上级人社部门的经办人可以撤销认定。", "forbidden"),
+        ("hn_clerk", [2022, 2021, 2018], [], False, "该申报不含2018、2022年度。", "bad_year"),
+        ("hn_clerk", [2021, 2020, 2019], [2019, 2020], False, "2019、2020年度的认定已经撤销，无需再次撤销。", "already_revoked"),
+        ("hn_clerk", [2021], [], True, "该申报已被他人处理，请刷新后查看最新状态。", "stale"),
+    ],
+    ids=["forbidden", "bad-year", "already-revoked", "stale"],
+)
+def test_a_refused_revocation_says_why_and_changes_nothing(request, p, song, clerk, years, earlier, race, message, code):
+    if earlier:
+        revoke(p, song, earlier)
+    if race:
+        request.getfixturevalue("rival")
+
+    def now():
+        return (
+            list(Revocation.objects.values_list("pk", flat=True)),
+            sorted(song.year_records.values_list("year", "revocation_id")),
+            list(ReviewStep.objects.filter(declaration=song, action=Action.REVOKE).values_list("pk", flat=True)),
+            list(Notification.objects.values_list("pk", flat=True)),
+            sorted(PersonYear.objects.filter(person=p.song).values_list("year", "approved_id")),
+        )
+
+    before = now()
+    with pytest.raises(WorkflowError) as refused:
+        revoke(p, song, years, user=getattr(p, clerk))
+    assert (refused.value.message, refused.value.code, str(refused.value)) == (message, code, message)
+    assert now() == before
 
 
 def test_the_case_page_revokes_after_a_confirmation_once(client, p, song):
