@@ -266,14 +266,24 @@ def test_the_checks_read_each_cases_rule_set_with_the_case(p):
     assert rule_set_reads(captured) == []
 
 
-def test_a_case_sent_back_and_resubmitted_meanwhile_is_not_decided_unseen(p):
+@pytest.mark.parametrize("decision, done", [("approve", "审核通过"), ("reject", "审核不通过，已退回申请人")])
+def test_a_case_sent_back_and_resubmitted_meanwhile_is_not_decided_unseen(p, decision, done):
     """The clerk ticked the case as it first arrived; a colleague turns it down and it comes back
     to the bureau, resubmitted, while the batch runs. The batch decides the version it found only:
     the new one is left waiting for someone to look at it."""
     first, second = clean_at_bureau(p, p.song), clean_at_bureau(p, p.li)
-    decided = approve_while(p, [first.pk, second.pk], lambda: to_bureau(p, turned_down(p, second), p.li))
+    steps_before = second.steps.count()
+
+    def on_item(result):
+        if result.pk == first.pk:
+            to_bureau(p, turned_down(p, second), p.li)
+
+    decided = services.declaration_batch_decide(
+        user=p.hn_clerk, ids=[first.pk, second.pk], decision=decision, reason="请补充佐证材料", on_item=on_item
+    )
     assert [(r.pk, r.ok, r.message) for r in decided] == [
-        (first.pk, True, "审核通过"), (second.pk, False, "该申报已被他人处理，请刷新后查看最新状态。"),
+        (first.pk, True, done), (second.pk, False, "该申报已被他人处理，请刷新后查看最新状态。"),
     ]
     assert fresh(second).state == State.BUREAU_REVIEW
-    assert not second.steps.filter(from_state=State.BUREAU_REVIEW, to_state=State.APPROVED).exists()
+    # Only the colleague's rejection and the way back: nothing of the batch's.
+    assert second.steps.count() == steps_before + 4
