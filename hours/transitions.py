@@ -100,7 +100,7 @@ def _lock_for_review(declaration, user, expected_state, expected_since):
     case the reviewer saw is its state and its arrival at that level (`waiting_since`): rejected,
     resubmitted and back at the same level meanwhile, it is another version, and refused as stale."""
     locked = lock(declaration)
-    if expected_state and locked.state != expected_state or expected_since and locked.waiting_since != expected_since:
+    if (expected_state and locked.state != expected_state) or (expected_since and locked.waiting_since != expected_since):
         raise WorkflowError(STALE_MESSAGE, "stale")
     role = jurisdiction.reviewer(locked, user)
     if role is None:

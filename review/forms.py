@@ -66,7 +66,8 @@ class DecisionForm(Form):
     on_staff = forms.ChoiceField(label="是否在编", required=False, choices=[("", "请选择"), ("是", "是"), ("否", "否")])
     principle = forms.ChoiceField(label="审核原则", required=False, choices=[("", "请选择审核原则")] + [(p, p) for p in PRINCIPLES])
     expected_state = forms.CharField(widget=forms.HiddenInput, required=False)
-    # When the case reached this level, as the page showed it (hours.transitions: a stale version is refused).
+    # When the case reached this level, as the page showed it (hours.transitions: a stale version is
+    # refused). Text in ISO form, not a DateTimeField: its widget would drop the microseconds.
     expected_since = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, superiors=(), bureau=None, final=False, unit_level=False, determinable=(), remembered=None, **kwargs):
