@@ -311,3 +311,12 @@ def test_a_unit_of_500_stays_fast(client, p):
         assert response.status_code == 200 and time.perf_counter() - started < 1.0, query
     # 未达标: every year declared, not every year met.
     assert response.context["page"].paginator.count == sum(1 for u in people if not all((u.pk + y) % 3 == 0 for y in range(2019, 2024)))
+
+
+def test_a_unit_administrator_who_is_also_a_clerk_still_sees_only_their_unit(client, p):
+    """Being 长沙's clerk as well adds nobody of 长沙's units to the ledger."""
+    from accounts.models import Role, RoleGrant
+
+    RoleGrant.objects.create(user=p.dzcl_admin, role=Role.BUREAU_CLERK, organisation=p.cs)
+    client.force_login(p.dzcl_admin)
+    assert set(rows_of(client.get(URL))) == {"王建国", "刘芳"}

@@ -241,3 +241,21 @@ def test_a_changed_supervision_limit_is_seen_by_the_clerk_who_set_it(p):
         services.filing_period_set(bureau=p.hn, year=2026, opens_on=date(2026, 6, 1),
                                    closes_on=date(2026, 6, 30), supervision_days=10, user=clerk)
         assert selectors.overdue_before(clerk) == timezone.make_aware(datetime(2026, 5, 27, 10, 0))
+
+
+def test_reminders_shown_to_a_city_clerk_follow_the_receiver_or_the_sending_unit(p):
+    """消息推送管理: 长沙's clerk sees a reminder to someone in 长沙 sent from outside, and one sent by a
+    长沙 unit to someone since moved away; not one between provincial units, even when the clerk also
+    administers that unit."""
+    from accounts.models import Role, RoleGrant
+    from workflow.models import Reminder, ReminderReason
+
+    def remind(person, sender, period):
+        return Reminder.objects.create(user=person, reason=ReminderReason.URGE, period=period, organisation=sender)
+
+    remind(p.wu, p.dzyjs, "2026-01-01")  # to 吴涛 (长沙市第一医院), from a provincial unit
+    remind(p.wang, p.csyy, "2026-01-02")  # to 王建国 (provincial), from 长沙市第一医院
+    remind(p.zhao, p.dzyjs, "2026-01-03")  # within 湖南省地质研究所, which the clerk also administers
+    RoleGrant.objects.create(user=p.cs_clerk, role=Role.UNIT_ADMIN, organisation=p.dzyjs)
+    seen = {(r.user.name, r.period) for r in selectors.reminders_sent(user=p.cs_clerk, filters={})}
+    assert seen == {("吴涛", "2026-01-01"), ("王建国", "2026-01-02")}

@@ -408,3 +408,12 @@ def test_odd_numbers_in_the_query_string_give_the_top_level(client, p):
     # Full-width digits are digits: 长沙's id typed on a Chinese keyboard opens 长沙.
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in str(p.cs.pk))
     assert "长沙市 ·" in text_of(client.get(URL, {"org": full_width}))
+
+
+def test_administering_a_bureau_as_a_unit_opens_no_area(client, p):
+    """湖南省自然资源厅's administrator who also administers 长沙's bureau as a unit still starts at the
+    department; 长沙's area is not theirs to open."""
+    RoleGrant.objects.create(user=p.zrzy_admin, role=Role.UNIT_ADMIN, organisation=p.cs)
+    client.force_login(p.zrzy_admin)
+    assert client.get(URL).context["stats"].node.label == "湖南省自然资源厅"
+    assert client.get(URL, {"org": p.cs.pk}).status_code == 404
