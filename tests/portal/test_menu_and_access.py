@@ -134,3 +134,70 @@ def test_404_page_is_chinese(signed_in):
     response = signed_in("applicant").get("/no-such-page/")
     assert response.status_code == 404
     assert "页面不存在" in text_of(response)
+
+
+# --- workflow.jurisdiction called directly on the demo province ---------------------------------
+
+
+def _as(demo, login, *grants):
+    """`login`'s account holding exactly `grants` ((role, organisation key-name) pairs), in that order."""
+    user = demo.user(login)
+    user._role_grants_cache = tuple((role, demo.org(name)) for role, name in grants)
+    return user
+
+
+def _units_of_people(q):
+    from accounts.models import User
+
+    return set(User.objects.filter(q).exclude(organisation=None).values_list("organisation__name", flat=True))
+
+
+from accounts.models import Role  # noqa: E402
+from workflow import jurisdiction  # noqa: E402
+
+JYT, DZCL = "湖南省教育厅", "湖南省地质测绘院"
+ZZ_BUREAU, CS_BUREAU = "株洲市人力资源和社会保障局", "长沙市人力资源和社会保障局"
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_staff_reach_adds_up_every_grant_in_any_order(demo, order):
+    user = _as(demo, "jyt_admin", *[(Role.DEPT_ADMIN, JYT), (Role.UNIT_ADMIN, DZCL)][::order])
+    assert _units_of_people(jurisdiction.staff_q(user)) == {"湖南师范大学", "湖南省地质测绘院"}
+
+
+def test_statistics_reach_adds_a_clerks_bureau_area_to_a_department(demo):
+    user = _as(demo, "zz_clerk", (Role.DEPT_ADMIN, JYT), (Role.BUREAU_CLERK, ZZ_BUREAU))
+    assert _units_of_people(jurisdiction.statistics_q(user)) == {"湖南师范大学", "株洲市工程师协会"}
+
+
+def test_a_clerk_grant_on_a_unit_reaches_nothing(demo):
+    user = _as(demo, "zz_clerk", (Role.BUREAU_CLERK, DZCL))
+    assert _units_of_people(jurisdiction.statistics_q(user)) == set()
+
+
+def test_a_bureau_clerk_declares_for_nobody(demo):
+    assert _units_of_people(jurisdiction.declarable_q(demo.account("bureau_clerk"))) == set()
+
+
+def test_an_administrator_without_the_applicant_role_cannot_declare_for_themselves(demo):
+    admin = demo.account("dept_admin")
+    assert jurisdiction.declaring_role(admin, admin) is None
+
+
+def test_nobody_reviews_in_a_state_without_a_review_level(demo):
+    assert jurisdiction.reviewer_at("draft", demo.org(DZCL).pk, demo.account("unit_admin")) is None
+
+
+def test_a_city_clerk_cannot_revoke_what_another_city_approved(demo):
+    assert jurisdiction.revoker(demo.org(ZZ_BUREAU), demo.account("city_bureau_clerk")) is None
+    assert jurisdiction.revoker(demo.org(CS_BUREAU), demo.account("city_bureau_clerk")) == (
+        Role.BUREAU_CLERK, demo.org(CS_BUREAU))
+
+
+def test_an_applicant_cannot_submit_someone_elses_own_declaration(demo):
+    from types import SimpleNamespace
+
+    other = demo.user("430121198511291051")
+    declaration = SimpleNamespace(declared_by_id=None, applicant_id=other.pk, organisation=other.organisation)
+    assert jurisdiction.submitter(declaration, demo.account("applicant")) is None
+    assert jurisdiction.submitter(declaration, other) == (Role.APPLICANT, other.organisation)
