@@ -132,8 +132,9 @@ def another_browser(user):
 
 
 def hidden_fields(response):
-    """name → value of the page's hidden inputs (a confirmation page's, to send it as the browser would)."""
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', response.content.decode()))
+    """name → value of the page's hidden inputs (a confirmation page's, to send it as the browser would),
+    whatever attributes follow the value (a form field's maxlength and id)."""
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"[^>]*>', response.content.decode()))
 
 
 def text_of(response):

@@ -3,8 +3,6 @@ clerks (or two tabs) from both deciding one declaration on SQLite, where SELECT 
 nothing, and on PostgreSQL should a lock ever be missed. ConcurrentTransitionMixin saves with
 `WHERE state = <the state this copy read>`; a copy read before someone else's decision matches no
 row. (Real threads racing on PostgreSQL: tests/review/test_concurrency.py.)"""
-import re
-
 import pytest
 from django.db import transaction
 from django.urls import reverse
@@ -14,7 +12,7 @@ from django_fsm import ConcurrentTransition
 from accounts.models import Role
 from hours import transitions
 from hours.models import ReviewStep
-from tests.helpers import make_staff
+from tests.helpers import hidden_fields, make_staff
 from tests.hours.fixtures_views import *  # noqa: F401,F403 (fixtures)
 from tests.hours.fixtures_views import at_state, fresh, messages_of
 from workflow.models import Action, State
@@ -65,7 +63,7 @@ def test_a_clerk_deciding_on_what_they_read_before_a_colleague_decided_is_told_s
 def the_decision_form(client, d):
     page = client.get(reverse("review:case", args=[d.pk]))
     assert page.status_code == 200
-    return dict(re.findall(r'<input type="hidden" name="(expected_\w+)" value="([^"]*)"', page.content.decode()))
+    return {name: value for name, value in hidden_fields(page).items() if name.startswith("expected_")}
 
 
 def test_a_page_left_open_while_the_case_was_turned_down_and_came_back_decides_nothing(client, p):
