@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from accounts.models import Membership, MembershipStatus, User
+from accounts.models import Membership, MembershipStatus, Role, RoleGrant, User
 from hours import ledger, services, summary, transitions
 from hours.models import Declaration, PersonYear
 from tests.helpers import SESSION_QUERIES, assert_database_query_count, make_id_number
@@ -315,8 +315,6 @@ def test_a_unit_of_500_stays_fast(client, p):
 
 def test_a_unit_administrator_who_is_also_a_clerk_still_sees_only_their_unit(client, p):
     """Being 长沙's clerk as well adds nobody of 长沙's units to the ledger."""
-    from accounts.models import Role, RoleGrant
-
     RoleGrant.objects.create(user=p.dzcl_admin, role=Role.BUREAU_CLERK, organisation=p.cs)
     client.force_login(p.dzcl_admin)
     assert set(rows_of(client.get(URL))) == {"王建国", "刘芳"}

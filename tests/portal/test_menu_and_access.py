@@ -2,6 +2,8 @@
 import pytest
 from django.urls import reverse
 
+from accounts.models import Role, User
+from workflow import jurisdiction
 from tests.conftest import DEMO_ACCOUNTS
 from tests.helpers import menu_links, text_of
 
@@ -147,13 +149,8 @@ def _as(demo, login, *grants):
 
 
 def _units_of_people(q):
-    from accounts.models import User
-
     return set(User.objects.filter(q).exclude(organisation=None).values_list("organisation__name", flat=True))
 
-
-from accounts.models import Role  # noqa: E402
-from workflow import jurisdiction  # noqa: E402
 
 JYT, DZCL = "湖南省教育厅", "湖南省地质测绘院"
 ZZ_BUREAU, CS_BUREAU = "株洲市人力资源和社会保障局", "长沙市人力资源和社会保障局"
