@@ -209,13 +209,13 @@ def test_a_verdict_is_kept_for_its_own_case_only(client, p, arriving):
     assert (fresh(clean).checks_failed, fresh(clean).checks_summary) == (0, "")
 
 
-def approve_while(p, ids, meanwhile):
-    """A batch approval of `ids` during which, once the first is decided, `meanwhile()` happens (a
-    colleague and an applicant at work while a long batch runs)."""
+def decide_while(p, ids, meanwhile, decision="approve", reason=""):
+    """A batch decision (approval unless told) of `ids` during which, once the first is decided,
+    `meanwhile()` happens (a colleague and an applicant at work while a long batch runs)."""
     def on_item(result):
         if result.pk == ids[0]:
             meanwhile()
-    return services.declaration_batch_decide(user=p.hn_clerk, ids=ids, decision="approve", on_item=on_item)
+    return services.declaration_batch_decide(user=p.hn_clerk, ids=ids, decision=decision, reason=reason, on_item=on_item)
 
 
 def turned_down(p, d):
@@ -232,7 +232,7 @@ def test_a_case_sent_back_to_its_unit_meanwhile_gets_no_verdict_from_the_batch(p
         def back_at_its_unit():
             return transitions.declaration_submit(declaration=turned_down(p, flagged), user=p.li, pledge=True)
 
-        decided = approve_while(p, [first.pk, flagged.pk], back_at_its_unit)
+        decided = decide_while(p, [first.pk, flagged.pk], back_at_its_unit)
     assert [(r.pk, r.ok, r.message) for r in decided] == [(first.pk, True, "审核通过"), (flagged.pk, False, REFUSED)]
     at_unit = fresh(flagged)
     assert (at_unit.state, at_unit.waiting_since) == (State.UNIT_REVIEW, now)
@@ -243,7 +243,7 @@ def test_a_case_sent_back_to_its_unit_meanwhile_gets_no_verdict_from_the_batch(p
 def test_a_case_back_at_the_bureau_meanwhile_gets_no_verdict_from_the_batch(p):
     first = clean_at_bureau(p, p.song)
     flagged = flagged_at_bureau(p, p.li, shared_with=draft(p.wang))
-    decided = approve_while(p, [first.pk, flagged.pk], lambda: to_bureau(p, turned_down(p, flagged), p.li))
+    decided = decide_while(p, [first.pk, flagged.pk], lambda: to_bureau(p, turned_down(p, flagged), p.li))
     assert [(r.pk, r.ok, r.message) for r in decided] == [(first.pk, True, "审核通过"), (flagged.pk, False, REFUSED)]
     again = fresh(flagged)
     assert again.state == State.BUREAU_REVIEW and again.waiting_since > flagged.waiting_since
@@ -273,13 +273,8 @@ def test_a_case_sent_back_and_resubmitted_meanwhile_is_not_decided_unseen(p, dec
     the new one is left waiting for someone to look at it."""
     first, second = clean_at_bureau(p, p.song), clean_at_bureau(p, p.li)
     steps_before = second.steps.count()
-
-    def on_item(result):
-        if result.pk == first.pk:
-            to_bureau(p, turned_down(p, second), p.li)
-
-    decided = services.declaration_batch_decide(
-        user=p.hn_clerk, ids=[first.pk, second.pk], decision=decision, reason="请补充佐证材料", on_item=on_item
+    decided = decide_while(
+        p, [first.pk, second.pk], lambda: to_bureau(p, turned_down(p, second), p.li), decision=decision, reason="请补充佐证材料"
     )
     assert [(r.pk, r.ok, r.message) for r in decided] == [
         (first.pk, True, done), (second.pk, False, "该申报已被他人处理，请刷新后查看最新状态。"),
