@@ -279,3 +279,22 @@ def test_each_download_is_recorded_with_who_and_from_where_for_the_administrator
     assert reviewer.get(f"/certificates/{song_certificate.number}/download/").status_code == 200
     client.force_login(p.sysadmin)
     assert admin_events(client, song_certificate) == ["出具 宋庆涛 - -", "下载 陈立新 203.0.113.7 -"]
+
+
+def test_a_bureau_still_serves_the_certificates_it_issued_after_the_unit_moves_to_another_bureau(client, p, approve, issue):
+    """孙浩's unit lay in 长沙's area when 长沙市人社局 issued his certificate; then it was put under the
+    province's bureau. The certificate stays 长沙's (it issued it), and the province's clerk now
+    reaches it through the unit."""
+    approve(p.sun, {2023: FULL_YEAR}, 2023, 2023)
+    certificate, created = issue(p.sun, 2023, 2023)
+    assert created and certificate.bureau_id == p.cs.pk
+    unit = p.sun.organisation
+    unit.bureau = p.hn
+    unit.save(update_fields=["bureau"])
+    for clerk in (p.cs_clerk, p.hn_clerk):
+        client.force_login(clerk)
+        response = client.get(reverse("certificates:download", args=[certificate.number]))
+        assert response.status_code == 200, clerk.username
+        assert download_bytes(response) == stored_bytes(certificate)
+    client.force_login(p.dzcl_admin)  # an administrator of another unit
+    assert client.get(reverse("certificates:download", args=[certificate.number])).status_code == 404
