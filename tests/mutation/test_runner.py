@@ -68,6 +68,18 @@ def test_the_changed_check_picks_the_groups_whose_recorded_module_differs():
     assert run.unmeasured(baseline) == ["hours/years.py"]
 
 
+def test_a_recording_keeps_what_another_run_recorded_meanwhile(tmp_path, monkeypatch):
+    """Two groups run at once, each with --record: the one that ends last must not write back the
+    baseline it read when it started."""
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps({"core/masking.py": {"score": 0.5}, "hours/years.py": {"score": 1.0}}), encoding="utf-8")
+    monkeypatch.setattr(run, "BASELINE", baseline)
+    run.write_baseline({"core/masking.py": {"score": 0.97}})  # the other run ends first
+    run.write_baseline({"review/selectors.py": {"score": 0.93}})
+    assert json.loads(baseline.read_text(encoding="utf-8")) == {
+        "core/masking.py": {"score": 0.97}, "hours/years.py": {"score": 1.0}, "review/selectors.py": {"score": 0.93}}
+
+
 def test_the_recorded_baseline_names_listed_modules_only():
     """A module dropped from the groups must leave the baseline too, or its old score would be
     reported as if it were still measured."""
