@@ -6,6 +6,7 @@ from accounts.forms import IdNumberField
 from accounts.models import Nature
 
 from core.forms import Form, IdListField, out_of_order
+from core.inputs import parse_id
 from hours.models import RevocationReason
 from workflow.models import ReminderReason
 
@@ -16,6 +17,32 @@ from .services import filing_period_problem
 ISO_DATE = "%Y-%m-%d"
 
 PRINCIPLES = ["按折算细则核定", "按单位备案培训认定", "按培训平台记录认定", "按以前年度学时认定单认定", "其他"]
+
+
+def aware_time(text):
+    """The aware time a page wrote as ISO text, or None for anything else."""
+    try:
+        since = parse_datetime(str(text).strip())
+    except ValueError:
+        return None
+    return since if since is not None and is_aware(since) else None
+
+
+class SeenField(forms.Field):
+    """The 待办列表's rows as the page showed them, "id@arrival" each, so that the batch decides a
+    ticked case only in the version the clerk saw. An entry that does not read is left out: its case
+    is decided as the batch finds it."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        seen = {}
+        for entry in value if isinstance(value, (list, tuple)) else [value] if value else []:
+            pk, _, since = str(entry).partition("@")
+            pk, since = parse_id(pk), aware_time(since)
+            if pk is not None and since is not None:
+                seen[pk] = since
+        return seen
 
 
 class QueueFilterForm(Form):
@@ -103,13 +130,9 @@ class DecisionForm(Form):
                 field.help_text = "按您上次审核本单位申报时的选择预填"
 
     def clean_expected_since(self):
-        """The arrival time the page was rendered with; one that does not read as an aware time
-        (the field altered by hand) is not compared, and the state alone is checked."""
-        try:
-            since = parse_datetime(self.cleaned_data["expected_since"].strip())
-        except ValueError:
-            return None
-        return since if since is not None and is_aware(since) else None
+        """The arrival time the page was rendered with; one that does not read (the field altered by
+        hand) is not compared, and the state alone is checked."""
+        return aware_time(self.cleaned_data["expected_since"])
 
     def clean(self):
         cleaned = super().clean()
@@ -172,6 +195,7 @@ class DecisionForm(Form):
 
 class BatchForm(Form):
     ids = IdListField(required=False, error_messages={"invalid_id": "所选申报的编号无效，请刷新页面后重新勾选。"})
+    seen = SeenField(required=False)
     # picked: the ticked rows of the page; filtered: everything the 待办列表's filter finds (all pages).
     scope = forms.ChoiceField(choices=[("picked", "所选申报"), ("filtered", "全部筛选结果")], required=False)
     filters = forms.CharField(required=False, max_length=2000)  # the 待办列表's query string

@@ -4,6 +4,7 @@ decided in its own transaction through hours/transitions.py, so a batch never le
 half-done and reports every item's fate."""
 import tempfile
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -41,11 +42,12 @@ class BatchResult:
     message: str
 
 
-def declaration_batch_decide(*, user, ids, decision, reason="", ip=None, job=None, on_item=None):
+def declaration_batch_decide(*, user, ids, decision, reason="", ip=None, job=None, on_item=None, seen=None):
     """Decide each declaration on its own (one transaction per item, through the workflow with the
     case as the batch found it: its state and its arrival at the bureau), so a failure or a crash
     between items never leaves one half-decided, and a case sent back and resubmitted meanwhile is
-    not decided unseen.
+    not decided unseen. `seen` ({id: arrival}) is each case as the clerk's list showed it: a case
+    that has arrived again since is refused as stale, not decided as the batch finds it.
     Run as `job`, each decision's step carries the job's id: a retried job finds the items it has
     already decided and reports them as done instead of deciding them again."""
     # Only what the clerk may see: an id from outside their jurisdiction reads as missing, so the
@@ -66,14 +68,15 @@ def declaration_batch_decide(*, user, ids, decision, reason="", ip=None, job=Non
         elif pk in earlier:
             result = BatchResult(pk, declaration.business_no, declaration.name, True, ALREADY_DONE)
         else:
-            result = _decide_one(declaration, user=user, decision=decision, reason=reason, ip=ip, details=details)
+            since = (seen or {}).get(pk) or declaration.waiting_since
+            result = _decide_one(declaration, since=since, user=user, decision=decision, reason=reason, ip=ip, details=details)
         results.append(result)
         if on_item:
             on_item(result)
     return results
 
 
-def _decide_one(declaration, *, user, decision, reason, ip, details):
+def _decide_one(declaration, *, since, user, decision, reason, ip, details):
     if decision == "approve" and _waits_for(declaration, user):
         # The checks run again now, whatever the list showed: another applicant may have uploaded
         # the same file since the case arrived. A case that fails one is decided case by case.
@@ -86,13 +89,13 @@ def _decide_one(declaration, *, user, decision, reason, ip, details):
             # Hours a reviewer must determine are set case by case: a batch sets none, so refuses those cases.
             transitions.declaration_approve(
                 declaration=declaration, user=user, ip=ip, expected_state=State.BUREAU_REVIEW, opinion=BATCH_OPINION, details=details,
-                expected_since=declaration.waiting_since,
+                expected_since=since,
             )
             message = "审核通过"
         else:
             transitions.declaration_reject(
                 declaration=declaration, user=user, reason=reason, ip=ip, expected_state=State.BUREAU_REVIEW, details=details,
-                expected_since=declaration.waiting_since,
+                expected_since=since,
             )
             message = "审核不通过，已退回申请人"
     except WorkflowError as exc:
@@ -140,15 +143,16 @@ def declaration_checks_record(pk):
     return failed
 
 
-def declaration_batch_enqueue(*, user, ids, decision, reason="", ip=None):
+def declaration_batch_enqueue(*, user, ids, decision, reason="", ip=None, seen=None):
     """The same batch as a background job; the clerk follows it on the job's page."""
     ids = list(dict.fromkeys(ids))
+    seen = {str(pk): since.isoformat() for pk, since in (seen or {}).items() if pk in ids}
     verb = "通过" if decision == "approve" else "不通过"
     return jobs.job_start(
         owner=user,
         kind=JobKind.BATCH_DECIDE,
         title=f"批量审核{verb}（{len(ids)} 件）",
-        params={"ids": ids, "decision": decision, "reason": reason, "ip": ip},
+        params={"ids": ids, "decision": decision, "reason": reason, "ip": ip, "seen": seen},
         total=len(ids),
     )
 
@@ -159,6 +163,7 @@ def declaration_batch_run(*, job, progress):
     results = declaration_batch_decide(
         user=job.owner, ids=params["ids"], decision=params["decision"], reason=params.get("reason", ""), ip=params.get("ip"),
         job=job, on_item=lambda r: progress.item(asdict(r)),
+        seen={int(pk): datetime.fromisoformat(since) for pk, since in params.get("seen", {}).items()},
     )
     done = sum(r.ok for r in results)
     return {"report": progress.report, "ok": done, "failed": len(results) - done}

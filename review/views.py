@@ -150,9 +150,9 @@ def bureau_todo(request):
     )
 
 
-def _fingerprint(ids):
-    """Names exactly which declarations a confirmation page offered to decide."""
-    return hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()
+def _fingerprint(seen):
+    """Names exactly which declarations, at which arrival, a confirmation page offered to decide."""
+    return hashlib.sha256(",".join(f"{pk}@{since.isoformat()}" for pk, since in sorted(seen.items())).encode()).hexdigest()
 
 
 def _todo_url(filters, page=None):
@@ -191,10 +191,13 @@ def bureau_batch(request):
         filter_form = TodoFilterForm(QueryDict(data["filters"]))
         if not filter_form.is_valid():
             return _back_to_todo(request, form, {"filters": ["筛选条件有误，未进行批量审核，请修改筛选条件后重新查询。"]})
-        ids = list(selectors.bureau_todo(user=request.user, filters=filter_form.cleaned_data).values_list("pk", flat=True))
+        # Each case as it is now: one resubmitted after the confirmation is another version, so the
+        # fingerprint changes and the clerk confirms again.
+        seen = dict(selectors.bureau_todo(user=request.user, filters=filter_form.cleaned_data).values_list("pk", "waiting_since"))
+        ids = list(seen)
         if not ids:
             return _back_to_todo(request, form, {"filters": ["筛选结果中没有待审核的申报。"]})
-        fingerprint = _fingerprint(ids)
+        fingerprint = _fingerprint(seen)
         if not data["confirmed"] or data["fingerprint"] != fingerprint:
             if data["confirmed"]:
                 # Cases arrived or were decided by others since the confirmation page: ask again.
@@ -209,10 +212,10 @@ def bureau_batch(request):
                 {"count": len(ids), "fingerprint": fingerprint, "data": data, "decision": decision, "back": back},
             )
     else:
-        ids = data["ids"]
+        ids, seen = data["ids"], data["seen"]
     batch = {
         "user": request.user, "ids": ids, "decision": data["decision"], "reason": data.get("reason", ""),
-        "ip": client_ip(request),
+        "ip": client_ip(request), "seen": seen,
     }
     # Decided (or queued): nothing of this batch is offered again on the next 待办列表.
     request.session.pop(KEPT, None)

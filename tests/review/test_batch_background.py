@@ -261,7 +261,7 @@ def test_a_batch_job_keeps_the_clerks_request_and_its_address_reaches_the_audit(
     response = client.post(reverse(BATCH), {"ids": pks + pks[:3], "decision": decision, "reason": reason}, REMOTE_ADDR="203.0.113.9", follow=True)
     job = Job.objects.get()
     assert (job.kind, job.owner, job.title, job.total, job.state) == (JobKind.BATCH_DECIDE, p.hn_clerk, title, 101, JobState.SUCCEEDED)
-    assert job.params == {"ids": pks, "decision": decision, "reason": reason, "ip": "203.0.113.9"}
+    assert job.params == {"ids": pks, "decision": decision, "reason": reason, "ip": "203.0.113.9", "seen": {}}
     assert f"{title} 批量审核" in text_of(client.get(reverse("portal:job_list")))
     assert title in text_of(response) and "成功 101 件，未处理 0 件" in text_of(response)
     steps = bureau_decisions(pks)
@@ -279,7 +279,7 @@ def test_a_batch_rejection_without_a_reason_rejects_nothing(province, start):
     pks = [d.pk for d in waiting_declarations(p, 101)]
     if start == "enqueue without a reason":
         job = services.declaration_batch_enqueue(user=p.hn_clerk, ids=pks, decision="reject")
-        assert job.params == {"ids": pks, "decision": "reject", "reason": "", "ip": None}
+        assert job.params == {"ids": pks, "decision": "reject", "reason": "", "ip": None, "seen": {}}
     else:  # a BATCH_DECIDE job whose stored parameters carry no reason at all
         job = jobs.job_start(
             owner=p.hn_clerk, kind=JobKind.BATCH_DECIDE, title="批量审核不通过（101 件）", params={"ids": pks, "decision": "reject"}, total=101

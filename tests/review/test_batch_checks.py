@@ -2,6 +2,7 @@
 it arrives at a level (after commit), shown in the 校验 column and filtered on by a database query;
 a batch approval runs the checks again and refuses, case by case, what fails them — even a case the
 list still showed as clean."""
+import re
 from io import StringIO
 
 import pytest
@@ -14,6 +15,7 @@ from django.utils import timezone
 from hours import services as hours_services, transitions
 from hours.models import Declaration, EvidenceCategory
 from review import selectors, services
+from review.forms import BatchForm
 from review.selectors import Check
 from workflow.models import State
 from tests.helpers import hidden_fields, text_of
@@ -282,3 +284,72 @@ def test_a_case_sent_back_and_resubmitted_meanwhile_is_not_decided_unseen(p, dec
     assert fresh(second).state == State.BUREAU_REVIEW
     # Only the colleague's rejection and the way back: nothing of the batch's.
     assert second.steps.count() == steps_before + 4
+
+
+STALE = "该申报已被他人处理，请刷新后查看最新状态。"
+
+
+def seen_on(page):
+    """The rows' versions the 待办列表's batch form carries (`id@arrival`), as the browser sends them."""
+    return re.findall(r'<input type="hidden" name="seen" value="([^"]*)"', page.content.decode())
+
+
+@pytest.mark.parametrize("decision, done", [("approve", "审核通过"), ("reject", "审核不通过，已退回申请人")])
+def test_a_case_resubmitted_after_the_list_was_shown_is_not_decided_from_that_list(client, p, decision, done):
+    """The clerk opens the 待办列表 and ticks two cases; before the click a colleague turns one down
+    and it comes back resubmitted (other hours, another arrival). The list showed the old version:
+    the batch refuses that case instead of deciding the new one unseen."""
+    first, second = clean_at_bureau(p, p.song), clean_at_bureau(p, p.li)
+    client.force_login(p.hn_clerk)
+    page = client.get(reverse(TODO))
+    seen = seen_on(page)
+    assert sorted(int(entry.split("@")[0]) for entry in seen) == sorted([first.pk, second.pk])
+    to_bureau(p, turned_down(p, second), p.li)
+    steps_before = second.steps.count()
+    response = client.post(reverse(BATCH), {
+        "ids": [first.pk, second.pk], "seen": seen, "decision": decision, "reason": "请补充佐证材料",
+    })
+    assert results(response) == {first.pk: (True, done), second.pk: (False, STALE)}
+    assert fresh(second).state == State.BUREAU_REVIEW and second.steps.count() == steps_before
+    # The list shown again offers the new version, which the batch then decides.
+    again = client.post(reverse(BATCH), {"ids": [second.pk], "seen": seen_on(client.get(reverse(TODO))), "decision": decision,
+                                         "reason": "请补充佐证材料"})
+    assert results(again) == {second.pk: (True, done)}
+
+
+def test_a_seen_value_that_does_not_read_leaves_the_case_to_be_decided_as_found(client, p):
+    d = clean_at_bureau(p, p.song)
+    client.force_login(p.hn_clerk)
+    for altered in [f"{d.pk}@", f"{d.pk}@yesterday", f"{d.pk}@2026-12-01T08:00:00", "x@2026-12-01T08:00:00+00:00", "@@"]:
+        form = BatchForm({"ids": [str(d.pk)], "seen": [altered], "decision": "approve"})
+        assert form.is_valid(), altered
+        assert form.cleaned_data["seen"] == {}
+    response = client.post(reverse(BATCH), {"ids": [d.pk], "seen": [f"{d.pk}@2026-12-01T08:00:00"], "decision": "approve"})
+    assert results(response) == {d.pk: (True, "审核通过")}
+
+
+def test_a_filtered_batch_asks_again_when_a_case_was_resubmitted_after_the_confirmation(client, p):
+    first, second = clean_at_bureau(p, p.song), clean_at_bureau(p, p.li)
+    client.force_login(p.hn_clerk)
+    form = {"scope": "filtered", "filters": "", "decision": "approve"}
+    confirm = client.post(reverse(BATCH), form)
+    assert "确认批量审核通过（2 件）" in text_of(confirm)
+    to_bureau(p, turned_down(p, second), p.li)
+    response = client.post(reverse(BATCH), {**form, **hidden_fields(confirm), "confirmed": "on"})
+    assert "筛选结果已变化（确认时为 2 件，现为 2 件），请核对后重新确认。" in text_of(response)
+    assert "results" not in response.context
+    assert {fresh(first).state, fresh(second).state} == {State.BUREAU_REVIEW}
+    decided = client.post(reverse(BATCH), {**form, **hidden_fields(response), "confirmed": "on"})
+    assert results(decided) == {first.pk: (True, "审核通过"), second.pk: (True, "审核通过")}
+
+
+def test_a_background_batch_keeps_the_versions_the_clerk_saw(p):
+    first, second = clean_at_bureau(p, p.song), clean_at_bureau(p, p.li)
+    as_listed = {first.pk: first.waiting_since, second.pk: second.waiting_since}
+    to_bureau(p, turned_down(p, second), p.li)
+    job = services.declaration_batch_enqueue(user=p.hn_clerk, ids=[first.pk, second.pk], decision="approve", seen=as_listed)
+    assert job.params["seen"] == {str(first.pk): first.waiting_since.isoformat(), str(second.pk): second.waiting_since.isoformat()}
+    job.refresh_from_db()
+    assert [(item["pk"], item["ok"], item["message"]) for item in job.result["report"]] == [
+        (first.pk, True, "审核通过"), (second.pk, False, STALE),
+    ]
