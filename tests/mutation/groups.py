@@ -22,6 +22,8 @@ GROUPS = {
             "tests/review/test_views_queues.py", "tests/review/test_todo_list.py", "tests/review/test_filters_fail_closed.py",
             "tests/review/test_my_decisions.py", "tests/review/test_case_navigation.py", "tests/review/test_batch_checks.py",
             "tests/review/test_case_panel.py", "tests/review/test_views_case.py", "tests/review/test_periods_notifications_export.py",
+            "tests/portal/test_messages_pages.py",  # 消息推送管理: the reminders sent in a clerk's area
+            "tests/hours/test_pushed_records.py",  # the check naming where a training base's hours came from
         ],
     },
     # The workflow: each transition's lock, check, transition and record, and its guards.
