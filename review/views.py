@@ -227,6 +227,11 @@ def bureau_batch(request):
     return render(request, "review/batch_result.html", {"results": results, "done": done, "failed": len(results) - done, "back": back})
 
 
+def _version_since(declaration):
+    """The version of the case a page shows (with its state): its arrival at the level it waits at."""
+    return declaration.waiting_since.isoformat() if declaration.waiting_since else ""
+
+
 def _decision_form(declaration, user, data=None):
     """The decision form if `user` holds the declaration at its current level, else None. Shown
     first with the direct superior (the nearest above the holder) as the next level and, at the
@@ -237,7 +242,7 @@ def _decision_form(declaration, user, data=None):
     unit_level = declaration.state == State.UNIT_REVIEW
     superiors, bureau = next_level_choices(declaration, declaration.current_org)
     initial = {
-        "expected_state": declaration.state, "expected_since": declaration.waiting_since.isoformat() if declaration.waiting_since else "",
+        "expected_state": declaration.state, "expected_since": _version_since(declaration),
         "nature": declaration.organisation.nature,
     }
     initial.update({"next_type": "superior", "next_org": superiors[-1].pk} if superiors else {"next_type": "bureau"})
@@ -363,13 +368,17 @@ def _carry(request, declaration, form):
     }
 
 
-def _carried(request, pk):
-    kept = request.session.pop(CARRIED.format(pk), None)
+def _carried(request, declaration):
+    """What was typed into the decision form before its errors (or a stale refusal) brought the page
+    back, for the version of the case this page shows: the one the next decision is about."""
+    kept = request.session.pop(CARRIED.format(declaration.pk), None)
     if not isinstance(kept, dict):
         return None
     data = QueryDict(mutable=True)
     for name, values in kept.items():
         data.setlist(name, values)
+    data["expected_state"] = declaration.state
+    data["expected_since"] = _version_since(declaration)
     return data
 
 
@@ -412,6 +421,10 @@ def _decide(request, declaration, form, came_from):
             messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）审核不通过，已退回申请人。")
     except WorkflowError as exc:
         messages.error(request, exc.message)
+        if exc.code == "stale":
+            # The case moved on under the page: show it as it is now, with what was typed kept.
+            _carry(request, declaration, form)
+            return redirect(_case_url(declaration.pk, source) + "#decision")
         return redirect(back)
     if data["open_next"] and came_from:
         now = _review_list(request.user, came_from.source)
@@ -426,7 +439,7 @@ def _decide(request, declaration, form, came_from):
 def case(request, pk):
     declaration = hours_selectors.declaration_get_for_user(user=request.user, pk=pk)
     posted = request.method == "POST"
-    form = _decision_form(declaration, request.user, request.POST if posted else _carried(request, pk))
+    form = _decision_form(declaration, request.user, request.POST if posted else _carried(request, declaration))
     came_from = _came_from(request, declaration, form)
     if posted:
         return _decide(request, declaration, form, came_from)

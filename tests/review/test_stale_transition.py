@@ -12,7 +12,7 @@ from django_fsm import ConcurrentTransition
 from accounts.models import Role
 from hours import transitions
 from hours.models import ReviewStep
-from tests.helpers import hidden_fields, make_staff
+from tests.helpers import hidden_fields, make_staff, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403 (fixtures)
 from tests.hours.fixtures_views import at_state, fresh, messages_of
 from workflow.models import Action, State
@@ -81,15 +81,21 @@ def test_a_page_left_open_while_the_case_was_turned_down_and_came_back_decides_n
     back = transitions.declaration_approve(declaration=back, user=p.chen, next_org=p.dzy, opinion="同意")
     transitions.declaration_approve(declaration=back, user=p.dzy_admin, next_org=p.hn, opinion="同意")
 
-    response = client.post(reverse("review:case", args=[d.pk]), {"decision": "approve", "opinion": "同意", **seen}, follow=True)
+    response = client.post(
+        reverse("review:case", args=[d.pk]), {"decision": "approve", "opinion": "材料齐全，同意认定", **seen}, follow=True
+    )
     assert messages_of(response) == ["该申报已被他人处理，请刷新后查看最新状态。"]
     assert fresh(d).state == State.BUREAU_REVIEW
     assert not ReviewStep.objects.filter(declaration_id=d.pk, to_state=State.APPROVED).exists()
+    # She is shown the case as it is now, her opinion kept, the form carrying the new version.
+    assert response.redirect_chain[-1][0] == reverse("review:case", args=[d.pk]) + "?from=%2Freview%2Ftodo%2F#decision"
+    assert response.context["form"]["opinion"].value() == "材料齐全，同意认定"
+    assert "材料齐全，同意认定</textarea>" in response.content.decode()
+    now = {name: value for name, value in hidden_fields(response).items() if name.startswith("expected_")}
+    assert now == {"expected_state": "bureau_review", "expected_since": fresh(d).waiting_since.isoformat()} != seen
 
-    # Reloaded, the page carries the new version, and her decision goes through.
-    response = client.post(
-        reverse("review:case", args=[d.pk]), {"decision": "approve", "opinion": "同意", **the_decision_form(client, d)}, follow=True
-    )
+    # From that page her decision goes through.
+    response = client.post(reverse("review:case", args=[d.pk]), {"decision": "approve", "opinion": "材料齐全，同意认定", **now}, follow=True)
     assert fresh(d).state == State.APPROVED
     assert [s.actor.username for s in ReviewStep.objects.filter(declaration_id=d.pk, to_state=State.APPROVED)] == ["hn_clerk2"]
 
@@ -105,3 +111,28 @@ def test_an_arrival_time_altered_by_hand_leaves_the_state_check_alone(client, p,
         {"decision": "approve", "opinion": "同意", "expected_state": "bureau_review", "expected_since": since}, follow=True,
     )
     assert response.status_code == 200 and fresh(d).state == State.APPROVED
+
+
+def test_a_form_shown_again_for_its_errors_is_about_the_version_the_page_then_shows(client, p):
+    """王晓燕 chooses 审核不通过 but forgets the reason; before her page comes back with the error the
+    case is turned down by a colleague and comes back resubmitted. The page she then reads is the new
+    version, and so is the form she completes on it: her decision goes through."""
+    d = at_state(p, State.BUREAU_REVIEW)
+    colleague = make_staff(username="hn_clerk2", role=Role.BUREAU_CLERK, organisation=p.hn, name="王晓燕")
+    client.force_login(colleague)
+    seen = the_decision_form(client, d)
+    response = client.post(reverse("review:case", args=[d.pk]), {"decision": "reject", "opinion": "", **seen})
+    assert response.status_code == 302 and response["Location"].endswith("#decision-errors")
+
+    back = transitions.declaration_reject(declaration=fresh(d), user=p.hn_clerk, reason="请补充佐证材料")
+    back = transitions.declaration_submit(declaration=back, user=p.song, pledge=True)
+    back = transitions.declaration_approve(declaration=back, user=p.chen, next_org=p.dzy, opinion="同意")
+    transitions.declaration_approve(declaration=back, user=p.dzy_admin, next_org=p.hn, opinion="同意")
+
+    page = client.get(response["Location"])
+    assert page.context["form"]["decision"].value() == "reject"
+    assert "审核不通过时必须填写原因。" in text_of(page)
+    now = {name: value for name, value in hidden_fields(page).items() if name.startswith("expected_")}
+    assert now == {"expected_state": "bureau_review", "expected_since": fresh(d).waiting_since.isoformat()} != seen
+    client.post(reverse("review:case", args=[d.pk]), {"decision": "reject", "opinion": "证书与培训名称不符", **now})
+    assert (fresh(d).state, fresh(d).rejection_reason) == (State.REJECTED, "证书与培训名称不符")
