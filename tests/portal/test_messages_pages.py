@@ -1,13 +1,14 @@
 """我的消息 (everyone's messages: unread marked, opened → read, 全部标为已读, a link to the subject's
 page) and 消息推送管理 (a bureau clerk's view of the reminders sent in the bureau's area), each a
 fixed number of queries however many rows."""
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from workflow.models import Notification, ReminderReason
+from workflow.models import Notification, Reminder, ReminderReason
 from workflow.reminders import remind
 from workflow.runner import notify
 from tests.helpers import SESSION_QUERIES, assert_database_query_count
@@ -86,6 +87,25 @@ def test_reminders_sent_lists_the_bureau_area_with_who_sent_them_and_how(client,
     assert "陈立新" in text and "湖南省地质研究所" in text and "系统自动" in text and "站内消息" in text
     bad = client.get(reverse("review:reminders_sent") + "?sent_from=2026-02-01&sent_to=2026-01-01")
     assert bad.status_code == 400 and not bad.context["page"].object_list  # filters fail closed
+
+
+def test_reminders_sent_dates_are_whole_beijing_days_newest_first_ties_by_latest_sent(client, p):
+    shanghai = ZoneInfo("Asia/Shanghai")
+    sent = [  # (receiver, period, sent at in Beijing time)
+        (p.zhao, "2024", datetime(2026, 2, 28, 23, 59, 59, 999999)),  # the instant before 开始 2026-03-01
+        (p.song, "2024", datetime(2026, 3, 1, 0, 0)),  # 开始's first instant
+        (p.wu, "2024", datetime(2026, 3, 2, 23, 59, 59, 999999)),  # 结束 2026-03-02's last instant
+        (p.song, "2025", datetime(2026, 3, 3, 0, 0)),  # the instant after 结束
+        (p.zhao, "2025", datetime(2026, 3, 1, 12, 0)),  # the same instant as the next: the later sent first
+        (p.wu, "2025", datetime(2026, 3, 1, 12, 0)),
+    ]
+    for user, period, at in sent:
+        r = remind(user=user, reason=ReminderReason.SHORTFALL, period=period, title="学时不足", body="…")
+        Reminder.objects.filter(pk=r.pk).update(created_at=at.replace(tzinfo=shanghai))
+    assert clerk_sees(client, p.hn_clerk) == ["宋庆涛", "吴涛", "吴涛", "赵金强", "宋庆涛", "赵金强"]
+    assert clerk_sees(client, p.hn_clerk, "?sent_from=2026-03-01&sent_to=2026-03-02") == ["吴涛", "吴涛", "赵金强", "宋庆涛"]
+    assert clerk_sees(client, p.hn_clerk, "?sent_from=2026-03-02") == ["宋庆涛", "吴涛"]
+    assert clerk_sees(client, p.hn_clerk, "?sent_to=2026-02-28") == ["赵金强"]
 
 
 def test_reminders_sent_runs_a_fixed_number_of_queries(client, p):
