@@ -195,3 +195,20 @@ def test_a_rule_set_without_records_recognises_the_sources_it_knew_and_reviews_o
     labels = [c.label for c in checks_of(d)]
     assert f"2023年度“事业单位人员培训”学时来自事业单位工作人员培训平台（{BASE}），按规定直接认定" in labels
     assert f"2023年度“地质灾害防治专业能力提升班”学时来自其他培训平台（{BASE}），按规定直接认定" not in labels
+
+
+def test_hours_imported_from_the_platform_without_a_sender_name_the_platform_alone(client, p):
+    """The bureau clerk's 培训记录导入 of the platform's records names no organisation (only a base's
+    import does): the check says where the hours come from without an empty （）."""
+    from tests.hours.test_imports import csv_upload, post_import
+
+    client.force_login(p.hn_clerk)
+    response = post_import(client, csv_upload([f"{p.song.id_number},宋庆涛,2023,事业单位人员网络培训,专业科目,24,PX2023009"]))
+    assert response.context["report"].created == 1
+    record = TrainingRecord.objects.get(title="事业单位人员网络培训")
+    assert (record.source, record.source_org) == (ItemSource.PLATFORM, None)
+    d = draft(p.song, start_year=2023, end_year=2023)
+    year_record = services.year_record_add(declaration=d, user=p.song, year=2023)
+    services.training_records_claim(year_record=year_record, user=p.song, record_ids=[record.pk])
+    labels = [c.label for c in checks_of(d)]
+    assert "2023年度“事业单位人员网络培训”学时来自事业单位工作人员培训平台，按规定直接认定" in labels

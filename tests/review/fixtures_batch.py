@@ -30,12 +30,16 @@ def clean_at_bureau(p, applicant, **span):
     return to_bureau(p, clean_draft(applicant, **span), applicant)
 
 
-def flagged_at_bureau(p, applicant, *, shared_with, **span):
-    """A clean declaration but for its 学时上传 scan, the very file `shared_with` (a declaration of
+def flagged_draft(applicant, *, shared_with, **span):
+    """A clean draft but for its 学时上传 scan, the very file `shared_with` (a declaration of
     another applicant) holds too."""
     d = clean_draft(applicant, **span)
     same = png_bytes()
     services.evidence_add(declaration=shared_with, user=shared_with.applicant, category=EvidenceCategory.DECLARATION,
                           upload=png("学时证明.png", same))
     services.evidence_add(declaration=d, user=applicant, category=EvidenceCategory.HOURS, upload=png("学时证明.png", same))
-    return to_bureau(p, d, applicant)
+    return d
+
+
+def flagged_at_bureau(p, applicant, *, shared_with, **span):
+    return to_bureau(p, flagged_draft(applicant, shared_with=shared_with, **span), applicant)

@@ -21,7 +21,7 @@ from workflow.models import State
 from tests.helpers import hidden_fields, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import approved, at_state, complete, draft, fresh, frozen_now, png, row_of, submitted
-from tests.review.fixtures_batch import clean_at_bureau, clean_draft, flagged_at_bureau, to_bureau
+from tests.review.fixtures_batch import clean_at_bureau, clean_draft, flagged_at_bureau, flagged_draft, to_bureau
 from tests.review.test_reviewer_hours import OTHER, henan_year
 
 pytestmark = pytest.mark.usefixtures("media")
@@ -65,6 +65,22 @@ def test_a_verdict_from_an_earlier_level_is_no_verdict(p, arriving):
     assert fresh(d).checks_passed is True  # checked at the unit
     d = transitions.declaration_approve(declaration=d, user=p.chen, next_org=p.hn)  # its arrival's check never ran
     assert fresh(d).checks_failed == 0 and fresh(d).checks_passed is None
+
+
+def test_a_verdict_kept_at_the_unit_is_under_neither_tab_of_the_todo_list(client, p, arriving):
+    """Checked as they reached their unit, one clean and one flagged, then sent on to the bureau
+    whose own check has not run: the unit's verdict is not the bureau's, both are 未校验."""
+    made = [(clean_draft(p.song), p.song), (flagged_draft(p.li, shared_with=draft(p.wang)), p.li)]
+    at_unit = [arriving(transitions.declaration_submit, declaration=complete(d), user=who, pledge=True) for d, who in made]
+    assert [fresh(d).checks_failed for d in at_unit] == [0, 1]
+    at_bureau = [transitions.declaration_approve(declaration=d, user=p.chen, next_org=p.hn) for d in at_unit]
+    assert [fresh(d).checks_failed for d in at_bureau] == [0, 1]  # kept, but from before its arrival
+    client.force_login(p.hn_clerk)
+    assert shown(client, checks="passed") == set()
+    assert shown(client, checks="failed") == set()
+    assert shown(client, checks="unchecked") == {d.pk for d in at_bureau}
+    response = client.get(reverse(TODO))
+    assert all("未校验" in row_of(response, d.business_no) for d in at_bureau)
 
 
 def test_the_todo_list_filters_on_the_verdict(client, p, arriving):

@@ -3,9 +3,11 @@ before the server's checks), the direct superior preselected, 是否在编 / 审
 unit, errors shown on the case page after a redirect (once), the message saying where the case
 went, and 受理 explained."""
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from core.repeats import REPEATED
 from hours import transitions
@@ -14,7 +16,7 @@ from review import selectors
 from workflow.models import Action, State
 from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403 - the fixtures (p, media)
-from tests.hours.fixtures_views import at_state, complete_draft, fresh, messages_of, steps, submitted
+from tests.hours.fixtures_views import at_state, complete_draft, fresh, frozen_now, messages_of, steps, submitted
 from tests.review.case_pages import case_url, refused
 
 pytestmark = pytest.mark.usefixtures("media")
@@ -90,6 +92,53 @@ def test_the_unit_fields_are_remembered_per_unit(client, p):
     theirs = submitted(p.wang)
     client.force_login(p.dzcl_admin)
     assert client.get(case_url(theirs)).context["form"].initial.get("on_staff") is None
+
+
+def prefilled(client, d):
+    """The 单位性质, 是否在编 and 审核原则 the case page's panel offers the signed-in reviewer."""
+    form = client.get(case_url(d)).context["form"]
+    return {k: form.initial.get(k) for k in UNIT_DETAILS}
+
+
+OWN_NATURE = {"nature": "institution", "on_staff": None, "principle": None}  # 湖南省地质研究所's own, nothing remembered
+
+
+def test_the_unit_fields_are_the_reviewers_own_at_this_unit(client, p):
+    """Another administrator of the same unit, and the same administrator moved to another unit,
+    start from the unit's own 单位性质: 陈立新's choices for 湖南省地质研究所 are his there only."""
+    from accounts.models import Role, RoleGrant
+    from accounts.roles import forget
+    from tests.helpers import make_staff
+
+    assert p.dzyjs.nature == OWN_NATURE["nature"]
+    first, second = submitted(p.song), submitted(p.zhao)
+    client.force_login(p.chen)
+    client.post(case_url(first), {"decision": "approve", "next_type": "bureau", "expected_state": State.UNIT_REVIEW, **UNIT_DETAILS})
+    assert prefilled(client, second) == UNIT_DETAILS
+    colleague = make_staff(username="dzyjs_admin2", role=Role.UNIT_ADMIN, organisation=p.dzyjs, name="周敏")
+    client.force_login(colleague)
+    assert prefilled(client, second) == OWN_NATURE
+    # 陈立新 moves to 湖南省地质测绘院 (a 事业单位 too): its first case starts without his institute's choices
+    dzcl = p.dzcl_admin.role_grants.get().organisation
+    RoleGrant.objects.filter(user=p.chen, role=Role.UNIT_ADMIN).update(organisation=dzcl)
+    forget(p.chen)
+    client.force_login(p.chen)
+    assert prefilled(client, submitted(p.wang)) == {**OWN_NATURE, "nature": dzcl.nature}
+
+
+def test_the_latest_decision_is_remembered_by_its_time_then_its_order(client, p):
+    """Two decisions of one instant: the later made. A decision stamped earlier (a clock set back)
+    made after: not the latest."""
+    now = timezone.now()
+    later = {"nature": "institution", "on_staff": "是", "principle": "按折算细则核定"}
+    earlier = {"nature": "state_owned", "on_staff": "否", "principle": "其他"}
+    with frozen_now(now):
+        transitions.declaration_approve(declaration=submitted(p.song), user=p.chen, next_org=p.dzy, details=earlier)
+        transitions.declaration_approve(declaration=submitted(p.zhao), user=p.chen, next_org=p.dzy, details=later)
+    with frozen_now(now - timedelta(hours=1)):
+        transitions.declaration_approve(declaration=submitted(p.song), user=p.chen, next_org=p.dzy, details=earlier)
+    client.force_login(p.chen)
+    assert prefilled(client, submitted(p.li)) == later
 
 
 def test_a_remembered_value_no_longer_offered_is_not_prefilled(p):

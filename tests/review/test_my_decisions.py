@@ -128,6 +128,45 @@ def test_only_my_own_decisions_where_i_still_review(client, p, decided):
     assert rows(client) == []
 
 
+def test_neither_a_colleagues_decisions_nor_what_i_declared_for_someone(client, p):
+    """A second administrator of 湖南省地质研究所 turns a case down; 陈立新 declares for 赵金强 (单位代为
+    申报, a 提交 of his at his unit): his 我的经办 holds his own decision only."""
+    from accounts.models import Role
+    from tests.helpers import make_staff
+    from tests.hours.fixtures_views import complete, draft, year_with_training
+
+    colleague = make_staff(username="dzyjs_admin2", role=Role.UNIT_ADMIN, organisation=p.dzyjs, name="周敏")
+    transitions.declaration_reject(declaration=submitted(p.li), user=colleague, reason="请补充")
+    transitions.declaration_approve(declaration=submitted(p.song), user=p.chen, next_org=p.dzy)
+    proxy = draft(p.chen, p.zhao)
+    year_with_training(proxy, p.chen)
+    transitions.declaration_submit(declaration=complete(proxy), user=p.chen, pledge=True, next_org=p.hn)
+    client.force_login(p.chen)
+    assert rows(client) == [("宋庆涛", "审核通过")]
+    client.force_login(colleague)
+    assert rows(client) == [("李雪梅", "审核不通过")]
+
+
+def test_newest_by_decision_time_then_by_order_with_each_rows_case_read_with_it(client, p):
+    """Two decisions of one instant: the later made first; one stamped earlier (a clock set back)
+    though made after: last. The page reads each case's holder and next level with the rows."""
+    now = timezone.now()
+    with frozen_now(now):
+        song = transitions.declaration_approve(declaration=submitted(p.song), user=p.chen, next_org=p.dzy)
+        zhao = transitions.declaration_approve(declaration=submitted(p.zhao), user=p.chen, next_org=p.hn)
+    with frozen_now(now - timedelta(hours=1)):
+        transitions.declaration_reject(declaration=submitted(p.li), user=p.chen, reason="请补充")
+    client.force_login(p.chen)
+    with assert_database_query_count(4 + SESSION_QUERIES):
+        response = client.get(MINE)
+    assert [(step.declaration.name, step.get_action_display()) for step in response.context["page"].object_list] == [
+        ("赵金强", "审核通过"), ("宋庆涛", "审核通过"), ("李雪梅", "审核不通过"),
+    ]
+    page = text_of(response)
+    assert f"{zhao.business_no} 赵金强 4301**********1051 审核通过 送人社部门审核 — 待人社部门审核 湖南省人力资源和社会保障厅" in page
+    assert f"{song.business_no} 宋庆涛 4301**********1015 审核通过 送湖南省地质院审核 — 待上级单位审核 湖南省地质院" in page
+
+
 def test_the_clerk_finds_what_the_bureau_decided(client, p):
     d = at_state(p, State.BUREAU_REVIEW)
     client.force_login(p.hn_clerk)

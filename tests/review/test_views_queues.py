@@ -270,6 +270,9 @@ def test_an_organisation_both_unit_and_superior_keeps_its_two_queues_apart(clien
     client.force_login(p.dzy_admin)
     assert shown(client, UNIT, status="all") == shown(client, UNIT) == pks(at_unit)
     assert shown(client, SUPERIOR, status="all") == shown(client, SUPERIOR) == pks(forwarded)
+    # and each of the home page's counters counts its own level's case only
+    home = text_of(client.get(reverse("portal:home")))
+    assert "1 待单位审核 0 督办" in home and "1 待上级单位审核 0 督办" in home
 
 
 # --- each organisation's tabs hold its own decisions only -----------------------------------------
