@@ -153,3 +153,13 @@ def test_a_reminder_records_the_channels_it_went_through(p, settings, sms_on, dj
         refused = remind(user=p.song, reason=ReminderReason.SHORTFALL, period="2027", title="学时不足", body="尚差学时。")
     assert Reminder.objects.get(pk=refused.pk).channels == ["portal"]  # what went out, not what was tried
     assert remind(user=p.song, reason=ReminderReason.SHORTFALL, period="2026", title="学时不足", body="尚差学时。") is None
+
+
+def test_a_person_with_no_address_nor_mobile_is_told_in_the_portal_only(p, settings, django_capture_on_commit_callbacks):
+    """Nothing waits for the commit to send: the portal's copy is the notice itself."""
+    settings.NOTIFY_CHANNELS = ["portal", "email", "sms"]
+    p.song.email, p.song.phone = "", ""
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        notice = notify(p.song, "学时核认申报已审核通过", "您2024年度的学时核认申报已审核通过。")
+    assert callbacks == [] and not mail.outbox
+    assert (notice.user, notice.title) == (p.song, "学时核认申报已审核通过")

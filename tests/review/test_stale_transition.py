@@ -16,6 +16,7 @@ from tests.helpers import hidden_fields, make_staff, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403 (fixtures)
 from tests.hours.fixtures_views import at_state, fresh, messages_of
 from workflow.models import Action, State
+from workflow.runner import WorkflowError
 
 pytestmark = pytest.mark.usefixtures("media")
 
@@ -136,3 +137,17 @@ def test_a_form_shown_again_for_its_errors_is_about_the_version_the_page_then_sh
     assert now == {"expected_state": "bureau_review", "expected_since": fresh(d).waiting_since.isoformat()} != seen
     client.post(reverse("review:case", args=[d.pk]), {"decision": "reject", "opinion": "证书与培训名称不符", **now})
     assert (fresh(d).state, fresh(d).rejection_reason) == (State.REJECTED, "证书与培训名称不符")
+
+
+def test_a_rejection_of_a_version_since_sent_back_and_resubmitted_is_refused(p):
+    d = at_state(p, State.BUREAU_REVIEW)
+    seen = fresh(d).waiting_since
+    back = transitions.declaration_reject(declaration=fresh(d), user=p.hn_clerk, reason="请补充佐证材料")
+    back = transitions.declaration_submit(declaration=back, user=p.song, pledge=True)
+    back = transitions.declaration_approve(declaration=back, user=p.chen, next_org=p.dzy, opinion="同意")
+    transitions.declaration_approve(declaration=back, user=p.dzy_admin, next_org=p.hn, opinion="同意")
+    with pytest.raises(WorkflowError) as refused:
+        transitions.declaration_reject(declaration=fresh(d), user=p.hn_clerk, reason="证书与培训名称不符",
+                                       expected_state=State.BUREAU_REVIEW, expected_since=seen)
+    assert (refused.value.code, refused.value.message) == ("stale", "该申报已被他人处理，请刷新后查看最新状态。")
+    assert (fresh(d).state, fresh(d).rejection_reason) == (State.BUREAU_REVIEW, "")
