@@ -449,7 +449,7 @@ def my_decisions(*, user, filters):
         qs = qs.filter(created_at__lt=_day_start(filters["decided_to"] + timedelta(days=1)))
     if filters.get("decision"):
         qs = qs.filter(action=filters["decision"])
-    return qs.select_related("declaration", "declaration__current_org", "next_org", "organisation").order_by("-created_at", "-id")
+    return qs.select_related("declaration__current_org", "next_org").order_by("-created_at", "-id")
 
 
 def where_it_went(step):
