@@ -81,6 +81,8 @@ TODO_PAGE_SIZES = (15, 50, 100)
 # refused (read once, by the next 待办列表 page). Not the reason: typed text shown on a later page
 # could be anything (a number of someone's); batch.js keeps it in the browser and puts it back.
 KEPT = "review_batch_kept"
+# A decision refused because the case changed after the page was drawn; the case is shown again.
+STALE_SHOWN = "该申报已被他人处理，以下为最新状态。"
 DECISIONS = BatchForm.base_fields["decision"].choices
 
 
@@ -420,11 +422,12 @@ def _decide(request, declaration, form, came_from):
             )
             messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）审核不通过，已退回申请人。")
     except WorkflowError as exc:
-        messages.error(request, exc.message)
         if exc.code == "stale":
             # The case moved on under the page: show it as it is now, with what was typed kept.
+            messages.error(request, STALE_SHOWN)
             _carry(request, declaration, form)
             return redirect(_case_url(declaration.pk, source) + "#decision")
+        messages.error(request, exc.message)
         return redirect(back)
     if data["open_next"] and came_from:
         now = _review_list(request.user, came_from.source)

@@ -170,3 +170,35 @@ def test_the_decision_panel_without_javascript(journey, demo_data):
     case.refresh_from_db()
     assert (case.state, case.current_org) == (State.BUREAU_REVIEW, p.hn)
     journey.finish()
+
+
+def test_a_decision_on_a_page_left_open_is_refused_and_the_opinion_kept(journey, demo_data):
+    """The clerk has a case open and writes an opinion; meanwhile a colleague turns it down and it
+    comes back resubmitted. Her 审核通过 decides nothing: she is shown the case as it is now, told
+    why, her opinion still in the field, and from there her decision goes through."""
+    p = demo_people(demo_data)
+    case = at_state(p, State.BUREAU_REVIEW)
+    page = journey.sign_in("hn_clerk")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"/review/case/{case.pk}/")
+    journey.look(page)
+    panel = decision_panel(page)
+    panel.get_by_label("审核意见").fill("材料齐全，同意认定")
+
+    back = transitions.declaration_reject(declaration=case, user=p.hn_clerk, reason="请补充佐证材料")
+    back = transitions.declaration_submit(declaration=back, user=back.applicant, pledge=True)
+    back = transitions.declaration_approve(declaration=back, user=p.chen, next_org=p.dzy, opinion="同意")
+    transitions.declaration_approve(declaration=back, user=p.dzy_admin, next_org=p.hn, opinion="同意")
+
+    journey.navigate(page, lambda: panel.get_by_role("button", name="审核通过", exact=True).click(), shot="stale-refused")
+    expect(flash(page)).to_have_text("该申报已被他人处理，以下为最新状态。")
+    assert page.url.endswith(f"/review/case/{case.pk}/?from=%2Freview%2Ftodo%2F#decision")
+    expect(panel.get_by_label("审核意见")).to_have_value("材料齐全，同意认定")
+    page.set_viewport_size({"width": 390, "height": 844})
+    journey.look(page, "stale-refused-390")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    journey.navigate(page, lambda: panel.get_by_role("button", name="审核通过", exact=True).click())
+    expect(flash(page)).to_contain_text("已审核通过，审核办结。")
+    case.refresh_from_db()
+    assert case.state == State.APPROVED
+    journey.finish()

@@ -54,7 +54,7 @@ def test_a_clerk_deciding_on_what_they_read_before_a_colleague_decided_is_told_s
         {"decision": "reject", "opinion": "证书与培训名称不符", "expected_state": State.BUREAU_REVIEW},
         follow=True,
     )
-    assert messages_of(response) == ["该申报已被他人处理，请刷新后查看最新状态。"]
+    assert messages_of(response) == ["该申报已被他人处理，以下为最新状态。"]
     row = fresh(d)
     assert (row.state, row.rejection_reason) == (State.APPROVED, "")
     decided = ReviewStep.objects.filter(declaration_id=d.pk, from_state=State.BUREAU_REVIEW)
@@ -85,7 +85,7 @@ def test_a_page_left_open_while_the_case_was_turned_down_and_came_back_decides_n
     response = client.post(
         reverse("review:case", args=[d.pk]), {"decision": "approve", "opinion": "材料齐全，同意认定", **seen}, follow=True
     )
-    assert messages_of(response) == ["该申报已被他人处理，请刷新后查看最新状态。"]
+    assert messages_of(response) == ["该申报已被他人处理，以下为最新状态。"]
     assert fresh(d).state == State.BUREAU_REVIEW
     assert not ReviewStep.objects.filter(declaration_id=d.pk, to_state=State.APPROVED).exists()
     # She is shown the case as it is now, her opinion kept, the form carrying the new version.
