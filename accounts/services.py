@@ -4,7 +4,6 @@ import logging
 import math
 import secrets
 from datetime import timedelta
-from functools import partial
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -19,6 +18,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import ratelimit, sms
+from core.commits import after_commit
 from core.constraints import refused_on_conflict
 from core.proxy import client_ip
 
@@ -350,7 +350,7 @@ def password_code_send(*, login, request):
         audit.record(AccountAction.PASSWORD_CODE_SENT, subject=user, request=request, channel=channel)
         # Sent by a background task after the commit: a slow gateway must not make an existing
         # account answer later than an unknown one. Best effort: a code nobody received is asked again.
-        transaction.on_commit(partial(tasks.send_reset_code.enqueue, reset.pk), robust=True)
+        after_commit(tasks.send_reset_code.enqueue, reset.pk)
     return reset
 
 

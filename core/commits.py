@@ -1,0 +1,14 @@
+"""Work that follows a commit and must never undo it."""
+from django.db import transaction
+
+
+def after_commit(func, *args):
+    """Call func(*args) once the current transaction commits; if it fails, the failure is logged
+    and the committed work stands (Django's robust on_commit). Not functools.partial: Django names a
+    failed callback by its __qualname__, which a partial lacks, so the failure would escape as an
+    AttributeError after the commit, answering 500 for a decision already saved."""
+    def call():
+        return func(*args)
+
+    call.__qualname__ = getattr(func, "__qualname__", None) or repr(func)
+    transaction.on_commit(call, robust=True)
