@@ -6,7 +6,7 @@ def after_commit(func, *args):
     """Call func(*args) once the current transaction commits; if it fails, the failure is logged
     and the committed work stands (Django's robust on_commit). Not functools.partial: Django names a
     failed callback by its __qualname__, which a partial lacks, so the failure would escape as an
-    AttributeError after the commit, answering 500 for a decision already saved."""
+    AttributeError after the commit, answering 500 for work already saved."""
     def call():
         return func(*args)
 

@@ -37,7 +37,8 @@ class SeenField(forms.Field):
 
     def to_python(self, value):
         seen = {}
-        for entry in value if isinstance(value, (list, tuple)) else [value] if value else []:
+        entries = value if isinstance(value, (list, tuple)) else ([value] if value else [])
+        for entry in entries:
             pk, _, since = str(entry).partition("@")
             pk, since = parse_id(pk), aware_time(since)
             if pk is not None and since is not None:

@@ -19,7 +19,7 @@ from hours import selectors as hours_selectors, transitions
 from hours.models import Declaration, ReviewStep
 from workflow import jurisdiction
 from workflow.models import FilingPeriod, State
-from workflow.runner import WorkflowError
+from workflow.runner import STALE_MESSAGE, WorkflowError
 
 from . import exports, selectors
 
@@ -77,6 +77,9 @@ def declaration_batch_decide(*, user, ids, decision, reason="", ip=None, job=Non
 
 
 def _decide_one(declaration, *, since, user, decision, reason, ip, details):
+    if since != declaration.waiting_since:
+        # Arrived again since the list showed it: neither checked nor decided unseen.
+        return BatchResult(declaration.pk, declaration.business_no, declaration.name, False, STALE_MESSAGE)
     if decision == "approve" and _waits_for(declaration, user):
         # The checks run again now, whatever the list showed: another applicant may have uploaded
         # the same file since the case arrived. A case that fails one is decided case by case.
@@ -146,7 +149,8 @@ def declaration_checks_record(pk):
 def declaration_batch_enqueue(*, user, ids, decision, reason="", ip=None, seen=None):
     """The same batch as a background job; the clerk follows it on the job's page."""
     ids = list(dict.fromkeys(ids))
-    seen = {str(pk): since.isoformat() for pk, since in (seen or {}).items() if pk in ids}
+    ticked = set(ids)
+    seen = {str(pk): since.isoformat() for pk, since in (seen or {}).items() if pk in ticked and since}
     verb = "通过" if decision == "approve" else "不通过"
     return jobs.job_start(
         owner=user,

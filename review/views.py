@@ -154,7 +154,8 @@ def bureau_todo(request):
 
 def _fingerprint(seen):
     """Names exactly which declarations, at which arrival, a confirmation page offered to decide."""
-    return hashlib.sha256(",".join(f"{pk}@{since.isoformat()}" for pk, since in sorted(seen.items())).encode()).hexdigest()
+    versions = (f"{pk}@{since.isoformat() if since else ''}" for pk, since in sorted(seen.items()))
+    return hashlib.sha256(",".join(versions).encode()).hexdigest()
 
 
 def _todo_url(filters, page=None):
@@ -364,9 +365,12 @@ CARRIED = "review:decision:{}"
 CARRIED_MAX_LENGTH = 10_000
 
 
-def _carry(request, declaration, form):
+def _carry(request, declaration, form, *, version_bound=True):
+    """What was typed, for the page shown next. Without `version_bound`, not the hours determined
+    for the items of the version the form was about (the page will show another)."""
     request.session[CARRIED.format(declaration.pk)] = {
-        name: [value[:CARRIED_MAX_LENGTH] for value in request.POST.getlist(name)[:1]] for name in form.fields if name in request.POST
+        name: [value[:CARRIED_MAX_LENGTH] for value in request.POST.getlist(name)[:1]]
+        for name in form.fields if name in request.POST and (version_bound or name not in form.determinable)
     }
 
 
@@ -423,9 +427,10 @@ def _decide(request, declaration, form, came_from):
             messages.success(request, f"申报 {declaration.business_no}（{declaration.name}）审核不通过，已退回申请人。")
     except WorkflowError as exc:
         if exc.code == "stale":
-            # The case moved on under the page: show it as it is now, with what was typed kept.
+            # The case moved on under the page: show it as it is now, with what was typed kept but
+            # the hours determined for the old version's items.
             messages.error(request, STALE_SHOWN)
-            _carry(request, declaration, form)
+            _carry(request, declaration, form, version_bound=False)
             return redirect(_case_url(declaration.pk, source) + "#decision")
         messages.error(request, exc.message)
         return redirect(back)

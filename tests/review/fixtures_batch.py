@@ -33,11 +33,15 @@ def clean_at_bureau(p, applicant, **span):
 def flagged_draft(applicant, *, shared_with, **span):
     """A clean draft but for its 学时上传 scan, the very file `shared_with` (a declaration of
     another applicant) holds too."""
-    d = clean_draft(applicant, **span)
+    return share_a_scan(clean_draft(applicant, **span), shared_with)
+
+
+def share_a_scan(d, shared_with):
+    """`d` (editable) given a 学时上传 scan that `shared_with` holds too."""
     same = png_bytes()
     services.evidence_add(declaration=shared_with, user=shared_with.applicant, category=EvidenceCategory.DECLARATION,
                           upload=png("学时证明.png", same))
-    services.evidence_add(declaration=d, user=applicant, category=EvidenceCategory.HOURS, upload=png("学时证明.png", same))
+    services.evidence_add(declaration=d, user=d.applicant, category=EvidenceCategory.HOURS, upload=png("学时证明.png", same))
     return d
 
 

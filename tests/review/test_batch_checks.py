@@ -21,7 +21,7 @@ from workflow.models import State
 from tests.helpers import hidden_fields, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import approved, at_state, complete, draft, fresh, frozen_now, png, row_of, submitted
-from tests.review.fixtures_batch import clean_at_bureau, clean_draft, flagged_at_bureau, flagged_draft, to_bureau
+from tests.review.fixtures_batch import clean_at_bureau, clean_draft, flagged_at_bureau, flagged_draft, share_a_scan, to_bureau
 from tests.review.test_reviewer_hours import OTHER, henan_year
 
 pytestmark = pytest.mark.usefixtures("media")
@@ -369,3 +369,23 @@ def test_a_background_batch_keeps_the_versions_the_clerk_saw(p):
     assert [(item["pk"], item["ok"], item["message"]) for item in job.result["report"]] == [
         (first.pk, True, "审核通过"), (second.pk, False, STALE),
     ]
+
+
+def test_a_case_resubmitted_since_the_list_is_reported_stale_and_not_checked(client, p):
+    """Resubmitted with a scan another applicant also holds, it would fail a check; but the batch
+    names the true reason (the clerk saw another version) and keeps no verdict for the new one."""
+    d = clean_at_bureau(p, p.li)
+    client.force_login(p.hn_clerk)
+    seen = seen_on(client.get(reverse(TODO)))
+    to_bureau(p, share_a_scan(turned_down(p, d), shared_with=draft(p.wang)), p.li)
+    response = client.post(reverse(BATCH), {"ids": [d.pk], "seen": seen, "decision": "approve"})
+    assert results(response) == {d.pk: (False, STALE)}
+    assert (fresh(d).state, fresh(d).checked_at, fresh(d).checks_failed) == (State.BUREAU_REVIEW, None, None)
+
+
+def test_a_background_batch_keeps_only_the_ticked_cases_arrivals(p):
+    first, second = clean_at_bureau(p, p.song), clean_at_bureau(p, p.li)
+    job = services.declaration_batch_enqueue(
+        user=p.hn_clerk, ids=[first.pk], decision="approve", seen={first.pk: first.waiting_since, second.pk: second.waiting_since},
+    )
+    assert job.params["seen"] == {str(first.pk): first.waiting_since.isoformat()}

@@ -14,7 +14,7 @@ from hours import transitions
 from workflow.models import Action, State
 from workflow.runner import WorkflowError
 from hours.models import ReviewStep
-from tests.helpers import text_of
+from tests.helpers import hidden_fields, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.review.case_pages import refused
 
@@ -158,3 +158,21 @@ def test_the_applicant_sees_the_determined_hours_in_the_progress(client, p):
     page = text_of(client.get(reverse("hours:declaration_detail", args=[d.pk])))
     assert "核定学时：2023年度“援企稳岗技术指导”8学时" in page
     assert "其他类别的继续教育形式：援企稳岗技术指导（8学时）" in page
+
+
+def test_hours_typed_for_a_version_since_resubmitted_are_not_carried_to_the_new_one(client, p):
+    """The clerk types 12.5 hours on the case as it first arrived; it is turned down and comes back
+    resubmitted before her click. Refused as stale, the page shows the new version with her
+    opinion kept but not the hours: she determines them again for what is now declared."""
+    d, other = henan_case(p)
+    client.force_login(p.hn_clerk)
+    seen = {k: v for k, v in hidden_fields(client.get(case_url(d))).items() if k.startswith("expected_")}
+    back = transitions.declaration_reject(declaration=fresh(d), user=p.hn_clerk, reason="请说明援企稳岗的时长")
+    back = transitions.declaration_submit(declaration=back, user=p.song, pledge=True)
+    transitions.declaration_approve(declaration=back, user=p.chen, next_org=p.hn)
+    response = client.post(case_url(d), {"decision": "approve", "opinion": "按派出文件核定", field(other): "12.5", **seen}, follow=True)
+    assert messages_of(response) == ["该申报已被他人处理，以下为最新状态。"]
+    form = response.context["form"]
+    assert (form["decision"].value(), form["opinion"].value(), form[field(other)].value()) == ("approve", "按派出文件核定", None)
+    assert form.errors[field(other)] == ["请核定该项目的学时（不计学时的填0）。"]  # asked again, beside the field
+    assert Item.objects.get(pk=other.pk).determined_at is None and fresh(d).state == State.BUREAU_REVIEW

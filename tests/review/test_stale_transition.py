@@ -151,3 +151,19 @@ def test_a_rejection_of_a_version_since_sent_back_and_resubmitted_is_refused(p):
                                        expected_state=State.BUREAU_REVIEW, expected_since=seen)
     assert (refused.value.code, refused.value.message) == ("stale", "该申报已被他人处理，请刷新后查看最新状态。")
     assert (fresh(d).state, fresh(d).rejection_reason) == (State.BUREAU_REVIEW, "")
+
+
+def test_a_stale_refusal_at_the_unit_keeps_every_choice_and_asks_nothing_new(client, p):
+    """陈立新 fills in the unit's decision; 宋庆涛 withdraws and resubmits meanwhile. The page shows the
+    new version with his choices as he made them and no error: one click decides it."""
+    d = at_state(p, State.UNIT_REVIEW)
+    client.force_login(p.chen)
+    seen = the_decision_form(client, d)
+    transitions.declaration_submit(declaration=transitions.declaration_withdraw(declaration=fresh(d), user=p.song), user=p.song, pledge=True)
+    typed = {"decision": "approve", "opinion": "同意", "next_type": "bureau", "on_staff": "是", "principle": "按折算细则核定"}
+    response = client.post(reverse("review:case", args=[d.pk]), {**typed, **seen}, follow=True)
+    assert messages_of(response) == ["该申报已被他人处理，以下为最新状态。"]
+    form = response.context["form"]
+    assert {name: form[name].value() for name in typed} == typed and not form.errors
+    client.post(reverse("review:case", args=[d.pk]), {**typed, **the_decision_form(client, d)})
+    assert (fresh(d).state, fresh(d).current_org) == (State.BUREAU_REVIEW, p.hn)
