@@ -180,7 +180,8 @@ def test_a_first_level_unit_goes_to_its_own_city_bureau(p):
     d = new_declaration(p.sun)
     d = declaration_submit(declaration=complete(d), user=p.sun, pledge=True)
     assert fresh(d).current_org == p.cszz
-    refused("first_level", declaration_approve, declaration=d, user=p.cszz_admin, next_org=p.hn)
+    error = refused("first_level", declaration_approve, declaration=d, user=p.cszz_admin, next_org=p.hn)
+    assert error.message == "本单位为一级单位，只能选择经办机构（人社部门）。"
     d = declaration_approve(declaration=d, user=p.cszz_admin, next_org=p.cs)
     assert (fresh(d).state, fresh(d).current_org) == (State.BUREAU_REVIEW, p.cs)
     refused("forbidden", declaration_approve, declaration=d, user=p.hn_clerk)
@@ -351,7 +352,8 @@ def test_unit_cannot_send_to_a_non_ancestor(p, target):
     """A sibling unit, another department, itself, or another bureau are not the next level."""
     d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
     before = snapshot(d)
-    refused("bad_next_level", declaration_approve, declaration=d, user=p.chen, next_org=getattr(p, target))
+    error = refused("bad_next_level", declaration_approve, declaration=d, user=p.chen, next_org=getattr(p, target))
+    assert error.message == "所选单位不是本单位的上级单位，请重新选择。"
     assert snapshot(d) == before
 
 
@@ -366,7 +368,7 @@ def test_superior_cannot_send_down_to_a_descendant(p):
 def test_next_level_must_be_chosen(p):
     d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
     before = snapshot(d)
-    refused("next_level_required", declaration_approve, declaration=d, user=p.chen)
+    assert refused("next_level_required", declaration_approve, declaration=d, user=p.chen).message == "请选择上级审核单位或经办机构。"
     assert snapshot(d) == before
 
 
@@ -605,3 +607,20 @@ def test_state_field_cannot_be_assigned(p):
     assert Declaration.objects.get(pk=d.pk).state == State.DRAFT
     loaded.refresh_from_db()  # reloading a protected field still works
     assert loaded.state == State.DRAFT
+
+
+@pytest.mark.parametrize("state, reviewer, next_org", [(State.UNIT_REVIEW, "chen", "dzy"), (State.BUREAU_REVIEW, "hn_clerk", None)])
+def test_an_approval_records_the_address_and_the_details_it_was_given(p, state, reviewer, next_org):
+    d = advance(new_declaration(p.song), p, state)
+    declaration_approve(declaration=d, user=getattr(p, reviewer), next_org=next_org and getattr(p, next_org), opinion="同意",
+                        ip="203.0.113.5", details={"on_staff": "是", "principle": "按折算细则核定"})
+    step = ReviewStep.objects.get(declaration=d, action=Action.APPROVE, from_state=state)
+    assert (step.ip_address, step.opinion, step.details) == ("203.0.113.5", "同意", {"on_staff": "是", "principle": "按折算细则核定"})
+
+
+def test_an_approval_for_the_state_a_page_showed_is_refused_once_the_case_moved_on(p):
+    """hn_clerk may approve the case where it now waits, but his page showed it at the unit."""
+    d = advance(new_declaration(p.song), p, State.BUREAU_REVIEW)
+    error = refused("stale", declaration_approve, declaration=d, user=p.hn_clerk, expected_state=State.UNIT_REVIEW)
+    assert error.message == "该申报已被他人处理，请刷新后查看最新状态。"
+    assert fresh(d).state == State.BUREAU_REVIEW
