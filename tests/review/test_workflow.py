@@ -4,6 +4,7 @@ forbidden ones, who may act at each level, and the append-only steps each transi
 The chain in the demo province: 湖南省地质研究所 (unit, admin 陈立新) → 湖南省地质院 (superior unit,
 dzy_admin) → 湖南省自然资源厅 (first-level department, zrzy_admin) → 湖南省人力资源和社会保障厅
 (bureau, hn_clerk). Objects reach a state only through the services."""
+from datetime import date, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -19,7 +20,8 @@ from hours.transitions import declaration_approve, declaration_reject, declarati
 from workflow import runner
 from workflow.runner import WorkflowError
 from tests.helpers import assert_database_query_count
-from tests.hours.fixtures_views import complete
+from review import services as review_services
+from tests.hours.fixtures_views import complete, frozen_now
 
 PROFILE = {
     "name": "宋庆涛",
@@ -256,7 +258,7 @@ def test_submit_without_the_pledge(p, pledge):
     d = new_declaration(p.song)
     before = snapshot(d)
     error = refused("pledge_required", declaration_submit, declaration=d, user=p.song, pledge=pledge)
-    assert "承诺" in error.message
+    assert error.message == "请勾选“本人承诺以上信息真实有效”后再提交。"
     assert snapshot(d) == before
 
 
@@ -390,7 +392,7 @@ def test_first_level_department_can_only_choose_the_bureau(p, target):
 def test_another_applicant_cannot_submit_withdraw_or_edit(p):
     d = new_declaration(p.song)
     before = snapshot(d)
-    refused("forbidden", declaration_submit, declaration=d, user=p.zhao, pledge=True)
+    assert refused("forbidden", declaration_submit, declaration=d, user=p.zhao, pledge=True).message == "您无权提交该申报。"
     with pytest.raises(PermissionDenied):
         services.year_record_add(declaration=d, user=p.zhao, year=2020)
     with pytest.raises(PermissionDenied):
@@ -624,3 +626,24 @@ def test_an_approval_for_the_state_a_page_showed_is_refused_once_the_case_moved_
     error = refused("stale", declaration_approve, declaration=d, user=p.hn_clerk, expected_state=State.UNIT_REVIEW)
     assert error.message == "该申报已被他人处理，请刷新后查看最新状态。"
     assert fresh(d).state == State.BUREAU_REVIEW
+
+
+def test_submitting_outside_the_bureaus_window_is_refused_with_its_dates(p):
+    with frozen_now(datetime(2026, 6, 10, 10, 0)):
+        review_services.filing_period_set(bureau=p.hn, year=2026, opens_on=date(2026, 6, 20), closes_on=date(2026, 7, 20),
+                                          supervision_days=5, user=p.hn_clerk)
+        d = complete(new_declaration(p.song))
+        before = snapshot(d)
+        error = refused("closed", declaration_submit, declaration=d, user=p.song, pledge=True)
+    assert error.message == "2026年学时核认集中办理时间为2026年06月20日至2026年07月20日，当前不在申报期内，不能提交。"
+    assert snapshot(d) == before
+
+
+def test_the_final_approval_tells_the_applicant_with_a_link_to_the_declaration(p):
+    d = advance(new_declaration(p.song), p, State.BUREAU_REVIEW)
+    declaration_approve(declaration=d, user=p.hn_clerk)
+    notice = Notification.objects.filter(user=p.song).latest("pk")
+    assert (notice.title, notice.subject) == (f"学时核认申报{d.business_no}审核通过", fresh(d))
+    assert notice.body == (
+        f"您的{fresh(d).years_label}年度学时核认申报已由湖南省人力资源和社会保障厅审核通过，可在“学时证书打印”中下载学时认定单。"
+    )
