@@ -647,3 +647,21 @@ def test_the_final_approval_tells_the_applicant_with_a_link_to_the_declaration(p
     assert notice.body == (
         f"您的{fresh(d).years_label}年度学时核认申报已由湖南省人力资源和社会保障厅审核通过，可在“学时证书打印”中下载学时认定单。"
     )
+
+
+def test_a_department_declaring_for_a_person_below_sends_it_above_itself(p):
+    """湖南省地质院's administrator declares for 宋庆涛 of 湖南省地质研究所 (below it): the declaration
+    starts above the department, not at 地质院 itself."""
+    d = complete(new_declaration(p.dzy_admin, applicant=p.song))
+    error = refused("bad_next_level", declaration_submit, declaration=d, user=p.dzy_admin, pledge=True, next_org=p.dzy)
+    assert error.message == "所选单位不是本单位的上级单位，请重新选择。"
+    d = declaration_submit(declaration=d, user=p.dzy_admin, pledge=True, next_org=p.zrzy)
+    assert (fresh(d).state, fresh(d).current_org) == (State.SUPERIOR_REVIEW, p.zrzy)
+    assert (steps_of(d)[-1].action, steps_of(d)[-1].organisation) == (Action.SUBMIT, p.dzy)
+
+
+def test_every_missing_piece_is_named_in_one_message(p):
+    d = complete(new_declaration(p.song))
+    d.evidence.filter(category__in=["education", "hours"]).delete()
+    error = refused("incomplete", declaration_submit, declaration=d, user=p.song, pledge=True)
+    assert error.message == "申报尚不完整：请上传学历信息；请上传学时证明材料（学时上传）"
