@@ -119,6 +119,14 @@ def refused(code, call, **kwargs):
     return caught.value
 
 
+def refused_unchanged(d, code, call, **kwargs):
+    """refused(), and the declaration left exactly as it was."""
+    before = snapshot(d)
+    error = refused(code, call, declaration=d, **kwargs)
+    assert snapshot(d) == before
+    return error
+
+
 # --- allowed transitions, each with its one step ---------------------------------------------------
 
 
@@ -299,10 +307,8 @@ def test_approve_or_reject_an_approved_one(p):
 @pytest.mark.parametrize("reason", ["", "   ", None])
 def test_reject_without_a_reason(p, reason):
     d = advance(new_declaration(p.song), p, State.UNIT_REVIEW)
-    before = snapshot(d)
-    error = refused("reason_required", declaration_reject, declaration=d, user=p.chen, reason=reason)
+    error = refused_unchanged(d, "reason_required", declaration_reject, user=p.chen, reason=reason)
     assert error.message == "审核不通过时必须填写原因。"
-    assert snapshot(d) == before
 
 
 def test_a_rejection_records_the_reviewers_address_and_tells_the_applicant_why(p):
@@ -632,11 +638,8 @@ def test_submitting_outside_the_bureaus_window_is_refused_with_its_dates(p):
     with frozen_now(datetime(2026, 6, 10, 10, 0)):
         review_services.filing_period_set(bureau=p.hn, year=2026, opens_on=date(2026, 6, 20), closes_on=date(2026, 7, 20),
                                           supervision_days=5, user=p.hn_clerk)
-        d = complete(new_declaration(p.song))
-        before = snapshot(d)
-        error = refused("closed", declaration_submit, declaration=d, user=p.song, pledge=True)
+        error = refused_unchanged(complete(new_declaration(p.song)), "closed", declaration_submit, user=p.song, pledge=True)
     assert error.message == "2026年学时核认集中办理时间为2026年06月20日至2026年07月20日，当前不在申报期内，不能提交。"
-    assert snapshot(d) == before
 
 
 def test_the_final_approval_tells_the_applicant_with_a_link_to_the_declaration(p):
