@@ -380,6 +380,8 @@ def test_a_case_resubmitted_since_the_list_is_reported_stale_and_not_checked(cli
     to_bureau(p, share_a_scan(turned_down(p, d), shared_with=draft(p.wang)), p.li)
     response = client.post(reverse(BATCH), {"ids": [d.pk], "seen": seen, "decision": "approve"})
     assert results(response) == {d.pk: (False, STALE)}
+    [row] = response.context["results"]
+    assert (row.business_no, row.name) == (d.business_no, "李雪梅")  # the report names the case
     assert (fresh(d).state, fresh(d).checked_at, fresh(d).checks_failed) == (State.BUREAU_REVIEW, None, None)
 
 
