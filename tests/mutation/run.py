@@ -205,7 +205,6 @@ def main(argv=None):
     if not groups:
         print("变异测试: 有记录的受保护模块均未改动 (no recorded module changed since its recorded run)")
         return 0
-    explained = equivalents()
     WORK.mkdir(parents=True, exist_ok=True)
     template = template_database()
     failed, recorded = [], {}
@@ -218,6 +217,8 @@ def main(argv=None):
             run_group(group, template, args.children)
             minutes = (time.monotonic() - started) / 60
             print(f"\n== {group} ({minutes:.1f} min; log var/mutation/{group}/mutmut.log) ==")
+            # The list as it is now: a run takes up to an hour and a half, and entries are written meanwhile.
+            explained = equivalents()
             with open(WORK / group / "survivors.txt", "w", encoding="utf-8") as out:
                 for path, codes in results(group).items():
                     shown = diffs(group, [n for n, c in codes.items() if c not in CAUGHT])
