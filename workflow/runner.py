@@ -3,14 +3,13 @@ Each transition has one shape: in one transaction, re-read the row with a lock, 
 transition, save, record the step. The state field is protected, and ConcurrentTransitionMixin makes
 a stale save fail, so two clerks (or a double click) produce exactly one winner."""
 from dataclasses import dataclass
-from functools import partial
 
 from django.conf import settings
-from django.db import transaction
 from django_fsm import ConcurrentTransition
 
 from accounts.models import Organisation, OrganisationKind
 from core import sms
+from core.commits import after_commit
 
 from .delivery import deliver
 from .models import Notification, State
@@ -90,7 +89,7 @@ def save(locked, actor, *, action, from_state, next_org=None, opinion="", detail
     if locked.is_pending:
         for hook in _ARRIVAL_HOOKS.get(type(locked), ()):
             # After commit, so a slow or failing hook never holds the lock nor undoes the decision.
-            transaction.on_commit(partial(hook, locked.pk), robust=True)
+            after_commit(hook, locked.pk)
     return locked
 
 
@@ -138,7 +137,7 @@ def notify(user, title, body, *, subject=None, email=True):
     notification = Notification.objects.create(user=user, subject=subject, title=title, body=body)
     outside = [channel for channel in channels_for(user, outside=email) if channel != "portal"]
     if outside:
-        transaction.on_commit(partial(deliver.enqueue, notification.pk, outside), robust=True)
+        after_commit(deliver.enqueue, notification.pk, outside)
     return notification
 
 

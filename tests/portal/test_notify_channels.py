@@ -3,6 +3,7 @@ commit. The 云片 adapter (core/sms.py) is checked against a local fake gateway
 (method, path, form fields, UTF-8, the 【签名】) and that a refusal or a timeout is only logged,
 with the number masked, and never undoes the decision that sent it."""
 import json
+import logging
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +13,7 @@ import pytest
 from django.core import mail
 
 from core import sms
-from workflow.models import Reminder, ReminderReason, State
+from workflow.models import Notification, Reminder, ReminderReason, State
 from workflow.reminders import remind
 from workflow.runner import channels_for, notify
 from tests.hours.fixtures_views import *  # noqa: F401,F403
@@ -140,6 +141,25 @@ def test_a_gateway_that_is_down_does_not_fail_the_decision(p, sms_on, caplog, dj
     assert fresh(declaration).state == State.APPROVED
     assert gateway.requests  # it was tried…
     assert "短信网关拒绝" in caplog.text and PHONE not in caplog.text  # …and only logged
+
+
+class RefusingQueue:
+    def enqueue(self, *args):
+        raise RuntimeError("任务队列不可用")
+
+
+def test_a_task_queue_that_refuses_the_copies_does_not_fail_the_decision(p, settings, monkeypatch, caplog,
+                                                                         django_capture_on_commit_callbacks):
+    """The copies are queued after the commit: a queue that is down is logged by name, and the
+    decisions and the portal's notices stand."""
+    settings.NOTIFY_CHANNELS = ["portal", "email", "sms"]
+    monkeypatch.setattr("workflow.runner.deliver", RefusingQueue())
+    with caplog.at_level(logging.ERROR, logger="django.test"), django_capture_on_commit_callbacks(execute=True):
+        declaration = at_state(p, State.APPROVED)
+    assert fresh(declaration).state == State.APPROVED
+    assert Notification.objects.filter(user=p.song, title=f"学时核认申报{declaration.business_no}审核通过").count() == 1
+    logged = [r.getMessage() for r in caplog.records if r.name == "django.test"]
+    assert logged and set(logged) == {"Error calling RefusingQueue.enqueue in on_commit() (任务队列不可用)."}
 
 
 def test_a_reminder_records_the_channels_it_went_through(p, settings, sms_on, django_capture_on_commit_callbacks):

@@ -4,6 +4,7 @@ forbidden ones, who may act at each level, and the append-only steps each transi
 The chain in the demo province: 湖南省地质研究所 (unit, admin 陈立新) → 湖南省地质院 (superior unit,
 dzy_admin) → 湖南省自然资源厅 (first-level department, zrzy_admin) → 湖南省人力资源和社会保障厅
 (bureau, hn_clerk). Objects reach a state only through the services."""
+import logging
 from datetime import date, datetime
 from types import SimpleNamespace
 
@@ -532,6 +533,27 @@ def test_an_arrival_hook_runs_once_after_commit_each_time_a_declaration_reaches_
     with django_capture_on_commit_callbacks(execute=True):
         declaration_reject(declaration=d, user=p.dzy_admin, reason="材料不全")
     assert arrived == [d.pk, d.pk]
+
+
+def test_a_failing_arrival_hook_is_logged_by_name_and_the_submission_stands(p, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    """The hook runs after the commit: its failure cannot undo the submission nor keep the next hook
+    from running, and the log names it."""
+    monkeypatch.setattr(runner, "_ARRIVAL_HOOKS", {})
+    arrived = []
+
+    def check_arrival(pk):
+        raise ValueError(f"无法校验 {pk}")
+
+    runner.on_arrival(Declaration, check_arrival)
+    runner.on_arrival(Declaration, arrived.append)
+    d = complete(new_declaration(p.song))
+    with caplog.at_level(logging.ERROR, logger="django.test"), django_capture_on_commit_callbacks(execute=True):
+        declaration_submit(declaration=d, user=p.song, pledge=True)
+    assert Declaration.objects.get(pk=d.pk).state == State.UNIT_REVIEW and arrived == [d.pk]
+    assert [r.getMessage() for r in caplog.records if r.name == "django.test"] == [
+        "Error calling test_a_failing_arrival_hook_is_logged_by_name_and_the_submission_stands.<locals>.check_arrival "
+        f"in on_commit() (无法校验 {d.pk})."
+    ]
 
 
 # --- query counts (STYLE 11) --------------------------------------------------------------------------------
