@@ -72,7 +72,7 @@ def _clean_name(name):
     return base[:200] or "未命名文件"
 
 
-def _corrupt(name, what="文件"):
+def _corrupt(name, what):
     return ValidationError(f"文件“{name}”已损坏或不完整，无法作为{what}打开，请重新保存或导出后再上传。", code="corrupt")
 
 

@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 
-from hours import services
+from hours import services, uploads
 from hours.models import Evidence, EvidenceCategory
 from hours.uploads import DOCX_MAX_ENTRIES, MAX_BYTES, check_upload
 from hours.transitions import declaration_submit
 from tests.hours.files import make_samples
 from tests.hours.fixtures_views import complete, media  # noqa: F401 (fixture)
+from tests.hours.test_malformed_uploads import progressive_jpeg
 
 FILES = Path(__file__).resolve().parent / "files"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -171,8 +172,74 @@ def test_a_docx_that_unpacks_to_hundreds_of_megabytes_is_refused():
 def test_a_truncated_docx_is_refused_not_crashed():
     """The first local headers say docx, but the central directory is gone."""
     content = sample("report.docx")
-    code, message = refusal(upload_of(content[: len(content) * 2 // 3], "论文.docx"))
-    assert code == "corrupt" and "已损坏" in message
+    assert refusal(upload_of(content[: len(content) * 2 // 3], "论文.docx")) == (
+        "corrupt", "文件“论文.docx”已损坏或不完整，无法作为Word文档打开，请重新保存或导出后再上传。")
+
+
+# --- each limit at its edge: a file exactly at a limit is taken, one step over it refused ----------------
+
+
+def progressive_jpeg_with_a_scan_ending_a_chunk():
+    """A progressive JPEG (10 scans) behind a comment segment sized so that its first scan's marker
+    (FF DA) takes the last two bytes of the first chunk Django reads (64 KB); the other nine scans
+    are in the second and last chunk."""
+    content = progressive_jpeg()
+    first_scan = content.index(b"\xff\xda")
+    payload = SimpleUploadedFile.DEFAULT_CHUNK_SIZE - 2 - (first_scan + 4)
+    comment = b"\xff\xfe" + struct.pack(">H", payload + 2) + b"A" * payload
+    made = content[:2] + comment + content[2:]
+    assert made.index(b"\xff\xda") == 65534 and len(made) < 2 * 65536
+    return made
+
+
+def on_disk(content, name):
+    """An upload as Django hands over one larger than FILE_UPLOAD_MAX_MEMORY_SIZE: read in 64 KB
+    chunks (one held in memory comes as a single chunk)."""
+    upload = TemporaryUploadedFile(name, "application/octet-stream", len(content), None)
+    upload.write(content)
+    upload.seek(0)
+    return upload
+
+
+def test_the_scan_limit_counts_each_scan_once_whichever_chunk_it_is_read_in(monkeypatch):
+    content = progressive_jpeg_with_a_scan_ending_a_chunk()
+    assert content.count(b"\xff\xda") == 10
+    monkeypatch.setattr(uploads, "JPEG_MAX_SCANS", 10)
+    with on_disk(content, "照片.jpg") as upload:
+        assert len(list(upload.chunks())) == 2
+        assert check_upload(upload).extension == ".jpg"
+    monkeypatch.setattr(uploads, "JPEG_MAX_SCANS", 9)
+    with on_disk(content, "照片.jpg") as upload:
+        assert refusal(upload) == ("corrupt", "文件“照片.jpg”的图片结构异常（扫描段过多），已拒绝。")
+
+
+def test_a_docx_exactly_at_the_unpacked_limits_is_taken(monkeypatch):
+    content = sample("report.docx")
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    unpacked = sum(info.file_size for info in archive.infolist())
+    document = archive.getinfo("word/document.xml").file_size
+    over = ("zip_bomb", "文件“论文.docx”解压后过大或结构异常，已拒绝。")
+    monkeypatch.setattr(uploads, "DOCX_MAX_UNPACKED", unpacked)
+    monkeypatch.setattr(uploads, "DOCX_MAX_DOCUMENT_XML", document)
+    assert check_upload(upload_of(content, "论文.docx")).extension == ".docx"
+    monkeypatch.setattr(uploads, "DOCX_MAX_DOCUMENT_XML", document - 1)
+    assert refusal(upload_of(content, "论文.docx")) == over
+    monkeypatch.setattr(uploads, "DOCX_MAX_DOCUMENT_XML", document)
+    monkeypatch.setattr(uploads, "DOCX_MAX_UNPACKED", unpacked - 1)
+    assert refusal(upload_of(content, "论文.docx")) == over
+
+
+def test_the_page_tree_walk_visits_as_many_nodes_as_its_limit(monkeypatch):
+    """Catalog → 页面树 → 分卷 → 页面: the walk reaches the page through two numbered nodes (the tree's
+    root, read from the catalog, is not counted)."""
+    content = make_samples.pdf_of(
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Pages /Parent 2 0 R /Kids [4 0 R] /Count 1 >>", b"<< /Type /Page /Parent 3 0 R /MediaBox [0 0 10 10] >>",
+    )
+    monkeypatch.setattr(uploads, "PDF_MAX_TREE_NODES", 2)
+    assert check_upload(upload_of(content, "名册.pdf")).extension == ".pdf"
+    monkeypatch.setattr(uploads, "PDF_MAX_TREE_NODES", 1)
+    assert refusal(upload_of(content, "名册.pdf")) == ("no_pages", "文件“名册.pdf”中没有任何页面，请重新导出PDF后再上传。")
 
 
 @pytest.mark.parametrize(
