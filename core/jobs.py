@@ -5,6 +5,7 @@ Job row fill up.
 - job_start creates the Job and queues the task after the caller's transaction commits, so the
   worker (`manage.py db_worker`, TASKS_BACKEND=database) never looks for a row it cannot see yet.
   With the embedded ImmediateBackend there is no worker: the task runs right there, in-process.
+  A queue that refuses the task fails the job at once, with the reason on its page.
 - The task claims the Job (QUEUED → RUNNING with a conditional UPDATE, so a job never runs twice
   at once), calls the kind's handler with a Progress to report through, and finishes or fails it.
 - A handler that raises is retried only if its kind is safe to run again (the handler then skips
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -29,6 +29,7 @@ from django.utils.module_loading import import_string
 from django_tasks import task
 from django_tasks.backends.immediate import ImmediateBackend
 
+from .commits import after_commit
 from .models import Job, JobState
 from .storage import FileWrites
 
@@ -96,7 +97,7 @@ def job_start(*, owner, kind, title, params, total=0, upload=None):
         # rolls back with the caller's transaction.
         _enqueue(job.pk)
     else:
-        transaction.on_commit(lambda: _enqueue(job.pk))
+        after_commit(_enqueue_or_fail, job.pk)
     return job
 
 
@@ -111,6 +112,20 @@ def _stored_name(name):
 def runs_in_process():
     """True for the embedded default (no worker): enqueueing a task runs it there and then."""
     return isinstance(run_job.get_backend(), ImmediateBackend)
+
+
+ENQUEUE_FAILED = "未能提交到后台处理队列，请稍后重新发起；如仍不成功，请联系系统管理员。"
+
+
+def _enqueue_or_fail(job_pk, *, delay=None):
+    """Queue the job's task; a queue that refuses it (its database or Redis unreachable) fails the
+    job with a reason its owner reads, instead of leaving it 排队中 with nothing to run it."""
+    try:
+        _enqueue(job_pk, delay=delay)
+    except Exception:  # noqa: BLE001 - whatever the backend raises, the job cannot run
+        logger.exception("job %s could not be queued", job_pk)
+        Job.objects.filter(pk=job_pk, state=JobState.QUEUED).update(
+            state=JobState.FAILED, error=ENQUEUE_FAILED, finished_at=timezone.now())
 
 
 def _enqueue(job_pk, *, delay=None):
@@ -168,7 +183,7 @@ def _attempt_ended(rows, job, *, retry, reason, result, done):
     if retry:
         updated = rows.update(state=JobState.QUEUED, result=result, error=f"第{job.attempts}次执行失败：{reason} 将自动重试。")
         if updated:
-            _enqueue(job.pk, delay=RETRY_DELAY)
+            _enqueue_or_fail(job.pk, delay=RETRY_DELAY)
         return bool(updated)
     return bool(rows.update(state=JobState.FAILED, result=result, done=done, error=reason[:500], finished_at=timezone.now()))
 

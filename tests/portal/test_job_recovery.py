@@ -66,6 +66,21 @@ def test_a_job_whose_worker_died_is_run_again_and_decides_each_declaration_once(
     assert "已完成" in text_of(client.get(reverse("portal:job", args=[job.pk])))
 
 
+def test_a_retry_the_queue_refuses_fails_the_job_with_the_reason(p, killed_batch, monkeypatch, settings):
+    """Taken up for another attempt while the queue is unreachable: failed with what to do, not left
+    排队中 with nothing to run it."""
+    job, pks = killed_batch
+
+    def refuse(job_pk, *, delay=None):
+        raise ConnectionError("队列不可用")
+
+    monkeypatch.setattr(jobs, "_enqueue", refuse)
+    assert [j.pk for j in jobs.jobs_recover(now=later(settings.JOB_STALL_SECONDS / 60 + 1))] == [job.pk]
+    job.refresh_from_db()
+    assert (job.state, job.error) == (JobState.FAILED, "未能提交到后台处理队列，请稍后重新发起；如仍不成功，请联系系统管理员。")
+    assert Declaration.objects.filter(pk__in=pks, state=State.APPROVED).count() == DIES_AFTER
+
+
 def test_a_job_out_of_attempts_fails_with_what_it_managed(client, p, killed_batch):
     job, pks = killed_batch
     Job.objects.filter(pk=job.pk).update(attempts=jobs.HANDLERS[job.kind].attempts)

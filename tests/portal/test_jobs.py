@@ -104,6 +104,29 @@ def test_a_crash_in_process_is_retried_and_reported_without_a_server_error(clien
     assert [item["message"] for item in job.result["report"]] == [review_services.ALREADY_DONE] * 50
 
 
+def test_a_queue_that_refuses_the_task_fails_the_job_with_the_reason(client, p, settings, monkeypatch,
+                                                                     django_capture_on_commit_callbacks):
+    """The queue's database or Redis unreachable after the job was saved: the clerk lands on the
+    job's page, which says it failed and what to do, not on a server error nor a job 排队中 forever;
+    nothing was decided."""
+    settings.TASKS = DATABASE_TASKS
+    pks = [d.pk for d in waiting_declarations(p, 101)]
+
+    def refuse(job_pk, *, delay=None):
+        raise ConnectionError("队列不可用")
+
+    monkeypatch.setattr(jobs, "_enqueue", refuse)
+    client.force_login(p.hn_clerk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse(BATCH), {"ids": pks, "decision": "approve"})
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("portal:job", args=[job.pk])
+    assert (job.state, job.error) == (JobState.FAILED, "未能提交到后台处理队列，请稍后重新发起；如仍不成功，请联系系统管理员。")
+    page = text_of(client.get(response["Location"]))
+    assert "失败" in page and "未能提交到后台处理队列，请稍后重新发起" in page
+    assert not Declaration.objects.filter(pk__in=pks, state=State.APPROVED).exists()
+
+
 def test_select_all_filtered_follows_the_filter_and_asks_first(client, p):
     waiting = waiting_declarations(p, 20)
     other = at_state(p, State.BUREAU_REVIEW, applicant=p.zhao)
