@@ -139,6 +139,19 @@ def test_a_form_shown_again_for_its_errors_is_about_the_version_the_page_then_sh
     assert (fresh(d).state, fresh(d).rejection_reason) == (State.REJECTED, "证书与培训名称不符")
 
 
+def test_the_state_guard_refuses_a_stale_save_with_the_message_to_refresh(p, monkeypatch):
+    """Without the row lock (patched out), the save of a copy read before a colleague's approval is
+    refused by the state field's guard alone, with what to do."""
+    d = at_state(p, State.BUREAU_REVIEW)
+    seen = fresh(d)
+    monkeypatch.setattr(transitions, "lock", lambda read: read)
+    transitions.declaration_approve(declaration=fresh(d), user=p.hn_clerk, opinion="同意")
+    with pytest.raises(WorkflowError) as refused:
+        transitions.declaration_reject(declaration=seen, user=p.hn_clerk, reason="证书与培训名称不符")
+    assert (refused.value.code, refused.value.message) == ("stale", "该申报已被他人处理，请刷新后查看最新状态。")
+    assert (fresh(d).state, fresh(d).rejection_reason) == (State.APPROVED, "")
+
+
 def test_a_rejection_of_a_version_since_sent_back_and_resubmitted_is_refused(p):
     d = at_state(p, State.BUREAU_REVIEW)
     seen = fresh(d).waiting_since
