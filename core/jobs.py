@@ -97,7 +97,7 @@ def job_start(*, owner, kind, title, params, total=0, upload=None):
         # rolls back with the caller's transaction.
         _enqueue(job.pk)
     else:
-        after_commit(_enqueue_or_fail, job.pk)
+        after_commit(_enqueue_or_fail, job.pk, attempts=0)
     return job
 
 
@@ -117,15 +117,17 @@ def runs_in_process():
 ENQUEUE_FAILED = "未能提交到后台处理队列，请稍后重新发起；如仍不成功，请联系系统管理员。"
 
 
-def _enqueue_or_fail(job_pk, *, delay=None):
-    """Queue the job's task; a queue that refuses it (its database or Redis unreachable) fails the
-    job with a reason its owner reads, instead of leaving it 排队中 with nothing to run it."""
+def _enqueue_or_fail(job_pk, *, attempts, delay=None, reason=ENQUEUE_FAILED):
+    """Queue the job's task; a queue that refuses it (the task cannot be written or is invalid, the
+    backend down) fails the job with `reason`, which its owner reads, instead of leaving it 排队中
+    with nothing to run it. Only the job as it was queued (`attempts` made so far): a task written
+    before the refusal may have been taken up by a worker meanwhile."""
     try:
         _enqueue(job_pk, delay=delay)
     except Exception:  # noqa: BLE001 - whatever the backend raises, the job cannot run
         logger.exception("job %s could not be queued", job_pk)
-        Job.objects.filter(pk=job_pk, state=JobState.QUEUED).update(
-            state=JobState.FAILED, error=ENQUEUE_FAILED, finished_at=timezone.now())
+        Job.objects.filter(pk=job_pk, state=JobState.QUEUED, attempts=attempts).update(
+            state=JobState.FAILED, error=reason[:500], finished_at=timezone.now())
 
 
 def _enqueue(job_pk, *, delay=None):
@@ -183,7 +185,9 @@ def _attempt_ended(rows, job, *, retry, reason, result, done):
     if retry:
         updated = rows.update(state=JobState.QUEUED, result=result, error=f"第{job.attempts}次执行失败：{reason} 将自动重试。")
         if updated:
-            _enqueue_or_fail(job.pk, delay=RETRY_DELAY)
+            _enqueue_or_fail(job.pk, attempts=job.attempts, delay=RETRY_DELAY, reason=(
+                f"第{job.attempts}次执行失败：{reason} 未能再次提交到后台处理队列，可能只完成了一部分"
+                f"（已处理 {done} 项），请核对后重新发起。"))
         return bool(updated)
     return bool(rows.update(state=JobState.FAILED, result=result, done=done, error=reason[:500], finished_at=timezone.now()))
 

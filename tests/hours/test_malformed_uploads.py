@@ -19,6 +19,7 @@ from hours.models import Evidence, TrainingFiling
 from hours.uploads import JPEG_MAX_SCANS, check_upload
 from tests.helpers import text_of
 from tests.hours.files import make_samples
+from tests.hours.files.make_samples import progressive_jpeg
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import draft, messages_of, pdf, png, year_with_training
 from tests.hours.test_filing_views import form_data as filing_form
@@ -100,12 +101,6 @@ def pdf_with_owner_password_only():
     writer.encrypt(user_password="", owner_password="owner", algorithm="AES-128")  # no printing or copying, opens freely
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue()
-
-
-def progressive_jpeg():
-    out = io.BytesIO()
-    Image.effect_noise((64, 64), 40).convert("RGB").save(out, "JPEG", progressive=True)
     return out.getvalue()
 
 

@@ -20,7 +20,6 @@ from hours.uploads import DOCX_MAX_ENTRIES, MAX_BYTES, check_upload
 from hours.transitions import declaration_submit
 from tests.hours.files import make_samples
 from tests.hours.fixtures_views import complete, media  # noqa: F401 (fixture)
-from tests.hours.test_malformed_uploads import progressive_jpeg
 
 FILES = Path(__file__).resolve().parent / "files"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -179,16 +178,16 @@ def test_a_truncated_docx_is_refused_not_crashed():
 # --- each limit at its edge: a file exactly at a limit is taken, one step over it refused ----------------
 
 
-def progressive_jpeg_with_a_scan_ending_a_chunk():
+def progressive_jpeg_with_a_scan_marker_at(offset):
     """A progressive JPEG (10 scans) behind a comment segment sized so that its first scan's marker
-    (FF DA) takes the last two bytes of the first chunk Django reads (64 KB); the other nine scans
-    are in the second and last chunk."""
-    content = progressive_jpeg()
+    (FF DA) starts at `offset`, near the end of the first chunk Django reads (64 KB); the other nine
+    scans are in the second and last chunk."""
+    content = make_samples.progressive_jpeg()
     first_scan = content.index(b"\xff\xda")
-    payload = SimpleUploadedFile.DEFAULT_CHUNK_SIZE - 2 - (first_scan + 4)
+    payload = offset - (first_scan + 4)
     comment = b"\xff\xfe" + struct.pack(">H", payload + 2) + b"A" * payload
     made = content[:2] + comment + content[2:]
-    assert made.index(b"\xff\xda") == 65534 and len(made) < 2 * 65536
+    assert made.index(b"\xff\xda") == offset and len(made) < 2 * 65536
     return made
 
 
@@ -201,8 +200,9 @@ def on_disk(content, name):
     return upload
 
 
-def test_the_scan_limit_counts_each_scan_once_whichever_chunk_it_is_read_in(monkeypatch):
-    content = progressive_jpeg_with_a_scan_ending_a_chunk()
+@pytest.mark.parametrize("offset", [65534, 65535], ids=["ending-the-first-chunk", "split-between-chunks"])
+def test_the_scan_limit_counts_each_scan_once_whichever_chunk_it_is_read_in(monkeypatch, offset):
+    content = progressive_jpeg_with_a_scan_marker_at(offset)
     assert content.count(b"\xff\xda") == 10
     monkeypatch.setattr(uploads, "JPEG_MAX_SCANS", 10)
     with on_disk(content, "照片.jpg") as upload:

@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from accounts import services
 from accounts.models import PasswordResetCode, User
 from core.commits import after_commit
+from workflow.delivery import deliver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,4 +48,15 @@ def test_a_reset_code_whose_sending_cannot_be_queued_is_still_issued(monkeypatch
     assert PasswordResetCode.objects.filter(pk=reset.pk, user=person).exists()
     assert [r.getMessage() for r in caplog.records] == [
         "Error calling RefusingQueue.enqueue in on_commit() during transaction (任务队列不可用)."
+    ]
+
+
+def test_a_task_that_cannot_be_queued_is_named_by_its_task(caplog):
+    """Every task's enqueue is Task.enqueue: the log names the task it was for."""
+    with caplog.at_level(logging.ERROR, logger="django.db.backends.base"), transaction.atomic():
+        User.objects.create(username="after-commit-task", name="赵金强")
+        after_commit(deliver.enqueue, object(), ["email"])  # arguments a task queue cannot store
+    assert User.objects.filter(username="after-commit-task").exists()
+    assert [r.getMessage() for r in caplog.records] == [
+        "Error calling workflow.delivery.deliver.enqueue in on_commit() during transaction (Unsupported type: <class 'object'>)."
     ]

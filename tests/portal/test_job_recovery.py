@@ -77,7 +77,8 @@ def test_a_retry_the_queue_refuses_fails_the_job_with_the_reason(p, killed_batch
     monkeypatch.setattr(jobs, "_enqueue", refuse)
     assert [j.pk for j in jobs.jobs_recover(now=later(settings.JOB_STALL_SECONDS / 60 + 1))] == [job.pk]
     job.refresh_from_db()
-    assert (job.state, job.error) == (JobState.FAILED, "未能提交到后台处理队列，请稍后重新发起；如仍不成功，请联系系统管理员。")
+    assert (job.state, job.error) == (JobState.FAILED, "第1次执行失败：后台处理进程意外中止。 未能再次提交到后台处理队列，"
+                                                       f"可能只完成了一部分（已处理 {DIES_AFTER} 项），请核对后重新发起。")
     assert Declaration.objects.filter(pk__in=pks, state=State.APPROVED).count() == DIES_AFTER
 
 

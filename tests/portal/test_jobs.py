@@ -106,9 +106,8 @@ def test_a_crash_in_process_is_retried_and_reported_without_a_server_error(clien
 
 def test_a_queue_that_refuses_the_task_fails_the_job_with_the_reason(client, p, settings, monkeypatch,
                                                                      django_capture_on_commit_callbacks):
-    """The queue's database or Redis unreachable after the job was saved: the clerk lands on the
-    job's page, which says it failed and what to do, not on a server error nor a job 排队中 forever;
-    nothing was decided."""
+    """The queue refuses the task once the job is saved: the job's page, where the clerk lands, says
+    it failed and what to do, instead of showing it 排队中 forever; nothing was decided."""
     settings.TASKS = DATABASE_TASKS
     pks = [d.pk for d in waiting_declarations(p, 101)]
 

@@ -19,6 +19,13 @@ def jpeg():
     return out.getvalue()
 
 
+def progressive_jpeg():
+    """Ten scans (Pillow's progressive output), of noise, so that no two runs compress alike."""
+    out = io.BytesIO()
+    Image.effect_noise((64, 64), 40).convert("RGB").save(out, "JPEG", progressive=True)
+    return out.getvalue()
+
+
 def png():
     out = io.BytesIO()
     Image.new("RGB", (16, 16), (30, 120, 200)).save(out, "PNG")
