@@ -157,6 +157,26 @@ def test_a_huge_pdf_page_tree_is_not_read_whole():
     assert time.monotonic() - started < 2
 
 
+def test_a_big_pdf_cut_before_its_end_of_file_marker_is_refused_without_being_read():
+    """Ends with startxref but not %%EOF: cut short. pypdf would look for the marker through every
+    line of the 19 MB (seconds of a worker); the tail check refuses it first."""
+    content = b"%PDF-1.4\n" + b"1 0 obj\n<< >>\nendobj\n" * 900_000 + b"startxref\n9\n"
+    started = time.monotonic()
+    with pytest.raises(ValidationError) as caught:
+        check_upload(SimpleUploadedFile("通知.pdf", content))
+    assert caught.value.code == "corrupt"
+    assert time.monotonic() - started < 2
+
+
+def test_a_page_tree_naming_a_branch_twice_still_leads_to_its_page():
+    """An empty branch listed twice before the page: the walk skips the branch it has seen and goes on."""
+    content = make_samples.pdf_of(
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R 3 0 R 4 0 R] /Count 1 >>",
+        b"<< /Type /Pages /Parent 2 0 R /Kids [] /Count 0 >>", b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>",
+    )
+    assert check_upload(SimpleUploadedFile("名册.pdf", content)).extension == ".pdf"
+
+
 def test_a_tiny_pdf_claiming_a_billion_objects_is_refused_quickly():
     started = time.monotonic()
     with pytest.raises(ValidationError):
