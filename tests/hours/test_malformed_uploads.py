@@ -93,6 +93,20 @@ def test_the_messages_say_what_to_do():
     assert message("docx-without-document") == "文件“学时证明.docx”不是完整的Word文档（缺少正文部分），请用Word另存为.docx后再上传。"
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"%PDF-1.4\nxref\nzzzz\ntrailer\n<< >>\nstartxref\n9\n%%EOF\n",  # its end is there, its cross-reference unreadable
+        make_samples.pdf_of(b"<< /Type /Catalog /Pages 2 0 R >>", b"(a string, not a page tree)"),
+    ],
+    ids=["unreadable-cross-reference", "page-tree-not-a-dictionary"],
+)
+def test_a_pdf_that_ends_right_but_does_not_open_says_so(content):
+    with pytest.raises(ValidationError) as caught:
+        check_upload(SimpleUploadedFile("通知.pdf", content))
+    assert caught.value.messages == ["文件“通知.pdf”已损坏或不完整，无法作为PDF打开，请重新保存或导出后再上传。"]
+
+
 def pdf_with_owner_password_only():
     from pypdf import PdfWriter
 
