@@ -173,6 +173,11 @@ def test_todo_lists_only_the_clerks_bureau(client, p, todo_world):
     assert shown(client, TODO) == pks(w["city"])
     client.force_login(p.song)
     assert client.get(reverse(TODO)).status_code == 403
+    # Decided, a case leaves the list, though it stays with the bureau that decided it.
+    transitions.declaration_approve(declaration=fresh(w["song"]), user=p.hn_clerk, opinion="同意")
+    transitions.declaration_reject(declaration=fresh(w["wang"]), user=p.hn_clerk, reason="证书与培训名称不符")
+    client.force_login(p.hn_clerk)
+    assert shown(client, TODO) == pks(w["zhao_proxy"], w["li_late"])
 
 
 def test_todo_filters(client, p, todo_world):
@@ -202,6 +207,8 @@ def test_todo_received_date_range(client, p, todo_world):
     day = lambda d: d.isoformat()  # noqa: E731
     assert shown(client, TODO, received_from=day(today - timedelta(days=3))) == pks(w["song"], w["zhao_proxy"], w["wang"])
     assert shown(client, TODO, received_to=day(today - timedelta(days=3))) == pks(w["li_late"])
+    assert shown(client, TODO, received_to=day(today - timedelta(days=2))) == pks(w["li_late"])  # not the day after
+    assert shown(client, TODO, received_to=day(today - timedelta(days=1))) == pks(w["song"], w["zhao_proxy"], w["li_late"])  # wang's came today
     assert shown(client, TODO, received_from=day(submitted_on["li_late"]), received_to=day(submitted_on["li_late"])) == pks(w["li_late"])
     assert shown(client, TODO, received_from=day(today + timedelta(days=1))) == set()
     # an end before the start is explained, not silently ignored
