@@ -12,7 +12,7 @@ from review import views
 from workflow.models import State
 from tests.helpers import SESSION_QUERIES, assert_database_query_count, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
-from tests.hours.fixtures_views import at_state, frozen_now, messages_of, submitted
+from tests.hours.fixtures_views import at_state, fresh, frozen_now, messages_of, submitted
 from tests.portal.jobs_support import waiting_declarations
 
 TODO, BATCH = "review:bureau_todo", "review:bureau_batch"
@@ -98,6 +98,16 @@ def test_waiting_time_sorts_both_ways(client, p):
     assert rows(newest) == oldest_first[::-1]
     assert 'aria-sort="descending">等待时间' in newest.content.decode()
     assert client.get(reverse(TODO), {"order": "random"}).status_code == 400  # fails closed
+
+
+def test_cases_that_arrived_at_the_same_moment_keep_a_fixed_order_both_ways(client, p):
+    """Ties are broken by the case's number, so a page boundary never shows a case twice or never."""
+    with frozen_now(timezone.now() - timedelta(days=1)):
+        first, second = (at_state(p, State.BUREAU_REVIEW, applicant=a) for a in (p.song, p.zhao))
+    assert fresh(first).waiting_since == fresh(second).waiting_since and first.pk < second.pk
+    client.force_login(p.hn_clerk)
+    assert rows(client.get(reverse(TODO))) == [first.pk, second.pk]
+    assert rows(client.get(reverse(TODO), {"order": "newest"})) == [second.pk, first.pk]
 
 
 def test_the_skip_link_leads_to_the_first_row(client, p):

@@ -3,7 +3,9 @@ decision form only for whoever holds the declaration at its level, decisions thr
 (to a superior unit, to the bureau, final approval, rejection with a reason), who gets 404, and
 打包下载 with every file under a readable Chinese name."""
 import io
+import re
 import zipfile
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -18,6 +20,7 @@ from core.repeats import REPEATED
 from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.review.case_pages import refused
+from workflow import periods
 
 pytestmark = pytest.mark.usefixtures("media")
 
@@ -441,3 +444,21 @@ def test_case_page_query_count_does_not_grow(client, p):
     lines = check_lines(response)
     assert any(line.startswith("✘ 佐证材料重复使用") for line in lines)
     assert any(line.startswith("✘ 成果署名冲突") for line in lines)
+
+
+def heading(response):
+    return re.search(r"<h1>(.*?)</h1>", response.content.decode(), re.S)[1]
+
+
+def test_the_case_page_says_督办_once_the_case_has_waited_past_its_supervision_time(client, p):
+    d = at_state(p, State.BUREAU_REVIEW)
+    url = reverse("review:case", args=[d.pk])
+    client.force_login(p.hn_clerk)
+    with frozen_now(datetime(2026, 3, 10, 10, 0)):  # a Tuesday
+        cutoff = periods.overdue_before(p.hn)
+        Declaration.objects.filter(pk=d.pk).update(waiting_since=cutoff)
+        assert "督办" not in heading(client.get(url))  # exactly the time allowed
+        Declaration.objects.filter(pk=d.pk).update(waiting_since=cutoff - timedelta(microseconds=1))
+        assert '<span class="status status-rejected">督办</span>' in heading(client.get(url))
+    decided = at_state(p, State.APPROVED, applicant=p.zhao)
+    assert "督办" not in heading(client.get(reverse("review:case", args=[decided.pk])))
