@@ -65,11 +65,19 @@ class CheckedFile:
     original_name: str
 
 
+NAME_MAX = 200  # Evidence.original_name
+
+
 def _clean_name(name):
-    """The file's own name without any folder part a browser or an attacker put in front."""
+    """The file's own name without any folder part a browser or an attacker put in front, at most
+    NAME_MAX characters: a longer one is shortened before its extension, which the kind is checked
+    against (Windows allows names of 255)."""
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     base = "".join(ch for ch in base if ch.isprintable())
-    return base[:200] or "未命名文件"
+    if len(base) > NAME_MAX:
+        stem, dot, extension = base.rpartition(".")
+        base = stem[: NAME_MAX - 1 - len(extension)] + dot + extension if stem and len(extension) <= 10 else base[:NAME_MAX]
+    return base or "未命名文件"
 
 
 def _corrupt(name, what):

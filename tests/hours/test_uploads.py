@@ -256,6 +256,21 @@ def test_folder_parts_of_the_name_are_dropped(name, kept):
     assert check_upload(upload_of(sample("certificate.pdf"), name)).original_name == kept
 
 
+def test_a_name_over_200_characters_is_shortened_before_its_extension():
+    """A pasted title as the name (Windows allows 255): the file is taken, its name shortened."""
+    name = "关于2024年度专业技术人员继续教育学时认定的证明材料" * 8 + ".PDF"
+    assert len(name) == 220
+    checked = check_upload(upload_of(sample("certificate.pdf"), name))
+    assert checked.original_name == name[:196] + ".PDF" and len(checked.original_name) == 200
+
+
+def test_a_name_without_an_extension_is_refused_by_its_name():
+    message = "文件“{}”的扩展名与内容不符（内容为pdf格式），请确认后重新上传。"
+    assert refusal(upload_of(sample("certificate.pdf"), "pdf")) == ("name_mismatch", message.format("pdf"))  # only the word
+    # A file made in code rather than uploaded may have no name at all.
+    assert refusal(File(io.BytesIO(sample("certificate.pdf")))) == ("name_mismatch", message.format("未命名文件"))
+
+
 # --- evidence_add / evidence_delete -----------------------------------------------------------------------
 
 
