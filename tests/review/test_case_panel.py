@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.repeats import REPEATED
 from hours import transitions
-from hours.models import ReviewStep
+from hours.models import ReviewStep, YearRecord
 from review import selectors
 from workflow.models import Action, State
 from tests.helpers import text_of
@@ -224,3 +224,18 @@ def test_accepting_is_explained_where_it_is_offered(client, p):
     client.post(reverse("review:case_accept", args=[d.pk]))
     page = text_of(client.get(case_url(d)))
     assert f"受理人：{p.hn_clerk.name}" in page and "受理表示" not in page
+
+
+def checks_of(response):
+    html = response.content.decode()
+    listed = html[html.index('<ul class="checks">'):]
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", li)).strip() for li in re.findall(r"<li[^>]*>(.*?)</li>", listed[: listed.index("</ul>")], re.S)]
+
+
+def test_stored_data_the_rules_cannot_compute_is_a_failed_check_with_its_reason(client, p):
+    """A months-away figure the rule set cannot prorate (kept from before the rules changed): the
+    校验 list says so among its failed checks, before the reviewer decides."""
+    d = at_state(p, State.BUREAU_REVIEW)
+    YearRecord.objects.filter(declaration=d).update(months_away=13)
+    client.force_login(p.hn_clerk)
+    assert checks_of(client.get(case_url(d)))[0] == "✘ 申报数据按折算细则计算：2023年度学时要求无法按不在岗13个月折算：离岗月数须为 0 到 12 的整数，收到 13"
