@@ -280,6 +280,11 @@ def test_an_organisation_both_unit_and_superior_keeps_its_two_queues_apart(clien
     # and each of the home page's counters counts its own level's case only
     home = text_of(client.get(reverse("portal:home")))
     assert "1 待单位审核 0 督办" in home and "1 待上级单位审核 0 督办" in home
+    # Decided, each stays in its own level's 已审核通过 or 审核不通过 tab.
+    transitions.declaration_approve(declaration=fresh(at_unit), user=p.dzy_admin, next_org=p.hn)
+    transitions.declaration_reject(declaration=fresh(forwarded), user=p.dzy_admin, reason="材料不全")
+    assert (shown(client, UNIT, status="passed"), shown(client, UNIT, status="rejected")) == (pks(at_unit), set())
+    assert (shown(client, SUPERIOR, status="passed"), shown(client, SUPERIOR, status="rejected")) == (set(), pks(forwarded))
 
 
 # --- each organisation's tabs hold its own decisions only -----------------------------------------
