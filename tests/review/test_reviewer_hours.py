@@ -99,7 +99,10 @@ def test_a_provincial_department_may_set_them_and_the_bureau_keeps_or_changes_th
     step = ReviewStep.objects.get(declaration=d, from_state=State.SUPERIOR_REVIEW)
     assert step.details["determined_hours"] == [{"item": other.pk, "year": 2023, "title": "援企稳岗技术指导", "hours": "10"}]
     client.force_login(p.hn_clerk)
-    assert client.get(case_url(d)).context["form"].initial[field(other)] == Decimal("10")
+    page = client.get(case_url(d))
+    assert page.context["form"].initial[field(other)] == Decimal("10")
+    lines = [f"{'✔' if c.ok else '✘'} {c.label}：{c.detail}" for c in page.context["checks"] if "核定" in c.label]
+    assert lines == ["✔ 2023年度“其他类别的继续教育形式”学时由审核单位核定：已核定10学时"]
     assert client.post(case_url(d), {"decision": "approve", "expected_state": State.BUREAU_REVIEW, field(other): "10"}).status_code == 302
     final = ReviewStep.objects.get(declaration=d, from_state=State.BUREAU_REVIEW)
     assert "determined_hours" not in final.details  # kept as the department set them: nothing new to record
