@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from hours import services
-from hours.models import Item, RuleSet
+from hours.models import Evidence, Item, RuleSet
 from review import services as review_services
 from hours import transitions
 from workflow.models import Action, State
@@ -179,3 +179,15 @@ def test_hours_typed_for_a_version_since_resubmitted_are_not_carried_to_the_new_
     assert (form["decision"].value(), form["opinion"].value(), form[field(other)].value()) == ("approve", "按派出文件核定", None)
     assert form.errors[field(other)] == ["请核定该项目的学时（不计学时的填0）。"]  # asked again, beside the field
     assert Item.objects.get(pk=other.pk).determined_at is None and fresh(d).state == State.BUREAU_REVIEW
+
+
+def test_the_checks_name_an_applicants_item_by_its_activity_even_when_it_has_a_title(client, p):
+    """Its files gone after submission (removed from storage by hand, say): the 佐证材料 line names
+    the activity the materials belong to, not the title the applicant typed."""
+    d, _ = henan_case(p)
+    training = Item.objects.get(year_record__declaration=d, activity="training")
+    assert training.title == "地质调查研修"
+    Evidence.objects.filter(item=training).delete()
+    client.force_login(p.hn_clerk)
+    lines = [f"{'✔' if c.ok else '✘'} {c.label}：{c.detail}" for c in client.get(case_url(d)).context["checks"] if "佐证材料" in c.label]
+    assert lines[0] == "✘ 2023年度“参加培训、研修活动”佐证材料：缺少：培训通知；缺少：结业证书；缺少：单位证明材料"
