@@ -262,6 +262,12 @@ def test_a_name_over_200_characters_is_shortened_before_its_extension():
     assert len(name) == 220
     checked = check_upload(upload_of(sample("certificate.pdf"), name))
     assert checked.original_name == name[:196] + ".PDF" and len(checked.original_name) == 200
+    dotted = "第1.2版" + "证明材料" * 60 + ".pdf"  # a dot in the title too: the extension is after the last
+    assert check_upload(upload_of(sample("certificate.pdf"), dotted)).original_name == dotted[:196] + ".pdf"
+    # What follows the last dot of a name this long is no extension: the name is simply cut.
+    no_extension = "证明材料" * 60 + ".不是扩展名而是标题的一部分内容"
+    assert refusal(upload_of(sample("certificate.pdf"), no_extension)) == (
+        "name_mismatch", f"文件“{no_extension[:200]}”的扩展名与内容不符（内容为pdf格式），请确认后重新上传。")
 
 
 def test_a_name_without_an_extension_is_refused_by_its_name():
