@@ -126,8 +126,12 @@ def _enqueue_or_fail(job_pk, *, attempts, delay=None, reason=ENQUEUE_FAILED):
         _enqueue(job_pk, delay=delay)
     except Exception:  # noqa: BLE001 - whatever the backend raises, the job cannot run
         logger.exception("job %s could not be queued", job_pk)
-        Job.objects.filter(pk=job_pk, state=JobState.QUEUED, attempts=attempts).update(
-            state=JobState.FAILED, error=reason[:500], finished_at=timezone.now())
+        _failed(Job.objects.filter(pk=job_pk, state=JobState.QUEUED, attempts=attempts), reason)
+
+
+def _failed(rows, reason, **fields):
+    """Fail the job `rows` selects for good, with the reason its owner reads; returns whether it did."""
+    return bool(rows.update(state=JobState.FAILED, error=reason[:500], finished_at=timezone.now(), **fields))
 
 
 def _enqueue(job_pk, *, delay=None):
@@ -189,7 +193,7 @@ def _attempt_ended(rows, job, *, retry, reason, result, done):
                 f"第{job.attempts}次执行失败：{reason} 未能再次提交到后台处理队列，可能只完成了一部分"
                 f"（已处理 {done} 项），请核对后重新发起。"))
         return bool(updated)
-    return bool(rows.update(state=JobState.FAILED, result=result, done=done, error=reason[:500], finished_at=timezone.now()))
+    return _failed(rows, reason, result=result, done=done)
 
 
 STALLED_REASON = "后台处理进程意外中止"

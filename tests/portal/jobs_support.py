@@ -1,4 +1,5 @@
-"""Support for the background-job tests: a real worker run, and many declarations at once."""
+"""Support for the background-job tests: a real worker run, many declarations at once, and task
+queues that refuse."""
 import signal
 from io import StringIO
 
@@ -47,3 +48,14 @@ def run_worker():
         db_worker.close_old_connections = closer
         for s, handler in saved.items():
             signal.signal(s, handler)
+
+
+class RefusingQueue:
+    """A task whose queue is down: every enqueue fails."""
+    def enqueue(self, *args):
+        raise RuntimeError("任务队列不可用")
+
+
+def queue_down(job_pk, *, delay=None):
+    """core.jobs._enqueue with the queue unreachable."""
+    raise ConnectionError("队列不可用")

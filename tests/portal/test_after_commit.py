@@ -11,13 +11,9 @@ from accounts import services
 from accounts.models import PasswordResetCode, User
 from core.commits import after_commit
 from workflow.delivery import deliver
+from tests.portal.jobs_support import RefusingQueue
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class RefusingQueue:
-    def enqueue(self, *args):
-        raise RuntimeError("任务队列不可用")
 
 
 def test_a_failing_call_is_named_and_the_next_one_still_runs(caplog):

@@ -18,7 +18,7 @@ from workflow.models import State
 from hours.models import ReviewStep
 from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
-from tests.portal.jobs_support import waiting_declarations
+from tests.portal.jobs_support import queue_down, waiting_declarations
 
 DIES_AFTER = 40
 
@@ -70,11 +70,7 @@ def test_a_retry_the_queue_refuses_fails_the_job_with_the_reason(p, killed_batch
     """Taken up for another attempt while the queue is unreachable: failed with what to do, not left
     排队中 with nothing to run it."""
     job, pks = killed_batch
-
-    def refuse(job_pk, *, delay=None):
-        raise ConnectionError("队列不可用")
-
-    monkeypatch.setattr(jobs, "_enqueue", refuse)
+    monkeypatch.setattr(jobs, "_enqueue", queue_down)
     assert [j.pk for j in jobs.jobs_recover(now=later(settings.JOB_STALL_SECONDS / 60 + 1))] == [job.pk]
     job.refresh_from_db()
     assert (job.state, job.error) == (JobState.FAILED, "第1次执行失败：后台处理进程意外中止。 未能再次提交到后台处理队列，"

@@ -25,7 +25,7 @@ from review import services as review_services
 from workflow.models import State
 from tests.helpers import SESSION_QUERIES, assert_database_query_count, hidden_fields, menu_links, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
-from tests.portal.jobs_support import run_worker, waiting_declarations
+from tests.portal.jobs_support import queue_down, run_worker, waiting_declarations
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 BATCH = "review:bureau_batch"
@@ -110,11 +110,7 @@ def test_a_queue_that_refuses_the_task_fails_the_job_with_the_reason(client, p, 
     it failed and what to do, instead of showing it 排队中 forever; nothing was decided."""
     settings.TASKS = DATABASE_TASKS
     pks = [d.pk for d in waiting_declarations(p, 101)]
-
-    def refuse(job_pk, *, delay=None):
-        raise ConnectionError("队列不可用")
-
-    monkeypatch.setattr(jobs, "_enqueue", refuse)
+    monkeypatch.setattr(jobs, "_enqueue", queue_down)
     client.force_login(p.hn_clerk)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse(BATCH), {"ids": pks, "decision": "approve"})

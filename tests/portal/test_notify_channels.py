@@ -18,6 +18,7 @@ from workflow.reminders import remind
 from workflow.runner import channels_for, notify
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import at_state, fresh
+from tests.portal.jobs_support import RefusingQueue
 
 PHONE = "18899098765"  # 宋庆涛's, from the demo
 
@@ -141,11 +142,6 @@ def test_a_gateway_that_is_down_does_not_fail_the_decision(p, sms_on, caplog, dj
     assert fresh(declaration).state == State.APPROVED
     assert gateway.requests  # it was tried…
     assert "短信网关拒绝" in caplog.text and PHONE not in caplog.text  # …and only logged
-
-
-class RefusingQueue:
-    def enqueue(self, *args):
-        raise RuntimeError("任务队列不可用")
 
 
 def test_a_task_queue_that_refuses_the_copies_does_not_fail_the_decision(p, settings, monkeypatch, caplog,

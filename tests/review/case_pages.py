@@ -11,6 +11,11 @@ def case_url(d, source=None):
     return reverse("review:case", args=[d.pk]) + ("?" + urlencode({"from": source}) if source else "")
 
 
+def check_lines(response):
+    """The 校验规则 lines as shown: '✔ …' or '✘ …'."""
+    return [f"{'✔' if c.ok else '✘'} {c.label}{'：' + c.detail if c.detail else ''}" for c in response.context["checks"]]
+
+
 def refused(client, d, data, *, url=None):
     """POST a decision the form refuses: the browser is sent back to the case page (a reload sends
     nothing again), which shows the errors once. Returns that page."""

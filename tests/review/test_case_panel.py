@@ -17,7 +17,7 @@ from workflow.models import Action, State
 from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403 - the fixtures (p, media)
 from tests.hours.fixtures_views import at_state, complete_draft, fresh, frozen_now, messages_of, steps, submitted
-from tests.review.case_pages import case_url, refused
+from tests.review.case_pages import case_url, check_lines, refused
 
 pytestmark = pytest.mark.usefixtures("media")
 
@@ -226,16 +226,10 @@ def test_accepting_is_explained_where_it_is_offered(client, p):
     assert f"受理人：{p.hn_clerk.name}" in page and "受理表示" not in page
 
 
-def checks_of(response):
-    html = response.content.decode()
-    listed = html[html.index('<ul class="checks">'):]
-    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", li)).strip() for li in re.findall(r"<li[^>]*>(.*?)</li>", listed[: listed.index("</ul>")], re.S)]
-
-
 def test_stored_data_the_rules_cannot_compute_is_a_failed_check_with_its_reason(client, p):
     """A months-away figure the rule set cannot prorate (kept from before the rules changed): the
     校验 list says so among its failed checks, before the reviewer decides."""
     d = at_state(p, State.BUREAU_REVIEW)
     YearRecord.objects.filter(declaration=d).update(months_away=13)
     client.force_login(p.hn_clerk)
-    assert checks_of(client.get(case_url(d)))[0] == "✘ 申报数据按折算细则计算：2023年度学时要求无法按不在岗13个月折算：离岗月数须为 0 到 12 的整数，收到 13"
+    assert check_lines(client.get(case_url(d)))[0] == "✘ 申报数据按折算细则计算：2023年度学时要求无法按不在岗13个月折算：离岗月数须为 0 到 12 的整数，收到 13"

@@ -19,7 +19,7 @@ from hours.models import ReviewStep
 from core.repeats import REPEATED
 from tests.helpers import another_browser, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
-from tests.review.case_pages import refused
+from tests.review.case_pages import check_lines, refused
 from workflow import periods
 
 pytestmark = pytest.mark.usefixtures("media")
@@ -30,10 +30,6 @@ PAPER = {"author_rank": 1, "title": "湘西铅锌矿成矿规律研究", "year":
 def case_url(d):
     return reverse("review:case", args=[d.pk])
 
-
-def check_lines(response):
-    """The 校验规则 lines as shown: '✔ …' or '✘ …'."""
-    return [f"{'✔' if c.ok else '✘'} {c.label}{'：' + c.detail if c.detail else ''}" for c in response.context["checks"]]
 
 
 def decide(client, d, **data):
