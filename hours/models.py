@@ -82,7 +82,7 @@ class Declaration(Reviewable):
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
-    # 校验: the reviewers' automatic checks (review/selectors.py automatic_checks) as last run, for
+    # 校验: the reviewers' automatic checks (review/checks.py automatic_checks) as last run, for
     # the 待办列表's column and its filter 校验全部通过. Run after the declaration arrives at a level
     # and again by every batch decision; a verdict older than the arrival (checked_at before
     # waiting_since) is no verdict. See review/services.py declaration_checks_record.

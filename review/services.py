@@ -21,7 +21,7 @@ from workflow import jurisdiction
 from workflow.models import FilingPeriod, State
 from workflow.runner import STALE_MESSAGE, WorkflowError
 
-from . import exports, selectors
+from . import checks, exports
 
 
 # More than this many items go to a background job (core/jobs.py); up to it, the clerk waits
@@ -83,7 +83,7 @@ def _decide_one(declaration, *, since, user, decision, reason, ip, details):
     if decision == "approve" and _waits_for(declaration, user):
         # The checks run again now, whatever the list showed: another applicant may have uploaded
         # the same file since the case arrived. A case that fails one is decided case by case.
-        failed = selectors.failed_checks(declaration)
+        failed = checks.failed_checks(declaration)
         _keep_verdict(declaration, failed)
         if failed:
             return BatchResult(declaration.pk, declaration.business_no, declaration.name, False, _refusal(failed))
@@ -141,7 +141,7 @@ def declaration_checks_record(pk):
     declaration = Declaration.objects.select_related("rule_set").filter(pk=pk).first()
     if declaration is None or not declaration.is_pending:
         return None
-    failed = selectors.failed_checks(declaration)
+    failed = checks.failed_checks(declaration)
     _keep_verdict(declaration, failed)
     return failed
 

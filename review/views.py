@@ -26,7 +26,7 @@ from workflow.levels import BY_STATE
 from workflow.models import Action, FilingPeriod, State
 from workflow.runner import STALE_MESSAGE, WorkflowError, next_level_choices
 
-from . import exports, selectors, services
+from . import checks, exports, selectors, services
 from .forms import (
     BatchForm, DecisionForm, FilingPeriodForm, MyDecisionsForm, QueueFilterForm, RemindersSentForm, RevokeForm, TodoFilterForm,
 )
@@ -456,7 +456,7 @@ def case(request, pk):
     context = {
         "declaration": declaration,
         **workspace,
-        "checks": selectors.automatic_checks(declaration, workspace),
+        "checks": checks.automatic_checks(declaration, workspace),
         "filings": hours_selectors.approved_filings_for(declaration),
         "form": form,
         "steps": steps,

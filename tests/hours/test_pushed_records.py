@@ -19,7 +19,7 @@ from hours import services, transitions
 from hours.models import Item, ItemSource, TrainingRecord
 from hours.policies import policy_for
 from hours.rules.types import RECORD_SOURCES
-from review import selectors as review_selectors
+from review import checks as review_checks
 from tests.helpers import text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
 from tests.hours.fixtures_views import attach_general_files, attach_item_files, complete, draft, fresh, messages_of
@@ -129,7 +129,7 @@ def test_an_item_from_a_source_not_recognised_asks_for_the_trainings_materials(c
 def checks_of(d):
     from hours import selectors as hours_selectors
 
-    return review_selectors.automatic_checks(d, hours_selectors.declaration_workspace(d))
+    return review_checks.automatic_checks(d, hours_selectors.declaration_workspace(d))
 
 
 def test_automatic_checks_say_why_sent_hours_stand_or_ask_for_files(p, base):

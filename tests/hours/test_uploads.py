@@ -268,6 +268,10 @@ def test_a_name_over_200_characters_is_shortened_before_its_extension():
     no_extension = "证明材料" * 60 + ".不是扩展名而是标题的一部分内容"
     assert refusal(upload_of(sample("certificate.pdf"), no_extension)) == (
         "name_mismatch", f"文件“{no_extension[:200]}”的扩展名与内容不符（内容为pdf格式），请确认后重新上传。")
+    # Ten characters after the dot are still taken for an extension; eleven are not.
+    ten, eleven = "证明材料" * 60 + ".abcdefghij", "证明材料" * 60 + ".abcdefghijk"
+    assert refusal(upload_of(sample("certificate.pdf"), ten))[1].startswith(f"文件“{ten[:189]}.abcdefghij”")
+    assert refusal(upload_of(sample("certificate.pdf"), eleven))[1].startswith(f"文件“{eleven[:200]}”")
 
 
 def test_a_name_without_an_extension_is_refused_by_its_name():

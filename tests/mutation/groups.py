@@ -31,8 +31,17 @@ GROUPS = {
             "tests/review/test_my_decisions.py", "tests/review/test_case_navigation.py", "tests/review/test_batch_checks.py",
             "tests/review/test_case_panel.py", "tests/review/test_views_case.py", "tests/review/test_periods_notifications_export.py",
             "tests/review/test_accept.py",  # 受理: the 待办列表's 受理人 filter
-            "tests/review/test_reviewer_hours.py",  # the 校验 line of hours a reviewer determines
             "tests/portal/test_messages_pages.py",  # 消息推送管理: the reminders sent in a clerk's area
+        ],
+    },
+    # 校验规则: the automatic checks on a case, and the blocking ones that keep it out of a batch
+    # approval. Apart from the queues, so that each group is recorded in one sitting.
+    "checks": {
+        "modules": ["review/checks.py"],
+        "tests": [
+            "tests/review/test_batch_checks.py", "tests/review/test_case_panel.py", "tests/review/test_views_case.py",
+            "tests/review/test_page_queries.py",  # a training has no rank; a shared file named
+            "tests/review/test_reviewer_hours.py",  # the 校验 line of hours a reviewer determines
             "tests/hours/test_pushed_records.py",  # the check naming where a training base's hours came from
         ],
     },

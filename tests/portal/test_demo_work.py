@@ -9,7 +9,7 @@ from accounts.models import User
 from hours import summary
 from hours.models import Declaration, PersonYear
 from portal.management.commands.load_demo import load
-from review.selectors import failed_checks
+from review.checks import failed_checks
 from tests.conftest import kept_for_module
 from workflow.models import State
 

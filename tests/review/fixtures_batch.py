@@ -1,6 +1,6 @@
 """Declarations waiting at the bureau for the batch tests and the batch journey, brought there
 through the services and the workflow (tests/hours/fixtures_views.py): a clean one passes every
-automatic check (review/selectors.py automatic_checks); a flagged one carries a file another
+automatic check (review/checks.py automatic_checks); a flagged one carries a file another
 applicant has used too (佐证材料重复使用), which no transition refuses."""
 from hours import services, transitions
 from hours.models import EvidenceCategory

@@ -14,9 +14,8 @@ from django.utils import timezone
 
 from hours import services as hours_services, transitions
 from hours.models import Declaration, EvidenceCategory
-from review import selectors, services
+from review import checks, services
 from review.forms import BatchForm
-from review.selectors import Check
 from workflow.models import State
 from tests.helpers import hidden_fields, text_of
 from tests.hours.fixtures_views import *  # noqa: F401,F403
@@ -208,7 +207,7 @@ def test_the_refusal_names_every_failed_check_and_the_kept_summary_is_cut_to_200
 ])
 def test_a_summary_of_200_characters_is_kept_whole_and_a_longer_one_cut(p, monkeypatch, labels, summary):
     d = at_state(p, State.BUREAU_REVIEW)
-    monkeypatch.setattr(selectors, "failed_checks", lambda declaration: [Check(False, label) for label in labels])
+    monkeypatch.setattr(checks, "failed_checks", lambda declaration: [checks.Check(False, label) for label in labels])
     assert len(services.declaration_checks_record(d.pk)) == len(labels)
     assert (fresh(d).checks_failed, fresh(d).checks_summary) == (len(labels), summary)
 
