@@ -203,7 +203,7 @@ def jobs_recover(*, now=None):
     """Running jobs that have reported nothing for JOB_STALL_SECONDS lost their worker: each such
     attempt ends as a failed one (retried where its kind allows, with the handler skipping what the
     attempt finished). Returns the jobs taken up. A job its worker is still running reports at
-    every item, so it is never taken up while alive."""
+    every item, so it is never taken up while alive. Each job is returned as it is now."""
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.JOB_STALL_SECONDS)
     recovered = []
     for job in Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=cutoff).order_by("pk"):
@@ -214,7 +214,9 @@ def jobs_recover(*, now=None):
         reason = f"{STALLED_REASON}。" if retry else f"{STALLED_REASON}，可能只完成了一部分（已处理 {job.done} 项），请核对后重新发起。"
         result = {**job.result, "partial": True}
         if _attempt_ended(rows, job, retry=retry, reason=reason, result=result, done=job.done):
-            logger.warning("job %s (%s) stalled since %s; %s", job.pk, job.kind, job.heartbeat_at, "retrying" if retry else "failed")
+            stalled_since = job.heartbeat_at
+            job.refresh_from_db()  # queued again, or failed: out of attempts, or the queue refused the retry
+            logger.warning("job %s (%s) stalled since %s; now %s", job.pk, job.kind, stalled_since, job.state)
             recovered.append(job)
     return recovered
 

@@ -2,6 +2,7 @@
 heartbeat that stops moving. `manage.py recover_jobs` takes up each job silent for
 JOB_STALL_SECONDS as a failed attempt: retried where the kind allows, skipping what the dead
 attempt finished, or failed with a reason the owner reads on the job page."""
+import logging
 from datetime import timedelta
 from io import StringIO
 
@@ -66,12 +67,15 @@ def test_a_job_whose_worker_died_is_run_again_and_decides_each_declaration_once(
     assert "已完成" in text_of(client.get(reverse("portal:job", args=[job.pk])))
 
 
-def test_a_retry_the_queue_refuses_fails_the_job_with_the_reason(p, killed_batch, monkeypatch, settings):
+def test_a_retry_the_queue_refuses_fails_the_job_with_the_reason(p, killed_batch, monkeypatch, settings, caplog):
     """Taken up for another attempt while the queue is unreachable: failed with what to do, not left
-    排队中 with nothing to run it."""
+    排队中 with nothing to run it; the log says failed, not retrying."""
     job, pks = killed_batch
     monkeypatch.setattr(jobs, "_enqueue", queue_down)
-    assert [j.pk for j in jobs.jobs_recover(now=later(settings.JOB_STALL_SECONDS / 60 + 1))] == [job.pk]
+    with caplog.at_level(logging.WARNING, logger="core.jobs"):
+        recovered = jobs.jobs_recover(now=later(settings.JOB_STALL_SECONDS / 60 + 1))
+    assert [(j.pk, j.state) for j in recovered] == [(job.pk, JobState.FAILED)]
+    assert [m for m in caplog.messages if "stalled" in m][0].endswith("; now failed")
     job.refresh_from_db()
     assert (job.state, job.error) == (JobState.FAILED, "第1次执行失败：后台处理进程意外中止。 未能再次提交到后台处理队列，"
                                                        f"可能只完成了一部分（已处理 {DIES_AFTER} 项），请核对后重新发起。")

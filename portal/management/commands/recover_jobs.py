@@ -9,6 +9,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         recovered = jobs.jobs_recover()
         for job in recovered:
-            job.refresh_from_db()
             self.stdout.write(f"任务 {job.pk}（{job.title}）：{job.get_state_display()}")
         self.stdout.write(f"共接管 {len(recovered)} 个中断的任务。")
