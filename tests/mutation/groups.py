@@ -39,7 +39,8 @@ GROUPS = {
     "checks": {
         "modules": ["review/checks.py"],
         "tests": [
-            "tests/review/test_batch_checks.py", "tests/review/test_case_panel.py", "tests/review/test_views_case.py",
+            "tests/review/test_automatic_checks.py", "tests/review/test_batch_checks.py", "tests/review/test_case_panel.py",
+            "tests/review/test_views_case.py",
             "tests/review/test_page_queries.py",  # a training has no rank; a shared file named
             "tests/review/test_reviewer_hours.py",  # the 校验 line of hours a reviewer determines
             "tests/hours/test_pushed_records.py",  # the check naming where a training base's hours came from

@@ -13,7 +13,11 @@ def case_url(d, source=None):
 
 def check_lines(response):
     """The 校验规则 lines as shown: '✔ …' or '✘ …'."""
-    return [f"{'✔' if c.ok else '✘'} {c.label}{'：' + c.detail if c.detail else ''}" for c in response.context["checks"]]
+    return lines_of(response.context["checks"])
+
+
+def lines_of(checks):
+    return [f"{'✔' if c.ok else '✘'} {c.label}{'：' + c.detail if c.detail else ''}" for c in checks]
 
 
 def refused(client, d, data, *, url=None):

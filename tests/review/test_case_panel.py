@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.repeats import REPEATED
 from hours import transitions
-from hours.models import ReviewStep, YearRecord
+from hours.models import Item, ReviewStep, YearRecord
 from review import selectors
 from workflow.models import Action, State
 from tests.helpers import text_of
@@ -233,3 +233,21 @@ def test_stored_data_the_rules_cannot_compute_is_a_failed_check_with_its_reason(
     YearRecord.objects.filter(declaration=d).update(months_away=13)
     client.force_login(p.hn_clerk)
     assert check_lines(client.get(case_url(d)))[0] == "✘ 申报数据按折算细则计算：2023年度学时要求无法按不在岗13个月折算：离岗月数须为 0 到 12 的整数，收到 13"
+
+
+def test_hours_stored_otherwise_than_the_rules_give_are_a_failed_check_with_both_figures(client, p):
+    """An item's hours changed behind the form's back (or kept from an older rule set): the 校验
+    list shows what was declared beside what the rules give for its facts."""
+    d = at_state(p, State.BUREAU_REVIEW)
+    client.force_login(p.hn_clerk)
+    assert check_lines(client.get(case_url(d)))[0] == "✔ 2023年度“培训班、研修班、进修班”学时折算"
+    Item.objects.filter(year_record__declaration=d).update(public_hours=24)
+    assert check_lines(client.get(case_url(d)))[0] == "✘ 2023年度“培训班、研修班、进修班”学时折算：申报 24.0/0.0，按折算细则应为 16/0"
+
+
+def test_facts_the_rules_refuse_are_a_failed_check_with_the_reason(client, p):
+    d = at_state(p, State.BUREAU_REVIEW)
+    Item.objects.filter(year_record__declaration=d).update(facts={"subject": "public", "days": -2, "half_days": 0, "year": 2023})
+    client.force_login(p.hn_clerk)
+    lines = check_lines(client.get(case_url(d)))
+    assert [line for line in lines if "学时折算" in line] == ["✘ 2023年度“培训班、研修班、进修班”学时折算：“整天数”（days）不能小于 0，收到 -2"]
