@@ -8,7 +8,7 @@ from hours import selectors as hours_selectors, services
 from hours.models import EvidenceCategory, Item
 from review import checks
 from tests.hours.fixtures_views import *  # noqa: F401,F403 - the fixtures (p, media)
-from tests.hours.fixtures_views import add_item, draft, pdf, pdf_bytes
+from tests.hours.fixtures_views import TRAINING, add_item, draft, pdf, pdf_bytes
 from tests.review.case_pages import lines_of
 
 pytestmark = pytest.mark.usefixtures("media")
@@ -39,10 +39,10 @@ def declaration_of(user, year, *works):
 
 
 def test_own_work_in_another_declaration_is_matched_by_its_form_and_identity_only(p):
-    earlier, _ = declaration_of(p.song, 2022, ("paper", PAPER), ("paper", SECOND), ("book", PAPER), ("training", {"subject": "public", "days": 1, "half_days": 0}))
+    earlier, _ = declaration_of(p.song, 2022, ("paper", PAPER), ("paper", SECOND), ("book", PAPER), ("training", TRAINING))
     declaration_of(p.zhao, 2022, ("paper", {**PAPER, "author_rank": 2}))  # someone else's claim: not a repeat of one's own
     # A training first: an item without an identity is passed over, not the end of the look.
-    d, _ = declaration_of(p.song, 2023, ("training", {"subject": "public", "days": 1, "half_days": 0}), ("paper", PAPER))
+    d, _ = declaration_of(p.song, 2023, ("training", TRAINING), ("paper", PAPER))
     assert line(d, "成果重复申报") == f"✘ 成果重复申报：“{PAPER['title']}”已在申报{earlier.business_no}的2022年度申报"
 
     alone, _ = declaration_of(p.song, 2021, ("paper", {"author_rank": 1, "title": "只申报一次的论文"}))
@@ -98,7 +98,7 @@ def file_for(d, user, record, name, data):
 
 
 def test_a_declaration_without_files_repeats_none(p):
-    d, _ = declaration_of(p.song, 2023, ("training", {"subject": "public", "days": 1, "half_days": 0}))
+    d, _ = declaration_of(p.song, 2023, ("training", TRAINING))
     assert line(d, "佐证材料未与他人或其他年度重复") == "✔ 佐证材料未与他人或其他年度重复"
 
 
