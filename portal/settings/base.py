@@ -112,16 +112,31 @@ ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
+    # The portal's pages: Jinja2, with the Django template language's lookups and filters
+    # (core/jinja.py); compiled to Python, it renders them in a fraction of the Django engine's time.
+    {
+        "BACKEND": "core.jinja.Pages",
+        "NAME": "pages",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "core.jinja.environment",
+            "context_processors": [
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal_shell",
+            ],
+        },
+    },
+    # The admin's and other apps' own templates.
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portal.context_processors.portal_shell",
             ],
         },
     },

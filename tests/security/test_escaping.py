@@ -1,4 +1,4 @@
-"""HTML and script typed into any text field come back as text: escaped on every page that shows
+"""HTML, script and template syntax typed into any text field come back as text: escaped on every page that shows
 them, as text in the certificate PDF, and never as a formula in the Excel export.
 
 Everything is entered through the services, as the forms would: an organisation's name, a
@@ -30,9 +30,10 @@ from tests.hours.fixtures_views import complete
 
 pytestmark = pytest.mark.django_db
 
-PAYLOAD = """<script>alert(1)</script>"'><img src=x onerror=alert(1)>"""
+# Markup, and template syntax that must show as typed, never be evaluated ({{7*7}} is not 49).
+PAYLOAD = """<script>alert(1)</script>"'><img src=x onerror=alert(1)>{{7*7}}"""
 # For fields of at most 50 characters (names, specialty): the same attack, shorter.
-SHORT = """<script>alert(1)</script>"'><img src=x>"""
+SHORT = """<script>alert(1)</script>"'><img src=x>{{7*7}}"""
 RAW = ["<script>alert(1)", "<img src=x", "\"'><"]
 
 

@@ -1,0 +1,168 @@
+"""The pages' template engine: Jinja2, compiled to Python, with the Django template language's
+meaning kept where the markup relies on it, so the pages stay what they were.
+
+- A dotted name is looked up as Django does: key, then attribute, then index, and a method that
+  takes no argument is called (`form.non_field_errors`, `row.get_state_display`, `page.start_index`);
+  a method that alters data (`alters_data`) is not.
+- `{{ value }}` is localised and shown in local time as Django shows it (dates, times, decimals).
+- `default` is Django's (for any false value); the Django filters the templates use are Django's
+  own functions (`length` of nothing is 0, not an error); `url()` and `static()` are globals.
+- A missing name or attribute renders empty, and so does a lookup on it, as in Django.
+Third-party apps (the admin) keep Django's own engine, the second in TEMPLATES."""
+import datetime
+import inspect
+from decimal import Decimal
+
+import jinja2
+from django.template import defaultfilters
+from django.template import TemplateSyntaxError
+from django.template.backends.jinja2 import Jinja2, Template, get_exception_info
+from django.template.backends.utils import csrf_input_lazy, csrf_token_lazy
+from django.templatetags.static import static
+from django.test.signals import template_rendered
+from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
+
+from core import masking, wording
+
+_LOOKUP_ERRORS = (TypeError, AttributeError, KeyError, ValueError, IndexError)
+_LOCALISED = (datetime.date, datetime.time, Decimal, float)
+
+
+def _call(value):
+    """A callable found by a lookup, called as the Django template language would."""
+    if getattr(value, "do_not_call_in_templates", False) or isinstance(value, type):
+        return value
+    if getattr(value, "alters_data", False):
+        return jinja2.ChainableUndefined()
+    try:
+        return value()
+    except TypeError:
+        try:
+            inspect.signature(value).bind()
+        except (TypeError, ValueError):  # it needs arguments: nothing to show
+            return jinja2.ChainableUndefined()
+        raise
+
+
+class Environment(jinja2.Environment):
+    def getattr(self, obj, attribute):
+        if isinstance(obj, jinja2.Undefined):
+            return obj
+        if getattr(type(obj), "__getitem__", None) is not None:
+            try:
+                value = obj[attribute]
+            except _LOOKUP_ERRORS:
+                pass
+            else:
+                return _call(value) if callable(value) else value
+        try:
+            value = getattr(obj, attribute)
+        except AttributeError:
+            return self.undefined(obj=obj, name=attribute)
+        # A loop's own methods (loop.cycle) are Jinja's, called with their arguments.
+        return _call(value) if callable(value) and not isinstance(obj, jinja2.runtime.LoopContext) else value
+
+
+def _finalize(value):
+    return localize(template_localtime(value)) if isinstance(value, _LOCALISED) else value
+
+
+def _date(value, arg=None):
+    return defaultfilters.date(template_localtime(value), arg)
+
+
+def _time(value, arg=None):
+    return defaultfilters.time(template_localtime(value), arg)
+
+
+def _default(value, arg=""):
+    return value or arg
+
+
+def url(name, *args, **kwargs):
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def named_errors(form):
+    """[(label, error, target id)] for each error of each field of `form`, in the form's order, for
+    the error summary; the target is the id of the field's input (its first choice for a group of
+    radios or boxes), empty for a hidden field or a form without ids."""
+    found = []
+    for field in form:
+        if not field.errors:
+            continue
+        target = ""
+        if not field.is_hidden and field.auto_id:
+            target = field.id_for_label or f"{field.auto_id}_0"
+        label = "" if field.is_hidden else (field.label or field.name)
+        found.extend((label, error, target) for error in field.errors)
+    return found
+
+
+def _as_django(function):
+    """A Django filter given what Django gives it: a missing name is the empty string."""
+    def apply(value, *args):
+        return function("" if isinstance(value, jinja2.Undefined) else value, *args)
+    return apply
+
+
+def _is_none(value):
+    return value is None or isinstance(value, jinja2.Undefined)  # Django reads a missing name as None
+
+
+def environment(**options):
+    options["undefined"] = jinja2.ChainableUndefined  # Django's backend would set a stricter one
+    options["keep_trailing_newline"] = True  # as Django: an included file's last newline stays
+    env = Environment(finalize=_finalize, **options)
+    env.globals.update(url=url, static=static)
+    env.tests["none"] = _is_none
+    django_filters = dict(
+        default=_default, date=_date, time=_time,
+        length=defaultfilters.length, join=defaultfilters.join, floatformat=defaultfilters.floatformat,
+        add=defaultfilters.add, yesno=defaultfilters.yesno,
+        filesizeformat=defaultfilters.filesizeformat, timesince=defaultfilters.timesince_filter,
+        truncatechars=defaultfilters.truncatechars, linebreaksbr=defaultfilters.linebreaksbr,
+        urlencode=defaultfilters.urlencode, stringformat=defaultfilters.stringformat,
+        mask_id=masking.mask_id_number, mask_phone=masking.mask_phone, mask_name=masking.mask_name,
+        sentence=wording.sentence, named_errors=named_errors,
+    )
+    env.filters.update({name: _as_django(function) for name, function in django_filters.items()})
+    return env
+
+
+class PageTemplate(Template):
+    @property
+    def name(self):
+        return self.template.name
+
+    def render(self, context=None, request=None):
+        # The view's names win over the context processors', as with Django's engine.
+        context = dict(context or {})
+        if request is not None:
+            shell = {"request": request, "csrf_input": csrf_input_lazy(request), "csrf_token": csrf_token_lazy(request)}
+            for processor in self.backend.template_context_processors:
+                shell.update(processor(request))
+            context = {**shell, **context}
+        try:
+            html = self.template.render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            new = TemplateSyntaxError(exc.args)
+            new.template_debug = get_exception_info(exc)
+            raise new from exc
+        # What Django's test client reads as response.context (it listens for this signal, which
+        # Django's own engine sends only under test; without listeners it costs nothing).
+        template_rendered.send(sender=self, template=self, context=context)
+        return mark_safe(html)  # as Django's engine: a rendered piece put into a page is not escaped again
+
+
+class Pages(Jinja2):
+    """Django's Jinja2 backend, its templates rendered through PageTemplate."""
+
+    def get_template(self, template_name):
+        return PageTemplate(super().get_template(template_name).template, self)
+
+    def from_string(self, template_code):
+        return PageTemplate(self.env.from_string(template_code), self)

@@ -1,0 +1,73 @@
+"""The pages' engine (core/jinja.py): Jinja2 that reads a template as the Django template language
+did, so the markup that was written for Django shows the same values."""
+from datetime import datetime, timezone as tz
+from decimal import Decimal
+
+from django.template import engines
+from django.utils.safestring import mark_safe
+
+
+def render(source, **context):
+    return engines["pages"].from_string(source).render(context)
+
+
+class Row:
+    def __init__(self):
+        self.deleted = False
+
+    def get_state_display(self):
+        return "已通过"
+
+    def needs(self, argument):
+        return argument
+
+    def delete(self):
+        self.deleted = True
+
+    delete.alters_data = True
+
+
+def test_a_dotted_name_is_a_key_first_then_an_attribute_then_an_index():
+    # A dict whose key is also a dict method: the key, as Django reads it (the workspace's years).
+    assert render("{% for i in year.items %}{{ i }}{% endfor %}", year={"items": [1, 2]}) == "12"
+    assert render("{{ pair.1 }}", pair=("a", "b")) == "b"
+    assert render("{{ row.get_state_display }}", row=Row()) == "已通过"
+
+
+def test_a_method_that_needs_arguments_or_alters_data_is_not_called():
+    row = Row()
+    assert render("[{{ row.needs }}][{{ row.delete }}]", row=row) == "[][]"
+    assert row.deleted is False
+
+
+def test_a_missing_name_and_any_lookup_on_it_render_empty():
+    assert render("[{{ nothing }}][{{ nothing.at.all }}][{{ none.attr }}][{{ nothing|default('无') }}]", none=None) == "[][][][无]"
+    # Filters get the empty string, as Django gives them, and a missing name is None.
+    assert render("[{{ c.public|floatformat('-1') }}][{{ t|date('Y') }}][{{ n|add(1) }}][{{ gone|length }}]") == "[][][][0]"
+    assert render("{% if entry.recognised is none %}无{% endif %}", entry={}) == "无"
+
+
+def test_default_is_for_any_false_value_as_in_django():
+    assert render("{{ a|default('—') }}{{ b|default('—') }}{{ c|default('—') }}", a="", b=0, c="x") == "——x"
+
+
+def test_dates_and_numbers_show_as_django_shows_them():
+    moment = datetime(2026, 1, 31, 17, 5, tzinfo=tz.utc)  # 01:05 on 1 February in Shanghai
+    assert render("{{ t|date('Y-m-d H:i') }}", t=moment) == "2026-02-01 01:05"
+    assert render("{{ t }}", t=moment) == "2026年2月1日 01:05"
+    assert render("{{ n }}|{{ n|floatformat('-1') }}", n=Decimal("12.50")) == "12.50|12.5"
+
+
+def test_text_is_escaped_and_safe_markup_is_not():
+    payload = "<script>alert(1)</script>{{ 7*7 }}"
+    assert render("{{ v }}", v=payload) == "&lt;script&gt;alert(1)&lt;/script&gt;{{ 7*7 }}"
+    assert render("{{ v }}", v=mark_safe("<b>粗</b>")) == "<b>粗</b>"
+
+
+def test_a_rendered_piece_put_into_a_page_is_not_escaped_again():
+    piece = engines["pages"].from_string("<li>{{ v }}</li>").render({"v": "<"})
+    assert render("<ul>{{ piece }}</ul>", piece=piece) == "<ul><li>&lt;</li></ul>"
+
+
+def test_a_loop_keeps_its_own_names():
+    assert render("{% for x in 'ab' %}{{ loop.index }}{{ loop.first }};{% endfor %}") == "1True;2False;"
