@@ -17,11 +17,13 @@ import jinja2
 from django.template import defaultfilters
 from django.template import TemplateSyntaxError
 from django.template.backends.jinja2 import Jinja2, Template, get_exception_info
-from django.template.backends.utils import csrf_input_lazy, csrf_token_lazy
+from django.middleware.csrf import get_token
 from django.templatetags.static import static
 from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils.formats import localize
+from django.utils.functional import SimpleLazyObject
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 
@@ -142,7 +144,11 @@ class PageTemplate(Template):
         # The view's names win over the context processors', as with Django's engine.
         context = dict(context or {})
         if request is not None:
-            shell = {"request": request, "csrf_input": csrf_input_lazy(request), "csrf_token": csrf_token_lazy(request)}
+            # The token once per page, as Django's engine does: Django's lazy input masks a new token
+            # at every form (the draft page has dozens of delete buttons), a random string each.
+            token = SimpleLazyObject(lambda: get_token(request))
+            field = SimpleLazyObject(lambda: format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token))
+            shell = {"request": request, "csrf_input": field, "csrf_token": token}
             for processor in self.backend.template_context_processors:
                 shell.update(processor(request))
             context = {**shell, **context}

@@ -1,8 +1,12 @@
 """The pages' engine (core/jinja.py): Jinja2 that reads a template as the Django template language
 did, so the markup that was written for Django shows the same values."""
+import re
 from datetime import datetime, timezone as tz
 from decimal import Decimal
 
+from django.conf import settings
+from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.template import engines
 from django.utils.safestring import mark_safe
 
@@ -71,3 +75,16 @@ def test_a_rendered_piece_put_into_a_page_is_not_escaped_again():
 
 def test_a_loop_keeps_its_own_names():
     assert render("{% for x in 'ab' %}{{ loop.index }}{{ loop.first }};{% endfor %}") == "1True;2False;"
+
+
+def test_a_page_masks_its_form_token_once_and_the_token_is_accepted(rf):
+    request = rf.get("/")
+    html = engines["pages"].from_string("{{ csrf_input }}{{ csrf_input }}[{{ csrf_token }}]").render({}, request=request)
+    values = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert len(values) == 2 and values[0] == values[1] and f"[{values[0]}]" in html
+    altered = values[0][:-1] + ("a" if values[0][-1] != "a" else "b")
+    for sent_token, answer in ((values[0], None), (altered, 403)):
+        sent = rf.post("/", {"csrfmiddlewaretoken": sent_token})
+        sent.COOKIES[settings.CSRF_COOKIE_NAME] = request.META["CSRF_COOKIE"]
+        refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(sent, lambda r: None, (), {})
+        assert (refused and refused.status_code) == answer
