@@ -2,6 +2,10 @@
 the tree that has set one for the year applies."""
 from datetime import datetime, time, timedelta
 
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind
@@ -10,29 +14,69 @@ from .models import FilingPeriod
 
 DEFAULT_SUPERVISION_DAYS = 5
 
+# The pages show the window on every applicant's list and 督办 on every queue, and the windows change
+# a few times a year: they read the bureaus' tree and the year's windows from the cache, small tuples
+# (two keys, one round trip). A saved or deleted window or organisation drops its key, again after the
+# commit (a page reading meanwhile may have put the old one back); the timeout is a bound only.
+# Submitting itself (submission_refusal) reads the database.
+BUREAUS_KEY = "filing-periods:bureaus"
+YEAR_KEY = "filing-periods:{}"
+CACHE_SECONDS = 300
+_FIELDS = ("id", "bureau_id", "year", "opens_on", "closes_on", "supervision_days")
 
-def _bureau_chain(organisation):
-    """The organisation's own bureau and the bureaus above it, nearest first (paths are prefixes)."""
-    bureau = organisation if organisation.kind == OrganisationKind.BUREAU else organisation.bureau
-    if bureau is None:
-        return []
-    steplen = Organisation.steplen
-    prefixes = [bureau.path[:i] for i in range(len(bureau.path), 0, -steplen)]
-    found = {o.path: o for o in Organisation.objects.filter(path__in=prefixes, kind=OrganisationKind.BUREAU)}
-    return [found[p] for p in prefixes if p in found]
+
+def _bureau_id(organisation):
+    return organisation.pk if organisation.kind == OrganisationKind.BUREAU else organisation.bureau_id
+
+
+def _chain(bureau_path, bureau_ids_by_path):
+    """The ids of the bureau at `bureau_path` and of the bureaus above it, nearest first (paths are prefixes)."""
+    prefixes = (bureau_path[:i] for i in range(len(bureau_path), 0, -Organisation.steplen))
+    return [bureau_ids_by_path[p] for p in prefixes if p in bureau_ids_by_path]
+
+
+def _nearest(chain, periods):
+    return next((periods[b] for b in chain if b in periods), None)
 
 
 def period_for(organisation, year=None):
+    """The window that applies to `organisation` in `year`: its bureau's, or the nearest bureau's above."""
     year = year or timezone.localdate().year
-    chain = _bureau_chain(organisation)
-    periods = {p.bureau_id: p for p in FilingPeriod.objects.filter(bureau__in=chain, year=year)}
-    return next((periods[b.pk] for b in chain if b.pk in periods), None)
+    bureau_id = _bureau_id(organisation)
+    if bureau_id is None:
+        return None
+    year_key = YEAR_KEY.format(year)
+    found = cache.get_many([BUREAUS_KEY, year_key])
+    paths = found.get(BUREAUS_KEY)
+    if paths is None:
+        paths = dict(Organisation.objects.filter(kind=OrganisationKind.BUREAU).values_list("id", "path"))
+        cache.set(BUREAUS_KEY, paths, CACHE_SECONDS)
+    windows = found.get(year_key)
+    if windows is None:
+        windows = {row[1]: row for row in FilingPeriod.objects.filter(year=year).values_list(*_FIELDS)}
+        cache.set(year_key, windows, CACHE_SECONDS)
+    if bureau_id not in paths:
+        return None
+    row = _nearest(_chain(paths[bureau_id], {path: pk for pk, path in paths.items()}), windows)
+    return FilingPeriod(**dict(zip(_FIELDS, row))) if row else None
+
+
+def _period_from_database(organisation, year):
+    bureau = organisation if organisation.kind == OrganisationKind.BUREAU else organisation.bureau
+    if bureau is None:
+        return None
+    steplen = Organisation.steplen
+    prefixes = [bureau.path[:i] for i in range(len(bureau.path), 0, -steplen)]
+    bureaus = dict(Organisation.objects.filter(path__in=prefixes, kind=OrganisationKind.BUREAU).values_list("path", "id"))
+    chain = _chain(bureau.path, bureaus)
+    return _nearest(chain, {p.bureau_id: p for p in FilingPeriod.objects.filter(bureau__in=chain, year=year)})
 
 
 def submission_refusal(organisation, today=None):
-    """Why submitting is refused today, or None when the window is open (or none is set)."""
+    """Why submitting is refused today, or None when the window is open (or none is set); from the
+    database, not the pages' cache: a window just changed applies at once."""
     today = today or timezone.localdate()
-    return _refusal(period_for(organisation, today.year), today)
+    return _refusal(_period_from_database(organisation, today.year), today)
 
 
 def days_left(organisation, today=None):
@@ -86,3 +130,18 @@ def overdue_before(organisation):
 
 def start_of(day):
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _forget(*keys):
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+@receiver([post_save, post_delete], sender=FilingPeriod, dispatch_uid="periods-window-changed")
+def _window_changed(sender, instance, **kwargs):
+    _forget(YEAR_KEY.format(instance.year))
+
+
+@receiver([post_save, post_delete], sender=Organisation, dispatch_uid="periods-tree-changed")
+def _tree_changed(sender, instance, **kwargs):
+    _forget(BUREAUS_KEY)  # any organisation: one that stops being a bureau leaves the tree too

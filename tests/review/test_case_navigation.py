@@ -217,12 +217,13 @@ def test_case_page_queries_are_pinned(client, p):
     role grants; the declaration; its unit's superiors (the next level preselected); the reviewer's
     last choices for the unit; the list's ids; the workspace (files, years, items, open training
     records); the steps (the progress and the changes since a rejection alike); the same files of
-    others; the unit's filings; the bureau chain and its window (督办)."""
+    others; the unit's filings. The bureau chain and its window (督办) come from the cache, read on
+    the first look."""
     d = submitted(p.song)
     submitted(p.zhao)
     client.force_login(p.chen)
     url = case_url(d, "/review/unit/?year=2023")
     client.get(url)
-    with assert_database_query_count(16 + SESSION_QUERIES):
+    with assert_database_query_count(13 + SESSION_QUERIES):
         response = client.get(url)
     assert nav(response)["place"].count == 2
