@@ -35,6 +35,7 @@ BASE_DIR = Path(__file__).resolve().parents[1]
 VAR = BASE_DIR / "var" / "load"
 PASSWORD = "Demo@2024"  # every synthetic account's (hours/synthetic/data.py)
 TARGET_RPS, TARGET_P95_MS = 100, 300
+TARGET_RATIO = 6  # the mix's gunicorn CPU per request, at most this many times the trivial view's
 # Virtual users per role; each is a distinct account.
 ACCOUNTS = {"applicant": 16, "unit_reviewer": 8, "superior_reviewer": 4, "clerk": 4, "certificate": 8}
 USER_CLASSES = {"applicant": "Applicant", "unit_reviewer": "UnitReviewer", "superior_reviewer": "SuperiorReviewer",
@@ -390,16 +391,22 @@ def main():
     print(f"targets (≥ {TARGET_RPS} rps, p95 < {TARGET_P95_MS} ms on every page, no errors): "
           + ("met" if rps >= TARGET_RPS and not slow and not errors else
              f"MISSED — {rps:.1f} rps, slow: {', '.join(slow) or 'none'}, errors: {errors}"))
+    gunicorn_ms = {}
     for phase, rows in (("mix", mix), ("ceiling", ceiling)):
         # Every request of the phase, as the CPU was measured over all of it (the one-second ramp-up included).
         sent = sum(int(r["Request Count"]) for r in rows if r["Name"] != "Aggregated")
         spent = cpu[phase]
         per = {k: 1000 * v / max(sent, 1) for k, v in spent.items()}
+        gunicorn_ms[phase] = per["gunicorn"]
         server_ms = per["gunicorn"] + per["postgres"]
         print(f"CPU per request ({phase}): gunicorn {per['gunicorn']:.1f} ms + PostgreSQL {per['postgres']:.1f} ms"
               f" + locust {per['locust']:.1f} ms ⇒ {os.cpu_count()} free cores would serve ≈ "
               f"{os.cpu_count() * 1000 / (server_ms + per['locust']):.0f} rps beside locust, "
               f"{os.cpu_count() * 1000 / server_ms:.0f} rps without it")
+    # The yardstick (docs/scaling.md): the same machine's speed moves from run to run, the ratio less.
+    ratio = gunicorn_ms["mix"] / max(gunicorn_ms["ceiling"], 1e-9)
+    print(f"mix ÷ trivial view, gunicorn CPU per request: {ratio:.1f} × (target ≤ {TARGET_RATIO} ×: "
+          f"{'met' if ratio <= TARGET_RATIO else 'MISSED'}; {gunicorn_ms['mix']:.2f} ms ÷ {gunicorn_ms['ceiling']:.2f} ms)")
     lines, logged, not_json, leaks = log_check()
     print(f"log: {lines} lines, {logged} request lines, {not_json} not JSON, {leaks} with a readable ID/mobile number "
           f"({VAR / 'gunicorn.log'})")

@@ -4,6 +4,7 @@ from io import StringIO
 
 from django.core.management import call_command
 
+from accounts.models import Role, RoleGrant, User
 from api.models import ApiKey
 from hours.models import TrainingRecord
 
@@ -19,3 +20,15 @@ def test_bench_api_pushes_a_full_batch_and_cleans_up(demo):
     ]
     assert lines[4].startswith("  targets (< 2 s each, body within API_MAX_BODY): ")
     assert (TrainingRecord.objects.count(), ApiKey.objects.count()) == (records, keys)
+
+
+def test_bench_api_without_a_system_administrator_makes_one_and_pushes_province_wide(demo):
+    """The synthetic data (make bench) have bureau clerks but no system administrator: a bureau's key
+    would refuse the 800 people not registered, so the bench makes an administrator to issue its key."""
+    RoleGrant.objects.filter(role=Role.SYSADMIN).delete()
+    out = StringIO()
+    call_command("bench_api", runs=1, stdout=out)
+    assert "API first push (all accepted)" in out.getvalue()
+    assert list(User.objects.filter(role_grants__role=Role.SYSADMIN).values_list("username", flat=True)) == ["bench_sysadmin"]
+    call_command("bench_api", runs=1, stdout=StringIO())  # the next run uses the same one
+    assert User.objects.filter(role_grants__role=Role.SYSADMIN).count() == 1
