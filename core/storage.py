@@ -20,7 +20,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.db import models, transaction
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
@@ -118,7 +118,14 @@ def file_response(field_file, *, filename, content_type, as_attachment=True):
         )
         response = HttpResponseRedirect(url)
     else:
-        response = FileResponse(field_file.open("rb"), as_attachment=as_attachment, filename=filename, content_type=content_type)
+        try:
+            handle = field_file.open("rb")
+        except FileNotFoundError:
+            # The row outlived its file (a restore without the media, a volume not mounted): the
+            # person gets the not-found page, not a server error; the operators get the stored name.
+            logger.error("stored file missing: %s", field_file.name)
+            raise Http404("文件不存在") from None
+        response = FileResponse(handle, as_attachment=as_attachment, filename=filename, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,6 +1,7 @@
 """学时证书打印 (steps 10–13): the menu entry, the span the page opens on, 查询 with each year's
 approved hours, 下载 (with the confirmation a span with short years needs), the messages for bad
 input, and who may download a certificate."""
+import logging
 import re
 
 import pytest
@@ -298,3 +299,15 @@ def test_a_bureau_still_serves_the_certificates_it_issued_after_the_unit_moves_t
         assert download_bytes(response) == stored_bytes(certificate)
     client.force_login(p.dzcl_admin)  # an administrator of another unit
     assert client.get(reverse("certificates:download", args=[certificate.number])).status_code == 404
+
+
+def test_a_certificate_whose_stored_file_is_missing_answers_not_found_and_logs_it(client, p, song_certificate, caplog):
+    """A restore without the media, a volume not mounted: the person sees the not-found page, not a
+    server error, and the operators' log names the file."""
+    name = song_certificate.pdf.name
+    song_certificate.pdf.storage.delete(name)
+    client.force_login(p.song)
+    with caplog.at_level(logging.ERROR, logger="core.storage"):
+        response = client.get(reverse("certificates:download", args=[song_certificate.number]))
+    assert response.status_code == 404 and "页面不存在" in text_of(response)
+    assert f"stored file missing: {name}" in caplog.text
