@@ -105,11 +105,7 @@ def _status_page(request, listing):
 
 @role_required(Role.APPLICANT)
 def declaration_list(request):
-    if request.user.organisation_id:
-        # The unit and its bureau in one query (the filing window is looked up from the bureau
-        # upwards), kept on the user for the page's own {{ user.organisation }}.
-        request.user.organisation = Organisation.objects.select_related("bureau").get(pk=request.user.organisation_id)
-    unit = request.user.organisation
+    unit = request.user.organisation  # the window needs only its bureau's id (workflow/periods.py)
     window_closed, days_left = periods.window(unit) if unit else (None, None)
     return render(
         request,

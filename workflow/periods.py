@@ -14,13 +14,14 @@ from .models import FilingPeriod
 
 DEFAULT_SUPERVISION_DAYS = 5
 
-# The pages show the window on every applicant's list and 督办 on every queue, and the windows change
-# a few times a year: they read the bureaus' tree and the year's windows from the cache, small tuples
-# (two keys, one round trip). A saved or deleted window or organisation drops its key, again after the
-# commit (a page reading meanwhile may have put the old one back); the timeout is a bound only.
+# The pages show the window on every applicant's list and 督办 on the 待办列表, the case and home pages,
+# and the windows change a few times a year: they read the bureaus' tree and the year's windows from
+# the cache, small tuples (two keys, one round trip; the keys name the tuples' layout). A saved or deleted window or organisation drops its key, again after the
+# commit (a page reading meanwhile may have put the old one back). The timeout bounds what no signal
+# reports: bulk writes (the synthetic seeder's), a window read inside a transaction rolled back later.
 # Submitting itself (submission_refusal) reads the database.
-BUREAUS_KEY = "filing-periods:bureaus"
-YEAR_KEY = "filing-periods:{}"
+BUREAUS_KEY = "filing-periods:v1:bureaus"
+YEAR_KEY = "filing-periods:v1:{}"
 CACHE_SECONDS = 300
 _FIELDS = ("id", "bureau_id", "year", "opens_on", "closes_on", "supervision_days")
 

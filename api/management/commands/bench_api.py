@@ -1,8 +1,9 @@
 """`python manage.py bench_api`: a batch of 1,000 records pushed to the training platforms' API
 through the whole HTTP stack (every middleware, the key check, the rate-limit count, ninja's
 parsing, records_push, the JSON answer), as a platform sends it: first (all accepted), again (all
-unchanged), changed (all updated). Each run sends a fresh batch under a new key of a training base
-(made if the database has none) and deletes both afterwards. Figures print one per line."""
+unchanged), changed (all updated). Each run sends a fresh batch under a new province-wide key of a
+training base (made if the database has none) and deletes both afterwards; the key's issuer, a
+system administrator, is made once if the database has none (`key_issuer`). Figures print one per line."""
 import json
 import random
 import secrets
@@ -13,11 +14,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.models import Q
 from django.test import Client, override_settings
 from django.utils import timezone
 
 from accounts.models import Nature, Organisation, OrganisationKind, Role, User
-from accounts.services import organisation_create, staff_account_create
+from accounts.services import organisation_create, role_grant, staff_account_create
 from api.models import ApiKey
 from api.schemas import MAX_BATCH
 from api.services import key_create
@@ -67,6 +69,21 @@ def batch(run, rng, today):
     return records, sum(1 for number, _ in people if number in names)
 
 
+def key_issuer():
+    """Who issues the bench's province-wide key: a system administrator (a bureau's key would refuse
+    the people not registered yet, most of the batch). The synthetic data have none: the bench makes
+    `bench_sysadmin` once (a random password no one holds) and keeps it for the next runs."""
+    found = User.objects.filter(Q(role_grants__role=Role.SYSADMIN) | Q(is_superuser=True), is_active=True).order_by("id").first()
+    if found is not None:
+        return found
+    bench = User.objects.filter(username=BENCH_ISSUER).first()
+    if bench is None:
+        return staff_account_create(username=BENCH_ISSUER, name="性能测试管理员", password=f"Bench@{secrets.token_hex(12)}",
+                                    role=Role.SYSADMIN)
+    role_grant(user=bench, role=Role.SYSADMIN)  # an earlier bench's account whose role was taken away
+    return bench
+
+
 class Command(BaseCommand):
     help = "培训平台接口性能测试：1000条记录的一批，经完整HTTP栈报送（首次、重发、修改后重发）。"
 
@@ -75,12 +92,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, runs, **options):
         base = training_base()
-        # A province-wide key, issued by a system administrator: a bureau's key refuses the people not
-        # registered yet (outside_jurisdiction), who are most of the batch. The synthetic data have no
-        # system administrator: one is made for the bench, once.
-        issuer = User.objects.filter(role_grants__role=Role.SYSADMIN).first() or staff_account_create(
-            username=BENCH_ISSUER, name="性能测试管理员", password=f"Bench@{secrets.token_hex(12)}", role=Role.SYSADMIN,
-        )
+        issuer = key_issuer()
         rng = random.Random()
         today = timezone.localdate()
         out = self.stdout.write
