@@ -30,9 +30,23 @@ def _visitor(request):
     """The browser: its session, or before signing in its CSRF cookie; None for neither."""
     session = getattr(request, "session", None)
     if session is not None and session.session_key:
-        return f"s:{session.session_key}"
+        return _session_visitor(session.session_key)
     token = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
     return f"c:{token}" if token else None
+
+
+def _session_visitor(session_key):
+    return f"s:{session_key}"
+
+
+def _last_key(visitor):
+    return f"repeat:last:{visitor}"
+
+
+def forget_last(session_key):
+    """Forget a signed-in browser's last successful POST, so the same POST is carried out again (for
+    a tool whose writes are rolled back: load.profile)."""
+    cache.delete(_last_key(_session_visitor(session_key)))
 
 
 def fingerprint(request):
@@ -83,7 +97,7 @@ class RepeatedPostMiddleware:
         if visitor is None:
             return None
         print_ = fingerprint(request)
-        last_key, busy_key = f"repeat:last:{visitor}", f"repeat:busy:{visitor}:{print_}"
+        last_key, busy_key = _last_key(visitor), f"repeat:busy:{visitor}:{print_}"
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
             repeated = _repeat_of(request, last_key, print_)

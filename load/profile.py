@@ -151,9 +151,10 @@ def main():
 
 def one_request(client, target, profiler=None):
     """One request of a page inside a transaction that is rolled back: (response, its queries, CPU seconds)."""
-    from django.core.cache import cache
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
+
+    from core.repeats import forget_last
 
     with transaction.atomic():
         if callable(target):
@@ -175,7 +176,7 @@ def one_request(client, target, profiler=None):
     # The write was rolled back, so the next identical POST is a first one again; without this the
     # repeat guard (core/repeats.py) would answer it as a resend and the page would measure that.
     if data is not None:
-        cache.delete(f"repeat:last:s:{client.session.session_key}")
+        forget_last(client.session.session_key)
     return response, captured, seconds
 
 

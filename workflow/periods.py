@@ -16,9 +16,10 @@ DEFAULT_SUPERVISION_DAYS = 5
 
 # The pages show the window on every applicant's list and 督办 on the 待办列表, the case and home pages,
 # and the windows change a few times a year: they read the bureaus' tree and the year's windows from
-# the cache, small tuples (two keys, one round trip; the keys name the tuples' layout). A saved or deleted window or organisation drops its key, again after the
-# commit (a page reading meanwhile may have put the old one back). The timeout bounds what no signal
-# reports: bulk writes (the synthetic seeder's), a window read inside a transaction rolled back later.
+# the cache, small tuples (two keys, one round trip; the keys name the tuples' layout). A saved or
+# deleted window or organisation drops its key, again after the commit (a page reading meanwhile may
+# have put the old one back). The timeout bounds what no signal reports: bulk writes (the synthetic
+# seeder's), a window read inside a transaction rolled back later.
 # Submitting itself (submission_refusal) reads the database.
 BUREAUS_KEY = "filing-periods:v1:bureaus"
 YEAR_KEY = "filing-periods:v1:{}"
@@ -30,10 +31,14 @@ def _bureau_id(organisation):
     return organisation.pk if organisation.kind == OrganisationKind.BUREAU else organisation.bureau_id
 
 
+def _prefixes(path):
+    """The tree paths of the node at `path` and of every node above it, nearest first."""
+    return [path[:i] for i in range(len(path), 0, -Organisation.steplen)]
+
+
 def _chain(bureau_path, bureau_ids_by_path):
-    """The ids of the bureau at `bureau_path` and of the bureaus above it, nearest first (paths are prefixes)."""
-    prefixes = (bureau_path[:i] for i in range(len(bureau_path), 0, -Organisation.steplen))
-    return [bureau_ids_by_path[p] for p in prefixes if p in bureau_ids_by_path]
+    """The ids of the bureau at `bureau_path` and of the bureaus above it, nearest first."""
+    return [bureau_ids_by_path[p] for p in _prefixes(bureau_path) if p in bureau_ids_by_path]
 
 
 def _nearest(chain, periods):
@@ -66,9 +71,9 @@ def _period_from_database(organisation, year):
     bureau = organisation if organisation.kind == OrganisationKind.BUREAU else organisation.bureau
     if bureau is None:
         return None
-    steplen = Organisation.steplen
-    prefixes = [bureau.path[:i] for i in range(len(bureau.path), 0, -steplen)]
-    bureaus = dict(Organisation.objects.filter(path__in=prefixes, kind=OrganisationKind.BUREAU).values_list("path", "id"))
+    bureaus = dict(
+        Organisation.objects.filter(path__in=_prefixes(bureau.path), kind=OrganisationKind.BUREAU).values_list("path", "id")
+    )
     chain = _chain(bureau.path, bureaus)
     return _nearest(chain, {p.bureau_id: p for p in FilingPeriod.objects.filter(bureau__in=chain, year=year)})
 
