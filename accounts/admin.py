@@ -8,7 +8,7 @@ from treebeard.forms import movenodeform_factory
 
 from core.admin import InputPolicyAdmin, ReadOnlyAdmin
 
-from . import audit, services
+from . import audit, identity, services
 from .forms import AdminLoginForm
 from .models import AccountAction, AccountEvent, Membership, Organisation, RoleGrant, User
 from .validators import normalize_login
@@ -68,6 +68,7 @@ class UserAdmin(InputPolicyAdmin, IdNumberSearch, DjangoUserAdmin):
             if request.method == "POST" and response.status_code == 302:
                 person = self.get_object(request, id)
                 User.objects.filter(pk=person.pk).update(must_change_password=True)
+                identity.forget(person.pk)  # update() sends no signal
                 audit.record(AccountAction.PASSWORD_RESET_BY_ADMIN, actor=request.user, subject=person, request=request, via="admin")
         return response
 

@@ -12,6 +12,7 @@ class AccountsConfig(AppConfig):
         from core import jobs
         from core.models import JobKind
 
+        from . import identity  # noqa: F401 (its receivers)
         from .audit import record_lockout
         from .middleware import session_stamp_login
         from .signin_pace import failed

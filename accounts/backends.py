@@ -1,5 +1,6 @@
 from django.contrib.auth.backends import ModelBackend
 
+from . import identity
 from .models import User
 from .validators import normalize_id_number
 
@@ -22,3 +23,7 @@ class IdNumberOrUsernameBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        """The signed-in account on every request: from the cache (accounts/identity.py)."""
+        return identity.load(user_id, self.user_can_authenticate)

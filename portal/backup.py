@@ -35,6 +35,7 @@ from pathlib import Path
 
 import django
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
@@ -253,6 +254,9 @@ def backup_restore(*, archive, force=False):
                 _pg_restore(dump, force=force)
             else:
                 _sqlite_restore(dump)
+        # What the cache holds describes the database just replaced: the signed-in identities, the
+        # filing windows, the menus, the sessions cached beside their table.
+        cache.clear()
 
         for member in file_members:
             _restore_file(tar, member, force=force)

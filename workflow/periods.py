@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
+from treebeard.mp_tree import nodes_deleted, path_updated
 
 from accounts.models import Organisation, OrganisationKind
 
@@ -17,9 +18,10 @@ DEFAULT_SUPERVISION_DAYS = 5
 # The pages show the window on every applicant's list and 督办 on the 待办列表, the case and home pages,
 # and the windows change a few times a year: they read the bureaus' tree and the year's windows from
 # the cache, small tuples (two keys, one round trip; the keys name the tuples' layout). A saved or
-# deleted window or organisation drops its key, again after the commit (a page reading meanwhile may
-# have put the old one back). The timeout bounds what no signal reports: bulk writes (the synthetic
-# seeder's), a window read inside a transaction rolled back later.
+# deleted window or organisation, or a move in the tree (treebeard writes the paths by update()),
+# drops its key, again after the commit (a page reading meanwhile may have put the old one back).
+# The timeout bounds what no signal reports: bulk writes (the synthetic seeder's), a window read
+# inside a transaction rolled back later.
 # Submitting itself (submission_refusal) reads the database.
 BUREAUS_KEY = "filing-periods:v1:bureaus"
 YEAR_KEY = "filing-periods:v1:{}"
@@ -149,5 +151,6 @@ def _window_changed(sender, instance, **kwargs):
 
 
 @receiver([post_save, post_delete], sender=Organisation, dispatch_uid="periods-tree-changed")
-def _tree_changed(sender, instance, **kwargs):
+@receiver([path_updated, nodes_deleted], sender=Organisation, dispatch_uid="periods-tree-moved")
+def _tree_changed(sender, **kwargs):
     _forget(BUREAUS_KEY)  # any organisation: one that stops being a bureau leaves the tree too

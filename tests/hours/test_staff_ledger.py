@@ -289,8 +289,9 @@ def test_the_page_runs_a_fixed_number_of_queries_for_2_and_30_staff(client, p, m
         client.get(f"{URL}?unit={dzcl.pk}")
 
 
-# The session (unless sessions live in the cache), then the user, role grants and the ledger's reads.
-QUERIES = SESSION_QUERIES + 6
+# The session (unless sessions live in the cache), then the ledger's reads (the user and role grants
+# from the cache).
+QUERIES = SESSION_QUERIES + 4
 
 
 def test_a_unit_of_500_stays_fast(client, p):

@@ -213,8 +213,8 @@ def test_case_page_queries_do_not_grow_with_the_list(client, p):
 
 
 def test_case_page_queries_are_pinned(client, p):
-    """What the case page of a unit's reviewer reads, opened from a filtered list: the user and their
-    role grants; the declaration; its unit's superiors (the next level preselected); the reviewer's
+    """What the case page of a unit's reviewer reads, opened from a filtered list (the user and their
+    role grants come from the cache): the declaration; its unit's superiors (the next level preselected); the reviewer's
     last choices for the unit; the list's ids; the workspace (files, years, items, open training
     records); the steps (the progress and the changes since a rejection alike); the same files of
     others; the unit's filings. The bureau chain and its window (督办) come from the cache, read on
@@ -224,6 +224,6 @@ def test_case_page_queries_are_pinned(client, p):
     client.force_login(p.chen)
     url = case_url(d, "/review/unit/?year=2023")
     client.get(url)
-    with assert_database_query_count(13 + SESSION_QUERIES):
+    with assert_database_query_count(11 + SESSION_QUERIES):
         response = client.get(url)
     assert nav(response)["place"].count == 2
