@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Organisation, User
 from hours import transitions
 from workflow import periods
 from workflow.models import FilingPeriod
@@ -86,6 +86,20 @@ def test_a_window_changed_after_the_list_was_seen_shows_on_the_next_look(client,
         county = make_bureau(name="测试县人力资源和社会保障局", parent=p.cs)
         third = signed_in_member_of(make_unit(name="测试县医院", parent=county, bureau=county), "县职工")
         assert window_text(third) == "不在申报期内"
+
+
+def test_a_bureau_moved_in_the_tree_follows_its_new_parents_window_at_once(client, p):
+    """treebeard rewrites the moved bureaus' paths by update(), which no save signal reports."""
+    with frozen_now(datetime(timezone.localdate().year, 6, 10, 10, 0)):
+        today = timezone.localdate()
+        set_window(p, today - timedelta(days=3), today + timedelta(days=7))
+        services.filing_period_set(bureau=p.cs, year=today.year, opens_on=today + timedelta(days=1),
+                                   closes_on=today + timedelta(days=9), supervision_days=3, user=p.cs_clerk)
+        county = make_bureau(name="测试县人力资源和社会保障局", parent=p.cs)
+        member = signed_in_member_of(make_unit(name="测试县医院", parent=county, bureau=county), "县职工")
+        assert window_text(member) == "不在申报期内"
+        Organisation.objects.move(Organisation.objects.get(pk=county.pk), Organisation.objects.get(pk=p.hn.pk), "last-child")
+        assert window_text(member) == "距截止还有 7 天"
 
 
 def test_a_second_look_at_the_list_reads_neither_the_bureaus_nor_the_windows(client, p):
