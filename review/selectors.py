@@ -143,10 +143,6 @@ class Rows:
     def __init__(self, values):
         self.values = values
 
-    @property
-    def ordered(self):
-        return self.values.ordered
-
     def count(self):
         return self.values.count()
 
