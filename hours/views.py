@@ -229,7 +229,7 @@ def _open_instead(request, form, exc, proxy_for=None):
 
 @role_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.DEPT_ADMIN)
 def declaration_applicant_edit(request, pk):
-    declaration = _owned(request, pk)
+    declaration = _owned(request, pk, people=True)
     if not declaration.is_editable:
         return _locked(request, declaration)
     initial = {f: getattr(declaration, f) for f in services.DECLARED_FIELDS}
@@ -400,9 +400,9 @@ def _attempt_back(request, declaration, action, success, **params):
     return _back(declaration, refused=not _attempt(request, action, success), **params)
 
 
-def _owned(request, pk):
+def _owned(request, pk, people=False):
     """A declaration the signed-in user edits: 404 for anyone else's."""
-    declaration = selectors.declaration_get_for_user(user=request.user, pk=pk)
+    declaration = selectors.declaration_get_for_user(user=request.user, pk=pk, people=people)
     if not jurisdiction.edits(declaration, request.user):
         raise Http404
     return declaration

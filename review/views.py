@@ -445,7 +445,7 @@ def _decide(request, declaration, form, came_from):
 
 @role_required(Role.UNIT_ADMIN, Role.DEPT_ADMIN, Role.BUREAU_CLERK)
 def case(request, pk):
-    declaration = hours_selectors.declaration_get_for_user(user=request.user, pk=pk)
+    declaration = hours_selectors.declaration_get_for_user(user=request.user, pk=pk, people=True)
     posted = request.method == "POST"
     form = _decision_form(declaration, request.user, request.POST if posted else _carried(request, declaration))
     came_from = _came_from(request, declaration, form)

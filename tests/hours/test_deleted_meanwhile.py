@@ -26,7 +26,7 @@ def stale(monkeypatch):
     were read before another tab deleted them."""
 
     def make(obj, *others):
-        monkeypatch.setattr(views, "_owned", lambda request, pk: obj)
+        monkeypatch.setattr(views, "_owned", lambda request, pk, **options: obj)
         monkeypatch.setattr(filing_views, "_own_filing", lambda request, pk: obj)
         found = {type(other): other for other in others}
         monkeypatch.setattr(views, "get_object_or_404", lambda queryset, **lookup: found[queryset.model])
