@@ -160,7 +160,8 @@ def profile(request):
     form = ProfileForm(request.POST or None, instance=user, prefix="profile")
     move_form = MoveRequestForm(prefix="move")
     if request.method == "POST" and form.is_valid():
-        form.save()
+        # Only the form's own columns: the account came from the cache (accounts/identity.py).
+        form.save(commit=False).save(update_fields=ProfileForm.Meta.fields)
         messages.success(request, "个人信息已保存。")
         return redirect("accounts:profile")
     return render(

@@ -107,7 +107,18 @@ def _address_parts(name, count):
         if not found or stand_in in rest:
             return None
         parts.append(before)
-    return (*parts, rest)
+    parts = (*parts, rest)
+    # A converter that writes an id otherwise (zero-padded, say) would not give it back as passed.
+    ones = [1] * count
+    return parts if _joined(parts, ones) == reverse(name, args=ones) else None
+
+
+def _joined(parts, args):
+    pieces = [parts[0]]
+    for value, part in zip(args, parts[1:]):
+        pieces.append(str(value))
+        pieces.append(part)
+    return "".join(pieces)
 
 
 def url(name, *args, **kwargs):
@@ -119,11 +130,7 @@ def url(name, *args, **kwargs):
         parts = _ADDRESSES[key] = _address_parts(name, len(args))
     if parts is None:
         return reverse(name, args=args)
-    pieces = [parts[0]]
-    for value, part in zip(args, parts[1:]):
-        pieces.append(str(value))
-        pieces.append(part)
-    return "".join(pieces)
+    return _joined(parts, args)
 
 
 def named_errors(form):

@@ -255,7 +255,8 @@ def backup_restore(*, archive, force=False):
             else:
                 _sqlite_restore(dump)
         # What the cache holds describes the database just replaced: the signed-in identities, the
-        # filing windows, the menus, the sessions cached beside their table.
+        # filing windows, the sessions cached beside their table (the whole of the portal's Redis
+        # database: its rate-limit counters start again too).
         cache.clear()
 
         for member in file_members:

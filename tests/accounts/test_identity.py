@@ -116,3 +116,39 @@ def test_a_department_moved_in_the_tree_still_sees_its_units(client, w):
     assert Organisation.objects.get(pk=w.department.pk).path != old_path
     page = text_of(client.get(SUBORDINATES))
     assert "湖南省地质院" in page and "湖南省测绘院" in page
+
+
+def test_a_page_that_read_the_account_before_a_role_was_taken_cannot_keep_it(client, w, monkeypatch):
+    """Another request read the account and its grants; the role is taken away and committed before
+    that request writes its entry. The entry it then writes carries the stamp it read first, which
+    the removal replaced: the next page reads the database again, and is refused."""
+    from accounts import identity
+
+    client.force_login(w.dept_admin)
+    backend = identity.cache._connections[identity.cache._alias]  # the cache itself, not its proxy
+    write = backend.set
+    removed = []
+
+    def late_write(key, value, *args, **kwargs):
+        if key == identity.ENTRY_KEY.format(w.dept_admin.pk) and not removed:
+            removed.append(True)
+            services.role_remove(grant=RoleGrant.objects.get(user=w.dept_admin))  # meanwhile, elsewhere
+        return write(key, value, *args, **kwargs)
+
+    monkeypatch.setattr(backend, "set", late_write)
+    assert client.get(SUBORDINATES).status_code == 200  # this page was drawn before the removal
+    assert client.get(SUBORDINATES).status_code == 403
+
+
+def test_the_profile_form_saves_only_its_own_fields(client, w):
+    """The account on the request came from the cache: saving 我的信息 writes its four fields and
+    leaves the rest as the database has them (an administrator's change made meanwhile stays)."""
+    client.force_login(w.person)
+    client.get(reverse("accounts:profile"))
+    User.objects.filter(pk=w.person.pk).update(must_change_password=True, title="高级工程师")
+    response = client.post(reverse("accounts:profile"), {"profile-phone": "13800138000", "profile-email": "",
+                                                         "profile-ethnicity": "汉族", "profile-education": ""})
+    assert response.status_code == 302
+    person = User.objects.get(pk=w.person.pk)
+    assert person.phone == "13800138000"
+    assert person.must_change_password and person.title == "高级工程师"

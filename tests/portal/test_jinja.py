@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.template import engines
 from django.test import override_settings
-from django.urls import path, re_path
+from django.urls import path, re_path, register_converter
 from django.utils.safestring import mark_safe
 
 
@@ -132,20 +132,34 @@ def _page(request, **kwargs):
     return HttpResponse()
 
 
+class PaddedConverter:
+    regex = "[0-9]+"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return f"{int(value):08d}"
+
+
+register_converter(PaddedConverter, "padded")
+
 urlpatterns = [
     re_path(r"^year/(?P<year>[0-9]{4})/$", _page, name="year"),
     path("case/<int:pk>/files/<int:file>/", _page, name="file"),
+    path("archive/<padded:pk>/", _page, name="padded"),
 ]
 
 
 @override_settings(ROOT_URLCONF=__name__)
-def test_url_of_an_address_the_stand_in_ids_do_not_fit_reverses_as_before():
+def test_url_of_an_address_the_stand_in_ids_do_not_fit_or_a_converter_rewrites_reverses_as_before():
     from django.urls import NoReverseMatch, reverse
 
     from core.jinja import url
 
     assert url("year", 2023) == reverse("year", args=[2023]) == "/year/2023/"
     assert url("file", 5, 12) == "/case/5/files/12/"
+    assert url("padded", 42) == reverse("padded", args=[42]) == "/archive/00000042/"
     for wrong in (("year", 12345), ("no-such-page", 5)):
         try:
             url(*wrong)
