@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from workflow.models import State
 from tests.e2e.conftest import axe_violations
-from tests.e2e.pages import CHEN, ZHAO, assert_audited, declaration_of, demo_people, flash, open_menu
+from tests.e2e.pages import CHEN, ZHAO, assert_audited, declaration_of, demo_people, flash
 from tests.helpers import DEMO_PASSWORD
 from tests.hours.fixtures_views import complete_draft
 

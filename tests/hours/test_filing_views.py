@@ -1,7 +1,5 @@
 """The filing pages: the unit's list and form, the reviewers' queue and decision, rosters, files,
 and the 单位继续教育备案 block on a declaration's case page."""
-from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile

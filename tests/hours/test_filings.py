@@ -1,7 +1,6 @@
 """Unit training filings: the same review machinery as declarations, one level deep; rosters feed
 attendees' declarations."""
-import io
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest

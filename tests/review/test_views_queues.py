@@ -1,6 +1,7 @@
 """The reviewers' lists (review/views.py): 学时核认申报单位审核 (unit queue), 学时核认上级单位审核
 (superior queue) and the bureau's 待办列表 — who sees which rows, every filter, paging, and a fixed
 number of queries whether the lists hold 2 rows or 30."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -349,3 +350,35 @@ def test_each_tab_lists_the_reviewers_own_organisations_cases_only(client, p, re
             page = text_of(client.get(reverse(url_name), {"status": status}))
             assert all(d.name in page for d in expected), status
             assert not [name for name in others if name in page], status
+
+
+# --- what a row says ------------------------------------------------------------------------------
+
+
+def row_text(response, pk):
+    """The text of the list row that opens case `pk`."""
+    html = response.content.decode()
+    row = next(chunk for chunk in html.split("<tr")[1:] if f"/review/case/{pk}/" in chunk)
+    return " ".join(re.sub(r"<[^>]+>", " ", row.partition("</tr>")[0]).split())
+
+
+def test_each_queue_row_shows_the_unit_the_state_and_where_the_case_waits(client, p, unit_world):
+    client.force_login(p.chen)
+    response = client.get(reverse(UNIT), {"status": "all"})
+    pending, forwarded, turned_down = unit_world["song_pending"], unit_world["forwarded"], unit_world["turned_down"]
+    unit = pending.organisation.name
+    assert f"宋庆涛 {pending.id_number[:3]}" in row_text(response, pending.pk)
+    assert f" {unit} " in row_text(response, pending.pk) and "待单位审核" in row_text(response, pending.pk)
+    # where a pending case waits shows under its state; a decided one waits nowhere
+    assert f"待上级单位审核 {p.dzy.name}" in row_text(response, forwarded.pk)
+    assert row_text(response, turned_down.pk).endswith("审核不通过 — 详情")
+
+
+def test_each_todo_row_shows_the_applicant_and_unit_and_who_accepted_it(client, p):
+    d = at_state(p, State.BUREAU_REVIEW)
+    client.force_login(p.hn_clerk)
+    text = row_text(client.get(reverse(TODO)), d.pk)
+    assert f"宋庆涛 {d.organisation.name}" in text and "未受理" in text
+    transitions.declaration_accept(declaration=d, user=p.hn_clerk)
+    text = row_text(client.get(reverse(TODO)), d.pk)
+    assert p.hn_clerk.name in text and "未受理" not in text, text
