@@ -26,8 +26,8 @@ REQUIRED_CATEGORIES = (EvidenceCategory.EDUCATION, EvidenceCategory.HOURS)
 
 
 # What every page of a declaration shows with it; the case page and the applicant data form add the
-# people (the applicant's account, 受理人). Each joined account is some twenty columns to compile and read: the draft
-# workspace, its most frequent page, does without them.
+# people (the applicant's account, 受理人). Each joined account is some twenty columns to compile
+# and read: the draft workspace, its most frequent page, does without them.
 WITH_DECLARATION = ("organisation", "organisation__bureau", "rule_set", "current_org", "declared_by")
 PEOPLE = ("applicant", "accepted_by")
 

@@ -357,9 +357,7 @@ def test_each_tab_lists_the_reviewers_own_organisations_cases_only(client, p, re
 
 def row_text(response, pk):
     """The text of the list row that opens case `pk`."""
-    html = response.content.decode()
-    row = next(chunk for chunk in html.split("<tr")[1:] if f"/review/case/{pk}/" in chunk)
-    return " ".join(re.sub(r"<[^>]+>", " ", row.partition("</tr>")[0]).split())
+    return " ".join(re.sub(r"<[^>]+>", " ", row_of(response, f"/review/case/{pk}/")).split())
 
 
 def test_each_queue_row_shows_the_unit_the_state_and_where_the_case_waits(client, p, unit_world):
